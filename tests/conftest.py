@@ -1,0 +1,108 @@
+"""Root fixtures: one real headless OBS per session, a local RTMP target, and a loud
+summary line whenever real-OBS tests were skipped."""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from collections.abc import Iterator
+from typing import NoReturn
+
+import pytest
+
+from tests.realobs import (
+    HeadlessOBS,
+    RTMPServer,
+    nginx_rtmp_available,
+    obs_available,
+    reset_obs,
+)
+
+REQUIRE_OBS_ENV = "SHOWCALLER_REQUIRE_OBS"
+_REAL_FIXTURES = frozenset({"real_obs", "real_obs_process", "rtmp_server"})
+
+
+def _unavailable(what: str, packages: str, why: str) -> NoReturn:
+    """Skip, or fail when CI demands the real thing (SHOWCALLER_REQUIRE_OBS=1)."""
+    message = (
+        f"{what} not installed: apt-get install {packages} (CI sets {REQUIRE_OBS_ENV}=1) [{why}]"
+    )
+    if os.environ.get(REQUIRE_OBS_ENV) == "1":
+        pytest.fail(f"{REQUIRE_OBS_ENV}=1 but {message}", pytrace=False)
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def real_obs_process() -> Iterator[HeadlessOBS]:
+    """The one real OBS of the session; prefer `real_obs`, which also resets it."""
+    available, why = obs_available()
+    if not available:
+        _unavailable("real OBS", "obs-studio xvfb", why)
+    with HeadlessOBS() as obs:
+        yield obs
+
+
+@pytest.fixture
+def real_obs(real_obs_process: HeadlessOBS) -> HeadlessOBS:
+    """The session's real OBS, running and reset: outputs stopped, one empty "Scene"."""
+    real_obs_process.ensure_running()
+    reset_obs(real_obs_process.url, real_obs_process.password)
+    return real_obs_process
+
+
+@pytest.fixture
+def rtmp_server() -> Iterator[RTMPServer]:
+    """A fresh nginx-rtmp on loopback; stream to `rtmp_server.url` with any key."""
+    available, why = nginx_rtmp_available()
+    if not available:
+        _unavailable("nginx-rtmp", "nginx-light libnginx-mod-rtmp", why)
+    with RTMPServer() as server:
+        yield server
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A test that uses a real-OBS fixture is a realobs test, marked or not."""
+    for item in items:
+        if _REAL_FIXTURES.intersection(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.realobs)
+
+
+class _RealOBSTally:
+    """Counts outcomes of realobs tests so a run without real OBS cannot go unnoticed."""
+
+    def __init__(self) -> None:
+        self.outcomes: Counter[str] = Counter()
+        self.skip_reasons: Counter[str] = Counter()
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if "realobs" not in report.keywords:
+            return
+        if report.skipped:
+            self.outcomes["skipped"] += 1
+            reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else "?"
+            self.skip_reasons[str(reason).removeprefix("Skipped: ")] += 1
+        elif report.failed:
+            self.outcomes["failed" if report.when == "call" else "error"] += 1
+        elif report.when == "call":
+            self.outcomes["passed"] += 1
+
+    def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
+        if not self.outcomes:
+            return
+        counts = ", ".join(f"{n} {outcome}" for outcome, n in sorted(self.outcomes.items()))
+        skipped = self.outcomes["skipped"]
+        if skipped:
+            terminalreporter.write_sep(
+                "!",
+                f"{skipped} realobs tests SKIPPED: real OBS was NOT tested",
+                red=True,
+                bold=True,
+            )
+            for reason, n in self.skip_reasons.most_common():
+                terminalreporter.write_line(f"  {n} x {reason}", yellow=True)
+        terminalreporter.write_line(f"realobs tests: {counts}", bold=True)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Register the realobs tally."""
+    config.pluginmanager.register(_RealOBSTally(), "showcaller-realobs-tally")

@@ -1,0 +1,687 @@
+"""A real OBS Studio, headless, for integration tests, CI and benchmarks.
+
+`HeadlessOBS` runs OBS on its own Xvfb display with a throwaway config (websocket
+enabled, password set, preview off, no dialogs); `RTMPServer` runs nginx-rtmp on
+loopback as a stream target; `reset_obs` brings a running OBS back to a known state.
+Only the standard library is imported at module level, so `scripts/obs-headless`
+can use this module outside the venv.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import secrets
+import select
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import weakref
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Self
+from urllib.parse import urlsplit
+
+# OBS 29.0.2 encoded as (major << 24) | (minor << 16) | patch; with FirstRun=true it
+# tells OBS that the first-run wizard has already been seen.
+_LAST_VERSION = (29 << 24) | (0 << 16) | 2
+_NGINX_RTMP_MODULE = Path("/usr/lib/nginx/modules/ngx_rtmp_module.so")
+_PROFILE = "showcaller"
+_STOP_GRACE_S = 5.0
+
+
+class HeadlessOBSError(RuntimeError):
+    """OBS, Xvfb or nginx could not be started; the message carries the tail of its log."""
+
+
+# ---------------------------------------------------------------------------
+# availability
+
+
+def obs_available() -> tuple[bool, str]:
+    """Whether `obs` and `Xvfb` are on PATH, and if not, what is missing."""
+    missing = [name for name in ("obs", "Xvfb") if shutil.which(name) is None]
+    if missing:
+        return False, f"{' and '.join(missing)} not found on PATH"
+    return True, ""
+
+
+def _nginx_binary() -> str | None:
+    # /usr/sbin is not on a normal user's PATH, but that is where Debian puts nginx.
+    return shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin:/sbin")
+
+
+def nginx_rtmp_available() -> tuple[bool, str]:
+    """Whether nginx and its RTMP module are installed, and if not, what is missing."""
+    if _nginx_binary() is None:
+        return False, "nginx not found (apt-get install nginx-light)"
+    if not _NGINX_RTMP_MODULE.exists():
+        return False, f"{_NGINX_RTMP_MODULE} not found (apt-get install libnginx-mod-rtmp)"
+    return True, ""
+
+
+# ---------------------------------------------------------------------------
+# small process helpers
+
+
+def free_port() -> int:
+    """A TCP port that is free on all interfaces right now (OBS 5.1 binds all of them)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def port_accepts(port: int, host: str = "127.0.0.1") -> bool:
+    """Whether something accepts TCP connections on host:port."""
+    try:
+        with socket.create_connection((host, port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+def _end_process(proc: subprocess.Popen[bytes], sig: int = signal.SIGTERM) -> None:
+    """Signal a process group leader and its group, escalate to SIGKILL, and reap it."""
+    if proc.poll() is None:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(proc.pid, sig)
+        try:
+            proc.wait(timeout=_STOP_GRACE_S)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    # Children that outlived the leader (none expected) must not outlive the tests.
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signal.SIGKILL)
+
+
+def _tail(path: Path, lines: int = 30) -> str:
+    try:
+        text = path.read_text(errors="replace")
+    except OSError:
+        return f"(no log at {path})"
+    return "\n".join(text.splitlines()[-lines:])
+
+
+@dataclass
+class _Resources:
+    """What must be released even if the owner is forgotten (weakref.finalize target)."""
+
+    processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    dirs: list[Path] = field(default_factory=list)
+
+    def release(self) -> None:
+        """Stop every process (last started first) and delete every temp dir."""
+        for name in reversed(list(self.processes)):
+            _end_process(self.processes.pop(name))
+        while self.dirs:
+            shutil.rmtree(self.dirs.pop(), ignore_errors=True)
+
+
+# ---------------------------------------------------------------------------
+# OBS
+
+
+def _ini(sections: dict[str, dict[str, object]]) -> str:
+    # OBS's config parser wants plain key=value without spaces around '='.
+    out: list[str] = []
+    for name, values in sections.items():
+        out.append(f"[{name}]")
+        out.extend(f"{key}={value}" for key, value in values.items())
+        out.append("")
+    return "\n".join(out)
+
+
+class HeadlessOBS:
+    """One real OBS Studio on its own Xvfb display with a throwaway config."""
+
+    def __init__(
+        self,
+        *,
+        port: int | None = None,
+        password: str | None = None,
+        width: int = 640,
+        height: int = 360,
+        fps: int = 30,
+        startup_timeout: float = 20.0,
+        detached: bool = False,
+    ) -> None:
+        """Describe an instance; nothing runs until start()."""
+        self.port = port or free_port()
+        self.password = password or secrets.token_urlsafe(12)
+        self.url = f"ws://127.0.0.1:{self.port}"
+        self.width, self.height, self.fps = width, height, fps
+        self.startup_timeout = startup_timeout
+        # Detached processes (for scripts/obs-headless) survive this Python process.
+        self.detached = detached
+        self.display: int | None = None
+        self.root: Path | None = None
+        self._res = _Resources()
+        self._finalizer = weakref.finalize(self, self._res.release)
+
+    # paths (valid after start)
+
+    @property
+    def config_home(self) -> Path:
+        """The XDG_CONFIG_HOME that OBS runs with."""
+        return self._root / "config"
+
+    @property
+    def record_dir(self) -> Path:
+        """Where recordings (.mkv) land."""
+        return self._root / "recordings"
+
+    @property
+    def log_path(self) -> Path:
+        """OBS's stdout/stderr (OBS logs there too), appended across restarts."""
+        return self._root / "obs.log"
+
+    @property
+    def obs_pid(self) -> int | None:
+        """PID of the OBS process, or None if it is not running."""
+        proc = self._res.processes.get("obs")
+        return proc.pid if proc is not None and proc.poll() is None else None
+
+    @property
+    def xvfb_pid(self) -> int | None:
+        """PID of the Xvfb process, or None if it is not running."""
+        proc = self._res.processes.get("xvfb")
+        return proc.pid if proc is not None and proc.poll() is None else None
+
+    @property
+    def _root(self) -> Path:
+        if self.root is None:
+            raise HeadlessOBSError("HeadlessOBS is not started")
+        return self.root
+
+    # lifecycle
+
+    def start(self) -> Self:
+        """Write the config, start Xvfb and OBS, return once the websocket accepts."""
+        if self.root is not None:
+            raise HeadlessOBSError("HeadlessOBS already started")
+        self.root = Path(tempfile.mkdtemp(prefix="showcaller-obs-"))
+        self._res.dirs.append(self.root)
+        try:
+            self._write_config()
+            self._start_xvfb()
+            self._start_obs()
+        except BaseException:
+            self._res.release()
+            self.root = None
+            raise
+        return self
+
+    def stop(self) -> None:
+        """Stop OBS and Xvfb (SIGTERM, then SIGKILL) and delete the temp dirs."""
+        self._res.release()
+        self.root = None
+        self.display = None
+
+    def kill(self) -> None:
+        """SIGKILL OBS only (a crash); Xvfb and the config stay for restart()."""
+        proc = self._res.processes.pop("obs", None)
+        if proc is not None:
+            _end_process(proc, signal.SIGKILL)
+
+    def restart(self) -> None:
+        """Kill OBS and start it again on the same port, password and config."""
+        self.kill()
+        if self.xvfb_pid is None:
+            self._start_xvfb()
+        self._start_obs()
+
+    def ensure_running(self) -> None:
+        """Start OBS (and Xvfb) again if a test stopped or killed it."""
+        if self.root is None:
+            self.start()
+        elif not self.is_running():
+            self.restart()
+
+    def is_running(self) -> bool:
+        """Whether the OBS process is alive (not whether it answers)."""
+        return self.obs_pid is not None
+
+    def state(self) -> dict[str, Any]:
+        """What scripts/obs-headless keeps in its state file (includes the password)."""
+        return {
+            "url": self.url,
+            "port": self.port,
+            "password": self.password,
+            "obs_pid": self.obs_pid,
+            "xvfb_pid": self.xvfb_pid,
+            "display": self.display,
+            "root": str(self._root),
+            "record_dir": str(self.record_dir),
+            "log_path": str(self.log_path),
+        }
+
+    def release_ownership(self) -> None:
+        """Forget the processes and dirs so they outlive this object (detached use)."""
+        self._finalizer.detach()
+        self._res = _Resources()
+
+    def __enter__(self) -> Self:
+        """Start if not started."""
+        if self.root is None:
+            self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        """Stop."""
+        self.stop()
+
+    # internals
+
+    def _write_config(self) -> None:
+        obs_dir = self.config_home / "obs-studio"
+        profile_dir = obs_dir / "basic" / "profiles" / _PROFILE
+        profile_dir.mkdir(parents=True)
+        (obs_dir / "basic" / "scenes").mkdir(parents=True)
+        self.record_dir.mkdir()
+        runtime = self._root / "runtime"
+        runtime.mkdir(mode=0o700)
+        (self._root / "cache").mkdir()
+        general: dict[str, object] = {
+            "FirstRun": "true",
+            "LastVersion": _LAST_VERSION,
+            "EnableAutoUpdates": "false",
+            "ConfirmOnExit": "false",
+            "WarnBeforeStartingStream": "false",
+            "WarnBeforeStoppingStream": "false",
+            "WarnBeforeStoppingRecord": "false",
+            "Pre19Defaults": "false",
+            "Pre21Defaults": "false",
+            "Pre23Defaults": "false",
+            "Pre24.1Defaults": "false",
+        }
+        global_ini = _ini(
+            {
+                "General": general,
+                "Basic": {
+                    "Profile": _PROFILE,
+                    "ProfileDir": _PROFILE,
+                    "SceneCollection": _PROFILE,
+                    "SceneCollectionFile": _PROFILE,
+                },
+                "BasicWindow": {"PreviewEnabled": "false", "SysTrayEnabled": "false"},
+                "OBSWebSocket": {
+                    "FirstLoad": "false",
+                    "ServerEnabled": "true",
+                    "ServerPort": self.port,
+                    "AlertsEnabled": "false",
+                    "AuthRequired": "true",
+                    "ServerPassword": self.password,
+                },
+            }
+        )
+        basic_ini = _ini(
+            {
+                "General": {"Name": _PROFILE},
+                "Video": {
+                    "BaseCX": self.width,
+                    "BaseCY": self.height,
+                    "OutputCX": self.width,
+                    "OutputCY": self.height,
+                    "FPSType": 0,
+                    "FPSCommon": self.fps,
+                },
+                "Output": {"Mode": "Simple"},
+                "SimpleOutput": {
+                    "FilePath": self.record_dir,
+                    "RecFormat": "mkv",
+                    # "Stream" quality makes Pause/ResumeRecord fail with 503.
+                    "RecQuality": "Small",
+                    "RecEncoder": "x264",
+                    "StreamEncoder": "x264",
+                    "Preset": "ultrafast",
+                },
+            }
+        )
+        # The password is in this file; keep it private.
+        for path, text in (
+            (obs_dir / "global.ini", global_ini),
+            (profile_dir / "basic.ini", basic_ini),
+        ):
+            path.write_text(text)
+            path.chmod(0o600)
+
+    def _popen(
+        self, argv: list[str], env: dict[str, str], **kwargs: Any
+    ) -> subprocess.Popen[bytes]:
+        # Own session: killpg reaches any children, and a terminal's Ctrl-C does not.
+        return subprocess.Popen(
+            argv,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+            **kwargs,
+        )
+
+    def _start_xvfb(self) -> None:
+        read_fd, write_fd = os.pipe()
+        try:
+            proc = self._popen(
+                [
+                    "Xvfb",
+                    "-displayfd",
+                    str(write_fd),
+                    "-screen",
+                    "0",
+                    "640x480x24",
+                    "-nolisten",
+                    "tcp",
+                ],
+                env=dict(os.environ),
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                pass_fds=(write_fd,),
+            )
+            self._res.processes["xvfb"] = proc
+            os.close(write_fd)
+            write_fd = -1
+            self.display = self._read_display(read_fd, proc)
+        finally:
+            os.close(read_fd)
+            if write_fd >= 0:
+                os.close(write_fd)
+
+    def _read_display(self, read_fd: int, proc: subprocess.Popen[bytes]) -> int:
+        # Xvfb writes "N\n" once it accepts clients; EOF means it died.
+        deadline = time.monotonic() + self.startup_timeout
+        data = b""
+        while not data.endswith(b"\n"):
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise HeadlessOBSError("Xvfb did not report a display in time")
+            ready, _, _ = select.select([read_fd], [], [], remaining)
+            if not ready:
+                continue
+            chunk = os.read(read_fd, 64)
+            if not chunk:
+                raise HeadlessOBSError(
+                    f"Xvfb exited (code {proc.poll()}) before reporting a display"
+                )
+            data += chunk
+        return int(data.strip())
+
+    def _obs_env(self) -> dict[str, str]:
+        env = dict(os.environ)
+        for var in ("WAYLAND_DISPLAY", "SESSION_MANAGER"):
+            env.pop(var, None)
+        env.update(
+            DISPLAY=f":{self.display}",
+            XDG_CONFIG_HOME=str(self.config_home),
+            XDG_RUNTIME_DIR=str(self._root / "runtime"),
+            XDG_CACHE_HOME=str(self._root / "cache"),
+            LIBGL_ALWAYS_SOFTWARE="1",
+            QT_QPA_PLATFORM="xcb",
+        )
+        return env
+
+    def _start_obs(self) -> None:
+        with self.log_path.open("ab") as log:
+            proc = self._popen(
+                ["obs", "--multi", "--disable-missing-files-check"],
+                env=self._obs_env(),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                cwd=self._root,
+            )
+        self._res.processes["obs"] = proc
+        self._wait_until_accepting(proc)
+
+    def _wait_until_accepting(self, proc: subprocess.Popen[bytes]) -> None:
+        deadline = time.monotonic() + self.startup_timeout
+        while not port_accepts(self.port):
+            # OBS exits with code 0 when it cannot open the display: check liveness.
+            code = proc.poll()
+            if code is not None:
+                raise HeadlessOBSError(
+                    f"OBS exited with code {code} before its websocket accepted on port "
+                    f"{self.port}; last lines of {self.log_path}:\n{_tail(self.log_path)}"
+                )
+            if time.monotonic() > deadline:
+                raise HeadlessOBSError(
+                    f"OBS websocket not accepting on port {self.port} after "
+                    f"{self.startup_timeout:.0f} s; last lines of {self.log_path}:\n"
+                    f"{_tail(self.log_path)}"
+                )
+            time.sleep(0.05)
+
+
+# ---------------------------------------------------------------------------
+# detached instances (scripts/obs-headless)
+
+
+def _pid_runs(pid: int | None, name: str) -> bool:
+    """Whether pid is alive and its command is `name` (guards against PID reuse)."""
+    if not pid:
+        return False
+    try:
+        argv0 = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0", 1)[0]
+    except OSError:
+        return False
+    return os.path.basename(argv0.decode(errors="replace")) == name
+
+
+def stop_detached(state: dict[str, Any]) -> list[int]:
+    """Stop the processes a state() dict names and delete its dir; return the PIDs ended."""
+    ended: list[int] = []
+    for key, name in (("obs_pid", "obs"), ("xvfb_pid", "Xvfb")):
+        pid = state.get(key)
+        if not _pid_runs(pid, name):
+            continue
+        assert isinstance(pid, int)
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(pid, signal.SIGTERM)
+        deadline = time.monotonic() + _STOP_GRACE_S
+        while _pid_runs(pid, name) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(pid, signal.SIGKILL)
+        ended.append(pid)
+    root = state.get("root")
+    if root and Path(root).name.startswith("showcaller-obs-"):
+        shutil.rmtree(root, ignore_errors=True)
+    return ended
+
+
+def detached_status(state: dict[str, Any]) -> dict[str, bool]:
+    """Liveness of a detached instance: OBS alive, Xvfb alive, websocket accepting."""
+    return {
+        "obs": _pid_runs(state.get("obs_pid"), "obs"),
+        "xvfb": _pid_runs(state.get("xvfb_pid"), "Xvfb"),
+        "websocket": bool(state.get("port")) and port_accepts(int(state["port"])),
+    }
+
+
+def write_state(path: Path, state: dict[str, Any]) -> None:
+    """Write a state file readable only by its owner (it holds the password)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as out:
+        json.dump(state, out, indent=2)
+        out.write("\n")
+
+
+def read_state(path: Path) -> dict[str, Any]:
+    """Read a state file written by write_state."""
+    data: dict[str, Any] = json.loads(path.read_text())
+    return data
+
+
+# ---------------------------------------------------------------------------
+# RTMP target
+
+
+class RTMPServer:
+    """nginx with the RTMP module on a free loopback port: a stream target for OBS."""
+
+    def __init__(self, *, port: int | None = None, startup_timeout: float = 10.0) -> None:
+        """Describe a server; nothing runs until start()."""
+        self.port = port or free_port()
+        self.url = f"rtmp://127.0.0.1:{self.port}/live"
+        self.startup_timeout = startup_timeout
+        self.root: Path | None = None
+        self._res = _Resources()
+        self._finalizer = weakref.finalize(self, self._res.release)
+
+    @property
+    def log_path(self) -> Path:
+        """nginx's error log."""
+        if self.root is None:
+            raise HeadlessOBSError("RTMPServer is not started")
+        return self.root / "error.log"
+
+    def start(self) -> Self:
+        """Start nginx and return once the RTMP port accepts."""
+        nginx = _nginx_binary()
+        if nginx is None:
+            raise HeadlessOBSError("nginx not found")
+        self.root = root = Path(tempfile.mkdtemp(prefix="showcaller-rtmp-"))
+        self._res.dirs.append(root)
+        conf = root / "nginx.conf"
+        # master_process off: one process, so a SIGKILL leaves no orphaned worker.
+        conf.write_text(
+            f"load_module {_NGINX_RTMP_MODULE};\n"
+            "daemon off;\n"
+            "master_process off;\n"
+            f"pid {root}/nginx.pid;\n"
+            f"error_log {root}/error.log info;\n"
+            "events { worker_connections 64; }\n"
+            "rtmp { server {\n"
+            f"  listen 127.0.0.1:{self.port};\n"
+            "  application live { live on; record off; }\n"
+            "} }\n"
+        )
+        try:
+            with (root / "stderr.log").open("wb") as stderr:
+                proc = subprocess.Popen(
+                    [nginx, "-c", str(conf), "-p", str(root), "-e", str(root / "error.log")],
+                    stdin=subprocess.DEVNULL,
+                    stdout=subprocess.DEVNULL,
+                    stderr=stderr,
+                    start_new_session=True,
+                )
+            self._res.processes["nginx"] = proc
+            deadline = time.monotonic() + self.startup_timeout
+            while not port_accepts(self.port):
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise HeadlessOBSError(
+                        f"nginx-rtmp did not come up on port {self.port}:\n"
+                        f"{_tail(root / 'stderr.log')}\n{_tail(root / 'error.log')}"
+                    )
+                time.sleep(0.05)
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def stop(self) -> None:
+        """Stop nginx and delete its temp dir."""
+        self._res.release()
+        self.root = None
+
+    def __enter__(self) -> Self:
+        """Start if not started."""
+        if self.root is None:
+            self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        """Stop."""
+        self.stop()
+
+
+# ---------------------------------------------------------------------------
+# known state between tests
+
+
+def reset_obs(url: str, password: str, *, timeout: float = 10.0) -> None:
+    """Bring a running OBS to a known state: no outputs, one empty "Scene" on program."""
+    # Also: studio mode off, no inputs at all, Fade 300 ms as the current transition.
+    from obswebsocket import obsws  # test-only dependency, imported late on purpose
+    from obswebsocket import requests as req
+
+    parts = urlsplit(url)
+    ws = obsws(
+        parts.hostname or "127.0.0.1", parts.port or 4455, password, legacy=False, timeout=timeout
+    )
+    connect(ws)
+    try:
+        _stop_outputs(ws, req, timeout)
+        ws.call(req.SetStudioModeEnabled(studioModeEnabled=False))
+        scenes = [s["sceneName"] for s in ws.call(req.GetSceneList()).getScenes()]
+        if "Scene" not in scenes:
+            _ok(ws.call(req.CreateScene(sceneName="Scene")))
+        _ok(ws.call(req.SetCurrentProgramScene(sceneName="Scene")))
+        for name in scenes:
+            if name != "Scene":
+                _ok(ws.call(req.RemoveScene(sceneName=name)))
+        for item in ws.call(req.GetSceneItemList(sceneName="Scene")).getSceneItems():
+            ws.call(req.RemoveSceneItem(sceneName="Scene", sceneItemId=item["sceneItemId"]))
+        for inp in ws.call(req.GetInputList()).getInputs():
+            ws.call(req.RemoveInput(inputName=inp["inputName"]))
+        transitions = ws.call(req.GetSceneTransitionList())
+        names = {t["transitionName"] for t in transitions.datain.get("transitions", [])}
+        if "Fade" in names:
+            ws.call(req.SetCurrentSceneTransition(transitionName="Fade"))
+            ws.call(req.SetCurrentSceneTransitionDuration(transitionDuration=300))
+    finally:
+        ws.disconnect()
+
+
+def connect(ws: Any) -> None:
+    """obsws.connect(), closing the socket when it fails (else a ResourceWarning follows)."""
+    try:
+        ws.connect()
+    except BaseException:
+        if ws.ws is not None:
+            ws.ws.shutdown()
+        raise
+
+
+def _ok(response: Any) -> Any:
+    if not response.status:
+        raise HeadlessOBSError(f"reset_obs: {response!r}")
+    return response
+
+
+def _stop_outputs(ws: Any, req: Any, timeout: float) -> None:
+    """Stop stream, recording and replay buffer if active, and wait until they are."""
+    outputs = (
+        (req.GetStreamStatus, req.StopStream),
+        (req.GetRecordStatus, req.StopRecord),
+        (req.GetReplayBufferStatus, req.StopReplayBuffer),
+    )
+    pending = []
+    for status, stop in outputs:
+        response = ws.call(status())
+        # GetReplayBufferStatus fails (604) when no replay buffer is configured.
+        if response.status and response.datain.get("outputActive"):
+            ws.call(stop())
+            pending.append(status)
+    deadline = time.monotonic() + timeout
+    while pending:
+        pending = [s for s in pending if ws.call(s()).datain.get("outputActive")]
+        if pending and time.monotonic() > deadline:
+            raise HeadlessOBSError(f"reset_obs: outputs still active after {timeout} s")
+        if pending:
+            time.sleep(0.1)
