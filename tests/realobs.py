@@ -151,7 +151,6 @@ class HeadlessOBS:
         height: int = 360,
         fps: int = 30,
         startup_timeout: float = 20.0,
-        detached: bool = False,
     ) -> None:
         """Describe an instance; nothing runs until start()."""
         self.port = port or free_port()
@@ -159,8 +158,6 @@ class HeadlessOBS:
         self.url = f"ws://127.0.0.1:{self.port}"
         self.width, self.height, self.fps = width, height, fps
         self.startup_timeout = startup_timeout
-        # Detached processes (for scripts/obs-headless) survive this Python process.
-        self.detached = detached
         self.display: int | None = None
         self.root: Path | None = None
         self._res = _Resources()
@@ -477,14 +474,17 @@ def _pid_runs(pid: int | None, name: str) -> bool:
     return os.path.basename(argv0.decode(errors="replace")) == name
 
 
+# What a state file may name: PID key, expected command name.
+_DETACHED_PROCESSES = (("obs_pid", "obs"), ("xvfb_pid", "Xvfb"), ("nginx_pid", "nginx"))
+
+
 def stop_detached(state: dict[str, Any]) -> list[int]:
-    """Stop the processes a state() dict names and delete its dir; return the PIDs ended."""
+    """Stop the processes a state dict names, delete its dirs; return the PIDs ended."""
     ended: list[int] = []
-    for key, name in (("obs_pid", "obs"), ("xvfb_pid", "Xvfb")):
+    for key, name in _DETACHED_PROCESSES:
         pid = state.get(key)
-        if not _pid_runs(pid, name):
+        if not isinstance(pid, int) or not _pid_runs(pid, name):
             continue
-        assert isinstance(pid, int)
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(pid, signal.SIGTERM)
         deadline = time.monotonic() + _STOP_GRACE_S
@@ -493,19 +493,23 @@ def stop_detached(state: dict[str, Any]) -> list[int]:
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(pid, signal.SIGKILL)
         ended.append(pid)
-    root = state.get("root")
-    if root and Path(root).name.startswith("showcaller-obs-"):
-        shutil.rmtree(root, ignore_errors=True)
+    for key in ("root", "rtmp_root"):
+        root = state.get(key)
+        # Only dirs this module created, whatever a hand-edited state file says.
+        if isinstance(root, str) and Path(root).name.startswith(
+            ("showcaller-obs-", "showcaller-rtmp-")
+        ):
+            shutil.rmtree(root, ignore_errors=True)
     return ended
 
 
 def detached_status(state: dict[str, Any]) -> dict[str, bool]:
-    """Liveness of a detached instance: OBS alive, Xvfb alive, websocket accepting."""
-    return {
-        "obs": _pid_runs(state.get("obs_pid"), "obs"),
-        "xvfb": _pid_runs(state.get("xvfb_pid"), "Xvfb"),
-        "websocket": bool(state.get("port")) and port_accepts(int(state["port"])),
+    """Liveness of each process a state dict names, and whether the websocket accepts."""
+    status = {
+        name: _pid_runs(state[key], name) for key, name in _DETACHED_PROCESSES if key in state
     }
+    status["websocket"] = isinstance(state.get("port"), int) and port_accepts(state["port"])
+    return status
 
 
 def write_state(path: Path, state: dict[str, Any]) -> None:
@@ -594,6 +598,20 @@ class RTMPServer:
         self._res.release()
         self.root = None
 
+    def state(self) -> dict[str, Any]:
+        """What scripts/obs-headless keeps in its state file."""
+        proc = self._res.processes.get("nginx")
+        return {
+            "rtmp_url": self.url,
+            "nginx_pid": proc.pid if proc is not None and proc.poll() is None else None,
+            "rtmp_root": str(self.root) if self.root else None,
+        }
+
+    def release_ownership(self) -> None:
+        """Forget the process and dir so they outlive this object (detached use)."""
+        self._finalizer.detach()
+        self._res = _Resources()
+
     def __enter__(self) -> Self:
         """Start if not started."""
         if self.root is None:
@@ -617,7 +635,8 @@ class RTMPServer:
 def reset_obs(url: str, password: str, *, timeout: float = 10.0) -> None:
     """Bring a running OBS to a known state: no outputs, one empty "Scene" on program."""
     # Also: studio mode off, no inputs at all, Fade 300 ms as the current transition.
-    from obswebsocket import obsws  # test-only dependency, imported late on purpose
+    # Test-only dependency, imported late so scripts/obs-headless runs without it.
+    from obswebsocket import obsws  # type: ignore[import-untyped]
     from obswebsocket import requests as req
 
     parts = urlsplit(url)
