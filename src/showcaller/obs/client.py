@@ -1,0 +1,542 @@
+"""obs-websocket v5 client on aiohttp: one connection, concurrent requests, events.
+
+One `OBSClient` is one websocket connection; it never reconnects (that is the
+supervisor's job, `showcaller.obs.supervisor`). What it guarantees:
+
+- requests are correlated by id, so any number run concurrently and a slow one
+  (a big screenshot) never delays one sent after it;
+- every request has its own timeout (`RequestTimeout`);
+- when the link drops, every pending request fails at once with `ConnectionClosed`
+  (never a 60 s wait), and `wait_closed()` resolves with the reason;
+- aiohttp's websocket heartbeat notices a half-open link within ~1.5 heartbeats;
+- events are delivered on the event loop: sync listeners are called in the receive
+  loop, async listeners run as tracked tasks, so a listener may await a request;
+  a failing listener is logged and never breaks the receive loop;
+- lower-layer errors are translated into `showcaller.errors` types; the password
+  never appears in a message or a log line.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import inspect
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Sequence
+from typing import Any, TypeVar
+
+import aiohttp
+from yarl import URL
+
+from showcaller import errors
+from showcaller.obs import protocol
+
+log = logging.getLogger(__name__)
+
+_M = TypeVar("_M", protocol.Hello, protocol.Identified)
+
+EventListener = Callable[[protocol.Event], Awaitable[None] | None]
+
+# A screenshot of a full-HD source as PNG is a few MB of base64; the default 4 MiB
+# limit of aiohttp would close the link on it.
+MAX_MESSAGE_SIZE = 64 * 1024 * 1024
+
+# What events() buffers per consumer before it starts dropping the oldest events.
+EVENT_QUEUE_SIZE = 1024
+
+
+class _Closed:
+    """Sentinel that ends an events() iterator."""
+
+
+_CLOSED = _Closed()
+
+
+class OBSClient:
+    """One obs-websocket v5 connection (no reconnect; see `OBSLink` for that)."""
+
+    def __init__(
+        self,
+        url: str,
+        password: str | None = None,
+        *,
+        connect_timeout: float = 5.0,
+        request_timeout: float = 5.0,
+        subscriptions: int = protocol.DEFAULT_SUBSCRIPTIONS,
+        heartbeat: float = 2.0,
+        session: aiohttp.ClientSession | None = None,
+    ) -> None:
+        """Describe a connection; nothing happens until `connect()`."""
+        parsed = URL(url)
+        if parsed.scheme not in ("ws", "wss") or not parsed.host:
+            shown = parsed.with_user(None) if parsed.is_absolute() else parsed
+            raise errors.UsageError(
+                f"not an obs-websocket address: {shown}",
+                hint="use ws://HOST:PORT, e.g. ws://127.0.0.1:4455",
+            )
+        self.url = url
+        # Used in every message: host:port only, so no userinfo can leak into a log.
+        self.address = f"{parsed.host}:{parsed.port}"
+        self._password = password
+        self.connect_timeout = connect_timeout
+        self.request_timeout = request_timeout
+        self.subscriptions = int(subscriptions)
+        self.heartbeat = heartbeat
+        self._session = session
+        self._own_session = session is None
+        self._ws: aiohttp.ClientWebSocketResponse | None = None
+        self._next_id = protocol.request_id_factory()
+        self._pending: dict[str, asyncio.Future[Any]] = {}
+        self._identified: asyncio.Future[protocol.Identified] | None = None
+        self._listeners: list[tuple[EventListener, frozenset[str] | None]] = []
+        self._listener_tasks: set[asyncio.Task[None]] = set()
+        self._streams: set[_EventQueue] = set()
+        self._receiver: asyncio.Task[None] | None = None
+        self._closed: asyncio.Future[BaseException | None] | None = None
+        self._closing = False
+        self.hello: protocol.Hello | None = None
+        self.negotiated_rpc_version: int | None = None
+
+    # ------------------------------------------------------------------ lifecycle
+
+    @property
+    def connected(self) -> bool:
+        """Whether the link is identified and not closed."""
+        return (
+            self._ws is not None
+            and not self._ws.closed
+            and self._closed is not None
+            and not self._closed.done()
+        )
+
+    async def connect(
+        self, *, on_hello: Callable[[protocol.Hello], None] | None = None
+    ) -> protocol.Hello:
+        """Open, read Hello, Identify, wait for Identified, all within connect_timeout."""
+        if self._ws is not None:
+            raise errors.UsageError("this OBSClient was already connected once; make a new one")
+        loop = asyncio.get_running_loop()
+        self._closed = loop.create_future()
+        try:
+            async with asyncio.timeout(self.connect_timeout):
+                hello = await self._handshake(on_hello)
+        except TimeoutError as exc:
+            await self._abort()
+            raise errors.ConnectTimeout(
+                f"OBS at {self.address} did not answer within {self.connect_timeout:g} s"
+            ) from exc
+        except BaseException:
+            await self._abort()
+            raise
+        self._receiver = loop.create_task(self._receive_loop(), name=f"obs-receive {self.address}")
+        log.debug("identified with OBS at %s (rpc %s)", self.address, self.negotiated_rpc_version)
+        return hello
+
+    async def _handshake(self, on_hello: Callable[[protocol.Hello], None] | None) -> protocol.Hello:
+        if self._session is None:
+            self._session = aiohttp.ClientSession()
+        try:
+            self._ws = await self._session.ws_connect(
+                self.url,
+                heartbeat=self.heartbeat,
+                max_msg_size=MAX_MESSAGE_SIZE,
+                autoping=True,
+            )
+        except aiohttp.WSServerHandshakeError as exc:
+            raise errors.NotOBSServer(
+                f"{self.address} answered HTTP {exc.status}, not an obs-websocket upgrade"
+            ) from exc
+        except aiohttp.ClientConnectorError as exc:
+            reason = exc.os_error.strerror or str(exc.os_error)
+            raise errors.ConnectionRefused(
+                f"cannot connect to OBS at {self.address}: {reason}"
+            ) from exc
+        except (aiohttp.ClientResponseError, aiohttp.ClientPayloadError) as exc:
+            raise errors.NotOBSServer(
+                f"{self.address} did not answer as a websocket server ({type(exc).__name__})"
+            ) from exc
+        except aiohttp.ClientError as exc:
+            raise errors.ConnectionClosed(
+                f"the connection to {self.address} dropped while connecting ({type(exc).__name__})"
+            ) from exc
+
+        hello = await self._receive_handshake(protocol.Hello, "Hello")
+        if hello.rpc_version < protocol.RPC_VERSION:
+            raise errors.NotOBSServer(
+                f"OBS at {self.address} speaks rpcVersion {hello.rpc_version}, need "
+                f"{protocol.RPC_VERSION} (obs-websocket 5.x)"
+            )
+        self.hello = hello
+        if on_hello is not None:
+            on_hello(hello)
+        authentication = None
+        if hello.challenge is not None and hello.salt is not None:
+            if not self._password:
+                raise errors.AuthenticationFailed(
+                    f"OBS at {self.address} requires a password and none was given"
+                )
+            authentication = protocol.auth_string(self._password, hello.salt, hello.challenge)
+        await self._send(
+            protocol.Identify(
+                rpc_version=protocol.RPC_VERSION,
+                authentication=authentication,
+                event_subscriptions=self.subscriptions,
+            )
+        )
+        identified = await self._receive_handshake(protocol.Identified, "Identified")
+        self.negotiated_rpc_version = identified.negotiated_rpc_version
+        return hello
+
+    async def _receive_handshake(self, kind: type[_M], name: str) -> _M:
+        assert self._ws is not None  # set by _handshake just before
+        msg = await self._ws.receive()
+        if msg.type is aiohttp.WSMsgType.TEXT:
+            try:
+                decoded = protocol.decode(msg.data)
+            except protocol.DecodeError as exc:
+                raise errors.NotOBSServer(
+                    f"{self.address} sent something that is not obs-websocket v5 ({exc})"
+                ) from exc
+            if isinstance(decoded, kind):
+                return decoded
+            raise errors.NotOBSServer(
+                f"{self.address} sent {type(decoded).__name__} where obs-websocket sends {name}"
+            )
+        if msg.type in (
+            aiohttp.WSMsgType.CLOSE,
+            aiohttp.WSMsgType.CLOSING,
+            aiohttp.WSMsgType.CLOSED,
+        ):
+            code = self._ws.close_code
+            if code in (None, protocol.CloseCode.NORMAL, 1006) and name == "Hello":
+                raise errors.NotOBSServer(f"{self.address} closed the websocket without a Hello")
+            raise protocol.close_error(code, self._ws_close_reason(msg))
+        if msg.type is aiohttp.WSMsgType.ERROR:
+            raise errors.ConnectionClosed(
+                f"the connection to {self.address} failed while connecting: {msg.data}"
+            )
+        raise errors.NotOBSServer(
+            f"{self.address} sent a {msg.type.name} frame where obs-websocket sends {name}"
+        )
+
+    @staticmethod
+    def _ws_close_reason(msg: aiohttp.WSMessage) -> str:
+        return (
+            msg.extra if msg.type is aiohttp.WSMsgType.CLOSE and isinstance(msg.extra, str) else ""
+        )
+
+    async def _abort(self) -> None:
+        """Release the socket and session after a failed connect."""
+        if self._ws is not None:
+            await self._ws.close()
+        if self._own_session and self._session is not None:
+            await self._session.close()
+        if self._closed is not None and not self._closed.done():
+            self._closed.set_result(None)
+
+    async def close(self) -> None:
+        """Close the link; pending requests fail with ConnectionClosed. Idempotent."""
+        self._closing = True
+        if self._ws is not None and not self._ws.closed:
+            with contextlib.suppress(aiohttp.ClientError, OSError):
+                await self._ws.close()
+        if self._receiver is not None:
+            await self._receiver
+        else:
+            self._finish(None)
+        # A listener may be the one closing us: it must not cancel itself.
+        others = [t for t in self._listener_tasks if t is not asyncio.current_task()]
+        for task in others:
+            task.cancel()
+        if others:
+            await asyncio.gather(*others, return_exceptions=True)
+        if self._own_session and self._session is not None:
+            await self._session.close()
+
+    async def wait_closed(self) -> BaseException | None:
+        """Resolve when the link is gone: the reason, or None if we closed it."""
+        if self._closed is None:
+            raise errors.UsageError("OBSClient.wait_closed() before connect()")
+        return await asyncio.shield(self._closed)
+
+    async def __aenter__(self) -> OBSClient:
+        """Connect."""
+        await self.connect()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        """Close."""
+        await self.close()
+
+    # ------------------------------------------------------------------ receive
+
+    async def _receive_loop(self) -> None:
+        assert self._ws is not None  # connect() set it
+        ws = self._ws
+        reason: BaseException | None = None
+        try:
+            while True:
+                msg = await ws.receive()
+                if msg.type is aiohttp.WSMsgType.TEXT:
+                    self._dispatch(msg.data)
+                    continue
+                if msg.type is aiohttp.WSMsgType.BINARY:
+                    # We never ask for the msgpack subprotocol, so OBS never sends binary.
+                    log.warning("ignoring a binary frame from OBS at %s", self.address)
+                    continue
+                if msg.type is aiohttp.WSMsgType.ERROR:
+                    reason = errors.ConnectionClosed(
+                        f"lost the connection to OBS at {self.address}: {_describe(msg.data)}"
+                    )
+                else:
+                    code = ws.close_code
+                    if code == aiohttp.WSCloseCode.ABNORMAL_CLOSURE or code is None:
+                        exc = ws.exception()
+                        detail = _describe(exc) if exc is not None else "connection lost"
+                        reason = errors.ConnectionClosed(
+                            f"lost the connection to OBS at {self.address}: {detail}"
+                        )
+                    else:
+                        reason = protocol.close_error(code, self._ws_close_reason(msg))
+                break
+        except protocol.DecodeError as exc:
+            reason = exc
+            log.error("OBS at %s sent a frame we cannot decode: %s", self.address, exc)
+        except asyncio.CancelledError:
+            reason = errors.ConnectionClosed("the OBS client was cancelled")
+            raise
+        except Exception as exc:
+            # A bug in dispatch must not leave requests hanging: log it, fail them all.
+            log.exception("the receive loop for OBS at %s failed", self.address)
+            reason = errors.ConnectionClosed(f"the OBS client failed: {exc!r}")
+        finally:
+            if self._closing:
+                reason = None
+            self._finish(reason)
+            if not ws.closed:
+                with contextlib.suppress(aiohttp.ClientError, OSError):
+                    await ws.close()
+
+    def _finish(self, reason: BaseException | None) -> None:
+        """Fail every pending request at once and resolve wait_closed()."""
+        failure = reason or errors.ConnectionClosed(
+            f"the connection to OBS at {self.address} was closed"
+        )
+        pending, self._pending = self._pending, {}
+        for fut in pending.values():
+            if not fut.done():
+                fut.set_exception(_copy_error(failure))
+        if self._identified is not None and not self._identified.done():
+            self._identified.set_exception(_copy_error(failure))
+        for stream in list(self._streams):
+            stream.close()
+        if self._closed is not None and not self._closed.done():
+            self._closed.set_result(reason)
+        if reason is not None:
+            log.debug("link to OBS at %s closed: %s", self.address, reason)
+
+    def _dispatch(self, text: str) -> None:
+        msg = protocol.decode(text)
+        match msg:
+            case protocol.RequestResponse() | protocol.RequestBatchResponse():
+                fut = self._pending.pop(msg.request_id, None)
+                if fut is None:
+                    log.debug("late answer for request %s from OBS (timed out)", msg.request_id)
+                elif not fut.done():
+                    fut.set_result(msg)
+            case protocol.Event():
+                self._deliver(msg)
+            case protocol.Identified():
+                if self._identified is not None and not self._identified.done():
+                    self._identified.set_result(msg)
+            case _:
+                log.warning(
+                    "ignoring unexpected %s from OBS at %s", type(msg).__name__, self.address
+                )
+
+    def _deliver(self, event: protocol.Event) -> None:
+        for listener, types in list(self._listeners):
+            if types is not None and event.event_type not in types:
+                continue
+            try:
+                result = listener(event)
+            except Exception:
+                log.exception("an OBS event listener failed on %s", event.event_type)
+                continue
+            if inspect.isawaitable(result):
+                task = asyncio.ensure_future(result)
+                self._listener_tasks.add(task)
+                task.add_done_callback(self._listener_done)
+
+    def _listener_done(self, task: asyncio.Task[None]) -> None:
+        self._listener_tasks.discard(task)
+        if not task.cancelled() and (exc := task.exception()) is not None:
+            log.error("an OBS event listener failed", exc_info=exc)
+
+    # ------------------------------------------------------------------ requests
+
+    async def _send(self, msg: protocol.Message) -> None:
+        ws = self._ws
+        if ws is None or ws.closed:
+            raise self._not_connected()
+        try:
+            await ws.send_str(protocol.encode(msg))
+        except (aiohttp.ClientError, OSError) as exc:
+            raise errors.ConnectionClosed(
+                f"lost the connection to OBS at {self.address}: {_describe(exc)}"
+            ) from exc
+
+    def _not_connected(self) -> errors.ConnectionClosed:
+        if self._closed is not None and self._closed.done():
+            reason = self._closed.result()
+            if isinstance(reason, errors.ConnectionClosed):
+                return _copy_error(reason)
+            if reason is not None:
+                return errors.ConnectionClosed(str(reason))
+        return errors.ConnectionClosed(f"not connected to OBS at {self.address}")
+
+    async def _call(
+        self, msg: protocol.Request | protocol.RequestBatch, what: str, limit: float | None
+    ) -> Any:
+        if not self.connected:
+            raise self._not_connected()
+        fut: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._pending[msg.request_id] = fut
+        limit = self.request_timeout if limit is None else limit
+        try:
+            await self._send(msg)
+            async with asyncio.timeout(limit):
+                return await fut
+        except TimeoutError as exc:
+            raise errors.RequestTimeout(f"OBS did not answer {what} within {limit:g} s") from exc
+        finally:
+            self._pending.pop(msg.request_id, None)
+
+    async def request(
+        self,
+        request_type: str,
+        data: dict[str, Any] | None = None,
+        *,
+        timeout: float | None = None,  # noqa: ASYNC109 - it raises RequestTimeout, not a bare cancel
+    ) -> dict[str, Any]:
+        """Send one request; its responseData (or {}), or the typed OBSRequestError."""
+        req = protocol.Request(request_type, self._next_id(), data)
+        response: protocol.RequestResponse = await self._call(req, request_type, timeout)
+        return response.raise_for_status()
+
+    async def batch(
+        self,
+        requests: Sequence[tuple[str, dict[str, Any] | None]],
+        *,
+        halt_on_failure: bool = False,
+        execution_type: int = protocol.BatchExecution.SERIAL_REALTIME,
+        timeout: float | None = None,  # noqa: ASYNC109 - it raises RequestTimeout, not a bare cancel
+    ) -> list[protocol.RequestResponse]:
+        """Send a RequestBatch; one response per request run, in order (statuses not raised)."""
+        batch = protocol.RequestBatch(
+            request_id=self._next_id(),
+            requests=tuple(
+                protocol.Request(rtype, f"{i}", data) for i, (rtype, data) in enumerate(requests)
+            ),
+            halt_on_failure=halt_on_failure,
+            execution_type=execution_type,
+        )
+        response: protocol.RequestBatchResponse = await self._call(
+            batch, f"a batch of {len(requests)} requests", timeout
+        )
+        return list(response.results)
+
+    async def reidentify(self, subscriptions: int) -> None:
+        """Change the event subscriptions of this connection; returns once OBS confirmed."""
+        if not self.connected:
+            raise self._not_connected()
+        self._identified = asyncio.get_running_loop().create_future()
+        try:
+            await self._send(protocol.Reidentify(event_subscriptions=int(subscriptions)))
+            async with asyncio.timeout(self.request_timeout):
+                await self._identified
+        except TimeoutError as exc:
+            raise errors.RequestTimeout(
+                f"OBS did not confirm Reidentify within {self.request_timeout:g} s"
+            ) from exc
+        finally:
+            self._identified = None
+        self.subscriptions = int(subscriptions)
+
+    # ------------------------------------------------------------------ events
+
+    def subscribe(
+        self, listener: EventListener, event_types: Collection[str] | None = None
+    ) -> Callable[[], None]:
+        """Call `listener` for each event (of `event_types`, or all); returns unsubscribe."""
+        entry = (listener, frozenset(event_types) if event_types is not None else None)
+        self._listeners.append(entry)
+
+        def unsubscribe() -> None:
+            with contextlib.suppress(ValueError):
+                self._listeners.remove(entry)
+
+        return unsubscribe
+
+    def events(
+        self, event_types: Collection[str] | None = None, *, maxsize: int = EVENT_QUEUE_SIZE
+    ) -> AsyncIterator[protocol.Event]:
+        """Iterate events in order until the link closes.
+
+        The buffer holds `maxsize` events; a consumer that falls further behind loses
+        the OLDEST events (a WARNING says how many), so OBS and the other listeners are
+        never slowed down by it. Subscribe before the events of interest can happen.
+        """
+        stream = _EventQueue(maxsize)
+        if self._closed is not None and self._closed.done():
+            stream.close()
+            return stream.iterate(lambda: None)
+        self._streams.add(stream)
+        unsubscribe = self.subscribe(stream.put, event_types)
+
+        def release() -> None:
+            unsubscribe()
+            self._streams.discard(stream)
+
+        return stream.iterate(release)
+
+
+class _EventQueue:
+    """A bounded, drop-oldest queue feeding one events() iterator."""
+
+    def __init__(self, maxsize: int) -> None:
+        self._queue: asyncio.Queue[protocol.Event | _Closed] = asyncio.Queue(maxsize)
+        self.dropped = 0
+
+    def put(self, event: protocol.Event | _Closed) -> None:
+        if self._queue.full():
+            self._queue.get_nowait()
+            self.dropped += 1
+            if self.dropped == 1 or self.dropped % 1000 == 0:
+                log.warning(
+                    "an OBS event consumer is too slow: dropped %d oldest events", self.dropped
+                )
+        self._queue.put_nowait(event)
+
+    def close(self) -> None:
+        self.put(_CLOSED)
+
+    async def iterate(self, release: Callable[[], None]) -> AsyncIterator[protocol.Event]:
+        try:
+            while True:
+                item = await self._queue.get()
+                if isinstance(item, _Closed):
+                    return
+                yield item
+        finally:
+            release()
+
+
+def _describe(exc: object) -> str:
+    text = str(exc)
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def _copy_error(exc: BaseException) -> errors.ConnectionClosed:
+    """A fresh ConnectionClosed per waiter: one instance raised in many tasks tangles tracebacks."""
+    return errors.ConnectionClosed(str(exc))
