@@ -4,6 +4,7 @@ summary line whenever real-OBS tests were skipped."""
 from __future__ import annotations
 
 import os
+import signal
 from collections import Counter
 from collections.abc import Iterator
 from typing import NoReturn
@@ -103,6 +104,14 @@ class _RealOBSTally:
         terminalreporter.write_line(f"realobs tests: {counts}", bold=True)
 
 
+def _interrupt_on_sigterm(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
 def pytest_configure(config: pytest.Config) -> None:
-    """Register the realobs tally."""
+    """Register the realobs tally; make SIGTERM tear fixtures down like Ctrl-C."""
     config.pluginmanager.register(_RealOBSTally(), "showcaller-realobs-tally")
+    # A cancelled CI job gets SIGTERM; by default that kills pytest without teardown
+    # and leaves OBS, Xvfb and nginx running in their own sessions.
+    if signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, _interrupt_on_sigterm)

@@ -97,9 +97,6 @@ def _end_process(proc: subprocess.Popen[bytes], sig: int = signal.SIGTERM) -> No
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
-    # Children that outlived the leader (none expected) must not outlive the tests.
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(proc.pid, signal.SIGKILL)
 
 
 def _tail(path: Path, lines: int = 30) -> str:
@@ -448,12 +445,12 @@ class HeadlessOBS:
             if code is not None:
                 raise HeadlessOBSError(
                     f"OBS exited with code {code} before its websocket accepted on port "
-                    f"{self.port}; last lines of {self.log_path}:\n{_tail(self.log_path)}"
+                    f"{self.port}; last lines of its log:\n{_tail(self.log_path)}"
                 )
             if time.monotonic() > deadline:
                 raise HeadlessOBSError(
                     f"OBS websocket not accepting on port {self.port} after "
-                    f"{self.startup_timeout:.0f} s; last lines of {self.log_path}:\n"
+                    f"{self.startup_timeout:.0f} s; last lines of its log:\n"
                     f"{_tail(self.log_path)}"
                 )
             time.sleep(0.05)
@@ -490,8 +487,9 @@ def stop_detached(state: dict[str, Any]) -> list[int]:
         deadline = time.monotonic() + _STOP_GRACE_S
         while _pid_runs(pid, name) and time.monotonic() < deadline:
             time.sleep(0.05)
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(pid, signal.SIGKILL)
+        if _pid_runs(pid, name):
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(pid, signal.SIGKILL)
         ended.append(pid)
     for key in ("root", "rtmp_root"):
         root = state.get(key)
