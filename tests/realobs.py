@@ -426,6 +426,9 @@ class HeadlessOBS:
         return env
 
     def _start_obs(self) -> None:
+        # Else the readiness poll below would mistake another server for this OBS.
+        if port_accepts(self.port):
+            raise HeadlessOBSError(f"port {self.port} is already in use; cannot start OBS on it")
         with self.log_path.open("ab") as log:
             proc = self._popen(
                 ["obs", "--multi", "--disable-missing-files-check"],
