@@ -23,7 +23,7 @@ from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal, NamedTuple, TypeVar, get_args
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from pydantic import (
     AfterValidator,
@@ -240,10 +240,17 @@ class Event(_Section):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
+            close = difflib.get_close_matches(value, available_timezones(), n=1)
+            hint = f"did you mean {close[0]!r}?" if close else "use an IANA name like Asia/Tokyo"
             raise PydanticCustomError(
-                "timezone", "unknown time zone {value}", {"value": repr(value)}
+                "timezone", "unknown time zone {value}", {"value": repr(value), "hint": hint}
             ) from None
         return value
+
+
+_OBS_URL_HINT = (
+    "OBS's own server is ws://127.0.0.1:4455, see OBS > Tools > WebSocket Server Settings"
+)
 
 
 class OBS(_Section):
@@ -273,7 +280,11 @@ class OBS(_Section):
         except ValueError:  # a port that is not a number
             ok = False
         if not ok:
-            raise PydanticCustomError("obs_url", 'expected "sim" or ws://host:port')
+            raise PydanticCustomError(
+                "obs_url",
+                'expected "sim" or ws://host:port',
+                {"hint": _OBS_URL_HINT},
+            )
         return value
 
 
@@ -577,7 +588,7 @@ def obs_settings(config: EventConfig | None = None, *, url: str | None = None) -
     except ValidationError:
         raise UsageError(
             f"--obs {url!r}: expected sim or ws://host:port",
-            hint="OBS listens on ws://127.0.0.1:4455 (Tools > WebSocket Server Settings)",
+            hint=_OBS_URL_HINT,
         ) from None
 
 
@@ -874,6 +885,7 @@ _AT_LINE = re.compile(r"\s*\(at line (\d+), column (\d+)\)\s*$")
 # pydantic error types that read better in the words of a TOML file.
 _MESSAGES = {
     "missing": "missing (required)",
+    "string_too_short": "must not be empty",
     "model_type": "expected a table",
     "model_attributes_type": "expected a table",
     "dict_type": "expected a table",
@@ -1005,6 +1017,8 @@ def _field_problem(
     else:
         message = _MESSAGES.get(err["type"]) or err["msg"].removeprefix("Value error, ")
         message = message.replace("Input should be", "expected", 1)
+        # Our own validators put a hint in the error's context; pydantic's have none.
+        hint = str(err.get("ctx", {}).get("hint", ""))
     if len(loc) >= 3 and loc[:2] == ("timetable", "slots") and isinstance(loc[2], int):
         message = f"{_raw_slot_label(data, loc[2])}: {message}"
     return _locate(_Issue(loc, message, hint), file, locator, env)
@@ -1058,8 +1072,7 @@ def _partial_plan_issues(data: Mapping[str, Any]) -> list[_Issue]:
     raw_speakers = data.get("speakers", [])
     raw_speakers = raw_speakers if isinstance(raw_speakers, list) else []
     timetable = data.get("timetable", {})
-    timetable = timetable if isinstance(timetable, Mapping) else {}
-    raw_slots = timetable.get("slots", [])
+    raw_slots = timetable.get("slots", []) if isinstance(timetable, Mapping) else None
     known_ids = {
         s["id"] for s in raw_speakers if isinstance(s, Mapping) and isinstance(s.get("id"), str)
     }
