@@ -595,7 +595,9 @@ def obs_settings(config: EventConfig | None = None, *, url: str | None = None) -
 def json_schema() -> dict[str, Any]:
     """JSON Schema of the event file (what `showcaller schema` prints)."""
     schema = EventConfig.model_json_schema()
-    return {"$schema": "https://json-schema.org/draft/2020-12/schema", **schema}
+    # Declared as draft-07: taplo (Even Better TOML) validates with a draft-07 engine, and
+    # nothing pydantic emits here needs a newer draft ($defs is reached by JSON pointer).
+    return {"$schema": "http://json-schema.org/draft-07/schema#", **schema}
 
 
 # ---------------------------------------------------------------------------------------
