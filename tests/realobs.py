@@ -633,7 +633,11 @@ class RTMPServer:
 # known state between tests
 
 
-def reset_obs(url: str, password: str, *, timeout: float = 10.0) -> None:
+class ResetIncomplete(HeadlessOBSError):
+    """reset_obs could not bring OBS to the known state (something kept a source alive)."""
+
+
+def reset_obs(url: str, password: str, *, timeout: float = 10.0, settle: float = 3.0) -> None:
     """Bring a running OBS to a known state: no outputs, one empty "Scene" on program."""
     # Also: studio mode off, no inputs at all, Fade 300 ms as the current transition.
     # Test-only dependency, imported late so scripts/obs-headless runs without it.
@@ -647,25 +651,47 @@ def reset_obs(url: str, password: str, *, timeout: float = 10.0) -> None:
     connect(ws)
     try:
         _stop_outputs(ws, req, timeout)
-        ws.call(req.SetStudioModeEnabled(studioModeEnabled=False))
-        scenes = [s["sceneName"] for s in ws.call(req.GetSceneList()).getScenes()]
-        if "Scene" not in scenes:
-            _ok(ws.call(req.CreateScene(sceneName="Scene")))
-        _ok(ws.call(req.SetCurrentProgramScene(sceneName="Scene")))
-        for name in scenes:
-            if name != "Scene":
-                _ok(ws.call(req.RemoveScene(sceneName=name)))
-        for item in ws.call(req.GetSceneItemList(sceneName="Scene")).getSceneItems():
-            ws.call(req.RemoveSceneItem(sceneName="Scene", sceneItemId=item["sceneItemId"]))
-        for inp in ws.call(req.GetInputList()).getInputs():
-            ws.call(req.RemoveInput(inputName=inp["inputName"]))
-        transitions = ws.call(req.GetSceneTransitionList())
-        names = {t["transitionName"] for t in transitions.datain.get("transitions", [])}
-        if "Fade" in names:
+        current = ws.call(req.GetCurrentSceneTransition()).datain
+        if (current.get("transitionName"), current.get("transitionDuration")) != ("Fade", 300):
             ws.call(req.SetCurrentSceneTransition(transitionName="Fade"))
             ws.call(req.SetCurrentSceneTransitionDuration(transitionDuration=300))
+        # OBS 29 applies studio mode and removals on its UI thread and keeps listing a
+        # removed source while something still holds it: repeat until a pass finds
+        # nothing left to clean.
+        deadline = time.monotonic() + settle
+        while found := _clean_pass(ws, req):
+            if time.monotonic() > deadline:
+                raise ResetIncomplete(f"reset_obs: still present after {settle} s: {found}")
+            time.sleep(0.05)
     finally:
         ws.disconnect()
+
+
+def _clean_pass(ws: Any, req: Any) -> list[str]:
+    """Remove what differs from the known state; return what was found (empty: clean)."""
+    found: list[str] = []
+    if ws.call(req.GetStudioModeEnabled()).datain.get("studioModeEnabled"):
+        found.append("studio mode")
+        ws.call(req.SetStudioModeEnabled(studioModeEnabled=False))
+    scenes = [s["sceneName"] for s in ws.call(req.GetSceneList()).getScenes()]
+    if "Scene" not in scenes:
+        found.append("no Scene")
+        _ok(ws.call(req.CreateScene(sceneName="Scene")))
+    program = ws.call(req.GetCurrentProgramScene()).datain.get("currentProgramSceneName")
+    if program != "Scene":
+        found.append(f"program {program!r}")
+        _ok(ws.call(req.SetCurrentProgramScene(sceneName="Scene")))
+    for name in scenes:
+        if name != "Scene":
+            found.append(f"scene {name!r}")
+            ws.call(req.RemoveScene(sceneName=name))
+    for item in ws.call(req.GetSceneItemList(sceneName="Scene")).datain.get("sceneItems", []):
+        found.append(f"scene item {item.get('sourceName')!r}")
+        ws.call(req.RemoveSceneItem(sceneName="Scene", sceneItemId=item["sceneItemId"]))
+    for inp in ws.call(req.GetInputList()).getInputs():
+        found.append(f"input {inp['inputName']!r}")
+        ws.call(req.RemoveInput(inputName=inp["inputName"]))
+    return found
 
 
 def connect(ws: Any) -> None:
