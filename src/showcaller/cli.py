@@ -222,7 +222,9 @@ def build_parser() -> argparse.ArgumentParser:
     for cmd in COMMANDS.values():
         sub = commands.add_parser(cmd.name, help=cmd.help, description=cmd.help)
         # Also accepted after the command; SUPPRESS keeps it from resetting the global value.
-        sub.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="")
+        sub.add_argument(
+            "--debug", action="store_true", default=argparse.SUPPRESS, help="show tracebacks"
+        )
         if cmd.arguments:
             cmd.arguments(sub)
         sub.set_defaults(run=cmd.run)
