@@ -1,0 +1,526 @@
+"""Typed OBS verbs: what the rest of showcaller calls instead of raw requests.
+
+camelCase request and response fields stay in here; callers get snake_case frozen
+dataclasses. Every request, raw or typed, first passes the guard, so a rehearsal
+can refuse to touch the stream before anything reaches OBS.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from showcaller import errors
+from showcaller.obs import protocol
+from showcaller.obs.client import EventListener
+from showcaller.obs.images import Image, decode_data_url
+
+__all__ = [
+    "Capabilities",
+    "Image",
+    "InputInfo",
+    "OBSGateway",
+    "OBSLinkLike",
+    "OBSVersion",
+    "OutputStatus",
+    "Stats",
+    "StreamService",
+    "TransitionInfo",
+    "UnsupportedFeature",
+    "rehearsal_guard",
+]
+
+Guard = Callable[[str], None]
+
+# How long a verb that waits for OBS to confirm a state change (by event) waits.
+STATE_CHANGE_TIMEOUT = 5.0
+
+# Requests that put the show on air (or take it off); rehearsal refuses them.
+STREAM_REQUESTS = frozenset(
+    {"StartStream", "StopStream", "ToggleStream", "SetStreamServiceSettings", "SendStreamCaption"}
+)
+# The virtual camera feeds other apps (a video call): also "on air", never in rehearsal.
+VIRTUALCAM_REQUESTS = frozenset({"StartVirtualCam", "StopVirtualCam", "ToggleVirtualCam"})
+
+
+class OBSLinkLike(Protocol):
+    """What the gateway needs: an `OBSLink` or a bare `OBSClient`."""
+
+    async def request(
+        self,
+        request_type: str,
+        data: dict[str, Any] | None = None,
+        *,
+        timeout: float | None = None,  # noqa: ASYNC109 - mirrors OBSClient.request
+    ) -> dict[str, Any]:
+        """Send one request; its responseData or a typed error."""
+        ...
+
+    async def batch(
+        self,
+        requests: Sequence[tuple[str, dict[str, Any] | None]],
+        *,
+        halt_on_failure: bool = False,
+        execution_type: int = protocol.BatchExecution.SERIAL_REALTIME,
+        timeout: float | None = None,  # noqa: ASYNC109 - mirrors OBSClient.batch
+    ) -> list[protocol.RequestResponse]:
+        """Send a batch; one response per request run."""
+        ...
+
+    def subscribe(
+        self, listener: EventListener, event_types: Collection[str] | None = None
+    ) -> Callable[[], None]:
+        """Listen to events; returns unsubscribe."""
+        ...
+
+
+class UnsupportedFeature(errors.UnknownRequest):
+    """This OBS lacks a request showcaller can use when present (e.g. chapters)."""
+
+    hint = "it needs a newer OBS (30.2+, obs-websocket 5.5+); showcaller carries on without it"
+
+
+def rehearsal_guard(allow_stream: bool = False) -> Guard:
+    """A guard that refuses the stream (unless `allow_stream`) and the virtual camera."""
+    refused = VIRTUALCAM_REQUESTS | (frozenset() if allow_stream else STREAM_REQUESTS)
+
+    def guard(request_type: str) -> None:
+        if request_type in refused:
+            raise errors.GuardRefused(
+                f"rehearsal does not send {request_type} to OBS",
+                hint="rehearsal never goes on air; use `showcaller live` (or --stream-test)",
+            )
+
+    return guard
+
+
+# --------------------------------------------------------------------------- models
+
+
+@dataclass(frozen=True)
+class OBSVersion:
+    """GetVersion."""
+
+    obs_version: str
+    websocket_version: str
+    rpc_version: int
+    platform: str
+    platform_description: str
+    available_requests: frozenset[str] = field(repr=False)
+    image_formats: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """Optional features this OBS offers."""
+
+    split_record: bool
+    chapters: bool
+
+
+@dataclass(frozen=True)
+class InputInfo:
+    """One input (source with audio and/or video)."""
+
+    name: str
+    kind: str
+
+
+@dataclass(frozen=True)
+class TransitionInfo:
+    """The current scene transition."""
+
+    name: str
+    kind: str
+    duration_ms: int | None
+    fixed: bool
+
+
+@dataclass(frozen=True)
+class OutputStatus:
+    """Stream or record output status."""
+
+    active: bool
+    reconnecting: bool
+    timecode: str
+    bytes: int
+    duration_ms: int
+    paused: bool = False
+
+
+@dataclass(frozen=True)
+class StreamService:
+    """The stream destination; `settings` holds the stream key, so it is kept out of repr."""
+
+    service_type: str
+    settings: Mapping[str, Any] = field(repr=False)
+
+
+@dataclass(frozen=True)
+class Stats:
+    """GetStats."""
+
+    cpu_usage: float
+    memory_usage_mb: float
+    available_disk_space_mb: float
+    active_fps: float
+    average_frame_render_time_ms: float
+    render_skipped_frames: int
+    render_total_frames: int
+    output_skipped_frames: int
+    output_total_frames: int
+
+
+# --------------------------------------------------------------------------- gateway
+
+
+class OBSGateway:
+    """Typed verbs over an `OBSLinkLike`; every request passes the guard first."""
+
+    def __init__(self, link: OBSLinkLike, guard: Guard | None = None) -> None:
+        """Wrap `link`; `guard(request_type)` may raise GuardRefused before any request."""
+        self.link = link
+        self.guard = guard
+        self._version: OBSVersion | None = None
+
+    # raw
+
+    async def request(
+        self,
+        request_type: str,
+        data: dict[str, Any] | None = None,
+        *,
+        timeout: float | None = None,  # noqa: ASYNC109 - passed to the client's RequestTimeout
+    ) -> dict[str, Any]:
+        """A raw request (guarded)."""
+        if self.guard is not None:
+            self.guard(request_type)
+        return await self.link.request(request_type, data, timeout=timeout)
+
+    async def batch(
+        self,
+        requests: Sequence[tuple[str, dict[str, Any] | None]],
+        *,
+        halt_on_failure: bool = False,
+        execution_type: int = protocol.BatchExecution.SERIAL_REALTIME,
+    ) -> list[protocol.RequestResponse]:
+        """A raw batch; the guard sees every request before any is sent."""
+        if self.guard is not None:
+            for request_type, _ in requests:
+                self.guard(request_type)
+        return await self.link.batch(
+            requests, halt_on_failure=halt_on_failure, execution_type=execution_type
+        )
+
+    async def _batch_ok(self, requests: Sequence[tuple[str, dict[str, Any] | None]]) -> None:
+        """A batch that halts at and raises the first failure."""
+        for response in await self.batch(requests, halt_on_failure=True):
+            response.raise_for_status()
+
+    def subscribe(
+        self, listener: EventListener, event_types: Collection[str] | None = None
+    ) -> Callable[[], None]:
+        """Listen to OBS events (of `event_types`, or all); returns unsubscribe."""
+        return self.link.subscribe(listener, event_types)
+
+    # general
+
+    async def version(self) -> OBSVersion:
+        """OBS and obs-websocket versions, platform, available requests, image formats."""
+        d = await self.request("GetVersion")
+        self._version = OBSVersion(
+            obs_version=d["obsVersion"],
+            websocket_version=d["obsWebSocketVersion"],
+            rpc_version=d["rpcVersion"],
+            platform=d.get("platform", ""),
+            platform_description=d.get("platformDescription", ""),
+            available_requests=frozenset(d.get("availableRequests", ())),
+            image_formats=tuple(d.get("supportedImageFormats", ())),
+        )
+        return self._version
+
+    async def capabilities(self) -> Capabilities:
+        """Optional features, detected from GetVersion's availableRequests (cached)."""
+        version = self._version or await self.version()
+        return Capabilities(
+            split_record="SplitRecordFile" in version.available_requests,
+            chapters="CreateRecordChapter" in version.available_requests,
+        )
+
+    async def stats(self) -> Stats:
+        """CPU, memory, disk, fps and frame counters."""
+        d = await self.request("GetStats")
+        return Stats(
+            cpu_usage=float(d["cpuUsage"]),
+            memory_usage_mb=float(d["memoryUsage"]),
+            available_disk_space_mb=float(d["availableDiskSpace"]),
+            active_fps=float(d["activeFps"]),
+            average_frame_render_time_ms=float(d["averageFrameRenderTime"]),
+            render_skipped_frames=int(d["renderSkippedFrames"]),
+            render_total_frames=int(d["renderTotalFrames"]),
+            output_skipped_frames=int(d["outputSkippedFrames"]),
+            output_total_frames=int(d["outputTotalFrames"]),
+        )
+
+    # scenes
+
+    async def scene_names(self) -> list[str]:
+        """Scene names in the order OBS's scene list shows them (top first)."""
+        d = await self.request("GetSceneList")
+        # obs-websocket numbers scenes bottom-up; the UI lists the highest index first.
+        scenes = sorted(d["scenes"], key=lambda s: s.get("sceneIndex", 0), reverse=True)
+        return [s["sceneName"] for s in scenes]
+
+    async def program_scene(self) -> str:
+        """The scene on program (on air)."""
+        return str((await self.request("GetCurrentProgramScene"))["currentProgramSceneName"])
+
+    async def set_program_scene(self, name: str) -> None:
+        """Put `name` on program (with the current transition)."""
+        await self.request("SetCurrentProgramScene", {"sceneName": name})
+
+    async def preview_scene(self) -> str:
+        """The scene on preview; StudioModeNotActive outside studio mode."""
+        return str((await self.request("GetCurrentPreviewScene"))["currentPreviewSceneName"])
+
+    async def set_preview_scene(self, name: str) -> None:
+        """Put `name` on preview and return once it is; StudioModeNotActive outside studio mode."""
+        if await self.preview_scene() == name:
+            return
+        await self._confirmed(
+            ("SetCurrentPreviewScene", {"sceneName": name}),
+            "CurrentPreviewSceneChanged",
+            lambda data: data.get("sceneName") == name,
+        )
+
+    async def studio_mode(self) -> bool:
+        """Whether studio mode is on."""
+        return bool((await self.request("GetStudioModeEnabled"))["studioModeEnabled"])
+
+    async def set_studio_mode(self, on: bool) -> None:
+        """Turn studio mode on or off; returns once OBS has switched (its event arrived)."""
+        if await self.studio_mode() == on:
+            return
+        await self._confirmed(
+            ("SetStudioModeEnabled", {"studioModeEnabled": on}),
+            "StudioModeStateChanged",
+            lambda data: data.get("studioModeEnabled") == on,
+        )
+
+    async def _confirmed(
+        self,
+        request: tuple[str, dict[str, Any]],
+        event_type: str,
+        done: Callable[[dict[str, Any]], bool],
+    ) -> None:
+        """Send a request and return once OBS's event says it took effect.
+
+        OBS answers some requests before its UI thread has acted on them; a request
+        sent in between (a preview set right after enabling studio mode) is lost.
+        """
+        confirmed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+        def on_event(event: protocol.Event) -> None:
+            if done(event.event_data) and not confirmed.done():
+                confirmed.set_result(None)
+
+        unsubscribe = self.subscribe(on_event, [event_type])
+        try:
+            await self.request(*request)
+            async with asyncio.timeout(STATE_CHANGE_TIMEOUT):
+                await confirmed
+        except TimeoutError as exc:
+            raise errors.RequestTimeout(
+                f"OBS did not confirm {request[0]} ({event_type}) within {STATE_CHANGE_TIMEOUT:g} s"
+            ) from exc
+        finally:
+            unsubscribe()
+
+    async def transition(self) -> TransitionInfo:
+        """The current scene transition."""
+        d = await self.request("GetCurrentSceneTransition")
+        duration = d.get("transitionDuration")
+        return TransitionInfo(
+            name=d["transitionName"],
+            kind=d.get("transitionKind", ""),
+            duration_ms=int(duration) if duration is not None else None,
+            fixed=bool(d.get("transitionFixed", False)),
+        )
+
+    async def set_transition(self, name: str, duration_ms: int | None = None) -> None:
+        """Make `name` the current transition (and set its duration) in one round trip."""
+        requests: list[tuple[str, dict[str, Any] | None]] = [
+            ("SetCurrentSceneTransition", {"transitionName": name})
+        ]
+        if duration_ms is not None:
+            requests.append(
+                ("SetCurrentSceneTransitionDuration", {"transitionDuration": duration_ms})
+            )
+        await self._batch_ok(requests)
+
+    async def create_scene(self, name: str) -> None:
+        """Create an empty scene; ResourceAlreadyExists if there is one."""
+        await self.request("CreateScene", {"sceneName": name})
+
+    async def remove_scene(self, name: str) -> None:
+        """Remove a scene; ResourceNotFound if there is none."""
+        await self.request("RemoveScene", {"sceneName": name})
+
+    # inputs
+
+    async def inputs(self, kind: str | None = None) -> list[InputInfo]:
+        """All inputs, or those of one input kind."""
+        d = await self.request("GetInputList", {"inputKind": kind} if kind else None)
+        return [InputInfo(i["inputName"], i["inputKind"]) for i in d["inputs"]]
+
+    async def input_settings(self, name: str) -> dict[str, Any]:
+        """The input's own settings (only those that differ from the kind's defaults)."""
+        d = await self.request("GetInputSettings", {"inputName": name})
+        settings: dict[str, Any] = d["inputSettings"]
+        return settings
+
+    async def set_input_settings(
+        self, name: str, settings: Mapping[str, Any], overlay: bool = True
+    ) -> None:
+        """Change settings; `overlay=False` replaces all of them."""
+        await self.request(
+            "SetInputSettings",
+            {"inputName": name, "inputSettings": dict(settings), "overlay": overlay},
+        )
+
+    async def set_text(self, name: str, text: str) -> None:
+        """Set the text of a text input (text_ft2_source_v2 and text_gdiplus both use "text")."""
+        await self.set_input_settings(name, {"text": text})
+
+    async def create_input(
+        self, scene: str, name: str, kind: str, settings: Mapping[str, Any] | None = None
+    ) -> int:
+        """Create an input in `scene`; returns its scene item id."""
+        d = await self.request(
+            "CreateInput",
+            {
+                "sceneName": scene,
+                "inputName": name,
+                "inputKind": kind,
+                "inputSettings": dict(settings or {}),
+            },
+        )
+        return int(d["sceneItemId"])
+
+    async def remove_input(self, name: str) -> None:
+        """Remove an input (from every scene)."""
+        await self.request("RemoveInput", {"inputName": name})
+
+    async def muted(self, name: str) -> bool:
+        """Whether an audio input is muted."""
+        return bool((await self.request("GetInputMute", {"inputName": name}))["inputMuted"])
+
+    async def set_muted(self, name: str, muted: bool) -> None:
+        """Mute or unmute an audio input."""
+        await self.request("SetInputMute", {"inputName": name, "inputMuted": muted})
+
+    async def source_active(self, name: str) -> tuple[bool, bool]:
+        """(video_active, video_showing): on program, and shown anywhere (program/preview)."""
+        d = await self.request("GetSourceActive", {"sourceName": name})
+        return bool(d["videoActive"]), bool(d["videoShowing"])
+
+    async def screenshot(
+        self, source: str, width: int = 64, height: int = 36, *, image_format: str | None = None
+    ) -> Image:
+        """A small RGB screenshot of a source or scene (BMP if OBS offers it, else PNG)."""
+        fmt = image_format
+        if fmt is None:
+            version = self._version or await self.version()
+            # BMP is uncompressed: cheapest for OBS to write and for us to read.
+            fmt = next((f for f in ("bmp", "png") if f in version.image_formats), None)
+        if fmt is None:
+            raise errors.OBSError(
+                f"OBS offers neither bmp nor png screenshots ({', '.join(version.image_formats)})"
+            )
+        d = await self.request(
+            "GetSourceScreenshot",
+            {"sourceName": source, "imageFormat": fmt, "imageWidth": width, "imageHeight": height},
+        )
+        return decode_data_url(d["imageData"])
+
+    # stream
+
+    async def start_stream(self) -> None:
+        """Go on air."""
+        await self.request("StartStream")
+
+    async def stop_stream(self) -> None:
+        """Go off air."""
+        await self.request("StopStream")
+
+    async def stream_status(self) -> OutputStatus:
+        """Whether the stream runs, bytes sent, timecode."""
+        d = await self.request("GetStreamStatus")
+        return _output_status(d)
+
+    async def stream_service(self) -> StreamService:
+        """The current stream destination (to restore it after a stream test)."""
+        d = await self.request("GetStreamServiceSettings")
+        return StreamService(d["streamServiceType"], dict(d.get("streamServiceSettings") or {}))
+
+    async def set_stream_service(self, server: str, key: str) -> None:
+        """Stream to a custom RTMP server with `key`."""
+        await self.restore_stream_service(
+            StreamService("rtmp_custom", {"server": server, "key": key})
+        )
+
+    async def restore_stream_service(self, service: StreamService) -> None:
+        """Set the stream destination back to one read with `stream_service()`."""
+        await self.request(
+            "SetStreamServiceSettings",
+            {
+                "streamServiceType": service.service_type,
+                # OBS refuses empty settings (403), which is what an OBS that never had a
+                # stream configured reports; an empty key stands for "nothing set".
+                "streamServiceSettings": dict(service.settings) or {"key": ""},
+            },
+        )
+
+    # record
+
+    async def start_record(self) -> None:
+        """Start recording."""
+        await self.request("StartRecord")
+
+    async def stop_record(self) -> str:
+        """Stop recording; the path of the file written."""
+        return str((await self.request("StopRecord"))["outputPath"])
+
+    async def record_status(self) -> OutputStatus:
+        """Whether recording runs (and is paused), bytes written, timecode."""
+        return _output_status(await self.request("GetRecordStatus"))
+
+    async def split_record(self) -> None:
+        """Start a new recording file; UnsupportedFeature before obs-websocket 5.5."""
+        await self._optional("SplitRecordFile", None)
+
+    async def create_chapter(self, name: str) -> None:
+        """Add a chapter marker to the recording; UnsupportedFeature before obs-websocket 5.5."""
+        await self._optional("CreateRecordChapter", {"chapterName": name})
+
+    async def _optional(self, request_type: str, data: dict[str, Any] | None) -> None:
+        try:
+            await self.request(request_type, data)
+        except errors.UnknownRequest as exc:
+            version = f" (obs-websocket {self._version.websocket_version})" if self._version else ""
+            raise UnsupportedFeature(
+                request_type, exc.code, f"this OBS{version} does not offer {request_type}"
+            ) from exc
+
+
+def _output_status(d: Mapping[str, Any]) -> OutputStatus:
+    return OutputStatus(
+        active=bool(d["outputActive"]),
+        reconnecting=bool(d.get("outputReconnecting", False)),
+        timecode=str(d.get("outputTimecode", "")),
+        bytes=int(d.get("outputBytes", 0)),
+        duration_ms=int(d.get("outputDuration", 0)),
+        paused=bool(d.get("outputPaused", False)),
+    )

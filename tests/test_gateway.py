@@ -1,0 +1,342 @@
+"""OBSGateway verbs against the simulated OBS and real OBS; the rehearsal guard; images."""
+
+from __future__ import annotations
+
+import asyncio
+import struct
+import zlib
+from collections.abc import AsyncIterator
+
+import pytest
+
+from showcaller import errors
+from showcaller.obs import protocol
+from showcaller.obs.client import OBSClient
+from showcaller.obs.gateway import OBSGateway, UnsupportedFeature, rehearsal_guard
+from showcaller.obs.images import (
+    ImageDecodeError,
+    decode_bmp,
+    decode_data_url,
+    decode_image,
+    decode_png,
+)
+from showcaller.obs.supervisor import OBSLink
+from tests.test_client import Peer, peer  # noqa: F401 - the fixture is used by name
+
+RED = 0xFF0000FF  # OBS colours are ABGR
+
+
+@pytest.fixture
+async def obs(peer: Peer) -> AsyncIterator[OBSGateway]:  # noqa: F811 - pytest fixture by name
+    """An unguarded gateway over a fresh client."""
+    async with OBSClient(peer.url, peer.password) as client:
+        yield OBSGateway(client)
+
+
+# ----------------------------------------------------------------------------- general
+
+
+async def test_version_and_capabilities(obs: OBSGateway, peer: Peer) -> None:  # noqa: F811
+    version = await obs.version()
+    assert version.rpc_version == 1
+    assert version.websocket_version.startswith("5.")
+    assert "GetVersion" in version.available_requests
+    assert "png" in version.image_formats
+    caps = await obs.capabilities()
+    assert caps.split_record == ("SplitRecordFile" in version.available_requests)
+    assert caps.chapters == ("CreateRecordChapter" in version.available_requests)
+    if peer.kind == "real":
+        assert version.obs_version.startswith("29.")
+        assert version.platform
+
+
+async def test_stats(obs: OBSGateway) -> None:
+    stats = await obs.stats()
+    assert stats.memory_usage_mb > 0
+    assert stats.render_total_frames >= 0
+
+
+# ----------------------------------------------------------------------------- scenes
+
+
+async def test_scenes_are_listed_top_first_and_switched(obs: OBSGateway) -> None:
+    await obs.create_scene("Talk")
+    await obs.create_scene("Break")
+    assert await obs.scene_names() == ["Scene", "Talk", "Break"]
+    await obs.set_program_scene("Talk")
+    assert await obs.program_scene() == "Talk"
+    with pytest.raises(errors.ResourceAlreadyExists):
+        await obs.create_scene("Talk")
+    with pytest.raises(errors.ResourceNotFound):
+        await obs.set_program_scene("Nope")
+    await obs.remove_scene("Break")
+    assert "Break" not in await obs.scene_names()
+
+
+async def test_studio_mode_and_preview(obs: OBSGateway) -> None:
+    assert not await obs.studio_mode()
+    with pytest.raises(errors.StudioModeNotActive):
+        await obs.preview_scene()
+    await obs.create_scene("Next")
+    await obs.set_studio_mode(True)
+    try:
+        await obs.set_preview_scene("Next")
+        assert await obs.preview_scene() == "Next"
+        assert await obs.studio_mode()
+    finally:
+        await obs.set_studio_mode(False)
+
+
+async def test_transition_name_and_duration(obs: OBSGateway) -> None:
+    await obs.set_transition("Fade", 500)
+    fade = await obs.transition()
+    assert (fade.name, fade.duration_ms) == ("Fade", 500)
+    await obs.set_transition("Cut")
+    assert (await obs.transition()).name == "Cut"
+    with pytest.raises(errors.ResourceNotFound):
+        await obs.set_transition("No Such Transition")
+
+
+# ----------------------------------------------------------------------------- inputs
+
+
+async def test_text_input_lower_third(obs: OBSGateway) -> None:
+    await obs.create_input("Scene", "LT Speaker", "text_ft2_source_v2", {"text": "?"})
+    await obs.set_text("LT Speaker", "Ada Lovelace")
+    assert (await obs.input_settings("LT Speaker"))["text"] == "Ada Lovelace"
+    await obs.create_input("Scene", "Red", "color_source_v3", {"color": RED})
+    names = [i.name for i in await obs.inputs("text_ft2_source_v2")]
+    assert names == ["LT Speaker"]
+    assert len(await obs.inputs()) == 2
+    # Real OBS 29 keeps listing a removed input while something still holds it.
+    await obs.remove_input("LT Speaker")
+    with pytest.raises(errors.ResourceNotFound):
+        await obs.set_text("No Such Input", "x")
+
+
+async def test_mute_and_source_active(obs: OBSGateway) -> None:
+    await obs.create_input("Scene", "Speaker 1 audio", "ffmpeg_source", {})
+    assert not await obs.muted("Speaker 1 audio")
+    await obs.set_muted("Speaker 1 audio", True)
+    assert await obs.muted("Speaker 1 audio")
+    await obs.create_input("Scene", "Red", "color_source_v3", {"color": RED})
+    assert await obs.source_active("Red") == (True, True)
+    await obs.create_scene("Elsewhere")
+    await obs.create_input("Elsewhere", "Blue", "color_source_v3", {"color": 0xFFFF0000})
+    assert await obs.source_active("Blue") == (False, False)
+
+
+@pytest.mark.parametrize("image_format", [None, "png", "bmp"])
+async def test_screenshot_of_a_red_source_reads_red(obs: OBSGateway, image_format: str) -> None:
+    await obs.create_input("Scene", "Red", "color_source_v3", {"color": RED})
+    image = await obs.screenshot("Red", 64, 36, image_format=image_format)
+    assert (image.width, image.height) == (64, 36)
+    assert image.pixel(0, 0) == (255, 0, 0)
+    assert image.pixel(63, 35) == (255, 0, 0)
+
+
+# ----------------------------------------------------------------------------- outputs
+
+
+async def test_stream_status_and_service_round_trip(obs: OBSGateway) -> None:
+    status = await obs.stream_status()
+    assert not status.active
+    before = await obs.stream_service()
+    await obs.set_stream_service("rtmp://127.0.0.1:1935/live", "rehearsal-key")
+    changed = await obs.stream_service()
+    assert changed.service_type == "rtmp_custom"
+    assert changed.settings["server"] == "rtmp://127.0.0.1:1935/live"
+    assert "rehearsal-key" not in repr(changed)
+    await obs.restore_stream_service(before)
+    assert (await obs.stream_service()).service_type == before.service_type
+
+
+async def test_record_start_stop_returns_the_file(obs: OBSGateway) -> None:
+    states: asyncio.Queue[str] = asyncio.Queue()
+    obs.subscribe(lambda e: states.put_nowait(e.event_data["outputState"]), ["RecordStateChanged"])
+    await obs.start_record()
+    try:
+        async with asyncio.timeout(5):
+            while await states.get() != "OBS_WEBSOCKET_OUTPUT_STARTED":
+                pass
+        assert (await obs.record_status()).active
+    finally:
+        path = await obs.stop_record()
+    assert path.endswith(".mkv")
+
+
+async def test_optional_features_say_clearly_when_missing(obs: OBSGateway) -> None:
+    caps = await obs.capabilities()
+    if caps.chapters:
+        pytest.skip("this OBS has chapters")
+    with pytest.raises(UnsupportedFeature, match="does not offer CreateRecordChapter") as info:
+        await obs.create_chapter("Talk 1")
+    assert isinstance(info.value, errors.UnknownRequest)
+    assert "newer OBS" in info.value.hint
+    with pytest.raises(UnsupportedFeature):
+        await obs.split_record()
+
+
+# ----------------------------------------------------------------------------- guard
+
+
+def test_rehearsal_guard_refuses_air_and_allows_the_rest() -> None:
+    guard = rehearsal_guard()
+    for verb in ("StartStream", "StopStream", "ToggleStream", "StartVirtualCam"):
+        with pytest.raises(errors.GuardRefused, match=verb):
+            guard(verb)
+    for verb in ("SetCurrentProgramScene", "StartRecord", "GetStreamStatus"):
+        guard(verb)
+    stream_test = rehearsal_guard(allow_stream=True)
+    stream_test("StartStream")
+    stream_test("SetStreamServiceSettings")
+    with pytest.raises(errors.GuardRefused):
+        stream_test("StartVirtualCam")
+
+
+async def test_refused_verbs_never_reach_obs(peer: Peer) -> None:  # noqa: F811
+    async with OBSClient(peer.url, peer.password) as client:
+        stream_events: list[protocol.Event] = []
+        client.subscribe(stream_events.append, ["StreamStateChanged", "VirtualcamStateChanged"])
+        rehearsal = OBSGateway(client, guard=rehearsal_guard())
+        before = (await client.request("GetStats"))["webSocketSessionIncomingMessages"]
+        with pytest.raises(errors.GuardRefused):
+            await rehearsal.start_stream()
+        with pytest.raises(errors.GuardRefused):
+            await rehearsal.request("ToggleStream")
+        with pytest.raises(errors.GuardRefused):
+            await rehearsal.batch([("GetVersion", None), ("StartStream", None)])
+        with pytest.raises(errors.GuardRefused):
+            await rehearsal.request("StartVirtualCam")
+        with pytest.raises(errors.GuardRefused):
+            await rehearsal.set_stream_service("rtmp://example.invalid/live", "k")
+        after = (await client.request("GetStats"))["webSocketSessionIncomingMessages"]
+        # OBS counts the messages it received: only our two GetStats got through.
+        assert after == before + 1
+        assert not (await rehearsal.stream_status()).active
+        await asyncio.sleep(0.2)
+        assert stream_events == []
+
+
+async def test_gateway_works_over_a_supervised_link(peer: Peer) -> None:  # noqa: F811
+    async with OBSLink(peer.url, peer.password) as link:
+        await link.wait_ready(timeout=10)
+        obs = OBSGateway(link)
+        await obs.create_scene("Via Link")
+        await obs.set_program_scene("Via Link")
+        assert await obs.program_scene() == "Via Link"
+
+
+# ----------------------------------------------------------------------------- images
+
+
+def _png(width: int, height: int, rows: list[bytes], color_type: int, filters: list[int]) -> bytes:
+    """Build a PNG with the given filter per row (rows are raw, unfiltered pixels)."""
+    bpp = 3 if color_type == 2 else 4
+    raw = bytearray()
+    prev = bytes(len(rows[0]))
+    for row, kind in zip(rows, filters, strict=True):
+        raw.append(kind)
+        raw += _filter(row, prev, bpp, kind)
+        prev = row
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        crc = zlib.crc32(kind + body)
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", crc)
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, color_type, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", ihdr)
+        + chunk(b"IDAT", zlib.compress(bytes(raw)))
+        + chunk(b"IEND", b"")
+    )
+
+
+def _filter(row: bytes, prev: bytes, bpp: int, kind: int) -> bytes:
+    out = bytearray()
+    for i, x in enumerate(row):
+        a = row[i - bpp] if i >= bpp else 0
+        b = prev[i]
+        c = prev[i - bpp] if i >= bpp else 0
+        if kind == 0:
+            pred = 0
+        elif kind == 1:
+            pred = a
+        elif kind == 2:
+            pred = b
+        elif kind == 3:
+            pred = (a + b) // 2
+        else:
+            p = a + b - c
+            pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
+            pred = a if pa <= pb and pa <= pc else (b if pb <= pc else c)
+        out.append((x - pred) & 0xFF)
+    return bytes(out)
+
+
+def _gradient(width: int, height: int, bpp: int) -> list[bytes]:
+    return [
+        bytes(((x * 37 + y * 11 + c * 101) % 256) for x in range(width) for c in range(bpp))
+        for y in range(height)
+    ]
+
+
+@pytest.mark.parametrize("color_type", [2, 6])
+def test_png_decoder_undoes_all_five_filters(color_type: int) -> None:
+    bpp = 3 if color_type == 2 else 4
+    rows = _gradient(7, 5, bpp)
+    data = _png(7, 5, rows, color_type, [0, 1, 2, 3, 4])
+    image = decode_png(data)
+    assert (image.width, image.height) == (7, 5)
+    for y, row in enumerate(rows):
+        for x in range(7):
+            assert image.pixel(x, y) == tuple(row[x * bpp : x * bpp + 3])
+
+
+def test_png_decoder_refuses_what_it_does_not_read() -> None:
+    data = _png(2, 1, [bytes(6)], 2, [0])
+    sixteen_bit = data.replace(
+        data[8:33], data[8:16] + struct.pack(">IIBBBBB", 2, 1, 16, 2, 0, 0, 0) + data[29:33]
+    )
+    with pytest.raises(ImageDecodeError, match="depth 16"):
+        decode_png(sixteen_bit)
+    with pytest.raises(ImageDecodeError):
+        decode_image(b"GIF89a")
+
+
+def _bmp(width: int, height: int, pixels: list[tuple[int, int, int]], bpp: int) -> bytes:
+    step = bpp // 8
+    stride = (width * step + 3) & ~3
+    rows = []
+    for y in range(height):
+        line = bytearray()
+        for x in range(width):
+            r, g, b = pixels[y * width + x]
+            line += bytes((b, g, r)) + (b"\xff" if bpp == 32 else b"")
+        rows.append(bytes(line.ljust(stride, b"\0")))
+    # 32-bit: top-down (negative height); 24-bit: bottom-up, as Qt writes it.
+    body = b"".join(rows if bpp == 32 else reversed(rows))
+    header = struct.pack("<IiiHHIIiiII", 40, width, -height if bpp == 32 else height, 1, bpp, 0,
+                         len(body), 2835, 2835, 0, 0)  # fmt: skip
+    return b"BM" + struct.pack("<IHHI", 14 + 40 + len(body), 0, 0, 54) + header + body
+
+
+@pytest.mark.parametrize("bpp", [24, 32])
+def test_bmp_decoder_reads_rows_top_first(bpp: int) -> None:
+    pixels = [(x * 40, y * 80, 7) for y in range(3) for x in range(5)]
+    image = decode_bmp(_bmp(5, 3, pixels, bpp))
+    assert [image.pixel(x, y) for y in range(3) for x in range(5)] == pixels
+
+
+def test_data_url_and_image_mean() -> None:
+    import base64
+
+    url = (
+        "data:image/png;base64,"
+        + base64.b64encode(_png(2, 1, [bytes((255, 0, 0, 0, 0, 255))], 2, [0])).decode()
+    )
+    image = decode_data_url(url)
+    assert image.mean() == (127.5, 0.0, 127.5)
+    with pytest.raises(ImageDecodeError):
+        decode_data_url("not a data url")
