@@ -143,6 +143,16 @@ def test_a_bad_env_value_names_the_variable(monkeypatch: pytest.MonkeyPatch) -> 
     assert "password" in typo.hint
 
 
+def test_an_env_list_that_is_not_json(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SHOWCALLER_NOTIFY__WEBHOOKS", "https://hooks.example.com/secret-path")
+
+    [problem] = problems_of(EXAMPLE)
+
+    assert (problem.file, problem.field) == ("SHOWCALLER_NOTIFY*", "notify")
+    assert "JSON" in problem.hint
+    assert "secret-path" not in str(problem)
+
+
 def test_secrets_never_show(
     tmp_path: Path, example_text: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:

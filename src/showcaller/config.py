@@ -45,6 +45,7 @@ from pydantic_settings import (
     EnvSettingsSource,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
+    SettingsError,
 )
 
 from showcaller.errors import ConfigError, ConfigProblem, UsageError
@@ -569,7 +570,7 @@ def obs_settings(config: EventConfig | None = None, *, url: str | None = None) -
     if config is not None:
         base = config.obs
     else:
-        env = EnvSettingsSource(EventConfig)()
+        env = _environment()
         try:
             base = OBS.model_validate(env.get("obs", {}))
         except ValidationError as exc:
@@ -933,7 +934,7 @@ def load_config(path: str | os.PathLike[str]) -> EventConfig:
         raise ConfigError([_syntax_problem(file, exc)]) from None
 
     locator = TomlLocator(text)
-    env = EnvSettingsSource(EventConfig)()
+    env = _environment()
     try:
         config = EventConfig(**data)
     except ValidationError as exc:
@@ -951,6 +952,28 @@ def load_config(path: str | os.PathLike[str]) -> EventConfig:
         raise ConfigError(_in_file_order([_locate(i, file, locator, env) for i in issues]))
     config._plan = plan
     return config
+
+
+_SETTINGS_FIELD = re.compile(r'field "([^"]+)"')
+
+
+def _environment() -> dict[str, Any]:
+    """The SHOWCALLER_* variables as nested values, parsed the way EventConfig parses them."""
+    try:
+        return EnvSettingsSource(EventConfig)()
+    except SettingsError as exc:
+        # Raised for a list or table variable that is not JSON; its text names the field only.
+        match = _SETTINGS_FIELD.search(str(exc))
+        section = match.group(1) if match else ""
+        name = f"SHOWCALLER_{section.upper()}*" if section else "SHOWCALLER_*"
+        problem = ConfigProblem(
+            name,
+            None,
+            section,
+            "cannot parse the value of this environment variable",
+            """lists and tables are JSON there, e.g. SHOWCALLER_NOTIFY__WEBHOOKS='["https://..."]'""",
+        )
+        raise ConfigError([problem]) from None
 
 
 def _in_file_order(problems: list[ConfigProblem]) -> list[ConfigProblem]:
