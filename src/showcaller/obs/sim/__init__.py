@@ -1,0 +1,22 @@
+"""The simulated OBS: an obs-websocket v5 server that behaves like real OBS 29/30.
+
+`SimulatedOBS` (server.py) serves the wire; `OBSModel` (model.py) holds the state;
+`signals.py` makes synthetic speaker picture and sound; `faults.py` and `usecases.py`
+hold the verbs tests use; `command.py` runs it standalone (`showcaller sim`).
+"""
+
+from showcaller.obs.sim.command import add_sim_command, run_sim
+from showcaller.obs.sim.faults import Faults
+from showcaller.obs.sim.model import OBSModel, RequestFailed
+from showcaller.obs.sim.server import SimulatedOBS
+from showcaller.obs.sim.usecases import UseCases
+
+__all__ = [
+    "Faults",
+    "OBSModel",
+    "RequestFailed",
+    "SimulatedOBS",
+    "UseCases",
+    "add_sim_command",
+    "run_sim",
+]

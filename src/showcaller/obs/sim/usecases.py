@@ -1,0 +1,133 @@
+"""Verbs that set up a meetup's OBS and its speakers' feeds in the simulated OBS
+(`sim.use_cases`), for tests and the demo."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Literal
+
+from showcaller.obs.sim.model import Input, RequestFailed
+from showcaller.obs.sim.signals import (
+    AUDIO_STATES,
+    VIDEO_STATES,
+    AudioSignal,
+    VideoSignal,
+    VideoState,
+)
+
+if TYPE_CHECKING:
+    from showcaller.obs.sim.server import SimulatedOBS
+
+SpeakerAudio = Literal["speaking", "silent", "muted"]
+
+# A remote speaker usually reaches OBS through a browser source (a VDO.Ninja-style
+# call page) that carries both picture and sound.
+SPEAKER_KIND = "browser_source"
+AUDIO_ONLY_KIND = "ffmpeg_source"
+TEXT_KIND = "text_ft2_source_v2"
+
+
+class UseCases:
+    """Speaker feeds and seeding, on top of the model (events are sent as OBS would)."""
+
+    def __init__(self, sim: SimulatedOBS) -> None:
+        """Verbs for one simulated OBS."""
+        self._sim = sim
+
+    def _input(self, name: str) -> Input:
+        try:
+            return self._sim.model.input(name)
+        except RequestFailed as exc:
+            raise KeyError(f"the simulated OBS has no input {name!r}") from exc
+
+    def speaker_feed(
+        self,
+        name: str,
+        scene: str,
+        *,
+        video: VideoState | None = "live",
+        audio: SpeakerAudio | None = "speaking",
+    ) -> Input:
+        """Create (if missing) a speaker's feed input in `scene`, with live picture and sound."""
+        m = self._sim.model
+        if m.find_scene(scene) is None:
+            m.create_scene(scene)
+        if name not in m.inputs:
+            w, h = m.canvas
+            kind = SPEAKER_KIND if video is not None else AUDIO_ONLY_KIND
+            settings = {"width": w, "height": h} if kind == SPEAKER_KIND else {}
+            m.create_input(scene, name, kind, settings)
+        if video is not None:
+            self.speaker_video(name, video)
+        if audio is not None:
+            self.speaker_audio(name, audio)
+        return m.inputs[name]
+
+    def speaker_video(self, input_name: str, state: VideoState) -> None:
+        """The picture of `input_name`: "live", "black", "frozen" or "offline"."""
+        if state not in VIDEO_STATES:
+            raise ValueError(f"video state must be one of {VIDEO_STATES}, not {state!r}")
+        inp = self._input(input_name)
+        if inp.video is None:
+            inp.video = VideoSignal(input_name)
+        inp.video.set_state(state)
+
+    def speaker_audio(self, input_name: str, state: SpeakerAudio) -> None:
+        """The sound of `input_name`: "speaking", "silent" or "muted" (OBS mute on)."""
+        if state not in (*AUDIO_STATES, "muted"):
+            raise ValueError(f"audio state must be speaking, silent or muted, not {state!r}")
+        inp = self._input(input_name)
+        if not inp.has_audio:
+            raise ValueError(f"{input_name!r} is a {inp.kind}, which carries no sound in OBS")
+        if inp.audio is None:
+            inp.audio = AudioSignal(input_name)
+        if state == "muted":
+            self._sim.model.set_mute(inp, True)
+        else:
+            inp.audio.state = state
+            self._sim.model.set_mute(inp, False)
+
+    def seed_from_config(self, cfg: Any) -> None:
+        """Create every scene, lower-third text input and speaker feed an event config names.
+
+        Speakers' feeds go into the scenes of their slots (else the first slot's scene);
+        lower thirds into every slot scene. Existing sources are left as they are.
+        """
+        m = self._sim.model
+        slots = list(cfg.slots_resolved())
+        scenes: list[str] = []
+        for role in ("standby", "opening", "talk", "lt", "break", "qa", "closing", "trouble"):
+            name = cfg.scenes.scene_for(role)
+            if name and name not in scenes:
+                scenes.append(name)
+        for slot in slots:
+            if slot.scene and slot.scene not in scenes:
+                scenes.append(slot.scene)
+        self._sim.seed(scenes)
+        slot_scenes = list(dict.fromkeys(slot.scene for slot in slots if slot.scene)) or scenes
+        lt = cfg.lower_third
+        for text_input in (lt.speaker_input, lt.title_input, lt.hashtag_input):
+            if not text_input or not slot_scenes:
+                continue
+            if text_input not in m.inputs:
+                m.create_input(slot_scenes[0], text_input, TEXT_KIND, {"text": ""})
+            for scene_name in slot_scenes:
+                scene = m.scene(scene_name)
+                if all(i.source_name != text_input for i in scene.items):
+                    m.add_item(scene, text_input)
+        for speaker in cfg.speakers:
+            theirs = [s.scene for s in slots if any(p.id == speaker.id for p in s.speakers)]
+            targets = list(dict.fromkeys(theirs)) or slot_scenes[:1] or scenes[:1]
+            if not targets:
+                continue
+            feeds: list[tuple[str, VideoState | None, SpeakerAudio | None]] = []
+            if speaker.video_input:
+                same = speaker.audio_input == speaker.video_input
+                feeds.append((speaker.video_input, "live", "speaking" if same else None))
+            if speaker.audio_input and speaker.audio_input != speaker.video_input:
+                feeds.append((speaker.audio_input, None, "speaking"))
+            for name, video, audio in feeds:
+                self.speaker_feed(name, targets[0], video=video, audio=audio)
+                for scene_name in targets[1:]:
+                    scene = m.scene(scene_name)
+                    if all(i.source_name != name for i in scene.items):
+                        m.add_item(scene, name)
