@@ -331,6 +331,8 @@ class Stream(_Section):
 
     start_before_standby: MinDuration = timedelta(minutes=5)
     """How long before the first slot the stream starts."""
+    stop_at_end: bool = True
+    """Stop the stream (and recording) when the last slot ends; false leaves it to the host."""
 
 
 class Record(_Section):
