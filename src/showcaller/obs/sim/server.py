@@ -80,6 +80,7 @@ class Session:
     subscriptions: int = 0
     incoming: int = 0
     outgoing: int = 0
+    expected_auth: str | None = None
     queue: asyncio.Queue[str | None] = field(default_factory=asyncio.Queue)
 
     def send(self, text: str) -> None:
@@ -408,7 +409,7 @@ class SimulatedOBS:
         challenge = salt = None
         if self.password is not None:
             salt, challenge = protocol.new_salt_and_challenge()
-            session.request["auth"] = protocol.auth_string(self.password, salt, challenge)
+            session.expected_auth = protocol.auth_string(self.password, salt, challenge)
         hello = protocol.to_wire(
             protocol.Hello(
                 obs_websocket_version=_VERSIONS[self.obs_version]["obsWebSocketVersion"],
@@ -476,7 +477,7 @@ class SimulatedOBS:
         rpc = d["rpcVersion"]
         if not isinstance(rpc, int) or isinstance(rpc, bool):
             raise _Close(CloseCode.INVALID_DATA_FIELD_TYPE, "Your `rpcVersion` is not a number.")
-        expected = session.request.get("auth")
+        expected = session.expected_auth
         if self.faults.auth_refused:
             raise _Close(CloseCode.AUTHENTICATION_FAILED, "Authentication failed.")
         if expected is not None:
