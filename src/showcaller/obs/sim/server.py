@@ -158,12 +158,16 @@ class Args:
             )
         return value
 
-    def obj(self, key: str) -> JSON:
+    def obj(self, key: str, *, allow_empty: bool = True) -> JSON:
         """A required object field."""
         value = self._need(key)
         if not isinstance(value, dict):
             raise RequestFailed(
                 Status.INVALID_REQUEST_FIELD_TYPE, f"The field value of `{key}` must be an object."
+            )
+        if not value and not allow_empty:
+            raise RequestFailed(
+                Status.REQUEST_FIELD_EMPTY, f"The field value of `{key}` must not be empty."
             )
         return value
 
@@ -1123,7 +1127,7 @@ class SimulatedOBS:
     async def handle_SetStreamServiceSettings(self, a: Args) -> None:
         """Set the stream service; rtmp_custom with an rtmp:// server makes streams start."""
         kind = a.string("streamServiceType")
-        settings = a.obj("streamServiceSettings")
+        settings = a.obj("streamServiceSettings", allow_empty=False)
         m = self.model
         if kind == m.stream_service_type:
             m.stream_service_settings = {**m.stream_service_settings, **settings}

@@ -1,0 +1,218 @@
+"""One set of cases, run against the simulated OBS and against a real headless OBS 29.
+
+The same assertions on both: where real OBS and the sim disagree, the sim is wrong.
+The real-OBS half is marked `realobs` (it skips when OBS is not installed). Both are
+driven through our own `OBSClient`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from showcaller import errors
+from showcaller.obs import protocol
+from showcaller.obs.client import OBSClient
+from showcaller.obs.images import decode_data_url
+from showcaller.obs.sim import SimulatedOBS
+from tests.sim_fixtures import SIM_PASSWORD
+
+RED = 0xFF0000FF  # OBS colours are 0xAABBGGRR
+TRANSITION_EVENTS = (
+    "SceneTransitionStarted",
+    "SceneTransitionVideoEnded",
+    "CurrentProgramSceneChanged",
+    "SceneTransitionEnded",
+)
+
+
+@dataclass(frozen=True)
+class Target:
+    """An OBS to run the contract against."""
+
+    url: str
+    password: str
+    record_dir: Path
+    real: bool
+
+
+@pytest.fixture(params=["sim", pytest.param("real", marks=pytest.mark.realobs)])
+async def obs(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Target]:
+    """The simulated OBS, or the session's real OBS reset to one empty "Scene"."""
+    if request.param == "sim":
+        async with SimulatedOBS(password=SIM_PASSWORD, record_dir=tmp_path / "rec") as sim:
+            yield Target(sim.url, SIM_PASSWORD, sim.record_dir, real=False)
+    else:
+        real = request.getfixturevalue("real_obs")
+        yield Target(real.url, real.password, Path(real.record_dir), real=True)
+
+
+@pytest.fixture
+async def client(obs: Target) -> AsyncIterator[OBSClient]:
+    """Our client, identified with every low-volume event."""
+    async with OBSClient(obs.url, obs.password, subscriptions=protocol.EventSubscription.ALL) as c:
+        yield c
+
+
+async def _until(
+    stream: AsyncIterator[protocol.Event], done: str, *, state: str | None = None
+) -> list[protocol.Event]:
+    """Events from `stream` up to and including `done` (with outputState `state`)."""
+    got: list[protocol.Event] = []
+    async with asyncio.timeout(10):
+        async for event in stream:
+            got.append(event)
+            if event.event_type == done and (
+                state is None or event.event_data.get("outputState") == state
+            ):
+                return got
+    raise AssertionError(f"the event stream ended before {done}: {got}")
+
+
+def _is_list_of_str(value: Any) -> bool:
+    return isinstance(value, list) and bool(value) and all(isinstance(v, str) for v in value)
+
+
+async def test_version_fields(client: OBSClient) -> None:
+    version = await client.request("GetVersion")
+    assert isinstance(version["obsVersion"], str)
+    assert version["obsWebSocketVersion"].startswith("5.")
+    assert version["rpcVersion"] == 1
+    assert _is_list_of_str(version["availableRequests"])
+    assert {"GetVersion", "SetCurrentProgramScene", "GetSourceScreenshot"} <= set(
+        version["availableRequests"]
+    )
+    assert _is_list_of_str(version["supportedImageFormats"])
+    assert {"png", "bmp"} <= set(version["supportedImageFormats"])
+
+
+async def test_create_and_list_scenes(client: OBSClient) -> None:
+    await client.request("CreateScene", {"sceneName": "Contract B"})
+    await client.request("CreateScene", {"sceneName": "Contract A"})
+    listed = await client.request("GetSceneList")
+    assert [(s["sceneIndex"], s["sceneName"]) for s in listed["scenes"]] == [
+        (0, "Contract A"),
+        (1, "Contract B"),
+        (2, "Scene"),
+    ]
+    assert listed["currentProgramSceneName"] == "Scene"
+    assert listed["currentPreviewSceneName"] is None
+
+
+@pytest.mark.parametrize("transition", ["Cut", "Fade"])
+async def test_program_switch_event_order(client: OBSClient, transition: str) -> None:
+    # A name per case: real OBS may still hold the previous case's scene mid-transition.
+    talk = f"Talk ({transition})"
+    await client.request("CreateScene", {"sceneName": talk})
+    await client.request("SetCurrentSceneTransition", {"transitionName": transition})
+    if transition == "Fade":
+        await client.request("SetCurrentSceneTransitionDuration", {"transitionDuration": 100})
+    stream = client.events(TRANSITION_EVENTS)
+    await client.request("SetCurrentProgramScene", {"sceneName": talk})
+    events = await _until(stream, "SceneTransitionEnded")
+    kinds = [e.event_type for e in events]
+    # VideoEnded and ProgramChanged come at the same instant; OBS sends them in either order.
+    assert kinds[0] == "SceneTransitionStarted"
+    assert sorted(kinds[1:3]) == ["CurrentProgramSceneChanged", "SceneTransitionVideoEnded"]
+    assert kinds[3:] == ["SceneTransitionEnded"]
+    assert all(e.event_intent == protocol.EVENT_INTENT[e.event_type] for e in events)
+    changed = next(e for e in events if e.event_type == "CurrentProgramSceneChanged")
+    assert changed.event_data["sceneName"] == talk
+    started = events[0]
+    assert started.event_data["transitionName"] == transition
+    program = await client.request("GetCurrentProgramScene")
+    assert program["currentProgramSceneName"] == talk
+
+
+async def test_unknown_scene_is_600_with_obs_comment(client: OBSClient) -> None:
+    with pytest.raises(errors.ResourceNotFound) as caught:
+        await client.request("SetCurrentProgramScene", {"sceneName": "No Such Scene"})
+    assert caught.value.code == 600
+    assert caught.value.comment == "No source was found by the name of `No Such Scene`."
+
+
+async def test_duplicate_scene_is_601(client: OBSClient) -> None:
+    with pytest.raises(errors.ResourceAlreadyExists) as caught:
+        await client.request("CreateScene", {"sceneName": "Scene"})
+    assert caught.value.code == 601
+    assert caught.value.comment == "A source already exists by that scene name."
+
+
+async def test_text_input_settings_round_trip(client: OBSClient) -> None:
+    await client.request(
+        "CreateInput",
+        {
+            "sceneName": "Scene",
+            "inputName": "Speaker name",
+            "inputKind": "text_ft2_source_v2",
+            "inputSettings": {"text": "Hello"},
+        },
+    )
+    await client.request(
+        "SetInputSettings", {"inputName": "Speaker name", "inputSettings": {"text": "Ada Lovelace"}}
+    )
+    got = await client.request("GetInputSettings", {"inputName": "Speaker name"})
+    assert got == {"inputKind": "text_ft2_source_v2", "inputSettings": {"text": "Ada Lovelace"}}
+
+
+async def test_red_color_source_screenshot_is_red(client: OBSClient) -> None:
+    await client.request(
+        "CreateInput",
+        {
+            "sceneName": "Scene",
+            "inputName": "Red",
+            "inputKind": "color_source_v3",
+            "inputSettings": {"color": RED, "width": 320, "height": 180},
+        },
+    )
+    shot = await client.request(
+        "GetSourceScreenshot",
+        {"sourceName": "Red", "imageFormat": "png", "imageWidth": 32, "imageHeight": 18},
+    )
+    assert shot["imageData"].startswith("data:image/png;base64,")
+    image = decode_data_url(shot["imageData"])
+    assert (image.width, image.height) == (32, 18)
+    assert image.pixel(16, 9) == (255, 0, 0)
+    assert image.mean() == (255.0, 0.0, 0.0)
+
+
+async def test_recording_leaves_a_file(client: OBSClient, obs: Target) -> None:
+    stream = client.events(["RecordStateChanged"])
+    await client.request("StartRecord")
+    await _until(stream, "RecordStateChanged", state="OBS_WEBSOCKET_OUTPUT_STARTED")
+    assert (await client.request("GetRecordStatus"))["outputActive"] is True
+    stopped = await client.request("StopRecord")
+    await _until(stream, "RecordStateChanged", state="OBS_WEBSOCKET_OUTPUT_STOPPED")
+    path = Path(stopped["outputPath"])
+    assert path.parent == obs.record_dir
+    assert await asyncio.to_thread(path.is_file)
+
+
+async def test_stream_without_a_server_starts_then_stops(client: OBSClient) -> None:
+    # OBS refuses empty settings (403), so "no server" is a custom server left blank.
+    await client.request(
+        "SetStreamServiceSettings",
+        {"streamServiceType": "rtmp_custom", "streamServiceSettings": {"server": "", "key": ""}},
+    )
+    stream = client.events(["StreamStateChanged"])
+    await client.request("StartStream")
+    events = await _until(stream, "StreamStateChanged", state="OBS_WEBSOCKET_OUTPUT_STOPPED")
+    assert [e.event_data["outputState"] for e in events] == [
+        "OBS_WEBSOCKET_OUTPUT_STARTING",
+        "OBS_WEBSOCKET_OUTPUT_STOPPED",
+    ]
+    assert all(e.event_data["outputActive"] is False for e in events)
+    with pytest.raises(errors.OutputNotRunning) as caught:
+        await client.request("StopStream")
+    assert caught.value.code == 501
+
+
+async def test_wrong_password_is_refused_with_4009(obs: Target) -> None:
+    refused = OBSClient(obs.url, "not the password")
+    with pytest.raises(errors.AuthenticationFailed, match="4009"):
+        await refused.connect()
