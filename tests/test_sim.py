@@ -747,3 +747,52 @@ async def test_obs_websocket_py_works_against_the_sim(sim: SimulatedOBS) -> None
     assert version == "5.1.0"
     assert program == "Talk"
     assert seen == ["Talk"]
+
+
+async def test_seed_from_the_example_config(raw: RawClient, sim: SimulatedOBS) -> None:
+    from showcaller.config import load_config
+
+    config = await asyncio.to_thread(load_config, Path("config.example.toml"))
+    sim.seed_from_config(config)
+    scenes = {s["sceneName"] for s in (await raw.request("GetSceneList"))["responseData"]["scenes"]}
+    assert {"Standby", "Talk", "Q&A", "Break", "Technical Difficulties"} <= scenes
+    inputs = {
+        i["inputName"]: i["inputKind"]
+        for i in (await raw.request("GetInputList"))["responseData"]["inputs"]
+    }
+    assert inputs[config.lower_third.speaker_input] == "text_ft2_source_v2"
+    speaker = config.speakers[0]
+    assert inputs[speaker.video_input] == "browser_source"
+    assert inputs[speaker.audio_input] == "ffmpeg_source"
+    live = [await _shot(raw, speaker.video_input, w=64, h=36) for _ in range(2)]
+    assert live[0].rgb != live[1].rgb
+    talk = (await raw.request("GetSceneItemList", {"sceneName": "Talk"}))["responseData"]
+    assert speaker.video_input in [i["sourceName"] for i in talk["sceneItems"]]
+
+
+async def test_run_sim_serves_until_cancelled_then_says_goodbye() -> None:
+    import socket
+
+    from showcaller.obs.sim import run_sim
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    task = asyncio.ensure_future(run_sim("127.0.0.1", port, "pw", "5.5", None))
+    client = None
+    for _ in range(200):
+        try:
+            client = await RawClient.identified(f"ws://127.0.0.1:{port}", password="pw")
+            break
+        except aiohttp.ClientConnectorError:
+            await asyncio.sleep(0.01)
+    assert client is not None
+    try:
+        assert client.hello["d"]["obsWebSocketVersion"].startswith("5.5")
+        task.cancel()  # what Ctrl-C does to asyncio.run's main task
+        assert (await client.next_event())["eventType"] == "ExitStarted"
+        assert (await client.closed_with())[0] == 1001
+        with pytest.raises(asyncio.CancelledError):
+            await task
+    finally:
+        await client.close()

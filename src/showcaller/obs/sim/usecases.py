@@ -62,6 +62,12 @@ class UseCases:
             self.speaker_audio(name, audio)
         return m.inputs[name]
 
+    def stream_target(self, server: str = "rtmp://127.0.0.1:1935/live", key: str = "sim") -> None:
+        """Configure a stream server that accepts: StartStream then reaches STARTED."""
+        m = self._sim.model
+        m.stream_service_type = "rtmp_custom"
+        m.stream_service_settings = {"server": server, "key": key}
+
     def speaker_video(self, input_name: str, state: VideoState) -> None:
         """The picture of `input_name`: "live", "black", "frozen" or "offline"."""
         if state not in VIDEO_STATES:
