@@ -81,6 +81,7 @@ class Session:
     incoming: int = 0
     outgoing: int = 0
     expected_auth: str | None = None
+    work: set[asyncio.Task[None]] = field(default_factory=set)
     queue: asyncio.Queue[str | None] = field(default_factory=asyncio.Queue)
 
     def send(self, text: str) -> None:
@@ -384,6 +385,8 @@ class SimulatedOBS:
                     break
         finally:
             self._sessions.discard(session)
+            for task in list(session.work):
+                task.cancel()
             session.queue.put_nowait(None)
             with contextlib.suppress(asyncio.CancelledError, ConnectionError):
                 await writer
@@ -467,11 +470,23 @@ class SimulatedOBS:
                 if msg.event_subscriptions is not None:
                     session.subscriptions = msg.event_subscriptions
                 session.send(protocol.encode(protocol.Identified()))
-            case protocol.Request():
-                response = await self._answer(msg, in_batch=None)
-                session.send(protocol.encode(response))
-            case protocol.RequestBatch():
-                await self._batch(session, msg)
+            case protocol.Request() | protocol.RequestBatch():
+                # OBS answers each request on a worker thread: a slow one (a Sleep in a
+                # batch, a delay fault) never holds up those sent after it.
+                task = asyncio.get_running_loop().create_task(
+                    self._respond(session, msg), name=f"sim-obs {session.request.remote}"
+                )
+                session.work.add(task)
+                task.add_done_callback(session.work.discard)
+
+    async def _respond(
+        self, session: Session, msg: protocol.Request | protocol.RequestBatch
+    ) -> None:
+        if isinstance(msg, protocol.Request):
+            response = await self._answer(msg, in_batch=None)
+            session.send(protocol.encode(response))
+        else:
+            await self._batch(session, msg)
 
     def _identify(self, session: Session, d: JSON) -> None:
         if "rpcVersion" not in d:
