@@ -233,6 +233,23 @@ async def test_slow_request_does_not_delay_one_sent_after_it(client: OBSClient) 
     assert results[0].status.result
 
 
+async def test_slow_screenshot_does_not_delay_a_scene_switch(client: OBSClient, peer: Peer) -> None:
+    if peer.kind != "sim":
+        pytest.skip("needs the simulated OBS's per-request delay fault")
+    peer.obj.faults.delay("GetSourceScreenshot", 2.0)
+    await client.request("CreateScene", {"sceneName": "Talk"})
+    shot = asyncio.create_task(
+        client.request(
+            "GetSourceScreenshot",
+            {"sourceName": "Scene", "imageFormat": "png", "imageWidth": 64, "imageHeight": 36},
+        )
+    )
+    await asyncio.sleep(0.05)
+    await client.request("SetCurrentProgramScene", {"sceneName": "Talk"})
+    assert not shot.done(), "the scene switch waited for the screenshot"
+    assert (await shot)["imageData"].startswith("data:image/png;base64,")
+
+
 async def test_request_timeout_fails_only_that_request(client: OBSClient) -> None:
     with pytest.raises(errors.RequestTimeout, match=r"within 0\.2 s"):
         await client.batch([("Sleep", {"sleepMillis": 1000})], timeout=0.2)
@@ -375,17 +392,18 @@ async def test_killing_obs_fails_every_pending_request_within_a_second(peer: Pee
     await c.connect()
     try:
         pending = [
-            asyncio.create_task(c.batch([("Sleep", {"sleepMillis": 20_000})])) for _ in range(5)
+            asyncio.create_task(c.batch([("Sleep", {"sleepMillis": 3000})])) for _ in range(5)
         ]
         await asyncio.sleep(0.2)
         assert not any(t.done() for t in pending)
         loop = asyncio.get_running_loop()
-        await peer.kill()
+        killing = asyncio.create_task(peer.kill())
         killed_at = loop.time()
         results = await asyncio.wait_for(
             asyncio.gather(*pending, return_exceptions=True), timeout=1.0
         )
         failed_after = loop.time() - killed_at
+        await killing
         assert all(isinstance(r, errors.ConnectionClosed) for r in results), results
         assert failed_after < 1.0
         reason = await asyncio.wait_for(c.wait_closed(), 1.0)
