@@ -417,7 +417,7 @@ class OBSModel:
 
     # ---------------------------------------------------------------- pictures
 
-    def native_size(self, name: str, depth: int = 0) -> tuple[int, int]:
+    def native_size(self, name: str) -> tuple[int, int]:
         """The size a source has on the canvas before scaling (0×0 draws nothing)."""
         if self.find_scene(name) is not None:
             return self.canvas
