@@ -147,7 +147,11 @@ class OBSClient:
                 f"{self.address} answered HTTP {exc.status}, not an obs-websocket upgrade"
             ) from exc
         except aiohttp.ClientConnectorError as exc:
-            reason = exc.os_error.strerror or str(exc.os_error)
+            reason = (
+                "connection refused"
+                if isinstance(exc.os_error, ConnectionRefusedError)
+                else exc.os_error.strerror or str(exc.os_error)
+            )
             raise errors.ConnectionRefused(
                 f"cannot connect to OBS at {self.address}: {reason}"
             ) from exc

@@ -87,6 +87,8 @@ class OBSLink:
         self._next_sub = 0
         self._waiters: set[asyncio.Future[None]] = set()
         self._fatal: errors.AuthenticationFailed | None = None
+        # A fail_fast waiter reports the first failure itself; the link then stays quiet.
+        self._fail_fast_waiters = 0
         self.last_error: BaseException | None = None
         self.connects = 0
 
@@ -126,8 +128,18 @@ class OBSLink:
             if not fut.done():
                 fut.set_result(None)
 
-    async def wait_ready(self, timeout: float | None = None) -> None:  # noqa: ASYNC109 - raises ConnectTimeout with the last error
-        """Return once READY; AuthenticationFailed if refused, ConnectTimeout after `timeout`."""
+    async def wait_ready(
+        self,
+        timeout: float | None = None,  # noqa: ASYNC109 - raises ConnectTimeout with the last error
+        *,
+        fail_fast: bool = False,
+    ) -> None:
+        """Return once READY; AuthenticationFailed if refused, ConnectTimeout after `timeout`.
+
+        With `fail_fast`, a failed connect attempt raises its own error (ConnectionRefused,
+        NotOBSServer, ...) at once instead of waiting for a retry: for one-shot commands.
+        """
+        self._fail_fast_waiters += fail_fast
         try:
             async with asyncio.timeout(timeout):
                 while True:
@@ -137,6 +149,8 @@ class OBSLink:
                         raise errors.AuthenticationFailed(str(self._fatal))
                     if self._state is LinkState.STOPPED and self._task is None:
                         raise errors.ConnectionClosed("the OBS link is stopped")
+                    if fail_fast and self._state is LinkState.BACKING_OFF:
+                        raise _as_connect_error(self.last_error)
                     fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
                     self._waiters.add(fut)
                     try:
@@ -146,6 +160,8 @@ class OBSLink:
         except TimeoutError as exc:
             last = f": {self.last_error}" if self.last_error else ""
             raise errors.ConnectTimeout(f"OBS not ready within {timeout:g} s{last}") from exc
+        finally:
+            self._fail_fast_waiters -= fail_fast
 
     # ------------------------------------------------------------------ running
 
@@ -198,7 +214,7 @@ class OBSLink:
                     return
                 except errors.OBSConnectionError as exc:
                     self.last_error = exc
-                    if attempt == 0:
+                    if attempt == 0 and not self._fail_fast_waiters:
                         log.warning("cannot connect to OBS: %s; retrying", exc)
                     else:
                         log.debug("still cannot connect to OBS (attempt %d): %s", attempt + 1, exc)
@@ -314,6 +330,13 @@ class OBSLink:
                 client_unsub()
 
         return unsubscribe
+
+
+def _as_connect_error(exc: BaseException | None) -> errors.OBSError:
+    """The link's last connect error as something a waiter can raise."""
+    if isinstance(exc, errors.OBSConnectionError):
+        return exc
+    return errors.ConnectionClosed(f"cannot connect to OBS: {exc!r}")
 
 
 def _discard(items: list[Any], item: Any) -> None:

@@ -1,0 +1,197 @@
+"""`showcaller doctor [FILE] [--obs URL|sim]`: can showcaller drive this OBS?
+
+Connects once and prints what a host needs to know before a show: OBS and
+obs-websocket versions, platform, optional features, scenes and inputs. With an event
+file it also lists every scene and input the file names that OBS lacks (exit 1).
+Cannot reach or authenticate: one line, a hint, exit 3; never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from showcaller import errors
+from showcaller.obs.connect import SIM, ObsSeed, open_obs
+
+if TYPE_CHECKING:
+    from showcaller.config import EventConfig
+    from showcaller.obs.gateway import OBSGateway
+
+EXIT_OK = 0
+EXIT_MISSING = 1
+
+
+def add_doctor_arguments(parser: argparse.ArgumentParser) -> None:
+    """FILE (optional) and --obs, for the doctor subcommand."""
+    parser.add_argument(
+        "config", type=Path, nargs="?", metavar="FILE", help="event file to check OBS against"
+    )
+    parser.add_argument(
+        "--obs",
+        metavar="URL|sim",
+        help="OBS to check: ws://host:port or sim (default: the file's obs.url); "
+        "the password comes from SHOWCALLER_OBS__PASSWORD unless the file gives one",
+    )
+
+
+def add_doctor_command(subparsers: Any) -> None:
+    """Register `doctor` on an argparse subparsers object (runs `doctor_command`)."""
+    parser = subparsers.add_parser(
+        "doctor", help="check OBS: versions, features, scenes and inputs the event needs"
+    )
+    add_doctor_arguments(parser)
+    parser.set_defaults(run=doctor_command)
+
+
+async def doctor_command(args: argparse.Namespace) -> int:
+    """The argparse entry point: run_doctor with the parsed arguments."""
+    return await run_doctor(args.config, args.obs)
+
+
+@dataclass(frozen=True)
+class Needs:
+    """The scenes and inputs an event file names."""
+
+    scenes: tuple[str, ...]
+    inputs: tuple[str, ...]
+
+
+def needs_of(config: EventConfig) -> Needs:
+    """Every scene (roles and slots) and input (lower thirds, speaker feeds) a config names."""
+    scenes: list[str] = []
+    for role in ("standby", "opening", "talk", "lt", "break", "qa", "closing", "trouble"):
+        scene = config.scenes.scene_for(role)
+        if scene:
+            scenes.append(scene)
+    scenes.extend(slot.scene for slot in config.slots_resolved() if slot.scene)
+    lt = config.lower_third
+    inputs = [name for name in (lt.speaker_input, lt.title_input, lt.hashtag_input) if name]
+    for speaker in config.speakers:
+        inputs.extend(name for name in (speaker.video_input, speaker.audio_input) if name)
+    return Needs(tuple(dict.fromkeys(scenes)), tuple(dict.fromkeys(inputs)))
+
+
+async def run_doctor(
+    config_path: Path | None,
+    obs_url: str | None,
+    *,
+    console: Console | None = None,
+    err_console: Console | None = None,
+) -> int:
+    """Check OBS (against the event file if given); the exit code (0, 1, 2 or 3)."""
+    out = console or Console(highlight=False)
+    err = err_console or Console(stderr=True, highlight=False)
+    try:
+        return await _doctor(config_path, obs_url, out)
+    except errors.ShowcallerError as exc:
+        _print_error(err, exc)
+        return exc.exit_code
+
+
+def _print_error(err: Console, exc: errors.ShowcallerError) -> None:
+    problems = exc.problems if isinstance(exc, errors.ConfigError) else []
+    lines = [str(p) for p in problems] or [str(exc)]
+    for line in lines:
+        err.print(f"error: {line}", markup=False, soft_wrap=True)
+    if exc.hint:
+        err.print(f"hint: {exc.hint}", markup=False, soft_wrap=True)
+
+
+async def _doctor(config_path: Path | None, obs_url: str | None, out: Console) -> int:
+    from showcaller.config import load_config, obs_settings
+
+    config = load_config(config_path) if config_path is not None else None
+    obs = obs_settings(config, url=obs_url)
+    seed = ObsSeed(config=config) if obs.url == SIM and config is not None else None
+    async with open_obs(
+        obs.url,
+        obs.password.get_secret_value() or None,
+        connect_timeout=obs.connect_timeout,
+        request_timeout=obs.request_timeout,
+        seed=seed,
+    ) as conn:
+        shown = "the built-in simulated OBS" if conn.sim is not None else conn.url
+        missing = await _report(conn.gateway, shown, out, needs_of(config) if config else None)
+    if config_path is not None:
+        if missing:
+            out.print(
+                f"[red]✗[/red] OBS lacks {missing} of what {escape(str(config_path))} names: "
+                "create them in OBS (or fix the names in the file)"
+            )
+            return EXIT_MISSING
+        out.print(
+            f"[green]✓[/green] OBS has every scene and input {escape(str(config_path))} names"
+        )
+    return EXIT_OK
+
+
+async def _report(gateway: OBSGateway, shown: str, out: Console, needs: Needs | None) -> int:
+    """Print what OBS is and has; the number of needed scenes and inputs it lacks."""
+    version = await gateway.version()
+    caps = await gateway.capabilities()
+    scenes = await gateway.scene_names()
+    inputs = await gateway.inputs()
+    program = await gateway.program_scene()
+
+    about = Table.grid(padding=(0, 2))
+    about.add_row("OBS", escape(shown))
+    about.add_row("OBS Studio", version.obs_version)
+    about.add_row("obs-websocket", version.websocket_version)
+    about.add_row("rpc version", str(version.rpc_version))
+    about.add_row("platform", escape(version.platform_description or version.platform))
+    about.add_row("split recording", _yes_no(caps.split_record))
+    about.add_row("chapter markers", _yes_no(caps.chapters))
+    out.print(about)
+
+    needed_scenes = set(needs.scenes) if needs else set()
+    needed_inputs = set(needs.inputs) if needs else set()
+    table = Table(title=f"Scenes ({len(scenes)})", title_justify="left")
+    table.add_column("scene")
+    table.add_column("")
+    for name in scenes:
+        marks = ["on program" if name == program else "", "needed" if name in needed_scenes else ""]
+        table.add_row(escape(name), ", ".join(m for m in marks if m))
+    out.print(table)
+    table = Table(title=f"Inputs ({len(inputs)})", title_justify="left")
+    table.add_column("input")
+    table.add_column("kind")
+    for item in inputs:
+        needed = "  (needed)" if item.name in needed_inputs else ""
+        table.add_row(escape(item.name), escape(item.kind) + needed)
+    out.print(table)
+
+    if needs is None:
+        return 0
+    have_inputs = {i.name for i in inputs}
+    lacking = [("scene", n) for n in needs.scenes if n not in scenes] + [
+        ("input", n) for n in needs.inputs if n not in have_inputs
+    ]
+    for what, name in lacking:
+        out.print(f"[red]missing {what}:[/red] {escape(name)}")
+    return len(lacking)
+
+
+def _yes_no(flag: bool) -> str:
+    return "yes" if flag else "no (needs OBS 30.2+ / obs-websocket 5.5+)"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run doctor on its own (`python -m showcaller.doctor`), for use before the CLI exists."""
+    import asyncio
+
+    parser = argparse.ArgumentParser(prog="showcaller doctor")
+    add_doctor_arguments(parser)
+    args = parser.parse_args(argv)
+    return asyncio.run(doctor_command(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,86 @@
+"""Open the OBS a command names: a ws:// URL, or `sim` (the embedded simulated OBS).
+
+    async with open_obs(obs.url, password, connect_timeout=5, request_timeout=5) as conn:
+        await conn.gateway.set_program_scene("Talk")
+
+The supervised link keeps reconnecting while the block runs; everything stops on exit.
+The guard is the caller's choice (`OBSGateway(conn.link, guard=...)`, or `guard=`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import secrets
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from showcaller.obs.gateway import Guard, OBSGateway
+from showcaller.obs.supervisor import OBSLink
+
+if TYPE_CHECKING:
+    from showcaller.obs.sim import SimulatedOBS
+
+SIM = "sim"
+
+
+@dataclass(frozen=True)
+class ObsSeed:
+    """What the simulated OBS starts with, so `sim` looks like a host's prepared OBS.
+
+    `config` (an EventConfig) seeds everything the event names (scenes, lower-third
+    text inputs, speaker feeds with live picture and sound); `scenes` and `inputs`
+    (name, kind, scene) add more.
+    """
+
+    scenes: tuple[str, ...] = ()
+    inputs: tuple[tuple[str, str, str], ...] = ()
+    config: Any = None
+
+
+@dataclass(frozen=True)
+class OBSConnection:
+    """An open link to OBS with its gateway; `sim` is the embedded simulated OBS, if any."""
+
+    link: OBSLink
+    gateway: OBSGateway
+    url: str
+    sim: SimulatedOBS | None = None
+
+
+@contextlib.asynccontextmanager
+async def open_obs(
+    url: str,
+    password: str | None,
+    *,
+    connect_timeout: float = 5.0,
+    request_timeout: float = 5.0,
+    seed: ObsSeed | None = None,
+    guard: Guard | None = None,
+) -> AsyncIterator[OBSConnection]:
+    """Connect (starting the simulated OBS for `sim`); the first failure raises at once.
+
+    Raises ConnectionRefused, ConnectTimeout (after `connect_timeout`), NotOBSServer or
+    AuthenticationFailed; once connected, the link reconnects by itself.
+    """
+    async with contextlib.AsyncExitStack() as stack:
+        sim = None
+        if url == SIM:
+            # Imported here: the simulator is big and most commands drive a real OBS.
+            from showcaller.obs.sim import SimulatedOBS
+
+            password = secrets.token_urlsafe(16)
+            sim = await stack.enter_async_context(
+                SimulatedOBS(host="127.0.0.1", port=0, password=password)
+            )
+            if seed is not None:
+                if seed.config is not None:
+                    sim.seed_from_config(seed.config)
+                sim.seed(scenes=seed.scenes, inputs=seed.inputs)
+            url = sim.url
+        link = OBSLink(
+            url, password, connect_timeout=connect_timeout, request_timeout=request_timeout
+        )
+        await stack.enter_async_context(link)
+        await link.wait_ready(fail_fast=True)
+        yield OBSConnection(link, OBSGateway(link, guard=guard), url, sim)
