@@ -1,0 +1,1 @@
+"""Subcommands registered with `showcaller.cli.command`; the CLI imports every module here."""

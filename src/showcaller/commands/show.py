@@ -1,0 +1,97 @@
+"""`showcaller rehearse` and `showcaller live`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from showcaller.cli import add_config_argument, add_obs_argument, command, obs_target
+
+
+def _positive_speed(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError("the speed must be more than 0")
+    return value
+
+
+def _rehearse_args(parser: argparse.ArgumentParser) -> None:
+    add_config_argument(parser)
+    add_obs_argument(parser)
+    parser.add_argument(
+        "--speed",
+        type=_positive_speed,
+        help="run the timetable N times faster (default: the config's rehearsal.speed)",
+    )
+    parser.add_argument(
+        "--from",
+        dest="from_slot",
+        metavar="SLOT",
+        help="start at this slot: its number or a piece of its title",
+    )
+    parser.add_argument("--journal", type=Path, metavar="PATH", help="where to write the journal")
+    parser.add_argument(
+        "--record", action="store_true", help="also record, to check that recording works"
+    )
+    parser.add_argument(
+        "--no-lead",
+        action="store_true",
+        help="send scene switches at the deadline, without compensating OBS's switch latency",
+    )
+
+
+@command(
+    "rehearse",
+    "run the whole show now (optionally sped up) without ever going on air",
+    arguments=_rehearse_args,
+)
+async def _rehearse(args: argparse.Namespace) -> int:
+    from showcaller.config import load_config
+    from showcaller.modes import RehearsalOptions, find_slot, rehearse
+    from showcaller.surfaces.console import Progress, print_report
+
+    cfg = load_config(args.config)
+    options = RehearsalOptions(
+        obs=obs_target(args, cfg),
+        speed=args.speed or cfg.rehearsal.speed,
+        from_slot=find_slot(cfg, args.from_slot),
+        journal=args.journal,
+        record=args.record,
+        lead=not args.no_lead,
+    )
+    progress = Progress(cfg)
+    report = await rehearse(cfg, options, on_show=progress.attach)
+    print_report(cfg, report, progress.console)
+    return 0 if report.ok else 1
+
+
+def _live_args(parser: argparse.ArgumentParser) -> None:
+    add_config_argument(parser)
+    add_obs_argument(parser)
+    parser.add_argument("--yes", action="store_true", help="go on air without asking")
+    parser.add_argument("--journal", type=Path, metavar="PATH", help="where to write the journal")
+    parser.add_argument(
+        "--fresh",
+        action="store_true",
+        help="start over instead of resuming from the journal (the old one is kept)",
+    )
+
+
+@command("live", "run the show on air, in real time", arguments=_live_args)
+async def _live(args: argparse.Namespace) -> int:
+    from showcaller.config import load_config
+    from showcaller.modes import LiveOptions, live
+    from showcaller.surfaces.console import Progress, print_report
+
+    cfg = load_config(args.config)
+    options = LiveOptions(
+        obs=obs_target(args, cfg), journal=args.journal, yes=args.yes, fresh=args.fresh
+    )
+    progress = Progress(cfg)
+    report = await live(cfg, options, interactive=sys.stdin.isatty(), on_show=progress.attach)
+    print_report(cfg, report, progress.console)
+    return 0 if report.ok else 1

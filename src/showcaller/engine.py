@@ -1,0 +1,596 @@
+"""The show engine: one async loop per show.
+
+It sleeps until the next deadline of the timetable (on the monotonic clock, anchored
+once to the plan's wall-clock times), turns the timetable's cues into OBS actions
+(scene switch, lower thirds, recording), applies the mode's policy (rehearsal never
+touches the stream), writes the journal and publishes one `ShowState` that the
+surfaces read. Commands from the keyboard or the web arrive through one queue; a bad
+command is answered with a message and the show goes on. An OBS failure during a cue
+is logged, journaled and reported; it never stops the show.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import enum
+import logging
+import statistics
+from collections import deque
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from showcaller import timetable as tt_mod
+from showcaller.config import EventConfig, ResolvedSlot
+from showcaller.errors import OBSError, ShowcallerError, UsageError
+from showcaller.journal import Journal
+from showcaller.obs.protocol import Event
+from showcaller.showtime import ShowTime
+from showcaller.timetable import (
+    CommandRejected,
+    PlannedSlot,
+    ShowEnded,
+    SlotOverrun,
+    SlotStarted,
+    Timetable,
+)
+
+log = logging.getLogger(__name__)
+
+# How often the loop wakes with nothing due: to publish the countdown and watch the wall clock.
+TICK_S = 1.0
+# The longest a scene switch is sent ahead of its deadline.
+MAX_LEAD_S = 2.0
+
+
+class Mode(enum.Enum):
+    """What the show may do to OBS."""
+
+    REHEARSAL = "rehearsal"
+    LIVE = "live"
+
+
+class Phase(enum.Enum):
+    """Where the show stands, for the surfaces."""
+
+    WAITING = "waiting"  # before the first slot
+    ON_AIR = "on_air"
+    ENDED = "ended"
+    DETACHED = "detached"  # showcaller let go; OBS keeps running as it is
+
+
+class ShowGateway(Protocol):
+    """What the engine needs of OBS (the OBS gateway, or a recorder in tests)."""
+
+    async def set_program_scene(self, name: str) -> None:
+        """Switch the program scene."""
+        ...
+
+    async def program_scene(self) -> str:
+        """The current program scene."""
+        ...
+
+    async def set_text(self, name: str, text: str) -> None:
+        """Set a text input's text."""
+        ...
+
+    def subscribe(
+        self,
+        listener: Callable[[Event], Awaitable[None] | None],
+        event_types: Sequence[str] | None = None,
+    ) -> Callable[[], None]:
+        """Listen to OBS events; returns the unsubscribe callable."""
+        ...
+
+
+class ShowActions(Protocol):
+    """Mode-specific actions around the timetable (stream, recording)."""
+
+    async def at_slot_start(self, slot: ResolvedSlot, *, caught_up: bool) -> list[str]:
+        """Run the mode's actions for a slot start; returns warnings."""
+        ...
+
+    async def at_show_end(self) -> list[str]:
+        """Run the mode's actions once the show ends; returns warnings."""
+        ...
+
+
+@dataclass(frozen=True)
+class SlotView:
+    """One slot as the surfaces show it (show seconds and wall-clock ISO times)."""
+
+    index: int
+    kind: str
+    title: str
+    speakers: tuple[str, ...]
+    scene: str
+    planned_start: str
+    planned_end: str
+    expected_start: str
+    expected_end: str
+    state: str
+
+
+@dataclass(frozen=True)
+class ShowState:
+    """The one published state of a show; surfaces read only this."""
+
+    title: str
+    mode: str
+    phase: str
+    now: str
+    on_air: SlotView | None
+    next: SlotView | None
+    time_left_s: float | None
+    delay_s: float
+    held: bool
+    waiting_for_host: bool
+    program_scene: str | None
+    slots: tuple[SlotView, ...]
+    warnings: tuple[str, ...]
+    version: int
+
+
+@dataclass
+class CueRecord:
+    """What happened at one cue, for the report."""
+
+    slot_index: int
+    title: str
+    scene: str
+    reason: str
+    deadline: float  # show seconds
+    sent: float  # show seconds
+    landed: float | None = None  # show seconds, when OBS said the scene changed
+    lead: float = 0.0
+    caught_up: bool = False
+    error: str | None = None
+
+
+@dataclass
+class ShowReport:
+    """Planned vs actual, warnings and problems of one run."""
+
+    title: str
+    mode: str
+    speed: float
+    cues: list[CueRecord] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    ended: bool = False
+
+    @property
+    def ok(self) -> bool:
+        """True when nothing would have gone wrong live."""
+        return not self.problems
+
+
+@dataclass(frozen=True)
+class CommandResult:
+    """The answer to a host command."""
+
+    ok: bool
+    message: str
+
+
+class _Lead:
+    """Measures how long OBS takes to land a switch and how early to send the next one.
+
+    In show seconds: at `--speed N` OBS's real latency counts N times.
+    """
+
+    def __init__(self, initial: float, enabled: bool, speed: float) -> None:
+        self.enabled = enabled
+        self._initial = initial
+        self._cap = MAX_LEAD_S * speed
+        self._samples: deque[float] = deque(maxlen=7)
+
+    def add(self, seconds: float) -> None:
+        if 0 <= seconds <= self._cap:
+            self._samples.append(seconds)
+
+    @property
+    def value(self) -> float:
+        if not self.enabled:
+            return 0.0
+        if not self._samples:
+            return min(self._initial, self._cap)
+        return min(statistics.median(self._samples), self._cap)
+
+
+def planned_slots(cfg: EventConfig) -> tuple[list[ResolvedSlot], list[PlannedSlot]]:
+    """The config's slots, and the same slots in timetable seconds from the plan's origin."""
+    resolved = cfg.slots_resolved()
+    origin = resolved[0].start
+    planned = [
+        PlannedSlot(
+            index=s.index,
+            kind=s.kind,
+            title=s.title,
+            start=(s.start - origin).total_seconds(),
+            end=(s.end - origin).total_seconds(),
+            end_mode=s.end_mode,
+            grace_s=s.grace_s,
+            min_s=s.min_s,
+            scene=s.scene,
+            speakers=tuple(sp.id for sp in s.speakers),
+        )
+        for s in resolved
+    ]
+    return resolved, planned
+
+
+class Show:
+    """Runs one show: the timetable against OBS, on a clock, in a mode."""
+
+    def __init__(
+        self,
+        cfg: EventConfig,
+        gateway: ShowGateway,
+        showtime: ShowTime,
+        journal: Journal,
+        *,
+        mode: Mode,
+        actions: ShowActions | None = None,
+        timetable: Timetable | None = None,
+        from_slot: int = 0,
+        lead: bool = True,
+        initial_lead: float = 0.05,
+        speed: float = 1.0,
+        tick: float = TICK_S,
+    ) -> None:
+        self.cfg = cfg
+        self.gateway = gateway
+        self.time = showtime
+        self.journal = journal
+        self.mode = mode
+        self.actions = actions
+        self.resolved, self.planned = planned_slots(cfg)
+        self.tt = timetable or Timetable.new(self.planned, from_slot=from_slot)
+        self.report = ShowReport(title=cfg.event.title, mode=mode.value, speed=speed)
+        self._lead = _Lead(initial_lead, lead, speed)
+        self._tick = tick
+        self._commands: asyncio.Queue[tuple[Any, asyncio.Future[CommandResult]]] = asyncio.Queue()
+        self._pending_switch: dict[str, CueRecord] = {}
+        self._program_scene: str | None = None
+        self._version = 0
+        self._listeners: list[Callable[[ShowState], None]] = []
+        self._stop = asyncio.Event()
+        self._phase = Phase.WAITING
+        self._recent_warnings: deque[str] = deque(maxlen=20)
+        self.state = self._build_state()
+
+    # ----------------------------------------------------------------- surfaces
+
+    def on_state(self, listener: Callable[[ShowState], None]) -> Callable[[], None]:
+        """Call `listener` with every new published state; returns the unsubscribe callable."""
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener) if listener in self._listeners else None
+
+    async def submit(self, command: Any) -> CommandResult:
+        """Queue a host command; returns whether the show took it, with a message."""
+        fut: asyncio.Future[CommandResult] = asyncio.get_running_loop().create_future()
+        await self._commands.put((command, fut))
+        return await fut
+
+    def detach(self) -> None:
+        """Stop driving OBS and return from `run()`, leaving OBS exactly as it is."""
+        self._phase = Phase.DETACHED
+        self._stop.set()
+
+    # --------------------------------------------------------------------- loop
+
+    async def run(self) -> ShowReport:
+        """Run the show until it ends or `detach()` is called; never raises for an OBS failure."""
+        unsubscribe = self.gateway.subscribe(self._on_obs_event, ["CurrentProgramSceneChanged"])
+        self.journal.write(
+            "start",
+            mode=self.mode.value,
+            origin=self.time.origin.isoformat(),
+            show_seconds=self.time.now(),
+            slots=len(self.planned),
+        )
+        getter: asyncio.Task[tuple[Any, asyncio.Future[CommandResult]]] | None = None
+        try:
+            with contextlib.suppress(OBSError):
+                self._program_scene = await self.gateway.program_scene()
+            await self._advance(lead=True)
+            while not self._stop.is_set() and not self.tt.ended:
+                now = self.time.now()
+                deadline = self.tt.next_deadline(now)
+                wake = now + self._tick
+                if deadline is not None:
+                    wake = min(wake, deadline - self._lead.value)
+                if getter is None:
+                    getter = asyncio.create_task(self._commands.get(), name="show-commands")
+                sleeper = asyncio.create_task(
+                    self.time.clock.sleep_until(self.time.monotonic_for(wake)), name="show-sleep"
+                )
+                stopper = asyncio.create_task(self._stop.wait(), name="show-stop")
+                done, _ = await asyncio.wait(
+                    {getter, sleeper, stopper}, return_when=asyncio.FIRST_COMPLETED
+                )
+                sleeper.cancel()
+                stopper.cancel()
+                if getter in done:
+                    command, reply = getter.result()
+                    getter = None
+                    await self._command(command, reply)
+                jump = self.time.check_jump()
+                if jump is not None:
+                    self._warn(
+                        f"the wall clock jumped by {jump.seconds:+.1f} s; times re-anchored",
+                        problem=False,
+                    )
+                    self.journal.write("anchor", jump_seconds=jump.seconds)
+                await self._advance(lead=True)
+        finally:
+            if getter is not None:
+                getter.cancel()
+            unsubscribe()
+            # Answer commands nobody will carry out, so no surface waits forever.
+            while not self._commands.empty():
+                _, reply = self._commands.get_nowait()
+                if not reply.done():
+                    reply.set_result(CommandResult(False, "the show is not running"))
+        if self.tt.ended:
+            self._phase = Phase.ENDED
+            self.report.ended = True
+        self.journal.write("stop", phase=self._phase.value)
+        self._publish()
+        return self.report
+
+    async def _advance(self, *, lead: bool) -> None:
+        now = self.time.now()
+        horizon = now + (self._lead.value if lead else 0.0)
+        new_tt, cues = self.tt.advance(horizon)
+        await self._apply(new_tt, cues)
+
+    async def _command(self, command: Any, reply: asyncio.Future[CommandResult]) -> None:
+        self.journal.write("command", command=_command_name(command))
+        try:
+            new_tt, cues = self.tt.apply(command, self.time.now())
+        except CommandRejected as exc:
+            self.journal.write("rejected", command=_command_name(command), reason=str(exc))
+            if not reply.done():
+                reply.set_result(CommandResult(False, str(exc)))
+            return
+        except (UsageError, ValueError, TypeError) as exc:
+            # A malformed command from a surface must never break the running show.
+            self.journal.write("rejected", command=repr(command), reason=str(exc))
+            if not reply.done():
+                reply.set_result(CommandResult(False, f"not a show command: {exc}"))
+            return
+        if not reply.done():
+            reply.set_result(CommandResult(True, f"{_command_name(command)}: done"))
+        await self._apply(new_tt, cues)
+
+    async def _apply(self, new_tt: Timetable, cues: Sequence[Any]) -> None:
+        self.tt = new_tt
+        for cue in cues:
+            match cue:
+                case SlotStarted():
+                    await self._start_slot(cue)
+                case SlotOverrun():
+                    self._overrun(cue)
+                case ShowEnded():
+                    await self._end(cue)
+        if cues:
+            self._snapshot()
+        self._publish()
+
+    # --------------------------------------------------------------------- cues
+
+    async def _start_slot(self, cue: SlotStarted) -> None:
+        slot = self.resolved[cue.slot_index]
+        self._phase = Phase.ON_AIR
+        sent = self.time.now()
+        record = CueRecord(
+            slot_index=slot.index,
+            title=slot.title,
+            scene=slot.scene,
+            reason=cue.reason,
+            deadline=cue.at,
+            sent=sent,
+            lead=self._lead.value if cue.reason in ("plan", "auto", "grace") else 0.0,
+            caught_up=cue.caught_up,
+        )
+        self.report.cues.append(record)
+        self._pending_switch[slot.scene] = record
+        # Texts first: the lower third must already be right when the new scene appears.
+        texts = self._lower_third(slot)
+        results = await asyncio.gather(
+            *(self.gateway.set_text(name, text) for name, text in texts),
+            self.gateway.set_program_scene(slot.scene),
+            return_exceptions=True,
+        )
+        for (name, _), result in zip(texts, results[:-1], strict=True):
+            if isinstance(result, BaseException):
+                self._warn(f"lower third {name!r} not updated: {_describe(result)}")
+        switch = results[-1]
+        if isinstance(switch, BaseException):
+            record.error = _describe(switch)
+            self._pending_switch.pop(slot.scene, None)
+            self._warn(
+                f"slot {slot.index + 1} {slot.title!r}: scene {slot.scene!r}: {record.error}"
+            )
+        else:
+            self._program_scene = slot.scene
+        self.journal.write(
+            "cue",
+            cue="slot_started",
+            slot=slot.index,
+            title=slot.title,
+            scene=slot.scene,
+            reason=cue.reason,
+            caught_up=cue.caught_up,
+            deadline=cue.at,
+            deadline_wall=self.time.wall(cue.at).isoformat(),
+            sent=sent,
+            lead=record.lead,
+            error=record.error,
+        )
+        log.info(
+            "slot %d %s on air (scene %s, %s)", slot.index + 1, slot.title, slot.scene, cue.reason
+        )
+        if self.actions is not None:
+            for warning in await self.actions.at_slot_start(slot, caught_up=cue.caught_up):
+                self._warn(warning)
+
+    def _lower_third(self, slot: ResolvedSlot) -> list[tuple[str, str]]:
+        lt = self.cfg.lower_third
+        texts: list[tuple[str, str]] = []
+        if lt.speaker_input:
+            names = " / ".join(
+                f"{sp.name} ({sp.affiliation})" if sp.affiliation else sp.name
+                for sp in slot.speakers
+            )
+            texts.append((lt.speaker_input, names))
+        if lt.title_input:
+            texts.append((lt.title_input, slot.title))
+        if lt.hashtag_input:
+            texts.append((lt.hashtag_input, self.cfg.event.hashtag))
+        return texts
+
+    def _overrun(self, cue: SlotOverrun) -> None:
+        slot = self.resolved[cue.slot_index]
+        if cue.mode == "manual":
+            text = f"{slot.title!r} reached its end: waiting for the host (press next)"
+        else:
+            text = f"{slot.title!r} reached its end: next slot in {slot.grace_s} s"
+        self._warn(text, problem=False)
+        self.journal.write("cue", cue="overrun", slot=slot.index, mode=cue.mode, at=cue.at)
+
+    async def _end(self, cue: ShowEnded) -> None:
+        self._phase = Phase.ENDED
+        self.journal.write("cue", cue="show_ended", at=cue.at)
+        log.info("the show has ended")
+        if self.actions is not None:
+            for warning in await self.actions.at_show_end():
+                self._warn(warning)
+
+    async def _on_obs_event(self, event: Event) -> None:
+        scene = event.event_data.get("sceneName")
+        if not isinstance(scene, str):
+            return
+        self._program_scene = scene
+        record = self._pending_switch.pop(scene, None)
+        if record is not None:
+            record.landed = self.time.now()
+            if record.error is None:
+                self._lead.add(record.landed - record.sent)
+        self.journal.write("obs_event", event=event.event_type, scene=scene)
+        self._publish()
+
+    async def resync(self) -> None:
+        """After a (re)connect: put the scene that should be on air back, once, if it is not."""
+        on_air = self.tt.on_air
+        if on_air is None:
+            return
+        scene = self.resolved[on_air.index].scene
+        try:
+            current = await self.gateway.program_scene()
+            if current != scene:
+                await self.gateway.set_program_scene(scene)
+                self._warn(f"OBS showed {current!r} after reconnecting: put {scene!r} back")
+                self.journal.write("resync", scene=scene, found=current)
+            self._program_scene = scene
+        except (OBSError, ShowcallerError) as exc:
+            self._warn(f"could not resync the scene after reconnecting: {_describe(exc)}")
+
+    # ----------------------------------------------------------------- plumbing
+
+    def _warn(self, text: str, *, problem: bool = True) -> None:
+        log.warning("%s", text)
+        self._recent_warnings.append(text)
+        (self.report.problems if problem else self.report.warnings).append(text)
+        self.journal.write("warning", text=text, problem=problem)
+
+    def _snapshot(self) -> None:
+        on_air = self.tt.on_air
+        self.journal.write(
+            "state",
+            timetable=self.tt.to_state(),
+            scene=self.resolved[on_air.index].scene if on_air is not None else None,
+            ended=self.tt.ended,
+        )
+
+    def _view(self, e: tt_mod.ExpectedSlot) -> SlotView:
+        slot = self.resolved[e.slot.index]
+        start = e.actual_start if e.actual_start is not None else e.expected_start
+        end = e.actual_end if e.actual_end is not None else e.expected_end
+        return SlotView(
+            index=slot.index,
+            kind=slot.kind,
+            title=slot.title,
+            speakers=tuple(sp.name for sp in slot.speakers),
+            scene=slot.scene,
+            planned_start=self.time.wall(e.planned_start).isoformat(),
+            planned_end=self.time.wall(e.planned_end).isoformat(),
+            expected_start=self.time.wall(start).isoformat() if start is not None else "",
+            expected_end=self.time.wall(end).isoformat() if end is not None else "",
+            state=str(e.state),
+        )
+
+    def _build_state(self) -> ShowState:
+        now = self.time.now()
+        status = self.tt.status(now)
+        views = tuple(self._view(e) for e in self.tt.expected(now))
+        by_index = {v.index: v for v in views}
+        on_air = by_index.get(status.on_air.index) if status.on_air is not None else None
+        nxt = by_index.get(status.next.index) if status.next is not None else None
+        return ShowState(
+            title=self.cfg.event.title,
+            mode=self.mode.value,
+            phase=self._phase.value,
+            now=self.time.wall(now).isoformat(),
+            on_air=on_air,
+            next=nxt,
+            time_left_s=status.time_left,
+            delay_s=status.delay,
+            held=status.held,
+            waiting_for_host=status.waiting_for_host,
+            program_scene=self._program_scene,
+            slots=views,
+            warnings=tuple(self._recent_warnings),
+            version=self._version,
+        )
+
+    def _publish(self) -> None:
+        self._version += 1
+        self.state = self._build_state()
+        for listener in list(self._listeners):
+            try:
+                listener(self.state)
+            except Exception:
+                # A broken surface must not take the show down with it.
+                log.exception("a state listener failed")
+
+
+def _command_name(command: Any) -> str:
+    name = type(command).__name__.lower()
+    fields = getattr(command, "__dataclass_fields__", {})
+    args = ", ".join(f"{k}={getattr(command, k)!r}" for k in fields)
+    return f"{name}({args})" if args else name
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, ShowcallerError):
+        return str(exc)
+    return f"{type(exc).__name__}: {exc}"
+
+
+__all__ = [
+    "CommandResult",
+    "CueRecord",
+    "Mode",
+    "Phase",
+    "Show",
+    "ShowActions",
+    "ShowGateway",
+    "ShowReport",
+    "ShowState",
+    "SlotView",
+    "planned_slots",
+]

@@ -1,0 +1,444 @@
+"""Rehearsal and live: what each mode does around the show engine.
+
+Both modes run the same `Show`; they differ in the clock (scaled vs real), in the
+guard (rehearsal can never start or stop the stream) and in the actions around
+the timetable (live starts the stream before the first slot and records from the
+opening; rehearsal may record to prove it works).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+from showcaller.clock import Clock, ScaledClock, SystemClock
+from showcaller.config import OBS, EventConfig, ResolvedSlot
+from showcaller.engine import Mode, Show, ShowReport, planned_slots
+from showcaller.errors import OBSError, UsageError
+from showcaller.journal import Journal, last_state, set_aside
+from showcaller.obs.connect import OBSConnection, ObsSeed, open_obs
+from showcaller.obs.gateway import Guard, OBSGateway, rehearsal_guard
+from showcaller.showtime import ShowTime
+from showcaller.timetable import Timetable, plan_hash
+
+log = logging.getLogger(__name__)
+
+# Rehearsal starts this many show seconds before the first slot, so the first cue is timed too.
+REHEARSAL_LEAD_IN_S = 3.0
+RECORDED_KINDS = frozenset({"opening", "talk", "lt", "qa", "break", "closing"})
+PER_TALK_KINDS = frozenset({"talk", "lt"})
+
+
+def find_slot(cfg: EventConfig, spec: str | None) -> int:
+    """The slot index `--from` names: a 1-based number or a piece of the title."""
+    if spec is None:
+        return 0
+    slots = cfg.slots_resolved()
+    if spec.isdigit():
+        n = int(spec)
+        if 1 <= n <= len(slots):
+            return n - 1
+        raise UsageError(f"--from {spec}: there are slots 1 to {len(slots)}")
+    matches = [s.index for s in slots if spec.casefold() in s.title.casefold()]
+    if len(matches) == 1:
+        return matches[0]
+    if not matches:
+        raise UsageError(
+            f"--from {spec!r}: no slot title contains this",
+            hint="give the slot's number (see `showcaller validate`)",
+        )
+    raise UsageError(f"--from {spec!r}: {len(matches)} slots match; give the slot's number")
+
+
+async def preflight(cfg: EventConfig, gateway: OBSGateway) -> list[str]:
+    """Problems OBS would cause during the show: missing scenes and inputs."""
+    problems: list[str] = []
+    scenes = set(await gateway.scene_names())
+    inputs = {i.name for i in await gateway.inputs()}
+    for slot in cfg.slots_resolved():
+        if slot.scene not in scenes:
+            problems.append(
+                f"slot {slot.index + 1} {slot.title!r}: OBS has no scene {slot.scene!r}"
+            )
+    lt = cfg.lower_third
+    for what, name in (
+        ("lower_third.speaker_input", lt.speaker_input),
+        ("lower_third.title_input", lt.title_input),
+        ("lower_third.hashtag_input", lt.hashtag_input),
+    ):
+        if name and name not in inputs:
+            problems.append(f"{what}: OBS has no input {name!r}")
+    for sp in cfg.speakers:
+        for what, name in (("video_input", sp.video_input), ("audio_input", sp.audio_input)):
+            if name and name not in inputs:
+                problems.append(f"speaker {sp.id}: {what}: OBS has no input {name!r}")
+    return problems
+
+
+async def _set_transition(cfg: EventConfig, gateway: OBSGateway) -> list[str]:
+    try:
+        await gateway.set_transition(cfg.obs.transition, cfg.obs.transition_ms)
+    except OBSError as exc:
+        return [f"obs.transition {cfg.obs.transition!r}: {exc}"]
+    return []
+
+
+class Recording:
+    """Recording policy: start at the opening, one file (or chapter) per talk, stop at the end."""
+
+    def __init__(self, cfg: EventConfig, gateway: OBSGateway, *, enabled: bool) -> None:
+        self.cfg = cfg
+        self.gateway = gateway
+        self.enabled = enabled
+        self._warned_split = False
+
+    async def at_slot_start(self, slot: ResolvedSlot, *, caught_up: bool) -> list[str]:
+        """Start recording from the opening on; split per talk as the config asks."""
+        if not self.enabled or slot.kind not in RECORDED_KINDS:
+            return []
+        try:
+            status = await self.gateway.record_status()
+            if not status.active:
+                await self.gateway.start_record()
+                log.info("recording started at %r", slot.title)
+                return []
+            if slot.kind in PER_TALK_KINDS and not caught_up:
+                return await self._per_talk(slot)
+        except OBSError as exc:
+            return [f"recording at {slot.title!r}: {exc}"]
+        return []
+
+    async def _per_talk(self, slot: ResolvedSlot) -> list[str]:
+        mode = self.cfg.record.per_talk
+        if mode == "off":
+            return []
+        caps = await self.gateway.capabilities()
+        if mode == "restart":
+            await self.gateway.stop_record()
+            await self.gateway.start_record()
+            return []
+        if mode == "chapter" and caps.chapters:
+            await self.gateway.create_chapter(slot.title)
+            return []
+        if caps.split_record:
+            await self.gateway.split_record()
+            return []
+        if caps.chapters:
+            await self.gateway.create_chapter(slot.title)
+            return []
+        if self._warned_split:
+            return []
+        self._warned_split = True
+        return [
+            "this OBS cannot split recordings or add chapters (obs-websocket < 5.5): "
+            'one file for the whole show; set record.per_talk = "restart" for one file per talk'
+        ]
+
+    async def at_show_end(self) -> list[str]:
+        """Stop the recording when the show ends."""
+        if not self.enabled:
+            return []
+        try:
+            if (await self.gateway.record_status()).active:
+                path = await self.gateway.stop_record()
+                log.info("recording saved: %s", path)
+        except OBSError as exc:
+            return [f"stopping the recording: {exc}"]
+        return []
+
+
+class LiveActions(Recording):
+    """Live: recording as configured, and the stream stopped at the end when the config says so."""
+
+    async def at_show_end(self) -> list[str]:
+        """Stop the recording, then the stream if `stream.stop_at_end`."""
+        warnings = await super().at_show_end()
+        if self.cfg.stream.stop_at_end:
+            try:
+                if (await self.gateway.stream_status()).active:
+                    await self.gateway.stop_stream()
+                    log.info("the stream has stopped (stream.stop_at_end)")
+            except OBSError as exc:
+                warnings.append(f"stopping the stream: {exc}")
+        return warnings
+
+
+@dataclass(frozen=True)
+class RehearsalOptions:
+    """What `showcaller rehearse` was asked to do."""
+
+    obs: OBS
+    speed: float
+    from_slot: int = 0
+    journal: Path | None = None
+    record: bool = False
+    lead: bool = True
+
+
+def default_journal(cfg: EventConfig, mode: Mode) -> Path:
+    """`<event file stem>.<mode>.jsonl` beside the event file (or in the working folder)."""
+    source = cfg.config_source
+    stem = source.stem if source else "show"
+    folder = source.parent if source else Path()
+    return folder / f"{stem}.{mode.value}.jsonl"
+
+
+def _initial_lead(cfg: EventConfig) -> float:
+    # Until OBS has landed a switch: one frame at 30 fps for a cut, the fade itself otherwise.
+    frame = 1 / 30
+    if cfg.obs.transition.casefold() == "cut":
+        return frame
+    return frame + cfg.obs.transition_ms / 1000
+
+
+async def rehearse(
+    cfg: EventConfig,
+    options: RehearsalOptions,
+    *,
+    on_show: Callable[[Show], None] | None = None,
+) -> ShowReport:
+    """Run the whole timetable now, sped up, against OBS; never touches the stream."""
+    resolved, planned = planned_slots(cfg)
+    journal_path = options.journal or default_journal(cfg, Mode.REHEARSAL)
+    set_aside(journal_path)  # a rehearsal always starts from the top
+    async with _open(options.obs, cfg, guard=rehearsal_guard()) as conn:
+        link, gateway = conn.link, conn.gateway
+        problems = await preflight(cfg, gateway)
+        warnings = await _set_transition(cfg, gateway)
+        start = resolved[options.from_slot].start - timedelta(seconds=REHEARSAL_LEAD_IN_S)
+        clock = ScaledClock(options.speed, start)
+        showtime = ShowTime(clock, resolved[0].start)
+        timetable = Timetable.new(planned, from_slot=options.from_slot)
+        with Journal(journal_path, clock, plan_hash(planned)) as journal:
+            show = Show(
+                cfg,
+                gateway,
+                showtime,
+                journal,
+                mode=Mode.REHEARSAL,
+                actions=Recording(cfg, gateway, enabled=options.record),
+                timetable=timetable,
+                lead=options.lead,
+                initial_lead=_initial_lead(cfg) * options.speed,
+                speed=options.speed,
+            )
+            for text in problems:
+                show.report.problems.append(text)
+            show.report.warnings.extend(warnings)
+            unhook = link.add_resync_hook(lambda _client: show.resync())
+            if on_show is not None:
+                on_show(show)
+            try:
+                report = await show.run()
+            finally:
+                unhook()
+    return report
+
+
+@dataclass(frozen=True)
+class LiveOptions:
+    """What `showcaller live` was asked to do."""
+
+    obs: OBS
+    journal: Path | None = None
+    yes: bool = False
+    fresh: bool = False
+
+
+Confirm = Callable[[str], bool]
+
+
+def ask_on_tty(question: str) -> bool:
+    """Ask on the terminal; only the word `yes` confirms."""
+    try:
+        return input(question).strip().casefold() == "yes"
+    except EOFError:
+        return False
+
+
+async def live(
+    cfg: EventConfig,
+    options: LiveOptions,
+    *,
+    clock: Clock | None = None,
+    confirm: Confirm = ask_on_tty,
+    interactive: bool | None = None,
+    on_show: Callable[[Show], None] | None = None,
+) -> ShowReport:
+    """Run the show on air in real time; resumes from the journal after a crash."""
+    interactive = sys.stdin.isatty() if interactive is None else interactive
+    if not options.yes and not interactive:
+        raise UsageError(
+            "live mode goes on air only after a confirmation, and there is no terminal to ask",
+            hint="run it in a terminal, or pass --yes",
+        )
+    clock = clock or SystemClock()
+    resolved, planned = planned_slots(cfg)
+    journal_path = options.journal or default_journal(cfg, Mode.LIVE)
+    if options.fresh:
+        set_aside(journal_path)
+    point = last_state(journal_path, plan_hash(planned))
+    if point is not None and point.ended:
+        raise UsageError(
+            f"{journal_path}: this show has already ended",
+            hint="pass --fresh to run it again (the old journal is kept with a suffix)",
+        )
+    async with _open(options.obs, cfg) as conn:
+        link, gateway = conn.link, conn.gateway
+        problems = await preflight(cfg, gateway)
+        stream = await gateway.stream_status()
+        showtime = ShowTime(clock, resolved[0].start)
+        stream_at = -cfg.stream.start_before_standby.total_seconds()
+        if not options.yes:
+            lines = [f"Go on air: {cfg.event.title} on {_obs_label(options.obs)}"]
+            if stream.active:
+                lines.append("The stream is already on air; showcaller will not touch it.")
+            else:
+                when = showtime.wall(stream_at).astimezone(cfg.tz).strftime("%H:%M:%S")
+                lines.append(f"The stream starts at {when} ({cfg.event.timezone}).")
+            if point is not None:
+                lines.append(f"Resuming from {journal_path} (line {point.line}).")
+            lines.extend(f"problem: {p}" for p in problems)
+            question = "\n".join(lines) + "\nType yes to go on air: "
+            if not await asyncio.to_thread(confirm, question):
+                raise UsageError("not confirmed: nothing was sent to OBS's outputs")
+        warnings = await _set_transition(cfg, gateway)
+        timetable = (
+            Timetable.from_state(planned, dict(point.state))
+            if point is not None
+            else Timetable.new(planned)
+        )
+        with Journal(journal_path, clock, plan_hash(planned)) as journal:
+            if point is not None:
+                journal.write("resume", from_line=point.line)
+            show = Show(
+                cfg,
+                gateway,
+                showtime,
+                journal,
+                mode=Mode.LIVE,
+                actions=LiveActions(cfg, gateway, enabled=cfg.record.enabled),
+                timetable=timetable,
+                initial_lead=_initial_lead(cfg),
+            )
+            show.report.problems.extend(problems)
+            show.report.warnings.extend(warnings)
+            unhook = link.add_resync_hook(lambda _client: show.resync())
+            if on_show is not None:
+                on_show(show)
+            loop = asyncio.get_running_loop()
+            try:
+                async with asyncio.TaskGroup() as tasks:
+                    # SIGTERM detaches: OBS keeps streaming exactly as it is.
+                    _on_signal(loop, signal.SIGTERM, show.detach)
+                    if interactive:
+                        asker = _CtrlC(show, gateway, confirm, tasks)
+                        _on_signal(loop, signal.SIGINT, asker.ask)
+                    starter = tasks.create_task(
+                        _start_stream_at(gateway, showtime, stream_at, show), name="stream-start"
+                    )
+                    report = await show.run()
+                    starter.cancel()
+                    if interactive:
+                        asker.cancel()
+            finally:
+                unhook()
+                for sig in (signal.SIGTERM, signal.SIGINT):
+                    with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                        loop.remove_signal_handler(sig)
+    return report
+
+
+def _on_signal(loop: asyncio.AbstractEventLoop, sig: int, handler: Callable[[], None]) -> None:
+    # Not available off the main thread or on Windows; then the default handling applies.
+    with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+        loop.add_signal_handler(sig, handler)
+
+
+class _CtrlC:
+    """Ctrl-C during a live show asks; it never stops the stream by itself."""
+
+    QUESTION = (
+        "\nCtrl-C: type `end` to end the show and stop the stream and recording,"
+        " `detach` to quit and leave OBS as it is, anything else to go on: "
+    )
+
+    def __init__(
+        self, show: Show, gateway: OBSGateway, ask: Confirm, tasks: asyncio.TaskGroup
+    ) -> None:
+        self.show = show
+        self.gateway = gateway
+        self._ask = ask
+        self._tasks = tasks
+        self._task: asyncio.Task[None] | None = None
+
+    def ask(self) -> None:
+        if self._task is None or self._task.done():
+            self._task = self._tasks.create_task(self._run(), name="ctrl-c-question")
+
+    def cancel(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+
+    async def _run(self) -> None:
+        answer = await asyncio.to_thread(_read_answer, self.QUESTION)
+        if answer == "end":
+            self.show.journal.write("command", command="end_show")
+            for stop, status in (
+                (self.gateway.stop_record, self.gateway.record_status),
+                (self.gateway.stop_stream, self.gateway.stream_status),
+            ):
+                try:
+                    if (await status()).active:
+                        await stop()
+                except OBSError as exc:
+                    log.error("%s", exc)
+            self.show.detach()
+        elif answer == "detach":
+            self.show.detach()
+
+
+def _read_answer(question: str) -> str:
+    try:
+        return input(question).strip().casefold()
+    except EOFError:
+        return ""
+
+
+async def _start_stream_at(gateway: OBSGateway, showtime: ShowTime, at: float, show: Show) -> None:
+    """Start the stream at show second `at` unless it is already on air."""
+    await showtime.clock.sleep_until(showtime.monotonic_for(at))
+    try:
+        if (await gateway.stream_status()).active:
+            return
+        await gateway.start_stream()
+        show.journal.write("stream", action="start", at=showtime.now())
+        log.info("the stream is starting")
+    except OBSError as exc:
+        show.report.problems.append(f"starting the stream: {exc}")
+        log.error("could not start the stream: %s", exc)
+
+
+def _open(
+    obs: OBS, cfg: EventConfig, *, guard: Guard | None = None
+) -> contextlib.AbstractAsyncContextManager[OBSConnection]:
+    """Connect to the OBS the options name; `sim` starts seeded with the event's scenes."""
+    return open_obs(
+        obs.url,
+        obs.password.get_secret_value() or None,
+        connect_timeout=obs.connect_timeout,
+        request_timeout=obs.request_timeout,
+        seed=ObsSeed(config=cfg) if obs.url == "sim" else None,
+        guard=guard,
+    )
+
+
+def _obs_label(obs: OBS) -> str:
+    return "the built-in simulated OBS" if obs.url == "sim" else obs.url

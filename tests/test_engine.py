@@ -1,0 +1,273 @@
+"""The show engine on a virtual clock, against an in-memory recording OBS.
+
+These tests drive the real `Show` loop; only time is virtual (a 110-minute show runs
+in a fraction of a second) and OBS is a recorder that remembers every switch. Tests
+over a real socket (the simulated OBS, real OBS) are in test_modes.py.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from showcaller import errors
+from showcaller.clock import VirtualClock
+from showcaller.config import EventConfig, load_config
+from showcaller.engine import Mode, Show, planned_slots
+from showcaller.journal import Journal, last_state, read_journal
+from showcaller.obs.protocol import Event, EventSubscription
+from showcaller.showtime import ShowTime
+from showcaller.timetable import Back, Jump, Next, Timetable, plan_hash
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "config.example.toml"
+
+
+class RecordingOBS:
+    """An in-memory OBS: remembers switches and texts, fires CurrentProgramSceneChanged."""
+
+    def __init__(self, clock: VirtualClock, scenes: Sequence[str], *, missing: Sequence[str] = ()):
+        self.clock = clock
+        self.scenes = set(scenes) - set(missing)
+        self.program = "Scene"
+        self.switches: list[tuple[float, str]] = []
+        self.texts: dict[str, str] = {}
+        self._listeners: list[Callable[[Event], Awaitable[None] | None]] = []
+
+    async def set_program_scene(self, name: str) -> None:
+        if name not in self.scenes:
+            raise errors.ResourceNotFound(
+                "SetCurrentProgramScene", 600, f"No source was found by the name of `{name}`."
+            )
+        self.program = name
+        self.switches.append((self.clock.monotonic(), name))
+        event = Event(
+            "CurrentProgramSceneChanged", int(EventSubscription.SCENES), {"sceneName": name}
+        )
+        for listener in list(self._listeners):
+            result = listener(event)
+            if result is not None:
+                await result
+
+    async def program_scene(self) -> str:
+        return self.program
+
+    async def set_text(self, name: str, text: str) -> None:
+        self.texts[name] = text
+
+    def subscribe(
+        self,
+        listener: Callable[[Event], Awaitable[None] | None],
+        event_types: Sequence[str] | None = None,
+    ) -> Callable[[], None]:
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener)
+
+
+_OPEN_JOURNALS: list[Journal] = []
+
+
+@pytest.fixture(autouse=True)
+def _close_journals() -> Iterator[None]:
+    yield
+    while _OPEN_JOURNALS:
+        _OPEN_JOURNALS.pop().close()
+
+
+def _config(tmp_path: Path, edit: Callable[[str], str] | None = None) -> EventConfig:
+    text = EXAMPLE.read_text(encoding="utf-8")
+    path = tmp_path / "event.toml"
+    path.write_text(edit(text) if edit else text, encoding="utf-8")
+    return load_config(path)
+
+
+def _show(
+    cfg: EventConfig,
+    tmp_path: Path,
+    *,
+    start_before: float = 60.0,
+    missing: Sequence[str] = (),
+    timetable: Timetable | None = None,
+    clock: VirtualClock | None = None,
+) -> tuple[Show, RecordingOBS, VirtualClock]:
+    resolved, planned = planned_slots(cfg)
+    clock = clock or VirtualClock(
+        resolved[0].start - timedelta(seconds=start_before), autojump=True
+    )
+    obs = RecordingOBS(clock, [s.scene for s in resolved], missing=missing)
+    journal = Journal(tmp_path / "journal.jsonl", clock, plan_hash(planned)).open()
+    _OPEN_JOURNALS.append(journal)
+    show = Show(
+        cfg,
+        obs,
+        ShowTime(clock, resolved[0].start),
+        journal,
+        mode=Mode.LIVE,
+        timetable=timetable,
+        lead=False,
+        tick=30.0,  # the countdown tick does not matter here; fewer wake-ups keep the test quick
+    )
+    return show, obs, clock
+
+
+def _all_auto(text: str) -> str:
+    return re.sub(r"(?m)^end = \d+", "end = 'auto'", text)
+
+
+def _planned_switches(cfg: EventConfig, lead_in: float) -> list[tuple[float, str]]:
+    resolved = cfg.slots_resolved()
+    return [(lead_in + (s.start - resolved[0].start).total_seconds(), s.scene) for s in resolved]
+
+
+async def test_a_whole_show_switches_every_scene_on_the_planned_second(tmp_path: Path) -> None:
+    cfg = _config(tmp_path, _all_auto)
+    show, obs, _clock = _show(cfg, tmp_path)
+    report = await asyncio.wait_for(show.run(), 10)
+    resolved = cfg.slots_resolved()
+    # The clock started a minute before the first slot; every slot ends "auto".
+    assert obs.switches == _planned_switches(cfg, 60.0)
+    assert report.ended
+    assert report.ok
+    assert obs.texts["Lower Third Title"] == resolved[-1].title
+
+
+async def test_a_grace_talk_overruns_by_its_grace_and_the_qa_absorbs_it(tmp_path: Path) -> None:
+    cfg = _config(tmp_path)  # talks end with `end = 60`: warn, wait 60 s, then move on
+    show, obs, _clock = _show(cfg, tmp_path)
+    report = await asyncio.wait_for(show.run(), 10)
+    planned = dict(enumerate(_planned_switches(cfg, 60.0)))
+    actual = dict(enumerate(obs.switches))
+    assert actual[2] == planned[2]  # the first talk starts on time
+    assert actual[3][0] == planned[3][0] + 60  # its Q&A starts a minute late
+    assert actual[4] == planned[4]  # and is a minute shorter: the second talk is on time
+    assert any("next slot in 60 s" in w for w in report.warnings), report.warnings
+    assert obs.texts["Lower Third Hashtag"] == "#mlct"
+
+
+async def test_lower_third_shows_the_speaker_while_their_talk_is_on(tmp_path: Path) -> None:
+    cfg = _config(tmp_path)
+    show, obs, _clock = _show(cfg, tmp_path)
+    seen: list[tuple[str, str]] = []
+    talk = next(s for s in cfg.slots_resolved() if s.kind == "talk")
+    show.on_state(
+        lambda st: (
+            seen.append((st.on_air.title, obs.texts.get("Lower Third Name", "")))
+            if st.on_air
+            else None
+        )
+    )
+    await asyncio.wait_for(show.run(), 10)
+    names = {name for title, name in seen if title == talk.title}
+    assert names == {f"{talk.speakers[0].name} ({talk.speakers[0].affiliation})"}
+
+
+async def test_a_manual_end_waits_for_the_host_then_next_moves_on(tmp_path: Path) -> None:
+    cfg = _config(
+        tmp_path,
+        lambda t: t.replace('end = "auto"              # or "manual"', 'end = "manual"  #'),
+    )
+    assert cfg.slots_resolved()[-1].end_mode == "manual"
+    show, _obs, clock = _show(cfg, tmp_path)
+    runner = asyncio.create_task(show.run())
+    closing_end = (
+        60.0 + (cfg.slots_resolved()[-1].end - cfg.slots_resolved()[0].start).total_seconds()
+    )
+    while clock.monotonic() < closing_end + 600:  # ten minutes past the closing's end
+        await clock.sleep_until(clock.monotonic() + 30)
+    assert not runner.done(), "a manual slot must wait for the host"
+    assert show.state.waiting_for_host
+    result = await show.submit(Next())
+    assert result.ok, result.message
+    report = await asyncio.wait_for(runner, 5)
+    assert report.ended
+    assert any("waiting for the host" in w for w in report.warnings)
+
+
+async def test_a_bad_command_is_refused_and_the_show_goes_on(tmp_path: Path) -> None:
+    cfg = _config(tmp_path)
+    show, obs, clock = _show(cfg, tmp_path)
+    runner = asyncio.create_task(show.run())
+    await clock.sleep_until(30)  # still before the first slot
+    refused = await show.submit(Back())
+    assert not refused.ok
+    assert refused.message
+    nonsense = await show.submit("launch the rockets")
+    assert not nonsense.ok
+    out_of_range = await show.submit(Jump(99))
+    assert not out_of_range.ok
+    report = await asyncio.wait_for(runner, 10)
+    assert report.ended
+    assert len(obs.switches) == len(cfg.slots_resolved())
+
+
+async def test_a_missing_scene_is_a_problem_but_the_show_goes_on(tmp_path: Path) -> None:
+    cfg = _config(tmp_path)
+    show, obs, _clock = _show(cfg, tmp_path, missing=["Break"])
+    report = await asyncio.wait_for(show.run(), 10)
+    assert report.ended
+    assert not report.ok
+    assert any("Break" in p and "No source was found" in p for p in report.problems)
+    assert obs.switches[-1][1] == "Closing"
+
+
+async def test_a_wall_clock_jump_is_journaled_and_cues_follow_the_wall_clock(
+    tmp_path: Path,
+) -> None:
+    cfg = _config(tmp_path)
+    show, obs, clock = _show(cfg, tmp_path, start_before=10)
+    runner = asyncio.create_task(show.run())
+    await clock.sleep_until(5)
+    # NTP steps the wall clock 30 s ahead: the opening (planned 19:30) comes 30 s sooner.
+    clock.set_wall(clock.now() + timedelta(seconds=30))
+    await asyncio.wait_for(runner, 10)
+    entries = list(read_journal(tmp_path / "journal.jsonl"))
+    anchors = [e for e in entries if e.kind == "anchor"]
+    assert len(anchors) == 1
+    assert anchors[0].data["jump_seconds"] == pytest.approx(30, abs=1.5)
+    resolved = cfg.slots_resolved()
+    opening_planned = 10 + (resolved[1].start - resolved[0].start).total_seconds()
+    opening_switch = next(t for t, scene in obs.switches if scene == resolved[1].scene)
+    assert opening_switch == pytest.approx(opening_planned - 30, abs=1.5)
+
+
+async def test_resuming_from_the_journal_repeats_no_cue(tmp_path: Path) -> None:
+    cfg = _config(tmp_path)
+    resolved, planned = planned_slots(cfg)
+    show, obs, clock = _show(cfg, tmp_path)
+    runner = asyncio.create_task(show.run())
+    third_talk_start = 60 + (resolved[7].start - resolved[0].start).total_seconds()
+    await clock.sleep_until(third_talk_start + 120)  # two minutes into the third talk
+    runner.cancel()  # as abrupt as the loop allows: the journal is all that is left
+    with pytest.raises(asyncio.CancelledError):
+        await runner
+    show.journal.close()
+    first_run = list(obs.switches)
+
+    point = last_state(tmp_path / "journal.jsonl", plan_hash(planned))
+    assert point is not None
+    assert point.scene == resolved[7].scene
+    resumed = Timetable.from_state(planned, dict(point.state))
+    show2, obs2, _ = _show(cfg, tmp_path, timetable=resumed, clock=clock)
+    obs2.program = obs.program
+    report = await asyncio.wait_for(show2.run(), 10)
+    second_run = obs2.switches
+    assert [s for _, s in second_run] == [s.scene for s in resolved[8:]]
+    assert report.ended
+    assert len(first_run) + len(second_run) == len(resolved)
+
+
+async def test_the_journal_has_one_flushed_line_per_cue_with_both_times(tmp_path: Path) -> None:
+    cfg = _config(tmp_path)
+    show, _obs, _clock = _show(cfg, tmp_path)
+    await asyncio.wait_for(show.run(), 10)
+    lines = (tmp_path / "journal.jsonl").read_text(encoding="utf-8").splitlines()
+    records = [json.loads(line) for line in lines]
+    cues = [r for r in records if r["kind"] == "cue" and r["cue"] == "slot_started"]
+    assert [c["slot"] for c in cues] == list(range(len(cfg.slots_resolved())))
+    for record in records:
+        assert {"wall", "mono", "plan", "kind"} <= record.keys()
