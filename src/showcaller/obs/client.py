@@ -404,16 +404,17 @@ class OBSClient:
     ) -> Any:
         if not self.connected:
             raise self._not_connected()
-        fut: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        fut: asyncio.Future[Any] = loop.create_future()
         self._pending[msg.request_id] = fut
         limit = self.request_timeout if limit is None else limit
+        # A plain timer on the future is cheaper per request than asyncio.timeout().
+        timer = loop.call_later(limit, _expire, fut, what, limit)
         try:
             await self._send(msg)
-            async with asyncio.timeout(limit):
-                return await fut
-        except TimeoutError as exc:
-            raise errors.RequestTimeout(f"OBS did not answer {what} within {limit:g} s") from exc
+            return await fut
         finally:
+            timer.cancel()
             self._pending.pop(msg.request_id, None)
 
     async def request(
@@ -534,6 +535,11 @@ class _EventQueue:
                 yield item
         finally:
             release()
+
+
+def _expire(fut: asyncio.Future[Any], what: str, limit: float) -> None:
+    if not fut.done():
+        fut.set_exception(errors.RequestTimeout(f"OBS did not answer {what} within {limit:g} s"))
 
 
 def _describe(exc: object) -> str:
