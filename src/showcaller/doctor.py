@@ -9,10 +9,9 @@ Cannot reach or authenticate: one line, a hint, exit 3; never a traceback.
 from __future__ import annotations
 
 import argparse
-import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.markup import escape
@@ -40,15 +39,6 @@ def add_doctor_arguments(parser: argparse.ArgumentParser) -> None:
         help="OBS to check: ws://host:port or sim (default: the file's obs.url); "
         "the password comes from SHOWCALLER_OBS__PASSWORD unless the file gives one",
     )
-
-
-def add_doctor_command(subparsers: Any) -> None:
-    """Register `doctor` on an argparse subparsers object (runs `doctor_command`)."""
-    parser = subparsers.add_parser(
-        "doctor", help="check OBS: versions, features, scenes and inputs the event needs"
-    )
-    add_doctor_arguments(parser)
-    parser.set_defaults(run=doctor_command)
 
 
 async def doctor_command(args: argparse.Namespace) -> int:
@@ -181,17 +171,3 @@ async def _report(gateway: OBSGateway, shown: str, out: Console, needs: Needs | 
 
 def _yes_no(flag: bool) -> str:
     return "yes" if flag else "no (needs OBS 30.2+ / obs-websocket 5.5+)"
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Run doctor on its own (`python -m showcaller.doctor`), for use before the CLI exists."""
-    import asyncio
-
-    parser = argparse.ArgumentParser(prog="showcaller doctor")
-    add_doctor_arguments(parser)
-    args = parser.parse_args(argv)
-    return asyncio.run(doctor_command(args))
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -483,16 +483,21 @@ class Show:
         self.journal.write("obs_event", event=event.event_type, scene=scene)
         self._publish()
 
-    async def resync(self) -> None:
-        """After a (re)connect: put the scene that should be on air back, once, if it is not."""
+    async def resync(self, gateway: ShowGateway | None = None) -> None:
+        """After a (re)connect: put the scene that should be on air back, once, if it is not.
+
+        `gateway` is the fresh connection the link hands its resync hooks (the link
+        itself is not ready for others until the hooks have run).
+        """
         on_air = self.tt.on_air
         if on_air is None:
             return
         scene = self.resolved[on_air.index].scene
+        gateway = gateway or self.gateway
         try:
-            current = await self.gateway.program_scene()
+            current = await gateway.program_scene()
             if current != scene:
-                await self.gateway.set_program_scene(scene)
+                await gateway.set_program_scene(scene)
                 self._warn(f"OBS showed {current!r} after reconnecting: put {scene!r} back")
                 self.journal.write("resync", scene=scene, found=current)
             self._program_scene = scene

@@ -232,7 +232,7 @@ async def rehearse(
             for text in problems:
                 show.report.problems.append(text)
             show.report.warnings.extend(warnings)
-            unhook = link.add_resync_hook(lambda _client: show.resync())
+            unhook = link.add_resync_hook(lambda client: show.resync(OBSGateway(client)))
             if on_show is not None:
                 on_show(show)
             try:
@@ -330,7 +330,7 @@ async def live(
             )
             show.report.problems.extend(problems)
             show.report.warnings.extend(warnings)
-            unhook = link.add_resync_hook(lambda _client: show.resync())
+            unhook = link.add_resync_hook(lambda client: show.resync(OBSGateway(client)))
             if on_show is not None:
                 on_show(show)
             loop = asyncio.get_running_loop()

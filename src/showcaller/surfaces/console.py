@@ -18,7 +18,9 @@ from showcaller.engine import Show, ShowReport, ShowState
 def _clock(iso: str, cfg: EventConfig) -> str:
     if not iso:
         return "-"
-    return datetime.fromisoformat(iso).astimezone(cfg.tz).strftime("%H:%M:%S")
+    # Rounded, not truncated: a cue sent 30 ms early for 19:30:00 reads 19:30:00.
+    moment = datetime.fromisoformat(iso) + timedelta(milliseconds=500)
+    return moment.astimezone(cfg.tz).strftime("%H:%M:%S")
 
 
 class Progress:

@@ -5,7 +5,7 @@
 hold the verbs tests use; `command.py` runs it standalone (`showcaller sim`).
 """
 
-from showcaller.obs.sim.command import add_sim_command, run_sim
+from showcaller.obs.sim.command import run_sim
 from showcaller.obs.sim.faults import Faults
 from showcaller.obs.sim.model import OBSModel, RequestFailed
 from showcaller.obs.sim.server import SimulatedOBS
@@ -17,6 +17,5 @@ __all__ = [
     "RequestFailed",
     "SimulatedOBS",
     "UseCases",
-    "add_sim_command",
     "run_sim",
 ]

@@ -8,7 +8,7 @@ import logging
 import os
 import sys
 from pathlib import Path
-from typing import Any, cast
+from typing import cast
 
 from showcaller.obs.sim.server import ObsVersion, SimulatedOBS
 
@@ -37,17 +37,6 @@ async def sim_command(args: argparse.Namespace) -> int:
     password = args.password if args.password is not None else os.environ.get(PASSWORD_ENV)
     await run_sim(args.host, args.port, password, args.obs_version, args.config)
     return 0
-
-
-def add_sim_command(subparsers: Any) -> argparse.ArgumentParser:
-    """Add `sim` to an argparse subparsers object; `args.run(args)` is `sim_command`."""
-    parser = cast(
-        argparse.ArgumentParser,
-        subparsers.add_parser("sim", help="run the simulated OBS (obs-websocket v5) standalone"),
-    )
-    add_sim_arguments(parser)
-    parser.set_defaults(run=sim_command)
-    return parser
 
 
 async def run_sim(

@@ -1,0 +1,433 @@
+"""Rehearsal and live over a real socket: the simulated OBS, and a real headless OBS.
+
+A rehearsal switches every scene in order and never touches the stream; `live --yes`
+starts the stream at its planned moment and a SIGKILL of showcaller mid-show neither
+stops the stream nor repeats a cue when it is started again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from showcaller.config import OBS, EventConfig, load_config
+from showcaller.modes import RehearsalOptions, rehearse
+from showcaller.obs.client import OBSClient
+from showcaller.obs.gateway import OBSGateway
+from showcaller.obs.protocol import Event
+from showcaller.obs.sim import SimulatedOBS
+from tests.realobs import HeadlessOBS, RTMPServer
+from tests.sim_fixtures import SIM_PASSWORD, sim  # noqa: F401
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "config.example.toml"
+ROOT = EXAMPLE.parent
+
+
+@dataclass
+class Watcher:
+    """An independent client that records every scene change and stream state OBS reports."""
+
+    client: OBSClient
+    scenes: list[str] = field(default_factory=list)
+    stream_states: list[tuple[float, str]] = field(default_factory=list)
+
+    def on_event(self, event: Event) -> None:
+        if event.event_type == "CurrentProgramSceneChanged":
+            self.scenes.append(event.event_data["sceneName"])
+        elif event.event_type == "StreamStateChanged":
+            self.stream_states.append((time.monotonic(), event.event_data["outputState"]))
+
+
+@pytest.fixture
+async def watcher_factory() -> AsyncIterator[Any]:
+    clients: list[OBSClient] = []
+
+    async def make(url: str, password: str) -> Watcher:
+        client = OBSClient(url, password)
+        await client.connect()
+        clients.append(client)
+        w = Watcher(client)
+        client.subscribe(w.on_event, ["CurrentProgramSceneChanged", "StreamStateChanged"])
+        return w
+
+    yield make
+    for c in clients:
+        await c.close()
+
+
+async def provision(url: str, password: str, cfg: EventConfig) -> None:
+    """Create the scenes and inputs the event names (what `provision` will do, later)."""
+    client = OBSClient(url, password)
+    await client.connect()
+    try:
+        gw = OBSGateway(client)
+        have = set(await gw.scene_names())
+        scenes = list(dict.fromkeys(s.scene for s in cfg.slots_resolved()))
+        for name in scenes:
+            if name not in have:
+                await gw.create_scene(name)
+        lt = cfg.lower_third
+        for name in (lt.speaker_input, lt.title_input, lt.hashtag_input):
+            if name:
+                await gw.create_input(scenes[0], name, "text_ft2_source_v2", {"text": ""})
+        for sp in cfg.speakers:
+            if sp.video_input:
+                await gw.create_input(scenes[0], sp.video_input, "color_source_v3", {})
+            if sp.audio_input and sp.audio_input != sp.video_input:
+                await gw.create_input(scenes[0], sp.audio_input, "ffmpeg_source", {})
+    finally:
+        await client.close()
+
+
+def _cut_example(tmp_path: Path) -> EventConfig:
+    """The example event with Cut transitions, so it can run 3000 times faster than real time."""
+    text = EXAMPLE.read_text(encoding="utf-8").replace('transition = "Fade"', 'transition = "Cut"')
+    path = tmp_path / "event.toml"
+    path.write_text(text, encoding="utf-8")
+    return load_config(path)
+
+
+def _obs(url: str, password: str) -> OBS:
+    return OBS.model_validate({"url": url, "password": password})
+
+
+# ------------------------------------------------------------------------- rehearsal
+
+
+async def test_rehearsal_on_the_sim_switches_every_scene_and_never_touches_the_stream(
+    sim: SimulatedOBS,  # noqa: F811
+    watcher_factory: Any,
+    tmp_path: Path,
+) -> None:
+    cfg = _cut_example(tmp_path)
+    sim.seed_from_config(cfg)
+    watcher = await watcher_factory(sim.url, SIM_PASSWORD)
+    report = await rehearse(
+        cfg,
+        RehearsalOptions(obs=_obs(sim.url, SIM_PASSWORD), speed=3000, journal=tmp_path / "r.jsonl"),
+    )
+    assert report.ok, report.problems
+    assert report.ended
+    assert [c.scene for c in report.cues] == [s.scene for s in cfg.slots_resolved()]
+    # OBS sends no change event for a switch to the scene already on program.
+    distinct = [
+        s.scene
+        for i, s in enumerate(cfg.slots_resolved())
+        if i == 0 or s.scene != cfg.slots_resolved()[i - 1].scene
+    ]
+    assert watcher.scenes == distinct
+    assert sim.requests_seen.get("StartStream", 0) == 0
+    assert sim.requests_seen.get("StopStream", 0) == 0
+    assert watcher.stream_states == []
+
+
+async def test_rehearsal_reports_a_scene_missing_in_obs_and_exits_with_a_problem(
+    sim: SimulatedOBS,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    cfg = _cut_example(tmp_path)
+    sim.seed_from_config(cfg)
+    client = await _client(sim)
+    await OBSGateway(client).remove_scene("Break")
+    await client.close()
+    report = await rehearse(
+        cfg,
+        RehearsalOptions(obs=_obs(sim.url, SIM_PASSWORD), speed=3000, journal=tmp_path / "r.jsonl"),
+    )
+    assert report.ended
+    assert not report.ok
+    assert any("no scene 'Break'" in p for p in report.problems)  # found before the show
+    assert any("Break" in p and "No source was found" in p for p in report.problems)
+
+
+async def _client(obs: SimulatedOBS) -> OBSClient:
+    client = OBSClient(obs.url, SIM_PASSWORD)
+    await client.connect()
+    return client
+
+
+async def test_rehearsal_puts_the_scene_back_after_obs_restarts(
+    sim: SimulatedOBS,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    cfg = _cut_example(tmp_path)
+    sim.seed_from_config(cfg)
+    shows: list[Any] = []
+    third_slot = asyncio.Event()
+
+    def follow(show: Any) -> None:
+        shows.append(show)
+        show.on_state(lambda st: third_slot.set() if st.on_air and st.on_air.index >= 2 else None)
+
+    async def sabotage() -> str:
+        await third_slot.wait()
+        expected: str = shows[0].state.on_air.scene
+        sim.model.program = "Standby"  # someone clicked in OBS ...
+        await sim.faults.restart(0.2)  # ... and OBS restarted
+        return expected
+
+    saboteur = asyncio.create_task(sabotage())
+    report = await rehearse(
+        cfg,
+        RehearsalOptions(obs=_obs(sim.url, SIM_PASSWORD), speed=1000, journal=tmp_path / "r.jsonl"),
+        on_show=follow,
+    )
+    put_back = await saboteur
+    assert report.ended
+    assert any("after reconnecting: put" in p and put_back in p for p in report.problems)
+
+
+# ------------------------------------------------------------- rehearsal on real OBS
+
+
+async def test_rehearsal_on_real_obs_switches_every_scene_in_order_and_never_streams(
+    real_obs: HeadlessOBS, watcher_factory: Any, tmp_path: Path
+) -> None:
+    cfg = load_config(EXAMPLE)
+    await provision(real_obs.url, real_obs.password, cfg)
+    watcher = await watcher_factory(real_obs.url, real_obs.password)
+    report = await rehearse(
+        cfg,
+        RehearsalOptions(
+            obs=_obs(real_obs.url, real_obs.password), speed=400, journal=tmp_path / "r.jsonl"
+        ),
+    )
+    assert report.ok, report.problems
+    slots = cfg.slots_resolved()
+    distinct = [s.scene for i, s in enumerate(slots) if i == 0 or s.scene != slots[i - 1].scene]
+    await asyncio.sleep(0.5)  # the last fade ends after the show does
+    assert watcher.scenes == distinct
+    assert watcher.stream_states == []
+    status = await OBSGateway(watcher.client).stream_status()
+    assert not status.active
+
+
+# ------------------------------------------------------------------ live, SIGKILL
+
+
+def _short_show(path: Path, *, lead_in: float, slot_s: int, stream_before_s: int) -> datetime:
+    """A tiny show in UTC starting `lead_in` seconds from now; returns its first slot's start."""
+    start = (datetime.now(UTC) + timedelta(seconds=lead_in)).replace(microsecond=0)
+    path.write_text(
+        f"""
+[event]
+title = "Kill test"
+date = {start.date().isoformat()}
+timezone = "UTC"
+hashtag = "#kill"
+crosses_midnight = true
+
+[obs]
+url = "sim"
+transition = "Cut"
+
+[scenes]
+standby = "Standby"
+opening = "Opening"
+talk = "Talk"
+qa = "Q&A"
+closing = "Closing"
+
+[lower_third]
+title_input = "Lower Third Title"
+
+[stream]
+start_before_standby = "{stream_before_s}s"
+
+[record]
+enabled = false
+
+[[speakers]]
+id = "a"
+name = "Speaker A"
+
+[[timetable.slots]]
+kind = "standby"
+start = "{start.strftime("%H:%M:%S")}"
+duration = "{slot_s}s"
+
+[[timetable.slots]]
+kind = "opening"
+duration = "{slot_s}s"
+
+[[timetable.slots]]
+kind = "talk"
+title = "The talk"
+speakers = ["a"]
+duration = "{slot_s * 2}s"
+
+[[timetable.slots]]
+kind = "qa"
+speakers = ["a"]
+duration = "{slot_s}s"
+
+[[timetable.slots]]
+kind = "closing"
+duration = "{slot_s}s"
+""",
+        encoding="utf-8",
+    )
+    return start
+
+
+def _live(config: Path, url: str, password: str, journal: Path) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "SHOWCALLER_OBS__PASSWORD": password}
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "showcaller",
+            "live",
+            str(config),
+            "--obs",
+            url,
+            "--yes",
+            "--journal",
+            str(journal),
+        ],
+        cwd=ROOT,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+
+
+def _cues(journal: Path) -> list[dict[str, Any]]:
+    lines = journal.read_text(encoding="utf-8").splitlines()
+    records = [json.loads(line) for line in lines if line.strip()]
+    return [r for r in records if r["kind"] == "cue" and r["cue"] == "slot_started"]
+
+
+async def _wait_for(predicate: Any, within: float, what: str) -> None:
+    deadline = time.monotonic() + within
+    while not predicate():
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out waiting for {what}")
+        await asyncio.sleep(0.05)
+
+
+@dataclass
+class LiveTarget:
+    url: str
+    password: str
+    stream_bytes: Any  # async () -> int
+
+
+@pytest.fixture
+def kill_procs() -> Iterator[list[subprocess.Popen[bytes]]]:
+    procs: list[subprocess.Popen[bytes]] = []
+    yield procs
+    for p in procs:
+        if p.poll() is None:
+            p.kill()
+        p.wait(5)
+        if p.stdout:
+            p.stdout.close()
+
+
+async def _live_kill_and_resume(
+    target: LiveTarget, watcher: Watcher, tmp_path: Path, procs: list[subprocess.Popen[bytes]]
+) -> None:
+    config = tmp_path / "event.toml"
+    journal = tmp_path / "live.jsonl"
+    start = _short_show(config, lead_in=5, slot_s=3, stream_before_s=2)
+    cfg = load_config(config)
+    slots = cfg.slots_resolved()
+    first = _live(config, target.url, target.password, journal)
+    procs.append(first)
+    # Wait until the talk (slot 3) is on air, then kill showcaller outright.
+    await _wait_for(lambda: journal.exists() and len(_cues(journal)) >= 3, 30, "the talk")
+    first.send_signal(signal.SIGKILL)
+    first.wait(5)
+    killed_at = time.monotonic()
+    cues_before = _cues(journal)
+    assert [c["slot"] for c in cues_before] == [0, 1, 2]
+    # The stream went on air at its planned moment (2 s before the first slot) ...
+    started = [t for t, s in watcher.stream_states if s == "OBS_WEBSOCKET_OUTPUT_STARTED"]
+    assert len(started) == 1
+    stream_cue = next(
+        json.loads(line)
+        for line in journal.read_text(encoding="utf-8").splitlines()
+        if '"kind": "stream"' in line
+    )
+    planned = (start - timedelta(seconds=2)).timestamp()
+    assert datetime.fromisoformat(stream_cue["wall"]).timestamp() == pytest.approx(planned, abs=0.5)
+    # ... and keeps running without showcaller.
+    bytes_at_kill = await target.stream_bytes()
+    await asyncio.sleep(1.0)
+    assert await target.stream_bytes() > bytes_at_kill
+
+    second = _live(config, target.url, target.password, journal)
+    procs.append(second)
+    out, _ = await asyncio.to_thread(second.communicate, None, 60)
+    text = out.decode()
+    assert second.returncode == 0, text
+    cues_after = _cues(journal)[len(cues_before) :]
+    # Resumed in the talk: no cue repeated, every later slot cued once.
+    assert [c["slot"] for c in cues_after] == [3, 4]
+    assert all(not c["caught_up"] for c in cues_after)
+    assert time.monotonic() - killed_at < 60
+    # stream.stop_at_end: the stream stops once the closing ends (OBS reports it a moment later).
+    await _wait_for(
+        lambda: any(s == "OBS_WEBSOCKET_OUTPUT_STOPPED" for _, s in watcher.stream_states),
+        10,
+        "the stream to stop at the end of the show",
+    )
+    assert watcher.scenes == [s.scene for s in slots]
+
+
+async def test_live_survives_sigkill_on_the_sim_without_stopping_the_stream(
+    sim: SimulatedOBS,  # noqa: F811
+    watcher_factory: Any,
+    tmp_path: Path,
+    kill_procs: list[subprocess.Popen[bytes]],
+) -> None:
+    config = tmp_path / "seed.toml"
+    _short_show(config, lead_in=60, slot_s=3, stream_before_s=2)
+    sim.seed_from_config(load_config(config))
+    sim.use_cases.stream_target()
+    watcher = await watcher_factory(sim.url, SIM_PASSWORD)
+
+    async def stream_bytes() -> int:
+        return (await OBSGateway(watcher.client).stream_status()).bytes
+
+    await _live_kill_and_resume(
+        LiveTarget(sim.url, SIM_PASSWORD, stream_bytes), watcher, tmp_path, kill_procs
+    )
+    assert sim.requests_seen.get("StartStream", 0) == 1
+
+
+@pytest.mark.slow
+async def test_live_on_real_obs_streams_to_rtmp_through_a_sigkill_and_restart(
+    real_obs: HeadlessOBS,
+    rtmp_server: RTMPServer,
+    watcher_factory: Any,
+    tmp_path: Path,
+    kill_procs: list[subprocess.Popen[bytes]],
+) -> None:
+    config = tmp_path / "seed.toml"
+    _short_show(config, lead_in=60, slot_s=3, stream_before_s=2)
+    await provision(real_obs.url, real_obs.password, load_config(config))
+    watcher = await watcher_factory(real_obs.url, real_obs.password)
+    gw = OBSGateway(watcher.client)
+    await gw.set_stream_service(rtmp_server.url, "test")
+
+    async def stream_bytes() -> int:
+        return (await gw.stream_status()).bytes
+
+    await _live_kill_and_resume(
+        LiveTarget(real_obs.url, real_obs.password, stream_bytes), watcher, tmp_path, kill_procs
+    )
