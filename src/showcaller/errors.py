@@ -1,22 +1,22 @@
 """The one exception tree of showcaller.
 
-    ShowcallerError                 root; the CLI turns each into one line + hint + exit code
-    ├── UsageError                  bad command line or bad command from a surface (exit 2)
-    ├── ConfigError                 the event file is wrong; carries every located problem (exit 2)
-    └── OBSError                    anything about OBS
-        ├── OBSConnectionError      cannot reach / lost OBS (exit 3)
-        │   ├── ConnectTimeout      no answer within the connect timeout
-        │   ├── ConnectionRefused   nothing listens at the address
-        │   ├── NotOBSServer        something answered, but not obs-websocket v5
-        │   ├── AuthenticationFailed wrong or missing password (close 4009); final, no retry
-        │   ├── ConnectionClosed    the link dropped; pending requests fail with this at once
-        │   └── RequestTimeout      OBS did not answer one request in time
-        ├── OBSRequestError         OBS answered a request with a failure status (code, comment)
-        │   ├── UnknownRequest (204), MissingField (300), InvalidField (400..404),
-        │   ├── OutputRunning (500), OutputNotRunning (501), StudioModeNotActive (506), ...
-        │   ├── ResourceNotFound (600), ResourceAlreadyExists (601), InvalidResourceType (602)
-        │   └── InvalidResourceState (604)
-        └── GuardRefused            the mode forbids this verb (rehearsal never touches the stream)
+ShowcallerError                 root; the CLI turns each into one line + hint + exit code
+├── UsageError                  bad command line or bad command from a surface (exit 2)
+├── ConfigError                 the event file is wrong; carries every located problem (exit 2)
+└── OBSError                    anything about OBS
+    ├── OBSConnectionError      cannot reach / lost OBS (exit 3)
+    │   ├── ConnectTimeout      no answer within the connect timeout
+    │   ├── ConnectionRefused   nothing listens at the address
+    │   ├── NotOBSServer        something answered, but not obs-websocket v5
+    │   ├── AuthenticationFailed wrong or missing password (close 4009); final, no retry
+    │   ├── ConnectionClosed    the link dropped; pending requests fail with this at once
+    │   └── RequestTimeout      OBS did not answer one request in time
+    ├── OBSRequestError         OBS answered a request with a failure status (code, comment)
+    │   ├── UnknownRequest (204), MissingField (300), InvalidField (400..404),
+    │   ├── OutputRunning (500), OutputNotRunning (501), StudioModeNotActive (506), ...
+    │   ├── ResourceNotFound (600), ResourceAlreadyExists (601), InvalidResourceType (602)
+    │   └── InvalidResourceState (604)
+    └── GuardRefused            the mode forbids this verb (rehearsal never touches the stream)
 """
 
 from __future__ import annotations

@@ -42,17 +42,18 @@ class Entry:
 class Journal:
     """Appends records to a JSON Lines file, one flushed line each."""
 
-    def __init__(self, path: Path, clock: Clock, plan_hash: str) -> None:
+    def __init__(self, path: Path, clock: Clock, plan_hash: str, *, fresh: bool = False) -> None:
         self.path = path
+        self._fresh = fresh
         self._clock = clock
         self._plan = plan_hash
         self._fh: TextIO | None = None
 
     def open(self) -> Journal:
-        """Open the file for appending (creating its folder); returns self."""
+        """Open the file for appending, or anew when `fresh` (creating its folder); returns self."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         # Line buffering plus an explicit flush per record: each line reaches the OS whole.
-        self._fh = self.path.open("a", encoding="utf-8", buffering=1)
+        self._fh = self.path.open("w" if self._fresh else "a", encoding="utf-8", buffering=1)
         return self
 
     def close(self) -> None:

@@ -207,7 +207,6 @@ async def rehearse(
     """Run the whole timetable now, sped up, against OBS; never touches the stream."""
     resolved, planned = planned_slots(cfg)
     journal_path = options.journal or default_journal(cfg, Mode.REHEARSAL)
-    set_aside(journal_path)  # a rehearsal always starts from the top
     async with _open(options.obs, cfg, guard=rehearsal_guard()) as conn:
         link, gateway = conn.link, conn.gateway
         problems = await preflight(cfg, gateway)
@@ -216,7 +215,8 @@ async def rehearse(
         clock = ScaledClock(options.speed, start)
         showtime = ShowTime(clock, resolved[0].start)
         timetable = Timetable.new(planned, from_slot=options.from_slot)
-        with Journal(journal_path, clock, plan_hash(planned)) as journal:
+        # A rehearsal always starts from the top: its journal is written anew.
+        with Journal(journal_path, clock, plan_hash(planned), fresh=True) as journal:
             show = Show(
                 cfg,
                 gateway,
