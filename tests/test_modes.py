@@ -326,6 +326,53 @@ class LiveTarget:
     stream_bytes: Any  # async () -> int
 
 
+def test_live_without_a_terminal_and_without_yes_refuses_before_touching_obs(
+    tmp_path: Path,
+) -> None:
+    config = tmp_path / "event.toml"
+    _short_show(config, lead_in=60, slot_s=3, stream_before_s=2)
+    # Nothing listens on port 9: a refusal that came after connecting would say so.
+    proc = subprocess.run(
+        [sys.executable, "-m", "showcaller", "live", str(config), "--obs", "ws://127.0.0.1:9"],
+        cwd=ROOT,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert proc.returncode == 2
+    assert "confirmation" in proc.stderr
+    assert "--yes" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_live_refuses_a_timetable_that_is_already_over(tmp_path: Path) -> None:
+    config = tmp_path / "event.toml"
+    _short_show(config, lead_in=-3600, slot_s=3, stream_before_s=2)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "showcaller",
+            "live",
+            str(config),
+            "--yes",
+            "--journal",
+            str(tmp_path / "j.jsonl"),
+        ],
+        cwd=ROOT,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert proc.returncode == 2, proc.stderr
+    assert "the timetable ended at" in proc.stderr
+    assert "event.date" in proc.stderr
+
+
 @pytest.fixture
 def kill_procs() -> Iterator[list[subprocess.Popen[bytes]]]:
     procs: list[subprocess.Popen[bytes]] = []

@@ -40,6 +40,8 @@ log = logging.getLogger(__name__)
 
 # How often the loop wakes with nothing due: to publish the countdown and watch the wall clock.
 TICK_S = 1.0
+# An end found this much after its moment passed while showcaller was away (a resume).
+MISSED_END_S = 10.0
 # The longest a scene switch is sent ahead of its deadline.
 MAX_LEAD_S = 2.0
 
@@ -91,8 +93,11 @@ class ShowActions(Protocol):
         """Run the mode's actions for a slot start; returns warnings."""
         ...
 
-    async def at_show_end(self) -> list[str]:
-        """Run the mode's actions once the show ends; returns warnings."""
+    async def at_show_end(self, *, missed: bool) -> list[str]:
+        """Run the mode's actions once the show ends; returns warnings.
+
+        `missed`: the end passed while showcaller was not running (found on resume).
+        """
         ...
 
 
@@ -251,6 +256,7 @@ class Show:
         self.report = ShowReport(title=cfg.event.title, mode=mode.value, speed=speed)
         self._lead = _Lead(initial_lead, lead, speed)
         self._tick = tick
+        self._speed = speed
         self._commands: asyncio.Queue[tuple[Any, asyncio.Future[CommandResult]]] = asyncio.Queue()
         self._pending_switch: dict[str, CueRecord] = {}
         self._program_scene: str | None = None
@@ -464,10 +470,11 @@ class Show:
 
     async def _end(self, cue: ShowEnded) -> None:
         self._phase = Phase.ENDED
-        self.journal.write("cue", cue="show_ended", at=cue.at)
+        missed = self.time.now() - cue.at > MISSED_END_S * self._speed
+        self.journal.write("cue", cue="show_ended", at=cue.at, missed=missed)
         log.info("the show has ended")
         if self.actions is not None:
-            for warning in await self.actions.at_show_end():
+            for warning in await self.actions.at_show_end(missed=missed):
                 self._warn(warning)
 
     async def _on_obs_event(self, event: Event) -> None:

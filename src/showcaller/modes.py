@@ -141,7 +141,7 @@ class Recording:
             'one file for the whole show; set record.per_talk = "restart" for one file per talk'
         ]
 
-    async def at_show_end(self) -> list[str]:
+    async def at_show_end(self, *, missed: bool) -> list[str]:
         """Stop the recording when the show ends."""
         if not self.enabled:
             return []
@@ -157,9 +157,15 @@ class Recording:
 class LiveActions(Recording):
     """Live: recording as configured, and the stream stopped at the end when the config says so."""
 
-    async def at_show_end(self) -> list[str]:
-        """Stop the recording, then the stream if `stream.stop_at_end`."""
-        warnings = await super().at_show_end()
+    async def at_show_end(self, *, missed: bool) -> list[str]:
+        """Stop the recording, then the stream if `stream.stop_at_end` and the end is now."""
+        if missed:
+            # Restarted after the planned end: the host may still be on air; leave OBS alone.
+            return [
+                "the show's planned end passed while showcaller was not running: "
+                "stream and recording are left as they are"
+            ]
+        warnings = await super().at_show_end(missed=missed)
         if self.cfg.stream.stop_at_end:
             try:
                 if (await self.gateway.stream_status()).active:
@@ -289,6 +295,12 @@ async def live(
         raise UsageError(
             f"{journal_path}: this show has already ended",
             hint="pass --fresh to run it again (the old journal is kept with a suffix)",
+        )
+    if point is None and clock.now() >= resolved[-1].end:
+        end = resolved[-1].end.astimezone(cfg.tz)
+        raise UsageError(
+            f"the timetable ended at {end:%H:%M} on {end:%Y-%m-%d}: nothing to put on air",
+            hint="check event.date and the slot times in the event file",
         )
     async with _open(options.obs, cfg) as conn:
         link, gateway = conn.link, conn.gateway

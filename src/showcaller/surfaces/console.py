@@ -34,7 +34,16 @@ class Progress:
         self._total = len(cfg.slots_resolved())
 
     def attach(self, show: Show) -> None:
-        """Follow `show`'s published state."""
+        """Follow `show`'s published state; say what the show waits for, if anything."""
+        state = show.state
+        if state.on_air is None and state.next is not None:
+            start = datetime.fromisoformat(state.next.expected_start)
+            wait = start - datetime.fromisoformat(state.now)
+            minutes = max(0, round(wait.total_seconds() / 60))
+            self.console.print(
+                f"waiting for {state.next.title!r} at {_clock(state.next.expected_start, self.cfg)}"
+                f" ({start.astimezone(self.cfg.tz):%Y-%m-%d}, in {minutes} min of show time)"
+            )
         show.on_state(self._update)
 
     def _update(self, state: ShowState) -> None:
