@@ -446,6 +446,15 @@ def test_advance_is_idempotent() -> None:
     assert twice == once
 
 
+def test_a_command_never_acts_before_the_on_air_slot_started() -> None:
+    # the engine advanced 2 s ahead to switch the scene early; the host presses Next meanwhile
+    tt, _ = Timetable.new(PLAN).advance(5 * M + 0.5)  # at 4:58.5 + 2 s of lead
+    tt, cues = tt.apply(Next(), 5 * M - 1)
+    assert cues == [SlotStarted(2, 5 * M, caught_up=False, reason="command")]
+    row = rows_by_index(tt, 5 * M)[1]
+    assert row.actual_start == row.actual_end == 5 * M
+
+
 # --- rejected commands ------------------------------------------------------------------
 
 BEFORE = Timetable.new(PLAN)

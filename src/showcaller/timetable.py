@@ -506,6 +506,9 @@ class Timetable:
     def apply(self, cmd: Command, now: float) -> tuple[Timetable, list[Cue]]:
         """Carry out a host command at `now`; raise CommandRejected (nothing changes) if invalid."""
         _check_time(now)
+        # The engine may advance a little ahead of the clock (to send a scene switch early);
+        # a command in that window acts when the slot started, so time never runs backwards.
+        now = max(now, self._latest_moment())
         if self.ended and not isinstance(cmd, Back):
             raise CommandRejected(
                 "the show has ended; only Back (reopen the last slot) is possible",
@@ -660,6 +663,12 @@ class Timetable:
         return tt, [SlotStarted(self.planned[target].index, now, False, "command")]
 
     # -- helpers --
+
+    def _latest_moment(self) -> float:
+        moments = [self.ended_at, self.hold_since]
+        if self.position is not None:
+            moments.append(self.runs[self.position].actual_start)
+        return max((m for m in moments if m is not None), default=-math.inf)
 
     def _require_on_air(self, verb: str) -> int:
         if self.position is None:
