@@ -233,9 +233,8 @@ async def test_slow_request_does_not_delay_one_sent_after_it(client: OBSClient) 
     assert results[0].status.result
 
 
+@pytest.mark.parametrize("peer", ["sim"], indirect=True)  # needs the sim's delay fault
 async def test_slow_screenshot_does_not_delay_a_scene_switch(client: OBSClient, peer: Peer) -> None:
-    if peer.kind != "sim":
-        pytest.skip("needs the simulated OBS's per-request delay fault")
     peer.obj.faults.delay("GetSourceScreenshot", 2.0)
     await client.request("CreateScene", {"sceneName": "Talk"})
     shot = asyncio.create_task(

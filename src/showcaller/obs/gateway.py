@@ -365,8 +365,15 @@ class OBSGateway:
         await self.request("CreateScene", {"sceneName": name})
 
     async def remove_scene(self, name: str) -> None:
-        """Remove a scene; ResourceNotFound if there is none."""
+        """Remove a scene and return once it is gone; ResourceNotFound if there is none.
+
+        OBS 29 answers, and even sends SceneRemoved, before GetSceneList stops listing
+        the scene; so this asks again until it is gone.
+        """
         await self.request("RemoveScene", {"sceneName": name})
+        async with asyncio.timeout(STATE_CHANGE_TIMEOUT):
+            while name in await self.scene_names():  # noqa: ASYNC110 - OBS sends no event when the list settles
+                await asyncio.sleep(0.02)
 
     # inputs
 
