@@ -8,8 +8,11 @@ stops the stream nor repeats a cue when it is started again.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
+import pty
+import select
 import signal
 import subprocess
 import sys
@@ -478,3 +481,91 @@ async def test_live_on_real_obs_streams_to_rtmp_through_a_sigkill_and_restart(
     await _live_kill_and_resume(
         LiveTarget(real_obs.url, real_obs.password, stream_bytes), watcher, tmp_path, kill_procs
     )
+
+
+# ------------------------------------------------------------------ live, Ctrl-C
+
+
+class Terminal:
+    """showcaller live on a pseudo-terminal: what the host sees and types."""
+
+    def __init__(self, argv: list[str], env: dict[str, str]) -> None:
+        self.master, slave = pty.openpty()
+        self.proc = subprocess.Popen(
+            argv, cwd=ROOT, env=env, stdin=slave, stdout=slave, stderr=slave, close_fds=True
+        )
+        os.close(slave)
+        self.screen = ""
+
+    def _read(self, within: float) -> None:
+        ready, _, _ = select.select([self.master], [], [], within)
+        if ready:
+            with contextlib.suppress(OSError):  # the child closed the terminal
+                self.screen += os.read(self.master, 65536).decode(errors="replace")
+
+    async def wait_for_text(self, text: str, within: float) -> None:
+        deadline = time.monotonic() + within
+        while text not in self.screen:
+            if time.monotonic() > deadline:
+                pytest.fail(f"timed out waiting for {text!r} on the terminal:\n{self.screen}")
+            await asyncio.to_thread(self._read, 0.1)
+
+    def type(self, line: str) -> None:
+        os.write(self.master, (line + "\n").encode())
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait(5)
+        os.close(self.master)
+
+
+@pytest.mark.parametrize(("answer", "stream_stays"), [("detach", True), ("end", False)])
+async def test_ctrl_c_during_a_live_show_asks_and_only_end_stops_the_stream(
+    sim: SimulatedOBS,  # noqa: F811
+    watcher_factory: Any,
+    tmp_path: Path,
+    answer: str,
+    stream_stays: bool,
+) -> None:
+    config = tmp_path / "event.toml"
+    journal = tmp_path / "live.jsonl"
+    _short_show(config, lead_in=4, slot_s=3, stream_before_s=2)
+    sim.seed_from_config(load_config(config))
+    sim.use_cases.stream_target()
+    watcher = await watcher_factory(sim.url, SIM_PASSWORD)
+    env = {**os.environ, "SHOWCALLER_OBS__PASSWORD": SIM_PASSWORD, "COLUMNS": "200"}
+    term = Terminal(
+        [
+            sys.executable,
+            "-m",
+            "showcaller",
+            "live",
+            str(config),
+            "--obs",
+            sim.url,
+            "--journal",
+            str(journal),
+        ],
+        env,
+    )
+    try:
+        await term.wait_for_text("Type yes to go on air", 20)
+        term.type("yes")
+        await _wait_for(lambda: journal.exists() and len(_cues(journal)) >= 2, 30, "the opening")
+        term.proc.send_signal(signal.SIGINT)
+        await term.wait_for_text("Ctrl-C: type `end`", 10)
+        assert (await OBSGateway(watcher.client).stream_status()).active
+        term.type(answer)
+        code = await asyncio.to_thread(term.proc.wait, 20)
+        await term.wait_for_text("report", 5)
+    finally:
+        term.close()
+    assert code == 0, term.screen
+    assert "Traceback" not in term.screen
+    await asyncio.sleep(0.5)  # let OBS report the stream's last state
+    status = await OBSGateway(watcher.client).stream_status()
+    assert status.active is stream_stays
+    assert sim.requests_seen.get("StopStream", 0) == (0 if stream_stays else 1)
+    stops = [json.loads(x) for x in journal.read_text().splitlines() if '"kind": "stop"' in x]
+    assert stops[-1]["phase"] == "detached"
