@@ -26,7 +26,7 @@ from typing import Any
 import pytest
 
 from showcaller.config import OBS, EventConfig, load_config
-from showcaller.modes import RehearsalOptions, rehearse
+from showcaller.modes import LiveOptions, RehearsalOptions, live, rehearse
 from showcaller.obs.client import OBSClient
 from showcaller.obs.gateway import OBSGateway
 from showcaller.obs.protocol import Event
@@ -569,3 +569,55 @@ async def test_ctrl_c_during_a_live_show_asks_and_only_end_stops_the_stream(
     assert sim.requests_seen.get("StopStream", 0) == (0 if stream_stays else 1)
     stops = [json.loads(x) for x in journal.read_text().splitlines() if '"kind": "stop"' in x]
     assert stops[-1]["phase"] == "detached"
+
+
+# ------------------------------------------------------------ recording, stream check
+
+
+async def test_live_says_loudly_when_the_stream_does_not_go_on_air(
+    sim: SimulatedOBS,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    config = tmp_path / "event.toml"
+    _short_show(config, lead_in=3, slot_s=3, stream_before_s=2)  # on air for 15 s
+    cfg = load_config(config)
+    sim.seed_from_config(cfg)  # no stream server set: OBS gives up by itself
+    report = await live(
+        cfg,
+        LiveOptions(obs=_obs(sim.url, SIM_PASSWORD), journal=tmp_path / "j.jsonl", yes=True),
+        interactive=False,
+    )
+    assert report.ended
+    assert any("the stream is NOT on air" in p for p in report.problems), report.problems
+    assert sim.requests_seen.get("StartStream", 0) == 1
+
+
+@pytest.mark.parametrize("sim_version", ["5.1", "5.5"])
+async def test_rehearsal_with_record_splits_per_talk_where_obs_can(
+    tmp_path: Path, sim_version: str
+) -> None:
+    cfg = _cut_example(tmp_path)
+    async with SimulatedOBS(
+        password=SIM_PASSWORD, obs_version=sim_version, record_dir=tmp_path / "rec"
+    ) as obs:
+        obs.seed_from_config(cfg)
+        report = await rehearse(
+            cfg,
+            RehearsalOptions(
+                obs=_obs(obs.url, SIM_PASSWORD),
+                speed=3000,
+                journal=tmp_path / "r.jsonl",
+                record=True,
+            ),
+        )
+        talks = [s for s in cfg.slots_resolved() if s.kind in ("talk", "lt")]
+        assert obs.requests_seen.get("StartRecord", 0) == 1
+        assert obs.requests_seen.get("StopRecord", 0) == 1
+        if sim_version == "5.5":
+            assert obs.requests_seen.get("SplitRecordFile", 0) == len(talks)
+            assert report.ok, report.problems
+        else:
+            assert obs.requests_seen.get("SplitRecordFile", 0) == 0
+            cannot = [p for p in report.problems if "cannot split recordings" in p]
+            assert len(cannot) == 1  # said once, not once per talk
+        assert list((tmp_path / "rec").iterdir())

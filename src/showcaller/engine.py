@@ -325,7 +325,7 @@ class Show:
                     await self._command(command, reply)
                 jump = self.time.check_jump()
                 if jump is not None:
-                    self._warn(
+                    self.warn(
                         f"the wall clock jumped by {jump.seconds:+.1f} s; times re-anchored",
                         problem=False,
                     )
@@ -413,12 +413,12 @@ class Show:
         )
         for (name, _), result in zip(texts, results[:-1], strict=True):
             if isinstance(result, BaseException):
-                self._warn(f"lower third {name!r} not updated: {_describe(result)}")
+                self.warn(f"lower third {name!r} not updated: {_describe(result)}")
         switch = results[-1]
         if isinstance(switch, BaseException):
             record.error = _describe(switch)
             self._pending_switch.pop(slot.scene, None)
-            self._warn(
+            self.warn(
                 f"slot {slot.index + 1} {slot.title!r}: scene {slot.scene!r}: {record.error}"
             )
         else:
@@ -442,7 +442,7 @@ class Show:
         )
         if self.actions is not None:
             for warning in await self.actions.at_slot_start(slot, caught_up=cue.caught_up):
-                self._warn(warning)
+                self.warn(warning)
 
     def _lower_third(self, slot: ResolvedSlot) -> list[tuple[str, str]]:
         lt = self.cfg.lower_third
@@ -465,7 +465,7 @@ class Show:
             text = f"{slot.title!r} reached its end: waiting for the host (press next)"
         else:
             text = f"{slot.title!r} reached its end: next slot in {slot.grace_s} s"
-        self._warn(text, problem=False)
+        self.warn(text, problem=False)
         self.journal.write("cue", cue="overrun", slot=slot.index, mode=cue.mode, at=cue.at)
 
     async def _end(self, cue: ShowEnded) -> None:
@@ -475,7 +475,7 @@ class Show:
         log.info("the show has ended")
         if self.actions is not None:
             for warning in await self.actions.at_show_end(missed=missed):
-                self._warn(warning)
+                self.warn(warning)
 
     async def _on_obs_event(self, event: Event) -> None:
         scene = event.event_data.get("sceneName")
@@ -505,15 +505,16 @@ class Show:
             current = await gateway.program_scene()
             if current != scene:
                 await gateway.set_program_scene(scene)
-                self._warn(f"OBS showed {current!r} after reconnecting: put {scene!r} back")
+                self.warn(f"OBS showed {current!r} after reconnecting: put {scene!r} back")
                 self.journal.write("resync", scene=scene, found=current)
             self._program_scene = scene
         except (OBSError, ShowcallerError) as exc:
-            self._warn(f"could not resync the scene after reconnecting: {_describe(exc)}")
+            self.warn(f"could not resync the scene after reconnecting: {_describe(exc)}")
 
     # ----------------------------------------------------------------- plumbing
 
-    def _warn(self, text: str, *, problem: bool = True) -> None:
+    def warn(self, text: str, *, problem: bool = True) -> None:
+        """Log, journal, publish and report a warning (a problem if it would spoil the show)."""
         log.warning("%s", text)
         self._recent_warnings.append(text)
         (self.report.problems if problem else self.report.warnings).append(text)

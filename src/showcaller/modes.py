@@ -424,18 +424,35 @@ def _read_answer(question: str) -> str:
         return ""
 
 
+# How long OBS may take to get the stream on air before the host is told it did not.
+STREAM_START_TIMEOUT_S = 10.0
+
+
 async def _start_stream_at(gateway: OBSGateway, showtime: ShowTime, at: float, show: Show) -> None:
-    """Start the stream at show second `at` unless it is already on air."""
-    await showtime.clock.sleep_until(showtime.monotonic_for(at))
+    """Start the stream at show second `at` unless it is already on air; check that it is."""
+    clock = showtime.clock
+    await clock.sleep_until(showtime.monotonic_for(at))
     try:
         if (await gateway.stream_status()).active:
             return
         await gateway.start_stream()
         show.journal.write("stream", action="start", at=showtime.now())
         log.info("the stream is starting")
+        # OBS answers StartStream at once even when it cannot reach the server; it
+        # then gives up by itself (STARTING → STOPPED). Only outputActive says on air.
+        give_up = clock.monotonic() + STREAM_START_TIMEOUT_S
+        while not (await gateway.stream_status()).active:
+            if clock.monotonic() >= give_up:
+                show.warn(
+                    f"the stream is NOT on air {STREAM_START_TIMEOUT_S:g} s after starting it: "
+                    "check OBS's Settings > Stream (server and key) and start it in OBS"
+                )
+                return
+            await clock.sleep_until(clock.monotonic() + 0.25)
+        show.journal.write("stream", action="on_air", at=showtime.now())
+        log.info("the stream is on air")
     except OBSError as exc:
-        show.report.problems.append(f"starting the stream: {exc}")
-        log.error("could not start the stream: %s", exc)
+        show.warn(f"starting the stream: {exc}")
 
 
 def _open(
