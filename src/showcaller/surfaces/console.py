@@ -6,6 +6,7 @@ no show logic. (The full rich dashboard with keys comes with its own issue.)
 
 from __future__ import annotations
 
+import sys
 from datetime import datetime, timedelta
 
 from rich.console import Console
@@ -28,7 +29,9 @@ class Progress:
 
     def __init__(self, cfg: EventConfig, console: Console | None = None) -> None:
         self.cfg = cfg
-        self.console = console or Console(highlight=False)
+        # Not a terminal (a log, CI): wide enough that the report's table stays readable.
+        width = None if sys.stdout.isatty() else 132
+        self.console = console or Console(highlight=False, width=width)
         self._on_air: int | None = None
         self._warnings = 0
         self._total = len(cfg.slots_resolved())
@@ -67,35 +70,55 @@ def print_report(cfg: EventConfig, report: ShowReport, console: Console) -> None
     """Every cue planned vs actual, then warnings and problems, then one verdict line."""
     table = Table(title=f"{report.title} — {report.mode} report", title_justify="left")
     table.add_column("#", justify="right")
-    table.add_column("slot")
+    table.add_column("slot", max_width=28)
     table.add_column("scene")
     table.add_column("planned", justify="right")
-    table.add_column("sent (ms)", justify="right")
-    table.add_column("landed (ms)", justify="right")
+    table.add_column("cued", justify="right")
+    table.add_column("delay", justify="right")
+    table.add_column("sent ms", justify="right")
+    table.add_column("landed ms", justify="right")
     table.add_column("note")
     slots = cfg.slots_resolved()
     origin = slots[0].start
     speed = report.speed or 1.0
+    previous_scene: str | None = None
     for cue in report.cues:
-        planned = (origin + _seconds(cue.deadline)).astimezone(cfg.tz).strftime("%H:%M:%S")
-        sent_ms = (cue.sent - cue.deadline) / speed * 1000
-        landed = "-" if cue.landed is None else f"{(cue.landed - cue.deadline) / speed * 1000:+.0f}"
-        note = cue.error or ("caught up" if cue.caught_up else "")
-        if cue.reason == "command":
-            note = (note + " host command").strip()
+        slot = slots[cue.slot_index]
+        cued = origin + timedelta(seconds=cue.deadline)
+        delay = (cued - slot.start).total_seconds()
+        by_host = cue.reason == "command"
+        sent = "-" if by_host else f"{(cue.sent - cue.deadline) / speed * 1000:+.1f}"
+        landed = (
+            "-"
+            if by_host or cue.landed is None
+            else f"{(cue.landed - cue.deadline) / speed * 1000:+.0f}"
+        )
+        notes = [cue.error or ""]
+        if cue.caught_up:
+            notes.append("caught up")
+        if by_host:
+            notes.append("host command")
+        if cue.landed is None and cue.error is None and not by_host:
+            # OBS reports no change to the scene already on air.
+            notes.append("same scene" if cue.scene == previous_scene else "OBS sent no change")
+        previous_scene = cue.scene
+        note = ", ".join(n for n in notes if n)
         table.add_row(
             str(cue.slot_index + 1),
             cue.title,
             cue.scene,
-            planned,
-            f"{sent_ms:+.1f}" if cue.reason != "command" else "-",
-            landed if cue.reason != "command" else "-",
+            f"{slot.start.astimezone(cfg.tz):%H:%M:%S}",
+            f"{cued.astimezone(cfg.tz):%H:%M:%S}",
+            _minutes(delay),
+            sent,
+            landed,
             f"[red]{note}[/]" if cue.error else note,
         )
     console.print(table)
     console.print(
-        "sent/landed: real milliseconds after the planned moment "
-        f"(speed ×{speed:g}; negative = early, by lead compensation)"
+        "cued: when the timetable put the slot on air (planned + delay); sent/landed: real "
+        f"milliseconds from that moment to the request and to OBS's change event (speed "
+        f"×{speed:g}; negative = sent early to compensate OBS's switch time)"
     )
     for text in report.warnings:
         console.print(f"[yellow]warning:[/] {text}")
@@ -111,5 +134,9 @@ def print_report(cfg: EventConfig, report: ShowReport, console: Console) -> None
         )
 
 
-def _seconds(value: float) -> timedelta:
-    return timedelta(seconds=value)
+def _minutes(seconds: float) -> str:
+    if abs(seconds) < 0.5:
+        return "0"
+    sign = "+" if seconds > 0 else "-"
+    m, sec = divmod(round(abs(seconds)), 60)
+    return f"{sign}{m}:{sec:02d}"
