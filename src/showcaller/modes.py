@@ -30,8 +30,9 @@ from showcaller.timetable import Timetable, plan_hash
 
 log = logging.getLogger(__name__)
 
-# Rehearsal starts this many show seconds before the first slot, so the first cue is timed too.
-REHEARSAL_LEAD_IN_S = 3.0
+# Rehearsal starts this many real seconds before the first slot, so the first cue is
+# timed (and lead-compensated) like every other one.
+REHEARSAL_LEAD_IN_S = 1.0
 RECORDED_KINDS = frozenset({"opening", "talk", "lt", "qa", "break", "closing"})
 PER_TALK_KINDS = frozenset({"talk", "lt"})
 
@@ -217,7 +218,8 @@ async def rehearse(
         link, gateway = conn.link, conn.gateway
         problems = await preflight(cfg, gateway)
         warnings = await _set_transition(cfg, gateway)
-        start = resolved[options.from_slot].start - timedelta(seconds=REHEARSAL_LEAD_IN_S)
+        lead_in = timedelta(seconds=REHEARSAL_LEAD_IN_S * options.speed)
+        start = resolved[options.from_slot].start - lead_in
         clock = ScaledClock(options.speed, start)
         showtime = ShowTime(clock, resolved[0].start)
         timetable = Timetable.new(planned, from_slot=options.from_slot)
