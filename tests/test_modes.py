@@ -26,6 +26,7 @@ from typing import Any
 import pytest
 
 from showcaller.config import OBS, EventConfig, load_config
+from showcaller.errors import UsageError
 from showcaller.modes import LiveOptions, RehearsalOptions, live, rehearse
 from showcaller.obs.client import OBSClient
 from showcaller.obs.gateway import OBSGateway
@@ -621,3 +622,129 @@ async def test_rehearsal_with_record_splits_per_talk_where_obs_can(
             cannot = [p for p in report.problems if "cannot split recordings" in p]
             assert len(cannot) == 1  # said once, not once per talk
         assert list((tmp_path / "rec").iterdir())
+
+
+# ---------------------------------------------------------- rehearsal and the stream
+
+
+async def test_rehearsal_refuses_to_run_while_obs_is_streaming(
+    sim: SimulatedOBS,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    cfg = _cut_example(tmp_path)
+    sim.seed_from_config(cfg)
+    sim.use_cases.stream_target()
+    client = await _client(sim)
+    await OBSGateway(client).start_stream()
+    await asyncio.sleep(0.3)
+    with pytest.raises(UsageError, match="streaming right now"):
+        await rehearse(
+            cfg,
+            RehearsalOptions(obs=_obs(sim.url, SIM_PASSWORD), speed=3000, journal=tmp_path / "r"),
+        )
+    assert sim.requests_seen.get("SetCurrentProgramScene", 0) == 0
+    assert (await OBSGateway(client).stream_status()).active
+    await client.close()
+
+
+async def test_stream_test_streams_to_the_rehearsal_target_and_restores_obs_settings(
+    sim: SimulatedOBS,  # noqa: F811
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    text = (
+        EXAMPLE.read_text(encoding="utf-8")
+        .replace('transition = "Fade"', 'transition = "Cut"')
+        .replace(
+            'stream_test_server = ""', 'stream_test_server = "rtmp://127.0.0.1:1935/rehearsal"'
+        )
+    )
+    (tmp_path / "event.toml").write_text(text, encoding="utf-8")
+    monkeypatch.setenv("SHOWCALLER_REHEARSAL__STREAM_TEST_KEY", "test-key-123")
+    cfg = load_config(tmp_path / "event.toml")
+    sim.seed_from_config(cfg)
+    sim.use_cases.stream_target(server="rtmp://live.example/app", key="the-real-key")
+    on_air: list[tuple[str, str]] = []
+
+    def follow(show: Any) -> None:
+        def check(state: Any) -> None:
+            if sim.model.stream.active:
+                settings = sim.model.stream_service_settings
+                on_air.append((settings["server"], settings["key"]))
+
+        show.on_state(check)
+
+    report = await rehearse(
+        cfg,
+        RehearsalOptions(
+            obs=_obs(sim.url, SIM_PASSWORD),
+            speed=300,
+            journal=tmp_path / "r.jsonl",
+            stream_test=True,
+        ),
+        on_show=follow,
+    )
+    assert report.ok, report.problems
+    assert on_air, "the stream never went on air during the rehearsal"
+    assert set(on_air) == {("rtmp://127.0.0.1:1935/rehearsal", "test-key-123")}
+    assert sim.model.stream_service_settings == {
+        "server": "rtmp://live.example/app",
+        "key": "the-real-key",
+    }
+    assert not sim.model.stream.active
+
+
+def test_stream_test_without_a_target_is_refused_before_touching_obs(tmp_path: Path) -> None:
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "showcaller",
+            "rehearse",
+            str(EXAMPLE),
+            "--stream-test",
+            "--obs",
+            "ws://127.0.0.1:9",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert proc.returncode == 2
+    assert "rehearsal.stream_test_server is empty" in proc.stderr
+
+
+async def test_stream_test_on_real_obs_goes_to_the_rtmp_target_and_puts_settings_back(
+    real_obs: HeadlessOBS,
+    rtmp_server: RTMPServer,
+    watcher_factory: Any,
+    tmp_path: Path,
+) -> None:
+    text = EXAMPLE.read_text(encoding="utf-8").replace(
+        'stream_test_server = ""', f'stream_test_server = "{rtmp_server.url}"'
+    )
+    (tmp_path / "event.toml").write_text(text, encoding="utf-8")
+    cfg = load_config(tmp_path / "event.toml")
+    await provision(real_obs.url, real_obs.password, cfg)
+    watcher = await watcher_factory(real_obs.url, real_obs.password)
+    gw = OBSGateway(watcher.client)
+    await gw.set_stream_service("rtmp://127.0.0.1:9/the-real-one", "real-key")
+    report = await rehearse(
+        cfg,
+        RehearsalOptions(
+            obs=_obs(real_obs.url, real_obs.password),
+            speed=300,
+            from_slot=9,  # the lightning talks and the closing: 20 minutes in 4 s
+            journal=tmp_path / "r.jsonl",
+            stream_test=True,
+        ),
+    )
+    assert report.ok, report.problems
+    states = [s for _, s in watcher.stream_states]
+    assert "OBS_WEBSOCKET_OUTPUT_STARTED" in states
+    assert states[-1] == "OBS_WEBSOCKET_OUTPUT_STOPPED"
+    service = await gw.stream_service()
+    assert service.settings.get("server") == "rtmp://127.0.0.1:9/the-real-one"
+    assert service.settings.get("key") == "real-key"

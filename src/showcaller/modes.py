@@ -13,7 +13,7 @@ import contextlib
 import logging
 import signal
 import sys
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -24,7 +24,7 @@ from showcaller.engine import Mode, Show, ShowReport, planned_slots
 from showcaller.errors import OBSError, UsageError
 from showcaller.journal import Journal, last_state, set_aside
 from showcaller.obs.connect import OBSConnection, ObsSeed, open_obs
-from showcaller.obs.gateway import Guard, OBSGateway, rehearsal_guard
+from showcaller.obs.gateway import Guard, OBSGateway, StreamService, rehearsal_guard
 from showcaller.showtime import ShowTime
 from showcaller.timetable import Timetable, plan_hash
 
@@ -187,6 +187,7 @@ class RehearsalOptions:
     journal: Path | None = None
     record: bool = False
     lead: bool = True
+    stream_test: bool = False
 
 
 def default_journal(cfg: EventConfig, mode: Mode) -> Path:
@@ -211,11 +212,27 @@ async def rehearse(
     *,
     on_show: Callable[[Show], None] | None = None,
 ) -> ShowReport:
-    """Run the whole timetable now, sped up, against OBS; never touches the stream."""
+    """Run the whole timetable now, sped up, against OBS; never touches the real stream.
+
+    With `stream_test`, streams to the config's private rehearsal target only, and puts
+    OBS's own stream settings back afterwards, whatever happens.
+    """
     resolved, planned = planned_slots(cfg)
     journal_path = options.journal or default_journal(cfg, Mode.REHEARSAL)
-    async with _open(options.obs, cfg, guard=rehearsal_guard()) as conn:
+    test_server = cfg.rehearsal.stream_test_server
+    if options.stream_test and not test_server:
+        raise UsageError(
+            "--stream-test needs a private stream target: rehearsal.stream_test_server is empty",
+            hint="set it in the event file (the key in SHOWCALLER_REHEARSAL__STREAM_TEST_KEY)",
+        )
+    guard = rehearsal_guard(allow_stream=options.stream_test)
+    async with _open(options.obs, cfg, guard=guard) as conn:
         link, gateway = conn.link, conn.gateway
+        if (await gateway.stream_status()).active:
+            raise UsageError(
+                "OBS is streaming right now: a rehearsal would switch scenes on air",
+                hint="stop the stream in OBS, or rehearse on another OBS (--obs sim)",
+            )
         problems = await preflight(cfg, gateway)
         warnings = await _set_transition(cfg, gateway)
         lead_in = timedelta(seconds=REHEARSAL_LEAD_IN_S * options.speed)
@@ -237,17 +254,63 @@ async def rehearse(
                 initial_lead=_initial_lead(cfg) * options.speed,
                 speed=options.speed,
             )
-            for text in problems:
-                show.report.problems.append(text)
+            show.report.problems.extend(problems)
             show.report.warnings.extend(warnings)
             unhook = link.add_resync_hook(lambda client: show.resync(OBSGateway(client)))
             if on_show is not None:
                 on_show(show)
-            try:
-                report = await show.run()
-            finally:
-                unhook()
+            async with contextlib.AsyncExitStack() as stack:
+                if options.stream_test:
+                    await stack.enter_async_context(
+                        _test_stream(cfg, gateway, show, speed=options.speed)
+                    )
+                    stream_at = max(
+                        -cfg.stream.start_before_standby.total_seconds(), showtime.now()
+                    )
+                    starter = asyncio.create_task(
+                        _start_stream_at(gateway, showtime, stream_at, show, speed=options.speed),
+                        name="stream-test",
+                    )
+                    stack.callback(starter.cancel)
+                try:
+                    report = await show.run()
+                finally:
+                    unhook()
     return report
+
+
+@contextlib.asynccontextmanager
+async def _test_stream(
+    cfg: EventConfig, gateway: OBSGateway, show: Show, *, speed: float
+) -> AsyncIterator[None]:
+    """Point OBS's stream at the rehearsal target; stop it and restore OBS's own on exit."""
+    saved = await gateway.stream_service()
+    key = cfg.rehearsal.stream_test_key.get_secret_value()
+    await gateway.set_stream_service(cfg.rehearsal.stream_test_server, key)
+    show.journal.write("stream", action="test_target", server=cfg.rehearsal.stream_test_server)
+    try:
+        yield
+    finally:
+        # Also on Ctrl-C (the task's one cancellation has been delivered by now): OBS
+        # must be left pointing at the host's real stream target.
+        await _end_test_stream(gateway, saved, show, speed=speed)
+
+
+async def _end_test_stream(
+    gateway: OBSGateway, saved: StreamService, show: Show, *, speed: float
+) -> None:
+    try:
+        if (await gateway.stream_status()).active:
+            await gateway.stop_stream()
+            # OBS keeps the old settings until the output has really stopped.
+            await _stream_becomes(gateway, show.time.clock, active=False, speed=speed)
+        await gateway.restore_stream_service(saved)
+        show.journal.write("stream", action="restored")
+    except OBSError as exc:
+        show.warn(
+            f"could not put OBS's own stream settings back ({exc}): "
+            "check Settings > Stream in OBS before going live"
+        )
 
 
 @dataclass(frozen=True)
@@ -426,12 +489,29 @@ def _read_answer(question: str) -> str:
         return ""
 
 
-# How long OBS may take to get the stream on air before the host is told it did not.
+# How long OBS may take to get the stream on air (or off it) before the host is told.
 STREAM_START_TIMEOUT_S = 10.0
 
 
-async def _start_stream_at(gateway: OBSGateway, showtime: ShowTime, at: float, show: Show) -> None:
-    """Start the stream at show second `at` unless it is already on air; check that it is."""
+async def _stream_becomes(
+    gateway: OBSGateway, clock: Clock, *, active: bool, speed: float = 1.0
+) -> bool:
+    """Wait (real seconds, on `clock`) until OBS's stream is, or is not, active."""
+    give_up = clock.monotonic() + STREAM_START_TIMEOUT_S * speed
+    while (await gateway.stream_status()).active is not active:
+        if clock.monotonic() >= give_up:
+            return False
+        await clock.sleep_until(clock.monotonic() + 0.25 * speed)
+    return True
+
+
+async def _start_stream_at(
+    gateway: OBSGateway, showtime: ShowTime, at: float, show: Show, *, speed: float = 1.0
+) -> None:
+    """Start the stream at show second `at` unless it is already on air; check that it is.
+
+    `speed`: show seconds per real second (OBS takes real seconds to connect).
+    """
     clock = showtime.clock
     await clock.sleep_until(showtime.monotonic_for(at))
     try:
@@ -442,15 +522,12 @@ async def _start_stream_at(gateway: OBSGateway, showtime: ShowTime, at: float, s
         log.info("the stream is starting")
         # OBS answers StartStream at once even when it cannot reach the server; it
         # then gives up by itself (STARTING → STOPPED). Only outputActive says on air.
-        give_up = clock.monotonic() + STREAM_START_TIMEOUT_S
-        while not (await gateway.stream_status()).active:
-            if clock.monotonic() >= give_up:
-                show.warn(
-                    f"the stream is NOT on air {STREAM_START_TIMEOUT_S:g} s after starting it: "
-                    "check OBS's Settings > Stream (server and key) and start it in OBS"
-                )
-                return
-            await clock.sleep_until(clock.monotonic() + 0.25)
+        if not await _stream_becomes(gateway, clock, active=True, speed=speed):
+            show.warn(
+                f"the stream is NOT on air {STREAM_START_TIMEOUT_S:g} s after starting it: "
+                "check OBS's Settings > Stream (server and key) and start it in OBS"
+            )
+            return
         show.journal.write("stream", action="on_air", at=showtime.now())
         log.info("the stream is on air")
     except OBSError as exc:

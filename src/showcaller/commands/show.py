@@ -38,6 +38,12 @@ def _rehearse_args(parser: argparse.ArgumentParser) -> None:
         "--record", action="store_true", help="also record, to check that recording works"
     )
     parser.add_argument(
+        "--stream-test",
+        action="store_true",
+        help="also stream, to rehearsal.stream_test_server only; OBS's own stream settings "
+        "are put back afterwards",
+    )
+    parser.add_argument(
         "--no-lead",
         action="store_true",
         help="send scene switches at the deadline, without compensating OBS's switch latency",
@@ -62,6 +68,7 @@ async def _rehearse(args: argparse.Namespace) -> int:
         journal=args.journal,
         record=args.record,
         lead=not args.no_lead,
+        stream_test=args.stream_test,
     )
     progress = Progress(cfg)
     report = await rehearse(cfg, options, on_show=progress.attach)
