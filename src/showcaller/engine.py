@@ -418,9 +418,7 @@ class Show:
         if isinstance(switch, BaseException):
             record.error = _describe(switch)
             self._pending_switch.pop(slot.scene, None)
-            self.warn(
-                f"slot {slot.index + 1} {slot.title!r}: scene {slot.scene!r}: {record.error}"
-            )
+            self.warn(f"slot {slot.index + 1} {slot.title!r}: scene {slot.scene!r}: {record.error}")
         else:
             self._program_scene = slot.scene
         self.journal.write(
