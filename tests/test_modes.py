@@ -748,3 +748,29 @@ async def test_stream_test_on_real_obs_goes_to_the_rtmp_target_and_puts_settings
     service = await gw.stream_service()
     assert service.settings.get("server") == "rtmp://127.0.0.1:9/the-real-one"
     assert service.settings.get("key") == "real-key"
+
+
+async def test_sigterm_detaches_a_live_show_and_leaves_the_stream_on_air(
+    sim: SimulatedOBS,  # noqa: F811
+    watcher_factory: Any,
+    tmp_path: Path,
+    kill_procs: list[subprocess.Popen[bytes]],
+) -> None:
+    config = tmp_path / "event.toml"
+    journal = tmp_path / "live.jsonl"
+    _short_show(config, lead_in=4, slot_s=3, stream_before_s=2)
+    sim.seed_from_config(load_config(config))
+    sim.use_cases.stream_target()
+    watcher = await watcher_factory(sim.url, SIM_PASSWORD)
+    proc = _live(config, sim.url, SIM_PASSWORD, journal)
+    kill_procs.append(proc)
+    await _wait_for(lambda: journal.exists() and len(_cues(journal)) >= 2, 30, "the opening")
+    proc.send_signal(signal.SIGTERM)
+    out, _ = await asyncio.to_thread(proc.communicate, None, 20)
+    assert proc.returncode == 0, out.decode()
+    assert "Traceback" not in out.decode()
+    await asyncio.sleep(0.5)
+    assert (await OBSGateway(watcher.client).stream_status()).active
+    assert sim.requests_seen.get("StopStream", 0) == 0
+    stops = [json.loads(x) for x in journal.read_text().splitlines() if '"kind": "stop"' in x]
+    assert stops[-1]["phase"] == "detached"
