@@ -37,6 +37,20 @@ def _unavailable(what: str, packages: str, why: str) -> NoReturn:
     pytest.skip(message)
 
 
+@pytest.fixture(autouse=True)
+def _no_event_loop_errors(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
+    """Fail a test whose event loop logged an error (an exception in a callback, a task
+    exception never retrieved): asyncio only logs these, so nothing else would notice."""
+    yield
+    errors = [
+        r.getMessage()
+        for when in ("setup", "call", "teardown")
+        for r in caplog.get_records(when)  # type: ignore[arg-type]
+        if r.name == "asyncio" and r.levelno >= logging.ERROR
+    ]
+    assert not errors, f"the event loop logged errors: {errors}"
+
+
 @pytest.fixture(scope="session")
 def real_obs_process() -> Iterator[HeadlessOBS]:
     """The one real OBS of the session; prefer `real_obs`, which also resets it."""

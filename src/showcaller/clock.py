@@ -56,8 +56,14 @@ class SystemClock:
                 await asyncio.sleep(remaining - 0.0015)
             else:
                 fut = loop.create_future()
-                loop.call_soon(fut.set_result, None)
+                loop.call_soon(_resolve, fut)
                 await fut
+
+
+def _resolve(fut: asyncio.Future[None]) -> None:
+    # The sleeper may have been cancelled (a command woke the show) before this runs.
+    if not fut.done():
+        fut.set_result(None)
 
 
 class ScaledClock:

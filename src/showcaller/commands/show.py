@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from pathlib import Path
 
 from showcaller.cli import add_config_argument, add_obs_argument, command, obs_target
+
+
+def _quiet_engine_log(args: argparse.Namespace) -> None:
+    # The console surface prints every cue and warning the engine has (and the journal
+    # keeps them); its log lines would only say everything twice. --debug keeps them.
+    if not args.debug:
+        logging.getLogger("showcaller.engine").setLevel(logging.ERROR)
 
 
 def _positive_speed(text: str) -> float:
@@ -70,6 +78,7 @@ async def _rehearse(args: argparse.Namespace) -> int:
         lead=not args.no_lead,
         stream_test=args.stream_test,
     )
+    _quiet_engine_log(args)
     progress = Progress(cfg)
     report = await rehearse(cfg, options, on_show=progress.attach)
     print_report(cfg, report, progress.console)
@@ -98,6 +107,7 @@ async def _live(args: argparse.Namespace) -> int:
     options = LiveOptions(
         obs=obs_target(args, cfg), journal=args.journal, yes=args.yes, fresh=args.fresh
     )
+    _quiet_engine_log(args)
     progress = Progress(cfg)
     report = await live(cfg, options, interactive=sys.stdin.isatty(), on_show=progress.attach)
     print_report(cfg, report, progress.console)

@@ -54,8 +54,11 @@ class Progress:
             slot = state.on_air
             self._on_air = slot.index
             who = f" — {', '.join(slot.speakers)}" if slot.speakers else ""
+            # The slot's own start (the moment it was cued for), not the moment this line
+            # is printed: the switch goes out a little early to land on time.
+            at = _clock(slot.expected_start, self.cfg)
             self.console.print(
-                f"[bold]{_clock(state.now, self.cfg)}[/] ▶ {slot.index + 1}/{self._total} "
+                f"[bold]{at}[/] ▶ {slot.index + 1}/{self._total} "
                 f"[cyan]{slot.kind}[/] {slot.title}{who} → scene [green]{slot.scene}[/]"
             )
         for text in state.warnings[self._warnings :]:
