@@ -255,6 +255,7 @@ class Show:
         self.tt = timetable or Timetable.new(self.planned, from_slot=from_slot)
         self.report = ShowReport(title=cfg.event.title, mode=mode.value, speed=speed)
         self._lead = _Lead(initial_lead, lead, speed)
+        self._lead_now = 0.0  # the lead of the current wake-up
         self._tick = tick
         self._speed = speed
         self._commands: asyncio.Queue[tuple[Any, asyncio.Future[CommandResult]]] = asyncio.Queue()
@@ -301,13 +302,17 @@ class Show:
         try:
             with contextlib.suppress(OBSError):
                 self._program_scene = await self.gateway.program_scene()
+            self._lead_now = self._lead.value
             await self._advance(lead=True)
             while not self._stop.is_set() and not self.tt.ended:
                 now = self.time.now()
                 deadline = self.tt.next_deadline(now)
                 wake = now + self._tick
+                # One lead per wake-up: the estimate may change while the loop sleeps
+                # (a landing arrives), and the cue must go out at the moment it slept for.
+                self._lead_now = self._lead.value
                 if deadline is not None:
-                    wake = min(wake, deadline - self._lead.value)
+                    wake = min(wake, deadline - self._lead_now)
                 if getter is None:
                     getter = asyncio.create_task(self._commands.get(), name="show-commands")
                 sleeper = asyncio.create_task(
@@ -349,7 +354,7 @@ class Show:
 
     async def _advance(self, *, lead: bool) -> None:
         now = self.time.now()
-        horizon = now + (self._lead.value if lead else 0.0)
+        horizon = now + (self._lead_now if lead else 0.0)
         new_tt, cues = self.tt.advance(horizon)
         await self._apply(new_tt, cues)
 
@@ -399,7 +404,7 @@ class Show:
             reason=cue.reason,
             deadline=cue.at,
             sent=sent,
-            lead=self._lead.value if cue.reason in ("plan", "auto", "grace") else 0.0,
+            lead=self._lead_now if cue.reason in ("plan", "auto", "grace") else 0.0,
             caught_up=cue.caught_up,
         )
         self.report.cues.append(record)
