@@ -41,7 +41,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import aiohttp
 from aiohttp import WSMsgType, web
@@ -261,13 +261,34 @@ def short_slots(n: int, seed: int, lengths: Sequence[int] = (1, 2)) -> list[int]
     return [rng.choice(lengths) for _ in range(n)]
 
 
-def run_delay() -> float:
-    """Seconds this thread has spent runnable but waiting for a CPU (Linux schedstat; else nan)."""
+class Probe(NamedTuple):
+    """This thread's scheduler counters and the process's major page faults (Linux /proc)."""
+
+    on_cpu: float  # seconds on a CPU
+    run_delay: float  # seconds runnable but waiting for a CPU
+    major_faults: int  # page faults that had to read from disk
+
+    def __sub__(self, o: tuple[Any, ...]) -> Probe:
+        """The counters' increase since `o` (another Probe)."""
+        o = Probe(*o)
+        return Probe(
+            self.on_cpu - o.on_cpu,
+            self.run_delay - o.run_delay,
+            self.major_faults - o.major_faults,
+        )
+
+
+def probe() -> Probe:
+    """Read the counters (about 30 us); NaN/-1 where /proc does not have them."""
     try:
         with open("/proc/thread-self/schedstat", encoding="ascii") as fh:
-            return int(fh.read().split()[1]) / 1e9
+            cpu, wait = (int(v) / 1e9 for v in fh.read().split()[:2])
+        with open("/proc/self/stat", encoding="ascii") as fh:
+            # Field 12 (majflt) counts from the state, which follows the ")" of the name.
+            majflt = int(fh.read().rsplit(")", 1)[1].split()[9])
     except (OSError, IndexError, ValueError):
-        return math.nan
+        return Probe(math.nan, math.nan, -1)
+    return Probe(cpu, wait, majflt)
 
 
 class GcPauses:
@@ -306,8 +327,8 @@ class ShiftedClock(SystemClock):
 
     def __init__(self, wall_now: datetime) -> None:
         self._offset = wall_now - super().now()
-        # (target, returned, run delay before) of every sleep that ran to its end.
-        self.sleeps: list[tuple[float, float, float]] = []
+        # (target, returned, counters before) of every sleep that ran to its end.
+        self.sleeps: list[tuple[float, float, Probe]] = []
 
     def now(self) -> datetime:
         """The system's wall clock plus the offset."""
@@ -315,9 +336,9 @@ class ShiftedClock(SystemClock):
 
     async def sleep_until(self, deadline: float) -> None:
         """SystemClock's sleep, logged."""
-        waited = run_delay()
+        before = probe()
         await super().sleep_until(deadline)
-        self.sleeps.append((deadline, time.monotonic(), waited))
+        self.sleeps.append((deadline, time.monotonic(), before))
 
 
 @dataclass
@@ -328,8 +349,9 @@ class Run:
     showtime: ShowTime
     anchors: int
     wall_s: float
-    # Every sleep of the engine that ran to its end: (target, returned, run delay before).
-    sleeps: list[tuple[float, float, float]] = field(default_factory=list)
+    # Every sleep of the engine that ran to its end: (target, returned, counters before).
+    sleeps: list[tuple[float, float, Probe]] = field(default_factory=list)
+    steal_s: float = math.nan  # CPU time the hypervisor took during the run
 
     def deadline_mono(self, show_seconds: float) -> float:
         """The monotonic time of a show second (valid when the run never re-anchored)."""
@@ -349,7 +371,7 @@ async def run_show(
     resolved, planned = planned_slots(cfg)
     showtime = ShowTime(clock, resolved[0].start)
     extra: dict[str, Any] = {} if tick is None else {"tick": tick}
-    started = time.monotonic()
+    started, stolen = time.monotonic(), steal_seconds()
     with Journal(journal_path, clock, plan_hash(planned)) as journal:
         show = Show(
             cfg,
@@ -364,7 +386,8 @@ async def run_show(
         report = await show.run()
     anchors = sum(1 for e in read_journal(journal_path) if e.kind == "anchor")
     sleeps = list(clock.sleeps) if isinstance(clock, ShiftedClock) else []
-    return Run(report, showtime, anchors, time.monotonic() - started, sleeps)
+    elapsed = time.monotonic() - started
+    return Run(report, showtime, anchors, elapsed, sleeps, steal_seconds() - stolen)
 
 
 def real_clock_for(cfg: EventConfig) -> ShiftedClock:
@@ -402,7 +425,7 @@ class _StampingWriter:
     bytes), so the stamp taken when it returns is when the frame left this process.
     """
 
-    def __init__(self, inner: Any, stamps: list[tuple[float, str, float]]) -> None:
+    def __init__(self, inner: Any, stamps: list[tuple[float, str, Probe]]) -> None:
         self._inner = inner
         self._stamps = stamps
 
@@ -416,12 +439,12 @@ class _StampingWriter:
             t = time.monotonic()
             d = json.loads(message).get("d", {})
             if d.get("requestType") == "SetCurrentProgramScene":
-                self._stamps.append((t, d["requestData"]["sceneName"], run_delay()))
+                self._stamps.append((t, d["requestData"]["sceneName"], probe()))
 
 
-def stamp_socket_writes(conn: Any) -> list[tuple[float, str, float]]:
+def stamp_socket_writes(conn: Any) -> list[tuple[float, str, Probe]]:
     """Stamp every switch request this connection writes (the current websocket only)."""
-    stamps: list[tuple[float, str, float]] = []
+    stamps: list[tuple[float, str, Probe]] = []
     # A measuring instrument reaches inside the client; nothing else does.
     ws = conn.link.client._ws
     ws._writer = _StampingWriter(ws._writer, stamps)
@@ -439,8 +462,9 @@ class WireResult:
     sent: list[float] = field(default_factory=list)  # engine's own stamp before sending
     wire: list[float] = field(default_factory=list)
     written: list[float] = field(default_factory=list)  # handed to the kernel, in-process
-    waited_before: list[float] = field(default_factory=list)  # run delay entering the sleep
-    runq: list[float] = field(default_factory=list)  # waited for a CPU, sleep -> socket write
+    before: list[Probe | None] = field(default_factory=list)  # counters entering the sleep
+    # Counters from entering the sleep to the socket write (the sleep itself costs none).
+    spent: list[Probe] = field(default_factory=list)
     gc: list[float] = field(default_factory=list)  # garbage collection, wake-up -> wire
     landed_engine: list[float | None] = field(default_factory=list)
     landed_relay: list[float | None] = field(default_factory=list)
@@ -454,7 +478,7 @@ def match_cues(
     run: Run,
     arrivals: Sequence[tuple[float, str]],
     landings: Sequence[tuple[float, str]] = (),
-    writes: Sequence[tuple[float, str, float]] = (),
+    writes: Sequence[tuple[float, str, Probe]] = (),
 ) -> WireResult:
     """Pair the report's cues with the wire stamps, in order, checking the scene names."""
     res = WireResult(label)
@@ -471,9 +495,9 @@ def match_cues(
         res.deadline.append(run.deadline_mono(cue.deadline))
         res.intended.append(run.deadline_mono(cue.deadline - cue.lead))
         res.sent.append(run.deadline_mono(cue.sent))
-        woke = [(target, waited) for target, back, waited in run.sleeps if back <= res.sent[-1]]
+        woke = [(target, counters) for target, back, counters in run.sleeps if back <= res.sent[-1]]
         res.target.append(woke[-1][0] if woke else res.sent[-1])
-        res.waited_before.append(woke[-1][1] if woke else math.nan)
+        res.before.append(woke[-1][1] if woke else None)
         res.wire.append(t)
         res.lead.append(cue.lead)
         res.landed_engine.append(None if cue.landed is None else run.deadline_mono(cue.landed))
@@ -481,7 +505,10 @@ def match_cues(
         res.landed_relay.append(landed)
     if len(writes) == len(res.wire):
         res.written = [t for t, _, _ in writes]
-        res.runq = [w[2] - b for w, b in zip(writes, res.waited_before, strict=True)]
+        res.spent = [
+            w[2] - b if b is not None else Probe(math.nan, math.nan, -1)
+            for w, b in zip(writes, res.before, strict=True)
+        ]
     elif writes:
         res.notes.append(f"{len(writes)} socket-write stamps for {len(res.wire)} frames: unused")
     res.gc = [GC.within(t, w) for t, w in zip(res.target, res.wire, strict=True)]
@@ -492,6 +519,10 @@ def match_cues(
     )
     if mismatched:
         res.notes.append(f"{mismatched} frame(s) named another scene than their cue")
+    res.notes.append(
+        f"hypervisor steal during the run: {run.steal_s * 1000:.0f} ms of CPU "
+        f"over {run.wall_s:.0f} s (all CPUs)"
+    )
     if run.anchors:
         res.notes.append(f"the show re-anchored {run.anchors} time(s): deadlines may be off")
     return res
@@ -517,7 +548,7 @@ def stale_lead_note(res: WireResult) -> list[str]:
 def write_csv(res: WireResult, path: Path) -> None:
     """Per cue, in ms relative to the deadline: for a closer look than the table."""
     cols = ["cue", "show_s", "lead", "target", "sent", "written", "wire", "landed", "landed_relay"]
-    cols += ["cpu_wait", "gc"]
+    cols += ["cpu_wait", "on_cpu", "major_faults", "gc"]
     lines = [",".join(cols)]
     for i, d in enumerate(res.deadline):
 
@@ -537,7 +568,9 @@ def write_csv(res: WireResult, path: Path) -> None:
                     rel(res.wire[i]),
                     rel(res.landed_engine[i]),
                     rel(res.landed_relay[i]),
-                    f"{res.runq[i] * 1000:.3f}" if res.runq else "",
+                    f"{res.spent[i].run_delay * 1000:.3f}" if res.spent else "",
+                    f"{res.spent[i].on_cpu * 1000:.3f}" if res.spent else "",
+                    str(res.spent[i].major_faults) if res.spent else "",
                     f"{res.gc[i] * 1000:.3f}",
                 ]
             )
@@ -573,14 +606,25 @@ def wire_rows(res: WireResult, *, against_intended: bool) -> list[Row]:
                 goal="(breakdown)",
             ),
         ]
-    if res.runq and not any(math.isnan(v) for v in res.runq):
-        split.append(
+    if res.spent and not any(math.isnan(p.run_delay) for p in res.spent):
+        split += [
             Row(
                 "  waited for a CPU, sleep start -> socket write",
-                ms(res.runq),
+                ms([p.run_delay for p in res.spent]),
                 goal="(schedstat)",
-            )
-        )
+            ),
+            Row(
+                "  on a CPU, sleep start -> socket write (spin included)",
+                ms([p.on_cpu for p in res.spent]),
+                goal="(schedstat)",
+            ),
+            Row(
+                "  major page faults, sleep start -> socket write",
+                [float(p.major_faults) for p in res.spent],
+                unit="faults",
+                goal="(/proc/self/stat)",
+            ),
+        ]
     return [
         Row(
             f"{name} -> frame on the wire",
@@ -594,6 +638,25 @@ def wire_rows(res: WireResult, *, against_intended: bool) -> list[Row]:
         Row("  of which engine sends -> wire", path, goal="(breakdown)"),
         *split,
     ]
+
+
+def sent_early(res: WireResult) -> Row:
+    """With lead: when the frame left relative to the deadline itself (negative: early)."""
+    return Row(
+        "deadline -> frame on the wire",
+        ms([w - d for w, d in zip(res.wire, res.deadline, strict=True)]),
+        goal="(- = sent early)",
+    )
+
+
+def steal_seconds() -> float:
+    """CPU time the hypervisor took from this machine since boot, all CPUs (else nan)."""
+    try:
+        with open("/proc/stat", encoding="ascii") as fh:
+            fields = fh.readline().split()
+        return int(fields[8]) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return math.nan
 
 
 def landing_rows(res: WireResult, *, goal: bool) -> list[Row]:
@@ -916,7 +979,7 @@ async def bench(args: argparse.Namespace) -> None:
                     f"({run.wall_s:.0f} s; relay in a separate process on loopback)",
                     [
                         *wire_rows(res, against_intended=lead),
-                        *(wire_rows(res, against_intended=False)[:1] if lead else []),
+                        *([sent_early(res)] if lead else []),
                         *landing_rows(res, goal=lead),
                     ],
                     [
