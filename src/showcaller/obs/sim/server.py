@@ -204,6 +204,7 @@ class SimulatedOBS:
         self.obs_version: ObsVersion = obs_version
         self.clock: Clock = clock or SystemClock()
         self._record_dir = record_dir
+        self._own_record_dir = False  # a temp dir made here: removed at stop if left empty
         self.model = OBSModel(with_uuids=obs_version == "5.5", canvas=canvas)
         self.model.emit = self.broadcast
         self.faults = Faults(self)
@@ -232,6 +233,7 @@ class SimulatedOBS:
         """Where recordings land (a temp dir unless one was given)."""
         if self._record_dir is None:
             self._record_dir = Path(tempfile.mkdtemp(prefix="showcaller-sim-rec-"))
+            self._own_record_dir = True
         return self._record_dir
 
     @property
@@ -278,6 +280,9 @@ class SimulatedOBS:
                     await task
         self._tasks.clear()
         self._meters = None
+        if self._own_record_dir and self._record_dir is not None:
+            with contextlib.suppress(OSError):  # not empty: the recordings stay
+                self._record_dir.rmdir()
 
     async def __aenter__(self) -> Self:
         """Start."""
