@@ -107,6 +107,19 @@ def _obs(url: str, password: str) -> OBS:
     return OBS.model_validate({"url": url, "password": password})
 
 
+async def _rehearse(
+    url: str, password: str, cfg: EventConfig, tmp_path: Path, **options: Any
+) -> Any:
+    """`showcaller rehearse` in-process against the OBS at `url`; returns the report."""
+    on_show = options.pop("on_show", None)
+    options.setdefault("speed", 3000)
+    return await rehearse(
+        cfg,
+        RehearsalOptions(obs=_obs(url, password), journal=tmp_path / "r.jsonl", **options),
+        on_show=on_show,
+    )
+
+
 # ------------------------------------------------------------------------- rehearsal
 
 
@@ -118,10 +131,7 @@ async def test_rehearsal_on_the_sim_switches_every_scene_and_never_touches_the_s
     cfg = _cut_example(tmp_path)
     sim.seed_from_config(cfg)
     watcher = await watcher_factory(sim.url, SIM_PASSWORD)
-    report = await rehearse(
-        cfg,
-        RehearsalOptions(obs=_obs(sim.url, SIM_PASSWORD), speed=3000, journal=tmp_path / "r.jsonl"),
-    )
+    report = await _rehearse(sim.url, SIM_PASSWORD, cfg, tmp_path, speed=3000)
     assert report.ok, report.problems
     assert report.ended
     assert [c.scene for c in report.cues] == [s.scene for s in cfg.slots_resolved()]
@@ -146,10 +156,7 @@ async def test_rehearsal_reports_a_scene_missing_in_obs_and_exits_with_a_problem
     client = await _client(sim)
     await OBSGateway(client).remove_scene("Break")
     await client.close()
-    report = await rehearse(
-        cfg,
-        RehearsalOptions(obs=_obs(sim.url, SIM_PASSWORD), speed=3000, journal=tmp_path / "r.jsonl"),
-    )
+    report = await _rehearse(sim.url, SIM_PASSWORD, cfg, tmp_path, speed=3000)
     assert report.ended
     assert not report.ok
     assert any("no scene 'Break'" in p for p in report.problems)  # found before the show
@@ -183,11 +190,7 @@ async def test_rehearsal_puts_the_scene_back_after_obs_restarts(
         return expected
 
     saboteur = asyncio.create_task(sabotage())
-    report = await rehearse(
-        cfg,
-        RehearsalOptions(obs=_obs(sim.url, SIM_PASSWORD), speed=1000, journal=tmp_path / "r.jsonl"),
-        on_show=follow,
-    )
+    report = await _rehearse(sim.url, SIM_PASSWORD, cfg, tmp_path, speed=1000, on_show=follow)
     put_back = await saboteur
     assert report.ended
     assert any("after reconnecting: put" in p and put_back in p for p in report.problems)
@@ -202,12 +205,7 @@ async def test_rehearsal_on_real_obs_switches_every_scene_in_order_and_never_str
     cfg = load_config(EXAMPLE)
     await provision(real_obs.url, real_obs.password, cfg)
     watcher = await watcher_factory(real_obs.url, real_obs.password)
-    report = await rehearse(
-        cfg,
-        RehearsalOptions(
-            obs=_obs(real_obs.url, real_obs.password), speed=400, journal=tmp_path / "r.jsonl"
-        ),
-    )
+    report = await _rehearse(real_obs.url, real_obs.password, cfg, tmp_path, speed=400)
     assert report.ok, report.problems
     slots = cfg.slots_resolved()
     distinct = [s.scene for i, s in enumerate(slots) if i == 0 or s.scene != slots[i - 1].scene]
@@ -602,15 +600,7 @@ async def test_rehearsal_with_record_splits_per_talk_where_obs_can(
         password=SIM_PASSWORD, obs_version=sim_version, record_dir=tmp_path / "rec"
     ) as obs:
         obs.seed_from_config(cfg)
-        report = await rehearse(
-            cfg,
-            RehearsalOptions(
-                obs=_obs(obs.url, SIM_PASSWORD),
-                speed=3000,
-                journal=tmp_path / "r.jsonl",
-                record=True,
-            ),
-        )
+        report = await _rehearse(obs.url, SIM_PASSWORD, cfg, tmp_path, speed=3000, record=True)
         talks = [s for s in cfg.slots_resolved() if s.kind in ("talk", "lt")]
         assert obs.requests_seen.get("StartRecord", 0) == 1
         assert obs.requests_seen.get("StopRecord", 0) == 1
@@ -638,10 +628,7 @@ async def test_rehearsal_refuses_to_run_while_obs_is_streaming(
     await OBSGateway(client).start_stream()
     await asyncio.sleep(0.3)
     with pytest.raises(UsageError, match="streaming right now"):
-        await rehearse(
-            cfg,
-            RehearsalOptions(obs=_obs(sim.url, SIM_PASSWORD), speed=3000, journal=tmp_path / "r"),
-        )
+        await _rehearse(sim.url, SIM_PASSWORD, cfg, tmp_path, speed=3000)
     assert sim.requests_seen.get("SetCurrentProgramScene", 0) == 0
     assert (await OBSGateway(client).stream_status()).active
     await client.close()
@@ -674,15 +661,8 @@ async def test_stream_test_streams_to_the_rehearsal_target_and_restores_obs_sett
 
         show.on_state(check)
 
-    report = await rehearse(
-        cfg,
-        RehearsalOptions(
-            obs=_obs(sim.url, SIM_PASSWORD),
-            speed=300,
-            journal=tmp_path / "r.jsonl",
-            stream_test=True,
-        ),
-        on_show=follow,
+    report = await _rehearse(
+        sim.url, SIM_PASSWORD, cfg, tmp_path, speed=300, stream_test=True, on_show=follow
     )
     assert report.ok, report.problems
     assert on_air, "the stream never went on air during the rehearsal"
@@ -731,15 +711,9 @@ async def test_stream_test_on_real_obs_goes_to_the_rtmp_target_and_puts_settings
     watcher = await watcher_factory(real_obs.url, real_obs.password)
     gw = OBSGateway(watcher.client)
     await gw.set_stream_service("rtmp://127.0.0.1:9/the-real-one", "real-key")
-    report = await rehearse(
-        cfg,
-        RehearsalOptions(
-            obs=_obs(real_obs.url, real_obs.password),
-            speed=300,
-            from_slot=9,  # the lightning talks and the closing: 20 minutes in 4 s
-            journal=tmp_path / "r.jsonl",
-            stream_test=True,
-        ),
+    # from slot 10: the lightning talks and the closing, 20 minutes of plan in 4 s
+    report = await _rehearse(
+        real_obs.url, real_obs.password, cfg, tmp_path, speed=300, from_slot=9, stream_test=True
     )
     assert report.ok, report.problems
     states = [s for _, s in watcher.stream_states]
