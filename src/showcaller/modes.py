@@ -254,8 +254,9 @@ async def rehearse(
                 initial_lead=_initial_lead(cfg) * options.speed,
                 speed=options.speed,
             )
-            show.report.problems.extend(problems)
-            show.report.warnings.extend(warnings)
+            # Through the show, so the console shows them before the first cue.
+            for text in problems + warnings:
+                show.warn(text)
             unhook = link.add_resync_hook(lambda client: show.resync(OBSGateway(client)))
             if on_show is not None:
                 on_show(show)
@@ -405,8 +406,9 @@ async def live(
                 timetable=timetable,
                 initial_lead=_initial_lead(cfg),
             )
-            show.report.problems.extend(problems)
-            show.report.warnings.extend(warnings)
+            # Through the show, so the console shows them before the first cue.
+            for text in problems + warnings:
+                show.warn(text)
             unhook = link.add_resync_hook(lambda client: show.resync(OBSGateway(client)))
             if on_show is not None:
                 on_show(show)
