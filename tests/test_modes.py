@@ -748,3 +748,36 @@ async def test_sigterm_detaches_a_live_show_and_leaves_the_stream_on_air(
     assert sim.requests_seen.get("StopStream", 0) == 0
     stops = [json.loads(x) for x in journal.read_text().splitlines() if '"kind": "stop"' in x]
     assert stops[-1]["phase"] == "detached"
+
+
+async def test_live_tells_the_host_when_the_stream_stops_without_showcaller(
+    sim: SimulatedOBS,  # noqa: F811
+    watcher_factory: Any,
+    tmp_path: Path,
+) -> None:
+    config = tmp_path / "event.toml"
+    _short_show(config, lead_in=3, slot_s=3, stream_before_s=2)
+    cfg = load_config(config)
+    sim.seed_from_config(cfg)
+    sim.use_cases.stream_target()
+    watcher = await watcher_factory(sim.url, SIM_PASSWORD)
+    talk_on_air = asyncio.Event()
+
+    def follow(show: Any) -> None:
+        show.on_state(lambda st: talk_on_air.set() if st.on_air and st.on_air.index == 2 else None)
+
+    async def someone_clicks_stop_in_obs() -> None:
+        await talk_on_air.wait()
+        await OBSGateway(watcher.client).stop_stream()
+
+    clicker = asyncio.create_task(someone_clicks_stop_in_obs())
+    report = await live(
+        cfg,
+        LiveOptions(obs=_obs(sim.url, SIM_PASSWORD), journal=tmp_path / "j.jsonl", yes=True),
+        interactive=False,
+        on_show=follow,
+    )
+    await clicker
+    assert report.ended
+    stopped = [p for p in report.problems if "STOPPED in OBS, and not by showcaller" in p]
+    assert len(stopped) == 1, report.problems

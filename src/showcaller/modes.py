@@ -25,6 +25,7 @@ from showcaller.errors import OBSError, UsageError
 from showcaller.journal import Journal, last_state, set_aside
 from showcaller.obs.connect import OBSConnection, ObsSeed, open_obs
 from showcaller.obs.gateway import Guard, OBSGateway, StreamService, rehearsal_guard
+from showcaller.obs.protocol import Event
 from showcaller.showtime import ShowTime
 from showcaller.timetable import Timetable, plan_hash
 
@@ -155,8 +156,31 @@ class Recording:
         return []
 
 
+class StreamWatch:
+    """Live: tells the host at once when the stream leaves the air without showcaller asking."""
+
+    def __init__(self, show: Show) -> None:
+        self.show = show
+        self.stopping = False  # showcaller itself is stopping the stream
+
+    def on_event(self, event: Event) -> None:
+        """StreamStateChanged listener."""
+        state = event.event_data.get("outputState")
+        if state == "OBS_WEBSOCKET_OUTPUT_STOPPED" and not self.stopping:
+            self.show.warn(
+                "the stream STOPPED in OBS, and not by showcaller: "
+                "start it again in OBS (Controls > Start Streaming)"
+            )
+        elif state == "OBS_WEBSOCKET_OUTPUT_RECONNECTING":
+            self.show.warn("OBS lost the stream server and is reconnecting", problem=False)
+        elif state == "OBS_WEBSOCKET_OUTPUT_RECONNECTED":
+            self.show.warn("the stream is back on air (OBS reconnected)", problem=False)
+
+
 class LiveActions(Recording):
     """Live: recording as configured, and the stream stopped at the end when the config says so."""
+
+    watch: StreamWatch | None = None
 
     async def at_show_end(self, *, missed: bool) -> list[str]:
         """Stop the recording, then the stream if `stream.stop_at_end` and the end is now."""
@@ -170,6 +194,8 @@ class LiveActions(Recording):
         if self.cfg.stream.stop_at_end:
             try:
                 if (await self.gateway.stream_status()).active:
+                    if self.watch is not None:
+                        self.watch.stopping = True
                     await self.gateway.stop_stream()
                     log.info("the stream has stopped (stream.stop_at_end)")
             except OBSError as exc:
@@ -396,20 +422,25 @@ async def live(
         with Journal(journal_path, clock, plan_hash(planned)) as journal:
             if point is not None:
                 journal.write("resume", from_line=point.line)
+            actions = LiveActions(cfg, gateway, enabled=cfg.record.enabled)
             show = Show(
                 cfg,
                 gateway,
                 showtime,
                 journal,
                 mode=Mode.LIVE,
-                actions=LiveActions(cfg, gateway, enabled=cfg.record.enabled),
+                actions=actions,
                 timetable=timetable,
                 initial_lead=_initial_lead(cfg),
             )
+            actions.watch = watch = StreamWatch(show)
             # Through the show, so the console shows them before the first cue.
             for text in problems + warnings:
                 show.warn(text)
-            unhook = link.add_resync_hook(lambda client: show.resync(OBSGateway(client)))
+            unhook = link.add_resync_hook(
+                lambda client: _live_resync(OBSGateway(client), show, showtime, stream_at)
+            )
+            unwatch = gateway.subscribe(watch.on_event, ["StreamStateChanged"])
             if on_show is not None:
                 on_show(show)
             loop = asyncio.get_running_loop()
@@ -418,7 +449,7 @@ async def live(
                     # SIGTERM detaches: OBS keeps streaming exactly as it is.
                     _on_signal(loop, signal.SIGTERM, show.detach)
                     if interactive:
-                        asker = _CtrlC(show, gateway, confirm, tasks)
+                        asker = _CtrlC(show, gateway, watch, tasks)
                         _on_signal(loop, signal.SIGINT, asker.ask)
                     starter = tasks.create_task(
                         _start_stream_at(gateway, showtime, stream_at, show), name="stream-start"
@@ -429,10 +460,28 @@ async def live(
                         asker.cancel()
             finally:
                 unhook()
+                unwatch()
                 for sig in (signal.SIGTERM, signal.SIGINT):
                     with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
                         loop.remove_signal_handler(sig)
     return report
+
+
+async def _live_resync(
+    gateway: OBSGateway, show: Show, showtime: ShowTime, stream_at: float
+) -> None:
+    """After OBS comes back: the right scene on air, and a loud word if the stream is not."""
+    await show.resync(gateway)
+    if showtime.now() < stream_at:
+        return
+    try:
+        if not (await gateway.stream_status()).active:
+            show.warn(
+                "OBS is back, but the stream is NOT on air: "
+                "start it in OBS (Controls > Start Streaming)"
+            )
+    except OBSError as exc:
+        show.warn(f"could not check the stream after reconnecting: {exc}")
 
 
 def _on_signal(loop: asyncio.AbstractEventLoop, sig: int, handler: Callable[[], None]) -> None:
@@ -450,11 +499,11 @@ class _CtrlC:
     )
 
     def __init__(
-        self, show: Show, gateway: OBSGateway, ask: Confirm, tasks: asyncio.TaskGroup
+        self, show: Show, gateway: OBSGateway, watch: StreamWatch, tasks: asyncio.TaskGroup
     ) -> None:
         self.show = show
         self.gateway = gateway
-        self._ask = ask
+        self.watch = watch
         self._tasks = tasks
         self._task: asyncio.Task[None] | None = None
 
@@ -470,6 +519,7 @@ class _CtrlC:
         answer = await asyncio.to_thread(_read_answer, self.QUESTION)
         if answer == "end":
             self.show.journal.write("command", command="end_show")
+            self.watch.stopping = True
             for stop, status in (
                 (self.gateway.stop_record, self.gateway.record_status),
                 (self.gateway.stop_stream, self.gateway.stream_status),
