@@ -519,6 +519,53 @@ class Terminal:
         os.close(self.master)
 
 
+async def test_ctrl_c_next_moves_a_live_show_on_from_a_manual_slot(
+    sim: SimulatedOBS,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    config = tmp_path / "event.toml"
+    journal = tmp_path / "live.jsonl"
+    _short_show(config, lead_in=3, slot_s=2, stream_before_s=1)
+    config.write_text(
+        config.read_text(encoding="utf-8").replace(
+            'title = "The talk"', 'title = "The talk"\nend = "manual"'
+        ),
+        encoding="utf-8",
+    )
+    sim.seed_from_config(load_config(config))
+    sim.use_cases.stream_target()
+    env = {**os.environ, "SHOWCALLER_OBS__PASSWORD": SIM_PASSWORD, "COLUMNS": "200"}
+    term = Terminal(
+        [
+            sys.executable,
+            "-m",
+            "showcaller",
+            "live",
+            str(config),
+            "--obs",
+            sim.url,
+            "--yes",
+            "--journal",
+            str(journal),
+        ],
+        env,
+    )
+    try:
+        await term.wait_for_text("reached its end: waiting for the host", 30)
+        await asyncio.sleep(1.0)
+        assert [c["slot"] for c in _cues(journal)] == [0, 1, 2]  # still the talk
+        term.proc.send_signal(signal.SIGINT)
+        await term.wait_for_text("`next` to put the next slot on air", 10)
+        term.type("next")
+        code = await asyncio.to_thread(term.proc.wait, 30)
+    finally:
+        term.close()
+    assert code == 0, term.screen
+    cues = _cues(journal)
+    assert [c["slot"] for c in cues] == [0, 1, 2, 3, 4]
+    assert cues[3]["reason"] == "command"
+
+
 @pytest.mark.parametrize(("answer", "stream_stays"), [("detach", True), ("end", False)])
 async def test_ctrl_c_during_a_live_show_asks_and_only_end_stops_the_stream(
     sim: SimulatedOBS,  # noqa: F811

@@ -27,7 +27,7 @@ from showcaller.obs.connect import OBSConnection, ObsSeed, open_obs
 from showcaller.obs.gateway import Guard, OBSGateway, StreamService, rehearsal_guard
 from showcaller.obs.protocol import Event
 from showcaller.showtime import ShowTime
-from showcaller.timetable import Timetable, plan_hash
+from showcaller.timetable import Next, Timetable, plan_hash
 
 log = logging.getLogger(__name__)
 
@@ -495,7 +495,8 @@ class _CtrlC:
 
     QUESTION = (
         "\nCtrl-C: type `end` to end the show and stop the stream and recording,"
-        " `detach` to quit and leave OBS as it is, anything else to go on: "
+        " `detach` to quit and leave OBS as it is, `next` to put the next slot on air,"
+        " anything else to go on: "
     )
 
     def __init__(
@@ -532,6 +533,10 @@ class _CtrlC:
             self.show.detach()
         elif answer == "detach":
             self.show.detach()
+        elif answer == "next":
+            # Until the dashboard's keys exist, the way on from a slot that ends "manual".
+            result = await self.show.submit(Next())
+            print(result.message, flush=True)
 
 
 def _read_answer(question: str) -> str:
