@@ -27,7 +27,7 @@ import pytest
 
 from showcaller.config import OBS, EventConfig, load_config
 from showcaller.errors import UsageError
-from showcaller.modes import LiveOptions, RehearsalOptions, live, rehearse
+from showcaller.modes import LiveOptions, RehearsalOptions, find_slot, live, rehearse
 from showcaller.obs.client import OBSClient
 from showcaller.obs.gateway import OBSGateway
 from showcaller.obs.protocol import Event
@@ -828,3 +828,16 @@ async def test_live_tells_the_host_when_the_stream_stops_without_showcaller(
     assert report.ended
     stopped = [p for p in report.problems if "STOPPED in OBS, and not by showcaller" in p]
     assert len(stopped) == 1, report.problems
+
+
+def test_from_takes_a_slot_number_or_a_piece_of_its_title() -> None:
+    cfg = load_config(EXAMPLE)
+    assert find_slot(cfg, None) == 0
+    assert find_slot(cfg, "3") == 2
+    assert find_slot(cfg, "polars") == 9  # case does not matter
+    with pytest.raises(UsageError, match="slots 1 to 13"):
+        find_slot(cfg, "14")
+    with pytest.raises(UsageError, match="no slot title"):
+        find_slot(cfg, "keynote")
+    with pytest.raises(UsageError, match="3 slots match"):
+        find_slot(cfg, "質疑応答")

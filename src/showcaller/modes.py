@@ -355,10 +355,7 @@ Confirm = Callable[[str], bool]
 
 def ask_on_tty(question: str) -> bool:
     """Ask on the terminal; only the word `yes` confirms."""
-    try:
-        return input(question).strip().casefold() == "yes"
-    except EOFError:
-        return False
+    return _read_answer(question) == "yes"
 
 
 async def live(
