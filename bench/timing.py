@@ -37,7 +37,7 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -57,7 +57,6 @@ from showcaller.engine import Mode, Show, ShowReport, planned_slots  # noqa: E40
 from showcaller.journal import Journal, read_journal  # noqa: E402
 from showcaller.obs.connect import open_obs  # noqa: E402
 from showcaller.obs.gateway import rehearsal_guard  # noqa: E402
-from showcaller.obs.protocol import Event, EventSubscription  # noqa: E402
 from showcaller.obs.sim import SimulatedOBS  # noqa: E402
 from showcaller.showtime import ShowTime  # noqa: E402
 from showcaller.timetable import plan_hash  # noqa: E402
@@ -847,42 +846,6 @@ async def real_run(
 # --------------------------------------------------------------------------- virtual clock
 
 
-class InstantOBS:
-    """An in-memory OBS on the virtual clock: a switch lands at once (its event included)."""
-
-    def __init__(self, clock: VirtualClock) -> None:
-        self.clock = clock
-        self.switches: list[tuple[float, str]] = []
-        self._listeners: list[Callable[[Event], Awaitable[None] | None]] = []
-
-    async def set_program_scene(self, name: str) -> None:
-        """Record the switch at the virtual time it is made and fire the event."""
-        self.switches.append((self.clock.monotonic(), name))
-        event = Event(
-            "CurrentProgramSceneChanged", int(EventSubscription.SCENES), {"sceneName": name}
-        )
-        for listener in list(self._listeners):
-            result = listener(event)
-            if result is not None:
-                await result
-
-    async def program_scene(self) -> str:
-        """Nothing is on program yet."""
-        return "Scene"
-
-    async def set_text(self, name: str, text: str) -> None:
-        """Texts do not matter here."""
-
-    def subscribe(
-        self,
-        listener: Callable[[Event], Awaitable[None] | None],
-        event_types: Sequence[str] | None = None,
-    ) -> Callable[[], None]:
-        """Listen to events."""
-        self._listeners.append(listener)
-        return lambda: self._listeners.remove(listener)
-
-
 async def virtual_drift(folder: Path, hours: float) -> tuple[Fit, float, Run]:
     """A show of `hours` on a VirtualClock (autojump): switch time minus deadline per cue."""
     # Slots of 30-90 s: a few hundred cues, with the engine's 1 s tick between them.
@@ -893,7 +856,9 @@ async def virtual_drift(folder: Path, hours: float) -> tuple[Fit, float, Run]:
     cfg = make_event(folder, "virtual", durations)
     first = cfg.slots_resolved()[0].start
     clock = VirtualClock(first - timedelta(seconds=LEAD_IN_S), autojump=True)
-    obs = InstantOBS(clock)
+    from tests.recording_obs import RecordingOBS
+
+    obs = RecordingOBS(clock, [s.scene for s in cfg.slots_resolved()])
     # A 10 s tick instead of 1 s: a tick only publishes the countdown (its cost grows with
     # the number of slots), and 10 800 of them would take half a minute of real time.
     run = await run_show(cfg, obs, clock, folder / "virtual.jsonl", lead=False, tick=10.0)

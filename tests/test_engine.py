@@ -10,63 +10,21 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-from collections.abc import Awaitable, Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
-from showcaller import errors
 from showcaller.clock import VirtualClock
 from showcaller.config import EventConfig, load_config
 from showcaller.engine import Mode, Show, planned_slots
 from showcaller.journal import Journal, last_state, read_journal
-from showcaller.obs.protocol import Event, EventSubscription
 from showcaller.showtime import ShowTime
 from showcaller.timetable import Back, Jump, Next, Timetable, plan_hash
+from tests.recording_obs import RecordingOBS
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "config.example.toml"
-
-
-class RecordingOBS:
-    """An in-memory OBS: remembers switches and texts, fires CurrentProgramSceneChanged."""
-
-    def __init__(self, clock: VirtualClock, scenes: Sequence[str], *, missing: Sequence[str] = ()):
-        self.clock = clock
-        self.scenes = set(scenes) - set(missing)
-        self.program = "Scene"
-        self.switches: list[tuple[float, str]] = []
-        self.texts: dict[str, str] = {}
-        self._listeners: list[Callable[[Event], Awaitable[None] | None]] = []
-
-    async def set_program_scene(self, name: str) -> None:
-        if name not in self.scenes:
-            raise errors.ResourceNotFound(
-                "SetCurrentProgramScene", 600, f"No source was found by the name of `{name}`."
-            )
-        self.program = name
-        self.switches.append((self.clock.monotonic(), name))
-        event = Event(
-            "CurrentProgramSceneChanged", int(EventSubscription.SCENES), {"sceneName": name}
-        )
-        for listener in list(self._listeners):
-            result = listener(event)
-            if result is not None:
-                await result
-
-    async def program_scene(self) -> str:
-        return self.program
-
-    async def set_text(self, name: str, text: str) -> None:
-        self.texts[name] = text
-
-    def subscribe(
-        self,
-        listener: Callable[[Event], Awaitable[None] | None],
-        event_types: Sequence[str] | None = None,
-    ) -> Callable[[], None]:
-        self._listeners.append(listener)
-        return lambda: self._listeners.remove(listener)
 
 
 _OPEN_JOURNALS: list[Journal] = []

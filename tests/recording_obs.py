@@ -1,0 +1,55 @@
+"""An in-memory OBS for the engine: remembers every switch and text, fires the change event.
+
+The STYLE's "in-memory recorder": for tests and benchmarks of the show loop on a virtual
+clock, where a socket would only add noise. Everything about OBS itself is tested against
+the simulated OBS and real OBS over real sockets.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+
+from showcaller import errors
+from showcaller.clock import Clock
+from showcaller.obs.protocol import Event, EventSubscription
+
+
+class RecordingOBS:
+    """An in-memory OBS: remembers switches and texts, fires CurrentProgramSceneChanged."""
+
+    def __init__(self, clock: Clock, scenes: Sequence[str], *, missing: Sequence[str] = ()):
+        self.clock = clock
+        self.scenes = set(scenes) - set(missing)
+        self.program = "Scene"
+        self.switches: list[tuple[float, str]] = []
+        self.texts: dict[str, str] = {}
+        self._listeners: list[Callable[[Event], Awaitable[None] | None]] = []
+
+    async def set_program_scene(self, name: str) -> None:
+        if name not in self.scenes:
+            raise errors.ResourceNotFound(
+                "SetCurrentProgramScene", 600, f"No source was found by the name of `{name}`."
+            )
+        self.program = name
+        self.switches.append((self.clock.monotonic(), name))
+        event = Event(
+            "CurrentProgramSceneChanged", int(EventSubscription.SCENES), {"sceneName": name}
+        )
+        for listener in list(self._listeners):
+            result = listener(event)
+            if result is not None:
+                await result
+
+    async def program_scene(self) -> str:
+        return self.program
+
+    async def set_text(self, name: str, text: str) -> None:
+        self.texts[name] = text
+
+    def subscribe(
+        self,
+        listener: Callable[[Event], Awaitable[None] | None],
+        event_types: Sequence[str] | None = None,
+    ) -> Callable[[], None]:
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener)
