@@ -37,6 +37,7 @@ from tests.sim_fixtures import SIM_PASSWORD, sim  # noqa: F401
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "config.example.toml"
 ROOT = EXAMPLE.parent
+SHOWCALLER = [sys.executable, "-m", "showcaller"]
 
 
 @dataclass
@@ -284,21 +285,20 @@ duration = "{slot_s}s"
     return start
 
 
+def _env(password: str) -> dict[str, str]:
+    """The environment a host runs showcaller in: the OBS password, a wide terminal."""
+    return {**os.environ, "SHOWCALLER_OBS__PASSWORD": password, "COLUMNS": "200"}
+
+
+def _live_argv(config: Path, url: str, journal: Path, *extra: str) -> list[str]:
+    """`showcaller live CONFIG --obs URL --journal JOURNAL [extra]`."""
+    return [*SHOWCALLER, "live", str(config), "--obs", url, "--journal", str(journal), *extra]
+
+
 def _live(config: Path, url: str, password: str, journal: Path) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "SHOWCALLER_OBS__PASSWORD": password}
+    env = _env(password)
     return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "showcaller",
-            "live",
-            str(config),
-            "--obs",
-            url,
-            "--yes",
-            "--journal",
-            str(journal),
-        ],
+        _live_argv(config, url, journal, "--yes"),
         cwd=ROOT,
         env=env,
         stdin=subprocess.DEVNULL,
@@ -335,7 +335,7 @@ def test_live_without_a_terminal_and_without_yes_refuses_before_touching_obs(
     _short_show(config, lead_in=60, slot_s=3, stream_before_s=2)
     # Nothing listens on port 9: a refusal that came after connecting would say so.
     proc = subprocess.run(
-        [sys.executable, "-m", "showcaller", "live", str(config), "--obs", "ws://127.0.0.1:9"],
+        [*SHOWCALLER, "live", str(config), "--obs", "ws://127.0.0.1:9"],
         cwd=ROOT,
         stdin=subprocess.DEVNULL,
         capture_output=True,
@@ -354,9 +354,7 @@ def test_live_refuses_a_timetable_that_is_already_over(tmp_path: Path) -> None:
     _short_show(config, lead_in=-3600, slot_s=3, stream_before_s=2)
     proc = subprocess.run(
         [
-            sys.executable,
-            "-m",
-            "showcaller",
+            *SHOWCALLER,
             "live",
             str(config),
             "--yes",
@@ -534,20 +532,9 @@ async def test_ctrl_c_next_moves_a_live_show_on_from_a_manual_slot(
     )
     sim.seed_from_config(load_config(config))
     sim.use_cases.stream_target()
-    env = {**os.environ, "SHOWCALLER_OBS__PASSWORD": SIM_PASSWORD, "COLUMNS": "200"}
+    env = _env(SIM_PASSWORD)
     term = Terminal(
-        [
-            sys.executable,
-            "-m",
-            "showcaller",
-            "live",
-            str(config),
-            "--obs",
-            sim.url,
-            "--yes",
-            "--journal",
-            str(journal),
-        ],
+        _live_argv(config, sim.url, journal, "--yes"),
         env,
     )
     try:
@@ -580,19 +567,9 @@ async def test_ctrl_c_during_a_live_show_asks_and_only_end_stops_the_stream(
     sim.seed_from_config(load_config(config))
     sim.use_cases.stream_target()
     watcher = await watcher_factory(sim.url, SIM_PASSWORD)
-    env = {**os.environ, "SHOWCALLER_OBS__PASSWORD": SIM_PASSWORD, "COLUMNS": "200"}
+    env = _env(SIM_PASSWORD)
     term = Terminal(
-        [
-            sys.executable,
-            "-m",
-            "showcaller",
-            "live",
-            str(config),
-            "--obs",
-            sim.url,
-            "--journal",
-            str(journal),
-        ],
+        _live_argv(config, sim.url, journal),
         env,
     )
     try:
@@ -724,9 +701,7 @@ async def test_stream_test_streams_to_the_rehearsal_target_and_restores_obs_sett
 def test_stream_test_without_a_target_is_refused_before_touching_obs(tmp_path: Path) -> None:
     proc = subprocess.run(
         [
-            sys.executable,
-            "-m",
-            "showcaller",
+            *SHOWCALLER,
             "rehearse",
             str(EXAMPLE),
             "--stream-test",
