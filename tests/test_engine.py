@@ -20,6 +20,7 @@ from showcaller.clock import VirtualClock
 from showcaller.config import EventConfig, load_config
 from showcaller.engine import Mode, Show, planned_slots
 from showcaller.journal import Journal, last_state, read_journal
+from showcaller.obs.protocol import Event, EventSubscription
 from showcaller.showtime import ShowTime
 from showcaller.timetable import Back, Jump, Next, Timetable, plan_hash
 from tests.recording_obs import RecordingOBS
@@ -229,3 +230,23 @@ async def test_the_journal_has_one_flushed_line_per_cue_with_both_times(tmp_path
     assert [c["slot"] for c in cues] == list(range(len(cfg.slots_resolved())))
     for record in records:
         assert {"wall", "mono", "plan", "kind"} <= record.keys()
+
+
+async def test_an_obs_event_that_arrives_after_the_show_has_ended_is_ignored(
+    tmp_path: Path,
+) -> None:
+    # The client runs async listeners as tasks: one can start after run() returned
+    # and the journal closed (seen in CI when a live show was detached).
+    cfg = _config(tmp_path, _all_auto)
+    show, obs, _clock = _show(cfg, tmp_path)
+    runner = asyncio.create_task(show.run())
+    await asyncio.sleep(0)
+    late_listener = obs._listeners[0]
+    report = await asyncio.wait_for(runner, 10)
+    show.journal.close()
+    event = Event("CurrentProgramSceneChanged", int(EventSubscription.SCENES), {"sceneName": "X"})
+    result = late_listener(event)
+    if result is not None:
+        await result
+    show.warn("a late warning")
+    assert "a late warning" in report.problems

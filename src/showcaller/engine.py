@@ -264,6 +264,7 @@ class Show:
         self._version = 0
         self._listeners: list[Callable[[ShowState], None]] = []
         self._stop = asyncio.Event()
+        self._stopped = False  # run() has returned: the journal is no longer written
         self._phase = Phase.WAITING
         self._recent_warnings: deque[str] = deque(maxlen=20)
         self.state = self._build_state()
@@ -349,6 +350,7 @@ class Show:
             self._phase = Phase.ENDED
             self.report.ended = True
         self.journal.write("stop", phase=self._phase.value)
+        self._stopped = True
         self._publish()
         return self.report
 
@@ -482,7 +484,9 @@ class Show:
 
     async def _on_obs_event(self, event: Event) -> None:
         scene = event.event_data.get("sceneName")
-        if not isinstance(scene, str):
+        # The client runs async listeners as tasks: one may start after run() has ended
+        # (and the journal has closed); the show has nothing more to say then.
+        if not isinstance(scene, str) or self._stopped:
             return
         self._program_scene = scene
         record = self._pending_switch.pop(scene, None)
@@ -521,7 +525,8 @@ class Show:
         log.warning("%s", text)
         self._recent_warnings.append(text)
         (self.report.problems if problem else self.report.warnings).append(text)
-        self.journal.write("warning", text=text, problem=problem)
+        if not self._stopped:  # a late word (an OBS event after the end) still reaches the report
+            self.journal.write("warning", text=text, problem=problem)
 
     def _snapshot(self) -> None:
         on_air = self.tt.on_air
