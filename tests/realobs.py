@@ -658,8 +658,11 @@ def reset_obs(url: str, password: str, *, timeout: float = 10.0, settle: float =
         # OBS 29 applies studio mode and removals on its UI thread and keeps listing a
         # removed source while something still holds it: repeat until a pass finds
         # nothing left to clean.
+        # A removed scene can leave GetSceneList while its source still exists (CreateScene
+        # of the same name then fails with 601): names removed here are checked until gone.
+        removed: set[str] = set()
         deadline = time.monotonic() + settle
-        while found := _clean_pass(ws, req):
+        while found := _clean_pass(ws, req, removed):
             if time.monotonic() > deadline:
                 raise ResetIncomplete(f"reset_obs: still present after {settle} s: {found}")
             time.sleep(0.05)
@@ -667,9 +670,15 @@ def reset_obs(url: str, password: str, *, timeout: float = 10.0, settle: float =
         ws.disconnect()
 
 
-def _clean_pass(ws: Any, req: Any) -> list[str]:
+def _clean_pass(ws: Any, req: Any, removed: set[str]) -> list[str]:
     """Remove what differs from the known state; return what was found (empty: clean)."""
     found: list[str] = []
+    for name in sorted(removed):
+        # Any failure of GetSourceActive here means OBS no longer knows the name.
+        if ws.call(req.GetSourceActive(sourceName=name)).status:
+            found.append(f"source {name!r} still exists after removal")
+        else:
+            removed.discard(name)
     if ws.call(req.GetStudioModeEnabled()).datain.get("studioModeEnabled"):
         found.append("studio mode")
         ws.call(req.SetStudioModeEnabled(studioModeEnabled=False))
@@ -685,12 +694,14 @@ def _clean_pass(ws: Any, req: Any) -> list[str]:
         if name != "Scene":
             found.append(f"scene {name!r}")
             ws.call(req.RemoveScene(sceneName=name))
+            removed.add(name)
     for item in ws.call(req.GetSceneItemList(sceneName="Scene")).datain.get("sceneItems", []):
         found.append(f"scene item {item.get('sourceName')!r}")
         ws.call(req.RemoveSceneItem(sceneName="Scene", sceneItemId=item["sceneItemId"]))
     for inp in ws.call(req.GetInputList()).getInputs():
         found.append(f"input {inp['inputName']!r}")
         ws.call(req.RemoveInput(inputName=inp["inputName"]))
+        removed.add(inp["inputName"])
     return found
 
 
