@@ -594,6 +594,31 @@ async def test_ctrl_c_during_a_live_show_asks_and_only_end_stops_the_stream(
     assert stops[-1]["phase"] == "detached"
 
 
+async def test_an_unanswered_ctrl_c_question_does_not_keep_live_running_after_the_show(
+    sim: SimulatedOBS,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    config = tmp_path / "event.toml"
+    journal = tmp_path / "live.jsonl"
+    _short_show(config, lead_in=3, slot_s=2, stream_before_s=1)
+    sim.seed_from_config(load_config(config))
+    sim.use_cases.stream_target()
+    term = Terminal(_live_argv(config, sim.url, journal, "--yes"), _env(SIM_PASSWORD))
+    try:
+        await _wait_for(lambda: journal.exists() and len(_cues(journal)) >= 2, 30, "the opening")
+        term.proc.send_signal(signal.SIGINT)
+        await term.wait_for_text("Ctrl-C: type `end`", 10)
+        # The host walks away: the show must still end by itself and the process exit.
+        code = await asyncio.to_thread(term.proc.wait, 30)
+        await term.wait_for_text("report", 5)
+    finally:
+        term.close()
+    assert code == 0, term.screen
+    assert "left unanswered" in term.screen
+    assert "Traceback" not in term.screen
+    assert [c["slot"] for c in _cues(journal)] == [0, 1, 2, 3, 4]
+
+
 # ------------------------------------------------------------ recording, stream check
 
 

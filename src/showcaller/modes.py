@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import signal
 import sys
 from collections.abc import AsyncIterator, Callable
@@ -514,7 +515,12 @@ class _CtrlC:
             self._task.cancel()
 
     async def _run(self) -> None:
-        answer = await asyncio.to_thread(_read_answer, self.QUESTION)
+        try:
+            answer = await read_answer(self.QUESTION)
+        except asyncio.CancelledError:
+            # The show ended while the question waited: it no longer holds anything up.
+            print("\n(the show has ended; the Ctrl-C question was left unanswered)", flush=True)
+            raise
         if answer == "end":
             self.show.journal.write("command", command="end_show")
             self.watch.stopping = True
@@ -541,6 +547,40 @@ def _read_answer(question: str) -> str:
         return input(question).strip().casefold()
     except EOFError:
         return ""
+
+
+async def read_answer(question: str) -> str:
+    """Ask on the terminal without a thread, so the end of the show never waits for Enter.
+
+    The answer is the typed line, stripped and case-folded ("" at end of input).
+    Where stdin cannot be watched by the event loop (a regular file, Windows), a
+    thread reads it instead.
+    """
+    loop = asyncio.get_running_loop()
+    answer: asyncio.Future[str] = loop.create_future()
+    typed = bytearray()
+
+    def readable() -> None:
+        try:
+            chunk = os.read(fd, 1024)
+        except BlockingIOError:
+            return
+        except OSError:
+            chunk = b""
+        typed.extend(chunk)
+        if (not chunk or b"\n" in typed) and not answer.done():
+            answer.set_result(typed.split(b"\n", 1)[0].decode(errors="replace"))
+
+    try:
+        fd = sys.stdin.fileno()
+        loop.add_reader(fd, readable)
+    except (AttributeError, NotImplementedError, OSError, ValueError):
+        return await asyncio.to_thread(_read_answer, question)
+    print(question, end="", flush=True)
+    try:
+        return (await answer).strip().casefold()
+    finally:
+        loop.remove_reader(fd)
 
 
 # How long OBS may take to get the stream on air (or off it) before the host is told.
