@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import re
 from collections.abc import Callable, Iterator, Sequence
 from datetime import timedelta
@@ -250,3 +251,45 @@ async def test_an_obs_event_that_arrives_after_the_show_has_ended_is_ignored(
         await result
     show.warn("a late warning")
     assert "a late warning" in report.problems
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full (a disk that is full)")
+async def test_a_disk_that_fills_up_and_frees_again_still_resumes_at_the_right_slot(
+    tmp_path: Path,
+) -> None:
+    cfg = _config(tmp_path)
+    resolved, planned = planned_slots(cfg)
+    show, obs, clock = _show(cfg, tmp_path)
+    runner = asyncio.create_task(show.run())
+    await asyncio.sleep(0)
+    journal_fd = show.journal._fd
+    assert journal_fd is not None
+    saved = os.dup(journal_fd)
+    full = os.open("/dev/full", os.O_WRONLY)
+    third_talk = 60 + (resolved[7].start - resolved[0].start).total_seconds()
+    try:
+        await clock.sleep_until(third_talk - 300)
+        os.dup2(full, journal_fd)  # the recording filled the disk: the third talk's cue is lost
+        await clock.sleep_until(third_talk + 60)
+        os.dup2(saved, journal_fd)  # the host freed some space
+        await clock.sleep_until(third_talk + 120)
+    finally:
+        os.close(full)
+        os.close(saved)
+    runner.cancel()  # then showcaller crashed
+    with pytest.raises(asyncio.CancelledError):
+        await runner
+    show.journal.close()
+    full_problems = [p for p in show.report.problems if "cannot write the show journal" in p]
+    assert len(full_problems) == 1, show.report.problems
+    assert [s for _, s in obs.switches] == [s.scene for s in resolved[:8]]  # the show went on
+
+    point = last_state(tmp_path / "journal.jsonl", plan_hash(planned))
+    assert point is not None
+    assert point.scene == resolved[7].scene  # not the slot before the disk filled up
+    show2, obs2, _ = _show(
+        cfg, tmp_path, timetable=Timetable.from_state(planned, dict(point.state)), clock=clock
+    )
+    obs2.program = obs.program
+    await asyncio.wait_for(show2.run(), 10)
+    assert [s for _, s in obs2.switches] == [s.scene for s in resolved[8:]]

@@ -164,6 +164,49 @@ async def test_rehearsal_reports_a_scene_missing_in_obs_and_exits_with_a_problem
     assert any("Break" in p and "No source was found" in p for p in report.problems)
 
 
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full (a disk that is full)")
+async def test_a_journal_that_cannot_be_written_is_one_problem_and_the_show_goes_on(
+    sim: SimulatedOBS,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    cfg = _cut_example(tmp_path)
+    sim.seed_from_config(cfg)
+    report = await rehearse(
+        cfg,
+        RehearsalOptions(obs=_obs(sim.url, SIM_PASSWORD), speed=3000, journal=Path("/dev/full")),
+    )
+    assert report.ended
+    assert [c.scene for c in report.cues] == [s.scene for s in cfg.slots_resolved()]
+    assert all(c.error is None for c in report.cues)
+    full = [p for p in report.problems if "cannot write the show journal" in p]
+    assert len(full) == 1, report.problems  # said once, not once per record
+    assert "No space left on device" in full[0]
+    assert report.problems == full
+
+
+def test_a_journal_path_that_cannot_be_written_is_refused_before_obs_is_touched(
+    tmp_path: Path,
+) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("", encoding="utf-8")
+    for command in ("rehearse", "live"):
+        # An OBS nobody listens on: reaching it would be a different error (exit 3).
+        proc = subprocess.run(
+            [*SHOWCALLER, command, str(EXAMPLE), "--obs", "ws://127.0.0.1:9"]
+            + ["--journal", str(blocker / "show.jsonl")]
+            + (["--yes"] if command == "live" else []),
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            env=_env(""),
+            timeout=60,
+        )
+        assert proc.returncode == 2, proc.stderr
+        assert f"{blocker / 'show.jsonl'}: cannot write the show journal" in proc.stderr
+        assert "--journal" in proc.stderr  # what to do
+        assert "Traceback" not in proc.stderr
+
+
 async def _client(obs: SimulatedOBS) -> OBSClient:
     client = OBSClient(obs.url, SIM_PASSWORD)
     await client.connect()

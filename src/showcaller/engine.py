@@ -249,6 +249,7 @@ class Show:
         self.gateway = gateway
         self.time = showtime
         self.journal = journal
+        journal.on_error = self.warn  # a full disk is a problem for the report, not a crash
         self.mode = mode
         self.actions = actions
         self.resolved, self.planned = planned_slots(cfg)
@@ -337,6 +338,10 @@ class Show:
                     )
                     self.journal.write("anchor", jump_seconds=jump.seconds)
                 await self._advance(lead=True)
+                if self.journal.failing is not None:
+                    # Retried every tick: the first line that gets through again is the
+                    # state, so a restart resumes from now and not from before the failure.
+                    self._snapshot()
         finally:
             if getter is not None:
                 getter.cancel()

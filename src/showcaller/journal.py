@@ -5,8 +5,13 @@ nothing the engine did. Every record carries the wall-clock and monotonic time o
 the show clock and the plan's hash. `showcaller live` resumes from the last
 timetable snapshot in the journal; reports and chapters are computed from it.
 
-Flushing hands the line to the operating system; that survives a crash of
+Each line goes to the operating system in one write; that survives a crash of
 showcaller (the case that matters at a meetup), not a power cut of the machine.
+
+A journal that cannot be written (the disk filled up with the recording, a USB
+stick pulled out) never stops the show: the owner is told once per failing
+streak through `on_error`, writing is tried again with every record, and a line
+torn by the failure is ended so the lines after it stay readable.
 """
 
 from __future__ import annotations
@@ -14,10 +19,10 @@ from __future__ import annotations
 import json
 import logging
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 from showcaller.clock import Clock
 from showcaller.errors import UsageError
@@ -40,37 +45,44 @@ class Entry:
 
 
 class Journal:
-    """Appends records to a JSON Lines file, one flushed line each."""
+    """Appends records to a JSON Lines file, one line per write."""
 
     def __init__(self, path: Path, clock: Clock, plan_hash: str, *, fresh: bool = False) -> None:
         self.path = path
         self._fresh = fresh
         self._clock = clock
         self._plan = plan_hash
-        self._fh: TextIO | None = None
+        self._fd: int | None = None
+        self._torn = False  # the last line went out only in part
+        self.failing: OSError | None = None  # set while writes fail
+        self.on_error: Callable[[str], None] | None = None
 
     def open(self) -> Journal:
-        """Open the file for appending, or anew when `fresh` (creating its folder); returns self."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        # Line buffering plus an explicit flush per record: each line reaches the OS whole.
-        self._fh = self.path.open("w" if self._fresh else "a", encoding="utf-8", buffering=1)
+        """Open the file for appending, or anew when `fresh` (creating its folder); returns self.
+
+        Raises UsageError (saying which path and why) when the file cannot be opened.
+        """
+        self._fd = _open_for_append(self.path, truncate=self._fresh)
         return self
 
     def close(self) -> None:
         """Close the file; further writes raise."""
-        if self._fh is not None:
-            self._fh.close()
-            self._fh = None
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
 
     def __enter__(self) -> Journal:
-        return self.open() if self._fh is None else self
+        return self.open() if self._fd is None else self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
 
     def write(self, kind: str, **data: Any) -> None:
-        """Append one record of `kind` with `data` (JSON-compatible values)."""
-        if self._fh is None:
+        """Append one record of `kind` with `data` (JSON-compatible values).
+
+        Never raises for the disk: a failure goes to `on_error` (once per streak).
+        """
+        if self._fd is None:
             raise RuntimeError("journal is not open")
         record = {
             "kind": kind,
@@ -80,8 +92,54 @@ class Journal:
             "v": JOURNAL_FORMAT,
             **data,
         }
-        self._fh.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
-        self._fh.flush()
+        line = json.dumps(record, ensure_ascii=False, default=str) + "\n"
+        # After a torn line, a newline first: the torn line stays unreadable alone.
+        data_out = (b"\n" if self._torn else b"") + line.encode("utf-8")
+        try:
+            while data_out:
+                written = os.write(self._fd, data_out)
+                self._torn = True
+                data_out = data_out[written:]
+        except OSError as exc:
+            self._fail(exc)
+            return
+        self._torn = False
+        if self.failing is not None:
+            log.warning("the show journal %s is written again", self.path)
+            self.failing = None
+
+    def _fail(self, exc: OSError) -> None:
+        if self.failing is not None:
+            return
+        self.failing = exc
+        text = (
+            f"cannot write the show journal {self.path} ({exc.strerror or exc}): "
+            "the show goes on, but a restart could not resume it; free space or fix the disk"
+        )
+        if self.on_error is not None:
+            self.on_error(text)
+        else:
+            log.error("%s", text)
+
+
+def check_writable(path: Path) -> None:
+    """Raise UsageError now if the journal at `path` could not be written (creates it empty).
+
+    Called before anything is sent to OBS: a bad --journal must not spoil a started show.
+    """
+    os.close(_open_for_append(path, truncate=False))
+
+
+def _open_for_append(path: Path, *, truncate: bool) -> int:
+    flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | (os.O_TRUNC if truncate else 0)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return os.open(path, flags, 0o644)
+    except OSError as exc:
+        raise UsageError(
+            f"{path}: cannot write the show journal: {exc.strerror or exc}",
+            hint="pass --journal with a path in a folder you can write to",
+        ) from None
 
 
 def read_journal(path: Path) -> Iterator[Entry]:

@@ -23,7 +23,7 @@ from showcaller.clock import Clock, ScaledClock, SystemClock
 from showcaller.config import OBS, EventConfig, ResolvedSlot
 from showcaller.engine import Mode, Show, ShowReport, planned_slots
 from showcaller.errors import OBSError, UsageError
-from showcaller.journal import Journal, last_state, set_aside
+from showcaller.journal import Journal, check_writable, last_state, set_aside
 from showcaller.obs.connect import OBSConnection, ObsSeed, open_obs
 from showcaller.obs.gateway import Guard, OBSGateway, StreamService, rehearsal_guard
 from showcaller.obs.protocol import Event
@@ -252,6 +252,7 @@ async def rehearse(
             "--stream-test needs a private stream target: rehearsal.stream_test_server is empty",
             hint="set it in the event file (the key in SHOWCALLER_REHEARSAL__STREAM_TEST_KEY)",
         )
+    check_writable(journal_path)
     guard = rehearsal_guard(allow_stream=options.stream_test)
     async with _open(options.obs, cfg, guard=guard) as conn:
         link, gateway = conn.link, conn.gateway
@@ -380,6 +381,7 @@ async def live(
     journal_path = options.journal or default_journal(cfg, Mode.LIVE)
     if options.fresh:
         set_aside(journal_path)
+    check_writable(journal_path)
     point = last_state(journal_path, plan_hash(planned))
     if point is not None and point.ended:
         raise UsageError(
