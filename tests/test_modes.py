@@ -637,6 +637,41 @@ async def test_ctrl_c_during_a_live_show_asks_and_only_end_stops_the_stream(
     assert stops[-1]["phase"] == "detached"
 
 
+@pytest.mark.parametrize("far", [True, False])
+async def test_the_go_on_air_question_says_the_date_and_warns_when_the_show_is_far_away(
+    sim: SimulatedOBS,  # noqa: F811
+    tmp_path: Path,
+    far: bool,
+) -> None:
+    config = tmp_path / "event.toml"
+    start = _short_show(config, lead_in=30, slot_s=3, stream_before_s=2)
+    if far:  # the host copied last month's file and forgot to change the date
+        start += timedelta(days=2)
+        text = config.read_text(encoding="utf-8")
+        config.write_text(
+            text.replace(f"date = {(start - timedelta(days=2)).date()}", f"date = {start.date()}"),
+            encoding="utf-8",
+        )
+    cfg = load_config(config)
+    sim.seed_from_config(cfg)
+    asked: list[str] = []
+
+    def host_says_no(question: str) -> bool:
+        asked.append(question)
+        return False
+
+    with pytest.raises(UsageError, match="not confirmed"):
+        await live(
+            cfg,
+            LiveOptions(obs=_obs(sim.url, SIM_PASSWORD), journal=tmp_path / "j.jsonl"),
+            confirm=host_says_no,
+            interactive=True,
+        )
+    assert f"on {start.date()} (UTC)" in asked[0]
+    assert ("check event.date" in asked[0]) is far
+    assert sim.requests_seen.get("StartStream", 0) == 0
+
+
 async def test_an_unanswered_ctrl_c_question_does_not_keep_live_running_after_the_show(
     sim: SimulatedOBS,  # noqa: F811
     tmp_path: Path,

@@ -405,8 +405,16 @@ async def live(
             if stream.active:
                 lines.append("The stream is already on air; showcaller will not touch it.")
             else:
-                when = showtime.wall(stream_at).astimezone(cfg.tz).strftime("%H:%M:%S")
-                lines.append(f"The stream starts at {when} ({cfg.event.timezone}).")
+                starts = showtime.wall(stream_at).astimezone(cfg.tz)
+                lines.append(
+                    f"The stream starts at {starts:%H:%M:%S} on {starts:%Y-%m-%d}"
+                    f" ({cfg.event.timezone})."
+                )
+                away_h = (starts - clock.now()).total_seconds() / 3600
+                if away_h > FAR_AWAY_H:
+                    lines.append(
+                        f"That is {away_h:.0f} hours from now: check event.date in the event file."
+                    )
             if point is not None:
                 lines.append(f"Resuming from {journal_path} (line {point.line}).")
             lines.extend(f"problem: {p}" for p in problems)
@@ -584,6 +592,9 @@ async def read_answer(question: str) -> str:
     finally:
         loop.remove_reader(fd)
 
+
+# A show further away than this at `live` is probably the wrong event.date: said at the prompt.
+FAR_AWAY_H = 12
 
 # How long OBS may take to get the stream on air (or off it) before the host is told.
 STREAM_START_TIMEOUT_S = 10.0
