@@ -523,6 +523,44 @@ async def test_live_on_real_obs_streams_to_rtmp_through_a_sigkill_and_restart(
     )
 
 
+async def test_a_second_showcaller_for_the_same_show_is_refused_and_the_first_goes_on(
+    sim: SimulatedOBS,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    config = tmp_path / "event.toml"
+    journal = tmp_path / "live.jsonl"
+    _short_show(config, lead_in=3, slot_s=2, stream_before_s=1)
+    sim.seed_from_config(load_config(config))
+    sim.use_cases.stream_target()
+    first = _live(config, sim.url, SIM_PASSWORD, journal)
+    try:
+        await _wait_for(lambda: journal.exists() and len(_cues(journal)) >= 1, 30, "the standby")
+        # The host, unsure whether it started, runs the same command in another terminal.
+        for extra in ([], ["--fresh"]):
+            second = await asyncio.to_thread(
+                subprocess.run,
+                _live_argv(config, sim.url, journal, "--yes", *extra),
+                capture_output=True,
+                text=True,
+                cwd=ROOT,
+                env=_env(SIM_PASSWORD),
+                timeout=30,
+            )
+            assert second.returncode == 2, second.stderr
+            assert f"another showcaller (pid {first.pid}) is already running" in second.stderr
+        out, _ = await asyncio.to_thread(first.communicate, timeout=60)
+    finally:
+        if first.poll() is None:
+            first.kill()
+            first.wait()
+    assert first.returncode == 0, out.decode(errors="replace")
+    assert [c["slot"] for c in _cues(journal)] == [0, 1, 2, 3, 4]  # each slot cued once
+    assert sim.requests_seen.get("StartStream", 0) == 1
+    assert sim.requests_seen.get("StopStream", 0) == 1
+    assert not (tmp_path / "live.jsonl.lock").exists()
+    assert not (tmp_path / "live.jsonl.1").exists()  # --fresh moved nothing aside
+
+
 # ------------------------------------------------------------------ live, Ctrl-C
 
 

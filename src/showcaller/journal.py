@@ -16,15 +16,22 @@ torn by the failure is ended so the lines after it stay readable.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
+import stat
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from showcaller.clock import Clock
+
+try:
+    import fcntl
+except ImportError:  # Windows: no advisory locks; a second showcaller is not detected
+    fcntl = None  # type: ignore[assignment]
 from showcaller.errors import UsageError
 
 log = logging.getLogger(__name__)
@@ -122,6 +129,49 @@ class Journal:
             log.error("%s", text)
 
 
+@contextlib.contextmanager
+def claim(path: Path) -> Iterator[None]:
+    """Hold the show at journal `path` for this process: a second showcaller is refused.
+
+    Two showcallers driving one show (started twice in two terminals) would both cue
+    every slot and both stop the stream. The claim is an advisory lock on
+    `<journal>.lock`, released by the system even when showcaller is killed; the lock
+    file holds the owner's pid for the message. Also checks the journal can be written.
+    Raises UsageError; a journal that is not a regular file (/dev/...) is not claimed.
+    """
+    check_writable(path)
+    if fcntl is None or not stat.S_ISREG(path.stat().st_mode):
+        yield
+        return
+    lock = path.with_name(path.name + ".lock")
+    try:
+        fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        raise UsageError(
+            f"{lock}: cannot create the show's lock file: {exc.strerror or exc}",
+            hint="pass --journal with a path in a folder you can write to",
+        ) from None
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            owner = os.read(fd, 32).decode(errors="replace").strip() or "?"
+            raise UsageError(
+                f"{path}: another showcaller (pid {owner}) is already running this show",
+                hint="use the one that is running (look in your other terminal windows), "
+                "or stop it first",
+            ) from None
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode())
+        try:
+            yield
+        finally:
+            with contextlib.suppress(OSError):
+                lock.unlink()
+    finally:
+        os.close(fd)
+
+
 def check_writable(path: Path) -> None:
     """Raise UsageError now if the journal at `path` could not be written (creates it empty).
 
@@ -205,8 +255,8 @@ def last_state(path: Path, plan_hash: str) -> ResumePoint | None:
 
 def set_aside(path: Path) -> Path | None:
     """Rename an existing journal to `<name>.N` so a fresh show starts a new one."""
-    if not path.exists():
-        return None
+    if not path.exists() or path.stat().st_size == 0:
+        return None  # nothing to keep
     n = 1
     while (target := path.with_name(f"{path.name}.{n}")).exists():
         n += 1

@@ -23,7 +23,7 @@ from showcaller.clock import Clock, ScaledClock, SystemClock
 from showcaller.config import OBS, EventConfig, ResolvedSlot
 from showcaller.engine import Mode, Show, ShowReport, planned_slots
 from showcaller.errors import OBSError, UsageError
-from showcaller.journal import Journal, check_writable, last_state, set_aside
+from showcaller.journal import Journal, claim, last_state, set_aside
 from showcaller.obs.connect import OBSConnection, ObsSeed, open_obs
 from showcaller.obs.gateway import Guard, OBSGateway, StreamService, rehearsal_guard
 from showcaller.obs.protocol import Event
@@ -252,9 +252,8 @@ async def rehearse(
             "--stream-test needs a private stream target: rehearsal.stream_test_server is empty",
             hint="set it in the event file (the key in SHOWCALLER_REHEARSAL__STREAM_TEST_KEY)",
         )
-    check_writable(journal_path)
     guard = rehearsal_guard(allow_stream=options.stream_test)
-    async with _open(options.obs, cfg, guard=guard) as conn:
+    async with _claim_and_open(journal_path, options.obs, cfg, guard=guard) as conn:
         link, gateway = conn.link, conn.gateway
         if (await gateway.stream_status()).active:
             raise UsageError(
@@ -377,11 +376,27 @@ async def live(
             hint="run it in a terminal, or pass --yes",
         )
     clock = clock or SystemClock()
-    resolved, planned = planned_slots(cfg)
     journal_path = options.journal or default_journal(cfg, Mode.LIVE)
+    with claim(journal_path):
+        return await _live_claimed(
+            cfg, options, journal_path, clock, confirm, interactive=interactive, on_show=on_show
+        )
+
+
+async def _live_claimed(
+    cfg: EventConfig,
+    options: LiveOptions,
+    journal_path: Path,
+    clock: Clock,
+    confirm: Confirm,
+    *,
+    interactive: bool,
+    on_show: Callable[[Show], None] | None,
+) -> ShowReport:
+    """`live` once this process holds the journal: nobody else reads, moves or writes it."""
+    resolved, planned = planned_slots(cfg)
     if options.fresh:
         set_aside(journal_path)
-    check_writable(journal_path)
     point = last_state(journal_path, plan_hash(planned))
     if point is not None and point.ended:
         raise UsageError(
@@ -653,6 +668,16 @@ def _open(
         seed=ObsSeed(config=cfg) if obs.url == "sim" else None,
         guard=guard,
     )
+
+
+@contextlib.asynccontextmanager
+async def _claim_and_open(
+    journal: Path, obs: OBS, cfg: EventConfig, *, guard: Guard | None = None
+) -> AsyncIterator[OBSConnection]:
+    """Claim the show's journal (see `journal.claim`), then connect to OBS."""
+    with claim(journal):
+        async with _open(obs, cfg, guard=guard) as conn:
+            yield conn
 
 
 def _obs_label(obs: OBS) -> str:
