@@ -23,6 +23,7 @@ class RecordingOBS:
         self.program = "Scene"
         self.switches: list[tuple[float, str]] = []
         self.texts: dict[str, str] = {}
+        self.text_history: list[str] = []  # every text set, in order
         self._listeners: list[Callable[[Event], Awaitable[None] | None]] = []
 
     async def set_program_scene(self, name: str) -> None:
@@ -45,6 +46,7 @@ class RecordingOBS:
 
     async def set_text(self, name: str, text: str) -> None:
         self.texts[name] = text
+        self.text_history.append(text)
 
     def subscribe(
         self,

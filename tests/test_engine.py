@@ -293,3 +293,32 @@ async def test_a_disk_that_fills_up_and_frees_again_still_resumes_at_the_right_s
     obs2.program = obs.program
     await asyncio.wait_for(show2.run(), 10)
     assert [s for _, s in obs2.switches] == [s.scene for s in resolved[8:]]
+
+
+async def test_a_title_fixed_in_the_file_mid_show_resumes_and_shows_the_fix(
+    tmp_path: Path,
+) -> None:
+    cfg = _config(tmp_path)
+    resolved, _ = planned_slots(cfg)
+    show, obs, clock = _show(cfg, tmp_path)
+    runner = asyncio.create_task(show.run())
+    second_talk = 60 + (resolved[4].start - resolved[0].start).total_seconds()
+    await clock.sleep_until(second_talk - 120)  # during the first talk's Q&A
+    runner.cancel()  # the host stops showcaller to fix a typo in the next title
+    with pytest.raises(asyncio.CancelledError):
+        await runner
+    show.journal.close()
+
+    fixed = _config(
+        tmp_path,
+        lambda t: t.replace("Feature Store を半年運用してみた", "Feature Store を一年運用してみた"),
+    )
+    _, fixed_planned = planned_slots(fixed)
+    point = last_state(tmp_path / "journal.jsonl", plan_hash(fixed_planned))
+    assert point is not None  # the same timing: the journal still fits
+    resumed = Timetable.from_state(fixed_planned, dict(point.state))
+    show2, obs2, _ = _show(fixed, tmp_path, timetable=resumed, clock=clock)
+    obs2.program = obs.program
+    await asyncio.wait_for(show2.run(), 10)
+    assert [s for _, s in obs2.switches] == [s.scene for s in resolved[4:]]  # none repeated
+    assert "Feature Store を一年運用してみた" in obs2.text_history

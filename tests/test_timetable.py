@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import json
 import math
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -533,6 +534,23 @@ def test_plan_hash_is_stable_and_sensitive() -> None:
     assert plan_hash(PLAN) != plan_hash(MANUAL_TALK)
     assert len(plan_hash(PLAN)) == 16
     assert Timetable.new(PLAN).plan_version == plan_hash(PLAN)
+
+
+def test_a_journal_survives_fixing_titles_speakers_and_scenes_but_not_timing() -> None:
+    # Mid-show, the host fixes a typo in a title and renames a scene, then restarts.
+    retouched = tuple(
+        replace(s, title=s.title + " (fixed)", scene=s.scene + " 2", speakers=("someone",))
+        for s in PLAN
+    )
+    state = ON_AIR_FIRST.to_state()
+    assert Timetable.from_state(retouched, state).to_state() == state
+    for changed in (
+        shifted(PLAN, 60.0),
+        tuple(replace(s, end_mode="manual") if s.index == 1 else s for s in PLAN),
+        tuple(replace(s, kind="lt") if s.kind == "talk" else s for s in PLAN),
+    ):
+        with pytest.raises(JournalMismatch, match="different timetable"):
+            Timetable.from_state(changed, state)
 
 
 def test_from_slot_drops_the_earlier_slots() -> None:

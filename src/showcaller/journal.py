@@ -241,8 +241,10 @@ def last_state(path: Path, plan_hash: str) -> ResumePoint | None:
             continue
         if entry.plan != plan_hash:
             raise UsageError(
-                f"{path}:{entry.line}: this journal was written for a different timetable",
-                hint="pass --fresh to start a new show (the old journal is kept with a suffix)",
+                f"{path}:{entry.line}: this journal was written for a different timetable "
+                "(slot order, kinds, times or end behaviour changed since)",
+                hint="put the timing back as it was to resume; or pass --fresh to start over "
+                "from the plan (the delay so far is lost; the old journal is kept with a suffix)",
             )
         point = ResumePoint(
             state=entry.data["timetable"],

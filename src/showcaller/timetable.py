@@ -93,19 +93,21 @@ def shifted(planned: Sequence[PlannedSlot], offset: float) -> tuple[PlannedSlot,
 
 
 def plan_hash(planned: Sequence[PlannedSlot]) -> str:
-    """A stable hash of the planned slots, so a journal from another plan is detected."""
+    """A stable hash of the plan's timing, so a journal from another plan is detected.
+
+    Only what the timetable computes with: slot order, kinds, times, end behaviour.
+    Titles, speakers and scene names are left out on purpose: a host who fixes a
+    typo in a talk title mid-show and restarts showcaller must resume, not start over.
+    """
     rows = [
         [
             s.index,
             s.kind,
-            s.title,
             float(s.start).hex(),
             float(s.end).hex(),
             s.end_mode,
             float(s.grace_s).hex(),
             None if s.min_s is None else float(s.min_s).hex(),
-            s.scene,
-            list(s.speakers),
         ]
         for s in planned
     ]
