@@ -694,7 +694,7 @@ async def test_the_go_on_air_question_says_the_date_and_warns_when_the_show_is_f
     sim.seed_from_config(cfg)
     asked: list[str] = []
 
-    def host_says_no(question: str) -> bool:
+    async def host_says_no(question: str) -> bool:
         asked.append(question)
         return False
 
@@ -708,6 +708,26 @@ async def test_the_go_on_air_question_says_the_date_and_warns_when_the_show_is_f
     assert f"on {start.date()} (UTC)" in asked[0]
     assert ("check event.date" in asked[0]) is far
     assert sim.requests_seen.get("StartStream", 0) == 0
+
+
+async def test_ctrl_c_at_the_go_on_air_question_quits_at_once_and_sends_nothing(
+    sim: SimulatedOBS,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    config = tmp_path / "event.toml"
+    _short_show(config, lead_in=30, slot_s=3, stream_before_s=2)
+    sim.seed_from_config(load_config(config))
+    term = Terminal(_live_argv(config, sim.url, tmp_path / "live.jsonl"), _env(SIM_PASSWORD))
+    try:
+        await term.wait_for_text("Type yes to go on air", 20)
+        term.proc.send_signal(signal.SIGINT)  # the host changes their mind
+        code = await asyncio.to_thread(term.proc.wait, 10)
+    finally:
+        term.close()
+    assert code == 130, term.screen
+    assert "Traceback" not in term.screen
+    assert sim.requests_seen.get("StartStream", 0) == 0
+    assert sim.requests_seen.get("SetCurrentProgramScene", 0) == 0
 
 
 async def test_an_unanswered_ctrl_c_question_does_not_keep_live_running_after_the_show(

@@ -14,7 +14,7 @@ import logging
 import os
 import signal
 import sys
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -351,12 +351,12 @@ class LiveOptions:
     fresh: bool = False
 
 
-Confirm = Callable[[str], bool]
+Confirm = Callable[[str], Awaitable[bool]]
 
 
-def ask_on_tty(question: str) -> bool:
-    """Ask on the terminal; only the word `yes` confirms."""
-    return _read_answer(question) == "yes"
+async def ask_on_tty(question: str) -> bool:
+    """Ask on the terminal; only the word `yes` confirms (Ctrl-C at the prompt quits at once)."""
+    return await read_answer(question) == "yes"
 
 
 async def live(
@@ -434,7 +434,7 @@ async def _live_claimed(
                 lines.append(f"Resuming from {journal_path} (line {point.line}).")
             lines.extend(f"problem: {p}" for p in problems)
             question = "\n".join(lines) + "\nType yes to go on air: "
-            if not await asyncio.to_thread(confirm, question):
+            if not await confirm(question):
                 raise UsageError("not confirmed: nothing was sent to OBS's outputs")
         warnings = await _set_transition(cfg, gateway)
         timetable = (
