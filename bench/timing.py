@@ -412,8 +412,22 @@ def real_clock_for(cfg: EventConfig) -> ShiftedClock:
 # --------------------------------------------------------------------------- simulated OBS
 
 
+def switched_scene(frame: str | bytes) -> str | None:
+    """The scene a client frame switches to: a SetCurrentProgramScene request, or a batch
+    (the engine's cue: lower-third texts, then the switch) that contains one."""
+    if (
+        b"SetCurrentProgramScene" if isinstance(frame, bytes) else "SetCurrentProgramScene"
+    ) not in frame:
+        return None
+    d = json.loads(frame).get("d", {})
+    for request in [d, *d.get("requests", ())]:
+        if request.get("requestType") == "SetCurrentProgramScene":
+            return str(request["requestData"]["sceneName"])
+    return None
+
+
 class TimedSim(SimulatedOBS):
-    """The simulated OBS, stamping each SetCurrentProgramScene frame as it arrives."""
+    """The simulated OBS, stamping each frame with a SetCurrentProgramScene as it arrives."""
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -422,11 +436,9 @@ class TimedSim(SimulatedOBS):
     async def _receive(self, session: Any, raw: str | bytes) -> None:
         # Stamped before anything else the server does with the frame; parsing is after.
         arrived = time.monotonic()
-        text = raw if isinstance(raw, str) else raw.decode()
-        if "SetCurrentProgramScene" in text:
-            d = json.loads(text).get("d", {})
-            if d.get("requestType") == "SetCurrentProgramScene":
-                self.switch_arrivals.append((arrived, d["requestData"]["sceneName"]))
+        scene = switched_scene(raw)
+        if scene is not None:
+            self.switch_arrivals.append((arrived, scene))
         await super()._receive(session, raw)
 
 
@@ -448,11 +460,10 @@ class _StampingWriter:
     async def send_frame(self, message: bytes, opcode: Any, compress: int | None = None) -> None:
         """Send, then stamp a SetCurrentProgramScene request."""
         await self._inner.send_frame(message, opcode, compress)
-        if b"SetCurrentProgramScene" in message:
-            t = time.monotonic()
-            d = json.loads(message).get("d", {})
-            if d.get("requestType") == "SetCurrentProgramScene":
-                self._stamps.append((t, d["requestData"]["sceneName"], probe()))
+        t = time.monotonic()
+        scene = switched_scene(message)
+        if scene is not None:
+            self._stamps.append((t, scene, probe()))
 
 
 def stamp_socket_writes(conn: Any) -> list[tuple[float, str, Probe]]:
@@ -740,10 +751,9 @@ async def relay_main(obs_url: str, log_path: str) -> None:
                     if msg.type != WSMsgType.TEXT:
                         break
                     await obs.send_str(msg.data)
-                    if "SetCurrentProgramScene" in msg.data:
-                        d = json.loads(msg.data).get("d", {})
-                        if d.get("requestType") == "SetCurrentProgramScene":
-                            up.append((t, d["requestData"]["sceneName"]))
+                    scene = switched_scene(msg.data)
+                    if scene is not None:
+                        up.append((t, scene))
                 await obs.close()
 
             async def pump_down() -> None:

@@ -48,6 +48,18 @@ class RecordingOBS:
         self.texts[name] = text
         self.text_history.append(text)
 
+    async def cue(
+        self, texts: Sequence[tuple[str, str]], scene: str
+    ) -> list[errors.OBSError | None]:
+        outcomes: list[errors.OBSError | None] = [None] * len(texts)
+        for name, text in texts:
+            await self.set_text(name, text)
+        try:
+            await self.set_program_scene(scene)
+        except errors.OBSError as exc:
+            return [*outcomes, exc]
+        return [*outcomes, None]
+
     def subscribe(
         self,
         listener: Callable[[Event], Awaitable[None] | None],

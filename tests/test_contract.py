@@ -18,6 +18,7 @@ import pytest
 from showcaller import errors
 from showcaller.obs import protocol
 from showcaller.obs.client import OBSClient
+from showcaller.obs.gateway import OBSGateway
 from showcaller.obs.images import decode_data_url
 from showcaller.obs.sim import SimulatedOBS
 from tests.sim_fixtures import SIM_PASSWORD
@@ -158,6 +159,36 @@ async def test_text_input_settings_round_trip(client: OBSClient) -> None:
     )
     got = await client.request("GetInputSettings", {"inputName": "Speaker name"})
     assert got == {"inputKind": "text_ft2_source_v2", "inputSettings": {"text": "Ada Lovelace"}}
+
+
+async def test_a_cue_sets_the_texts_then_switches_and_a_missing_input_fails_alone(
+    client: OBSClient,
+) -> None:
+    # What the engine sends per slot: one batch, texts first, the switch last.
+    await client.request("CreateScene", {"sceneName": "Talk (cue)"})
+    await client.request(
+        "CreateInput",
+        {
+            "sceneName": "Talk (cue)",
+            "inputName": "Cue speaker",
+            "inputKind": "text_ft2_source_v2",
+            "inputSettings": {"text": ""},
+        },
+    )
+    stream = client.events(["CurrentProgramSceneChanged"])
+    outcomes = await OBSGateway(client).cue(
+        [("Cue speaker", "Ada Lovelace"), ("No such input", "x")], "Talk (cue)"
+    )
+    assert outcomes[0] is None
+    assert isinstance(outcomes[1], errors.ResourceNotFound)
+    assert outcomes[2] is None
+    changed = await _until(stream, "CurrentProgramSceneChanged")
+    assert changed[-1].event_data["sceneName"] == "Talk (cue)"
+    got = await client.request("GetInputSettings", {"inputName": "Cue speaker"})
+    assert got["inputSettings"]["text"] == "Ada Lovelace"
+    assert (await client.request("GetCurrentProgramScene"))["currentProgramSceneName"] == (
+        "Talk (cue)"
+    )
 
 
 async def test_red_color_source_screenshot_is_red(client: OBSClient) -> None:

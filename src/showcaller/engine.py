@@ -73,8 +73,8 @@ class ShowGateway(Protocol):
         """The current program scene."""
         ...
 
-    async def set_text(self, name: str, text: str) -> None:
-        """Set a text input's text."""
+    async def cue(self, texts: Sequence[tuple[str, str]], scene: str) -> Sequence[OBSError | None]:
+        """Set the texts, then switch to `scene`, in this order; an error or None for each."""
         ...
 
     def subscribe(
@@ -416,18 +416,19 @@ class Show:
         )
         self.report.cues.append(record)
         self._pending_switch[slot.scene] = record
-        # Texts first: the lower third must already be right when the new scene appears.
+        # Texts first, in one go with the switch: the lower third must already be right
+        # when the new scene appears.
         texts = self._lower_third(slot)
-        results = await asyncio.gather(
-            *(self.gateway.set_text(name, text) for name, text in texts),
-            self.gateway.set_program_scene(slot.scene),
-            return_exceptions=True,
-        )
+        results: list[BaseException | None]
+        try:
+            results = list(await self.gateway.cue(texts, slot.scene))
+        except Exception as exc:  # the link or a bug below: the cue failed, the show goes on
+            results = [exc] * (len(texts) + 1)
         for (name, _), result in zip(texts, results[:-1], strict=True):
-            if isinstance(result, BaseException):
+            if result is not None:
                 self.warn(f"lower third {name!r} not updated: {_describe(result)}")
         switch = results[-1]
-        if isinstance(switch, BaseException):
+        if switch is not None:
             record.error = _describe(switch)
             self._pending_switch.pop(slot.scene, None)
             self.warn(f"slot {slot.index + 1} {slot.title!r}: scene {slot.scene!r}: {record.error}")

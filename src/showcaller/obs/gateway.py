@@ -401,6 +401,42 @@ class OBSGateway:
         """Set the text of a text input (text_ft2_source_v2 and text_gdiplus both use "text")."""
         await self.set_input_settings(name, {"text": text})
 
+    async def cue(
+        self, texts: Sequence[tuple[str, str]], scene: str
+    ) -> list[errors.OBSRequestError | None]:
+        """Set the texts, then put `scene` on program: one frame, run by OBS in this order.
+
+        OBS runs separate requests on a thread pool, in no fixed order; a batch runs
+        serially, so the lower third is right before the new scene can appear. A text
+        that fails does not stop the switch. Returns one error (or None) per text, then
+        one for the switch; a lost link or a timeout raises for the whole cue.
+        """
+        switch: tuple[str, dict[str, Any]] = ("SetCurrentProgramScene", {"sceneName": scene})
+        if not texts:
+            try:
+                await self.request(*switch)
+            except errors.OBSRequestError as exc:
+                return [exc]
+            return [None]
+        requests = [
+            ("SetInputSettings", {"inputName": name, "inputSettings": {"text": text}})
+            for name, text in texts
+        ]
+        responses = await self.batch([*requests, switch])
+        if len(responses) != len(requests) + 1:
+            raise errors.OBSError(
+                f"OBS answered a cue of {len(requests) + 1} requests with {len(responses)} results"
+            )
+        outcomes: list[errors.OBSRequestError | None] = []
+        for response in responses:
+            try:
+                response.raise_for_status()
+            except errors.OBSRequestError as exc:
+                outcomes.append(exc)
+            else:
+                outcomes.append(None)
+        return outcomes
+
     async def create_input(
         self, scene: str, name: str, kind: str, settings: Mapping[str, Any] | None = None
     ) -> int:
