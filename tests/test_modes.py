@@ -328,6 +328,17 @@ duration = "{slot_s}s"
     return start
 
 
+def _sim_show(
+    obs: SimulatedOBS, tmp_path: Path, *, lead_in: float, slot_s: int, stream_before_s: int
+) -> tuple[Path, Path]:
+    """A tiny show (see `_short_show`) seeded into the sim, which can stream; (event, journal)."""
+    config = tmp_path / "event.toml"
+    _short_show(config, lead_in=lead_in, slot_s=slot_s, stream_before_s=stream_before_s)
+    obs.seed_from_config(load_config(config))
+    obs.use_cases.stream_target()
+    return config, tmp_path / "live.jsonl"
+
+
 def _env(password: str) -> dict[str, str]:
     """The environment a host runs showcaller in: the OBS password, a wide terminal."""
     return {**os.environ, "SHOWCALLER_OBS__PASSWORD": password, "COLUMNS": "200"}
@@ -527,11 +538,7 @@ async def test_a_second_showcaller_for_the_same_show_is_refused_and_the_first_go
     sim: SimulatedOBS,  # noqa: F811
     tmp_path: Path,
 ) -> None:
-    config = tmp_path / "event.toml"
-    journal = tmp_path / "live.jsonl"
-    _short_show(config, lead_in=3, slot_s=2, stream_before_s=1)
-    sim.seed_from_config(load_config(config))
-    sim.use_cases.stream_target()
+    config, journal = _sim_show(sim, tmp_path, lead_in=3, slot_s=2, stream_before_s=1)
     first = _live(config, sim.url, SIM_PASSWORD, journal)
     try:
         await _wait_for(lambda: journal.exists() and len(_cues(journal)) >= 1, 30, "the standby")
@@ -642,11 +649,7 @@ async def test_ctrl_c_during_a_live_show_asks_and_only_end_stops_the_stream(
     answer: str,
     stream_stays: bool,
 ) -> None:
-    config = tmp_path / "event.toml"
-    journal = tmp_path / "live.jsonl"
-    _short_show(config, lead_in=4, slot_s=3, stream_before_s=2)
-    sim.seed_from_config(load_config(config))
-    sim.use_cases.stream_target()
+    config, journal = _sim_show(sim, tmp_path, lead_in=4, slot_s=3, stream_before_s=2)
     watcher = await watcher_factory(sim.url, SIM_PASSWORD)
     env = _env(SIM_PASSWORD)
     term = Terminal(
@@ -734,11 +737,7 @@ async def test_an_unanswered_ctrl_c_question_does_not_keep_live_running_after_th
     sim: SimulatedOBS,  # noqa: F811
     tmp_path: Path,
 ) -> None:
-    config = tmp_path / "event.toml"
-    journal = tmp_path / "live.jsonl"
-    _short_show(config, lead_in=3, slot_s=2, stream_before_s=1)
-    sim.seed_from_config(load_config(config))
-    sim.use_cases.stream_target()
+    config, journal = _sim_show(sim, tmp_path, lead_in=3, slot_s=2, stream_before_s=1)
     term = Terminal(_live_argv(config, sim.url, journal, "--yes"), _env(SIM_PASSWORD))
     try:
         await _wait_for(lambda: journal.exists() and len(_cues(journal)) >= 2, 30, "the opening")
@@ -913,11 +912,7 @@ async def test_sigterm_detaches_a_live_show_and_leaves_the_stream_on_air(
     tmp_path: Path,
     kill_procs: list[subprocess.Popen[bytes]],
 ) -> None:
-    config = tmp_path / "event.toml"
-    journal = tmp_path / "live.jsonl"
-    _short_show(config, lead_in=4, slot_s=3, stream_before_s=2)
-    sim.seed_from_config(load_config(config))
-    sim.use_cases.stream_target()
+    config, journal = _sim_show(sim, tmp_path, lead_in=4, slot_s=3, stream_before_s=2)
     watcher = await watcher_factory(sim.url, SIM_PASSWORD)
     proc = _live(config, sim.url, SIM_PASSWORD, journal)
     kill_procs.append(proc)
