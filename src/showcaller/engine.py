@@ -423,7 +423,9 @@ class Show:
         try:
             results = list(await self.gateway.cue(texts, slot.scene))
         except Exception as exc:  # the link or a bug below: the cue failed, the show goes on
-            results = [exc] * (len(texts) + 1)
+            if not isinstance(exc, OBSError):
+                log.exception("unexpected error while sending a cue")
+            results = [None] * len(texts) + [exc]  # one problem for the whole cue
         for (name, _), result in zip(texts, results[:-1], strict=True):
             if result is not None:
                 self.warn(f"lower third {name!r} not updated: {_describe(result)}")
