@@ -24,7 +24,7 @@ from tests.realobs import (
 log = logging.getLogger(__name__)
 
 REQUIRE_OBS_ENV = "SHOWCALLER_REQUIRE_OBS"
-_REAL_FIXTURES = frozenset({"real_obs", "real_obs_process", "rtmp_server"})
+_REAL_FIXTURES = frozenset({"real_obs", "real_obs_process", "real_obs_japanese", "rtmp_server"})
 
 
 def _unavailable(what: str, packages: str, why: str) -> NoReturn:
@@ -75,6 +75,16 @@ def real_obs(real_obs_process: HeadlessOBS) -> HeadlessOBS:
         obs.start()
         reset_obs(obs.url, obs.password)
     return obs
+
+
+@pytest.fixture
+def real_obs_japanese() -> Iterator[HeadlessOBS]:
+    """A second real OBS, fresh, with its UI in Japanese (names its built-ins in Japanese)."""
+    available, why = obs_available()
+    if not available:
+        _unavailable("real OBS", "obs-studio xvfb", why)
+    with HeadlessOBS(language="ja-JP") as obs:
+        yield obs
 
 
 @pytest.fixture

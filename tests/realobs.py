@@ -148,13 +148,15 @@ class HeadlessOBS:
         height: int = 360,
         fps: int = 30,
         startup_timeout: float = 20.0,
+        language: str = "en-US",
     ) -> None:
-        """Describe an instance; nothing runs until start()."""
+        """Describe an instance; nothing runs until start(). `language`: OBS's UI locale."""
         self.port = port or free_port()
         self.password = password or secrets.token_urlsafe(12)
         self.url = f"ws://127.0.0.1:{self.port}"
         self.width, self.height, self.fps = width, height, fps
         self.startup_timeout = startup_timeout
+        self.language = language
         self.display: int | None = None
         self.root: Path | None = None
         self._res = _Resources()
@@ -290,6 +292,7 @@ class HeadlessOBS:
         (self._root / "cache").mkdir()
         general: dict[str, object] = {
             "FirstRun": "true",
+            "Language": self.language,
             "LastVersion": _LAST_VERSION,
             "EnableAutoUpdates": "false",
             "ConfirmOnExit": "false",

@@ -207,6 +207,54 @@ def test_a_journal_path_that_cannot_be_written_is_refused_before_obs_is_touched(
         assert "Traceback" not in proc.stderr
 
 
+async def test_fade_finds_obs_s_own_fade_on_an_obs_in_japanese(
+    sim: SimulatedOBS,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    cfg = load_config(EXAMPLE)  # transition = "Fade"
+    sim.seed_from_config(cfg)
+    sim.use_cases.japanese_ui()  # OBS calls it フェード
+    report = await _rehearse(sim.url, SIM_PASSWORD, cfg, tmp_path, speed=6000)
+    assert report.ok, report.problems
+    assert any("using OBS's 'フェード'" in w for w in report.warnings), report.warnings
+    assert (sim.model.transition, sim.model.transition_ms) == ("フェード", cfg.obs.transition_ms)
+
+
+async def test_a_transition_obs_does_not_have_is_a_problem_that_names_what_it_has(
+    sim: SimulatedOBS,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    event = tmp_path / "swipe.toml"
+    event.write_text(
+        EXAMPLE.read_text(encoding="utf-8").replace('transition = "Fade"', 'transition = "Swipe"'),
+        encoding="utf-8",
+    )
+    cfg = load_config(event)
+    sim.seed_from_config(cfg)
+    report = await _rehearse(sim.url, SIM_PASSWORD, cfg, tmp_path, speed=3000)
+    assert report.ended
+    assert report.problems == [
+        "obs.transition 'Swipe': OBS has no such transition (it has 'Cut', 'Fade')"
+    ]
+
+
+async def test_cut_finds_obs_s_own_cut_on_a_real_obs_in_japanese(
+    real_obs_japanese: HeadlessOBS,
+    watcher_factory: Any,
+    tmp_path: Path,
+) -> None:
+    obs = real_obs_japanese
+    cfg = _cut_example(tmp_path)
+    await provision(obs.url, obs.password, cfg)
+    watcher = await watcher_factory(obs.url, obs.password)
+    report = await _rehearse(obs.url, obs.password, cfg, tmp_path, speed=3000)
+    assert report.ok, report.problems
+    assert any("using OBS's 'カット'" in w for w in report.warnings), report.warnings
+    current = await OBSGateway(watcher.client).transition()
+    assert (current.name, current.kind) == ("カット", "cut_transition")
+    assert watcher.scenes[-1] == cfg.slots_resolved()[-1].scene
+
+
 async def _client(obs: SimulatedOBS) -> OBSClient:
     client = OBSClient(obs.url, SIM_PASSWORD)
     await client.connect()

@@ -85,12 +85,42 @@ async def preflight(cfg: EventConfig, gateway: OBSGateway) -> list[str]:
     return problems
 
 
-async def _set_transition(cfg: EventConfig, gateway: OBSGateway) -> list[str]:
+# OBS names its built-in transitions in its UI language ("フェード" on an OBS in Japanese):
+# the config's "Cut" and "Fade" also find them by kind.
+BUILTIN_TRANSITIONS = {"cut": "cut_transition", "fade": "fade_transition"}
+
+
+@dataclass(frozen=True)
+class TransitionSet:
+    """What `set_transition` did: the kind OBS now uses (None if unknown), and what to say."""
+
+    kind: str | None
+    problems: list[str]
+    notes: list[str]
+
+
+async def set_transition(cfg: EventConfig, gateway: OBSGateway) -> TransitionSet:
+    """Make the config's transition (and duration) OBS's current one; never raises for OBS."""
+    wanted = cfg.obs.transition
+    notes: list[str] = []
     try:
-        await gateway.set_transition(cfg.obs.transition, cfg.obs.transition_ms)
+        available = await gateway.transitions()
+        match = next((t for t in available if t.name == wanted), None)
+        if match is None:
+            kind = BUILTIN_TRANSITIONS.get(wanted.casefold())
+            match = next((t for t in available if kind and t.kind == kind), None)
+            if match is None:
+                names = ", ".join(repr(t.name) for t in available) or "none"
+                return TransitionSet(
+                    None,
+                    [f"obs.transition {wanted!r}: OBS has no such transition (it has {names})"],
+                    [],
+                )
+            notes.append(f"obs.transition {wanted!r}: using OBS's {match.name!r} ({match.kind})")
+        await gateway.set_transition(match.name, cfg.obs.transition_ms)
     except OBSError as exc:
-        return [f"obs.transition {cfg.obs.transition!r}: {exc}"]
-    return []
+        return TransitionSet(None, [f"obs.transition {wanted!r}: {exc}"], [])
+    return TransitionSet(match.kind, [], notes)
 
 
 class Recording:
@@ -225,10 +255,11 @@ def default_journal(cfg: EventConfig, mode: Mode) -> Path:
     return folder / f"{stem}.{mode.value}.jsonl"
 
 
-def _initial_lead(cfg: EventConfig) -> float:
+def _initial_lead(cfg: EventConfig, transition: TransitionSet) -> float:
     # Until OBS has landed a switch: one frame at 30 fps for a cut, the fade itself otherwise.
     frame = 1 / 30
-    if cfg.obs.transition.casefold() == "cut":
+    kind = transition.kind or BUILTIN_TRANSITIONS.get(cfg.obs.transition.casefold())
+    if kind == "cut_transition":
         return frame
     return frame + cfg.obs.transition_ms / 1000
 
@@ -261,7 +292,7 @@ async def rehearse(
                 hint="stop the stream in OBS, or rehearse on another OBS (--obs sim)",
             )
         problems = await preflight(cfg, gateway)
-        warnings = await _set_transition(cfg, gateway)
+        transition = await set_transition(cfg, gateway)
         lead_in = timedelta(seconds=REHEARSAL_LEAD_IN_S * options.speed)
         start = resolved[options.from_slot].start - lead_in
         clock = ScaledClock(options.speed, start)
@@ -278,12 +309,14 @@ async def rehearse(
                 actions=Recording(cfg, gateway, enabled=options.record),
                 timetable=timetable,
                 lead=options.lead,
-                initial_lead=_initial_lead(cfg) * options.speed,
+                initial_lead=_initial_lead(cfg, transition) * options.speed,
                 speed=options.speed,
             )
             # Through the show, so the console shows them before the first cue.
-            for text in problems + warnings:
+            for text in problems + transition.problems:
                 show.warn(text)
+            for text in transition.notes:
+                show.warn(text, problem=False)
             unhook = link.add_resync_hook(lambda client: show.resync(OBSGateway(client)))
             if on_show is not None:
                 on_show(show)
@@ -436,7 +469,7 @@ async def _live_claimed(
             question = "\n".join(lines) + "\nType yes to go on air: "
             if not await confirm(question):
                 raise UsageError("not confirmed: nothing was sent to OBS's outputs")
-        warnings = await _set_transition(cfg, gateway)
+        transition = await set_transition(cfg, gateway)
         timetable = (
             Timetable.from_state(planned, dict(point.state))
             if point is not None
@@ -454,12 +487,14 @@ async def _live_claimed(
                 mode=Mode.LIVE,
                 actions=actions,
                 timetable=timetable,
-                initial_lead=_initial_lead(cfg),
+                initial_lead=_initial_lead(cfg, transition),
             )
             actions.watch = watch = StreamWatch(show)
             # Through the show, so the console shows them before the first cue.
-            for text in problems + warnings:
+            for text in problems + transition.problems:
                 show.warn(text)
+            for text in transition.notes:
+                show.warn(text, problem=False)
             unhook = link.add_resync_hook(
                 lambda client: _live_resync(OBSGateway(client), show, showtime, stream_at)
             )

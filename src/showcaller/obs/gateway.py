@@ -349,6 +349,19 @@ class OBSGateway:
             fixed=bool(d.get("transitionFixed", False)),
         )
 
+    async def transitions(self) -> list[TransitionInfo]:
+        """Every scene transition OBS has (names are in OBS's UI language for the built-ins)."""
+        d = await self.request("GetSceneTransitionList")
+        return [
+            TransitionInfo(
+                name=t["transitionName"],
+                kind=t.get("transitionKind", ""),
+                duration_ms=None,
+                fixed=bool(t.get("transitionFixed", False)),
+            )
+            for t in d.get("transitions", [])
+        ]
+
     async def set_transition(self, name: str, duration_ms: int | None = None) -> None:
         """Make `name` the current transition (and set its duration) in one round trip."""
         requests: list[tuple[str, dict[str, Any] | None]] = [

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Literal
 
-from showcaller.obs.sim.model import Input, RequestFailed
+from showcaller.obs.sim.model import Input, RequestFailed, Transition
 from showcaller.obs.sim.signals import (
     AUDIO_STATES,
     VIDEO_STATES,
@@ -67,6 +67,15 @@ class UseCases:
         m = self._sim.model
         m.stream_service_type = "rtmp_custom"
         m.stream_service_settings = {"server": server, "key": key}
+
+    def japanese_ui(self) -> None:
+        """Name the built-in transitions as an OBS in Japanese does (measured on OBS 29)."""
+        m = self._sim.model
+        m.transitions = [
+            Transition("カット", "cut_transition", fixed=True),
+            Transition("フェード", "fade_transition", fixed=False),
+        ]
+        m.transition = "フェード"
 
     def speaker_video(self, input_name: str, state: VideoState) -> None:
         """The picture of `input_name`: "live", "black", "frozen" or "offline"."""
