@@ -761,6 +761,50 @@ async def test_the_go_on_air_question_says_the_date_and_warns_when_the_show_is_f
     assert sim.requests_seen.get("StartStream", 0) == 0
 
 
+@pytest.mark.parametrize(
+    ("service", "said"),
+    [
+        ({}, "OBS has no streaming service chosen"),  # a fresh OBS
+        (
+            {"service": "YouTube - RTMPS", "server": "auto"},
+            "OBS has no stream key for YouTube - RTMPS",
+        ),
+        ({"service": "YouTube - RTMPS", "server": "auto", "key": "abcd-SECRET-1234"}, None),
+    ],
+)
+async def test_the_go_on_air_question_says_when_obs_has_nowhere_to_stream(
+    sim: SimulatedOBS,  # noqa: F811
+    tmp_path: Path,
+    service: dict[str, str],
+    said: str | None,
+) -> None:
+    config = tmp_path / "event.toml"
+    _short_show(config, lead_in=30, slot_s=3, stream_before_s=2)
+    cfg = load_config(config)
+    sim.seed_from_config(cfg)
+    sim.model.stream_service_type = "rtmp_common"
+    sim.model.stream_service_settings = dict(service)
+    asked: list[str] = []
+
+    async def host_says_no(question: str) -> bool:
+        asked.append(question)
+        return False
+
+    with pytest.raises(UsageError, match="not confirmed"):
+        await live(
+            cfg,
+            LiveOptions(obs=_obs(sim.url, SIM_PASSWORD), journal=tmp_path / "j.jsonl"),
+            confirm=host_says_no,
+            interactive=True,
+        )
+    if said is None:
+        assert "problem:" not in asked[0], asked[0]
+    else:
+        assert f"problem: {said}" in asked[0]
+        assert "Settings > Stream" in asked[0]
+    assert "SECRET" not in asked[0]
+
+
 async def test_ctrl_c_at_the_go_on_air_question_quits_at_once_and_sends_nothing(
     sim: SimulatedOBS,  # noqa: F811
     tmp_path: Path,

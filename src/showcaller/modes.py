@@ -85,6 +85,29 @@ async def preflight(cfg: EventConfig, gateway: OBSGateway) -> list[str]:
     return problems
 
 
+async def stream_preflight(gateway: OBSGateway) -> list[str]:
+    """What would keep the stream off the air, found before it starts (the key is never shown).
+
+    A fresh OBS streams nowhere (rtmp_common with nothing set); OBS answers StartStream
+    anyway and gives up by itself, which the host would only learn at the stream's start.
+    """
+    try:
+        service = await gateway.stream_service()
+    except OBSError as exc:
+        return [f"could not read OBS's stream settings: {exc}"]
+    settings = service.settings
+    where = "set it in OBS: Settings > Stream"
+    if service.service_type == "rtmp_custom" and not str(settings.get("server") or "").strip():
+        return [f"OBS has no stream server: the stream cannot go on air ({where})"]
+    if service.service_type == "rtmp_common":
+        name = str(settings.get("service") or "").strip()
+        if not name:
+            return [f"OBS has no streaming service chosen: the stream cannot go on air ({where})"]
+        if not str(settings.get("key") or "").strip():
+            return [f"OBS has no stream key for {name}: the stream cannot go on air ({where})"]
+    return []
+
+
 # OBS names its built-in transitions in its UI language ("フェード" on an OBS in Japanese):
 # the config's "Cut" and "Fade" also find them by kind.
 BUILTIN_TRANSITIONS = {"cut": "cut_transition", "fade": "fade_transition"}
@@ -446,6 +469,8 @@ async def _live_claimed(
         link, gateway = conn.link, conn.gateway
         problems = await preflight(cfg, gateway)
         stream = await gateway.stream_status()
+        if not stream.active:
+            problems += await stream_preflight(gateway)
         showtime = ShowTime(clock, resolved[0].start)
         stream_at = -cfg.stream.start_before_standby.total_seconds()
         if not options.yes:
