@@ -726,6 +726,25 @@ async def test_ctrl_c_during_a_live_show_asks_and_only_end_stops_the_stream(
     assert stops[-1]["phase"] == "detached"
 
 
+async def _go_on_air_question(cfg: EventConfig, obs: SimulatedOBS, tmp_path: Path) -> str:
+    """The question `live` asks before going on air, answered "no": nothing goes on air."""
+    asked: list[str] = []
+
+    async def host_says_no(question: str) -> bool:
+        asked.append(question)
+        return False
+
+    with pytest.raises(UsageError, match="not confirmed"):
+        await live(
+            cfg,
+            LiveOptions(obs=_obs(obs.url, SIM_PASSWORD), journal=tmp_path / "j.jsonl"),
+            confirm=host_says_no,
+            interactive=True,
+        )
+    assert obs.requests_seen.get("StartStream", 0) == 0
+    return asked[0]
+
+
 @pytest.mark.parametrize("far", [True, False])
 async def test_the_go_on_air_question_says_the_date_and_warns_when_the_show_is_far_away(
     sim: SimulatedOBS,  # noqa: F811
@@ -743,22 +762,9 @@ async def test_the_go_on_air_question_says_the_date_and_warns_when_the_show_is_f
         )
     cfg = load_config(config)
     sim.seed_from_config(cfg)
-    asked: list[str] = []
-
-    async def host_says_no(question: str) -> bool:
-        asked.append(question)
-        return False
-
-    with pytest.raises(UsageError, match="not confirmed"):
-        await live(
-            cfg,
-            LiveOptions(obs=_obs(sim.url, SIM_PASSWORD), journal=tmp_path / "j.jsonl"),
-            confirm=host_says_no,
-            interactive=True,
-        )
-    assert f"on {start.date()} (UTC)" in asked[0]
-    assert ("check event.date" in asked[0]) is far
-    assert sim.requests_seen.get("StartStream", 0) == 0
+    question = await _go_on_air_question(cfg, sim, tmp_path)
+    assert f"on {start.date()} (UTC)" in question
+    assert ("check event.date" in question) is far
 
 
 @pytest.mark.parametrize(
@@ -784,25 +790,13 @@ async def test_the_go_on_air_question_says_when_obs_has_nowhere_to_stream(
     sim.seed_from_config(cfg)
     sim.model.stream_service_type = "rtmp_common"
     sim.model.stream_service_settings = dict(service)
-    asked: list[str] = []
-
-    async def host_says_no(question: str) -> bool:
-        asked.append(question)
-        return False
-
-    with pytest.raises(UsageError, match="not confirmed"):
-        await live(
-            cfg,
-            LiveOptions(obs=_obs(sim.url, SIM_PASSWORD), journal=tmp_path / "j.jsonl"),
-            confirm=host_says_no,
-            interactive=True,
-        )
+    question = await _go_on_air_question(cfg, sim, tmp_path)
     if said is None:
-        assert "problem:" not in asked[0], asked[0]
+        assert "problem:" not in question, question
     else:
-        assert f"problem: {said}" in asked[0]
-        assert "Settings > Stream" in asked[0]
-    assert "SECRET" not in asked[0]
+        assert f"problem: {said}" in question
+        assert "Settings > Stream" in question
+    assert "SECRET" not in question
 
 
 async def test_ctrl_c_at_the_go_on_air_question_quits_at_once_and_sends_nothing(
