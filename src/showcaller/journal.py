@@ -27,12 +27,12 @@ from pathlib import Path
 from typing import Any
 
 from showcaller.clock import Clock
+from showcaller.errors import UsageError
 
 try:
     import fcntl
 except ImportError:  # Windows: no advisory locks; a second showcaller is not detected
     fcntl = None  # type: ignore[assignment]
-from showcaller.errors import UsageError
 
 log = logging.getLogger(__name__)
 
@@ -105,12 +105,11 @@ class Journal:
         try:
             while data_out:
                 written = os.write(self._fd, data_out)
-                self._torn = True
                 data_out = data_out[written:]
+                self._torn = bool(data_out)
         except OSError as exc:
             self._fail(exc)
             return
-        self._torn = False
         if self.failing is not None:
             log.warning("the show journal %s is written again", self.path)
             self.failing = None
