@@ -191,15 +191,10 @@ def test_a_journal_path_that_cannot_be_written_is_refused_before_obs_is_touched(
     blocker.write_text("", encoding="utf-8")
     for command in ("rehearse", "live"):
         # An OBS nobody listens on: reaching it would be a different error (exit 3).
-        proc = subprocess.run(
+        proc = _showcaller(
             [*SHOWCALLER, command, str(EXAMPLE), "--obs", "ws://127.0.0.1:9"]
             + ["--journal", str(blocker / "show.jsonl")]
-            + (["--yes"] if command == "live" else []),
-            capture_output=True,
-            text=True,
-            cwd=ROOT,
-            env=_env(""),
-            timeout=60,
+            + (["--yes"] if command == "live" else [])
         )
         assert proc.returncode == 2, proc.stderr
         assert f"{blocker / 'show.jsonl'}: cannot write the show journal" in proc.stderr
@@ -392,6 +387,20 @@ def _env(password: str) -> dict[str, str]:
     return {**os.environ, "SHOWCALLER_OBS__PASSWORD": password, "COLUMNS": "200"}
 
 
+def _showcaller(argv: list[str], password: str = "") -> subprocess.CompletedProcess[str]:
+    """Run a showcaller command line to its end, as a host would with no terminal input."""
+    return subprocess.run(
+        argv,
+        cwd=ROOT,
+        env=_env(password),
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
 def _live_argv(config: Path, url: str, journal: Path, *extra: str) -> list[str]:
     """`showcaller live CONFIG --obs URL --journal JOURNAL [extra]`."""
     return [*SHOWCALLER, "live", str(config), "--obs", url, "--journal", str(journal), *extra]
@@ -436,15 +445,7 @@ def test_live_without_a_terminal_and_without_yes_refuses_before_touching_obs(
     config = tmp_path / "event.toml"
     _short_show(config, lead_in=60, slot_s=3, stream_before_s=2)
     # Nothing listens on port 9: a refusal that came after connecting would say so.
-    proc = subprocess.run(
-        [*SHOWCALLER, "live", str(config), "--obs", "ws://127.0.0.1:9"],
-        cwd=ROOT,
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-    )
+    proc = _showcaller([*SHOWCALLER, "live", str(config), "--obs", "ws://127.0.0.1:9"])
     assert proc.returncode == 2
     assert "confirmation" in proc.stderr
     assert "--yes" in proc.stderr
@@ -454,21 +455,8 @@ def test_live_without_a_terminal_and_without_yes_refuses_before_touching_obs(
 def test_live_refuses_a_timetable_that_is_already_over(tmp_path: Path) -> None:
     config = tmp_path / "event.toml"
     _short_show(config, lead_in=-3600, slot_s=3, stream_before_s=2)
-    proc = subprocess.run(
-        [
-            *SHOWCALLER,
-            "live",
-            str(config),
-            "--yes",
-            "--journal",
-            str(tmp_path / "j.jsonl"),
-        ],
-        cwd=ROOT,
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
+    proc = _showcaller(
+        [*SHOWCALLER, "live", str(config), "--yes", "--journal", str(tmp_path / "j.jsonl")]
     )
     assert proc.returncode == 2, proc.stderr
     assert "the timetable ended at" in proc.stderr
@@ -593,13 +581,7 @@ async def test_a_second_showcaller_for_the_same_show_is_refused_and_the_first_go
         # The host, unsure whether it started, runs the same command in another terminal.
         for extra in ([], ["--fresh"]):
             second = await asyncio.to_thread(
-                subprocess.run,
-                _live_argv(config, sim.url, journal, "--yes", *extra),
-                capture_output=True,
-                text=True,
-                cwd=ROOT,
-                env=_env(SIM_PASSWORD),
-                timeout=30,
+                _showcaller, _live_argv(config, sim.url, journal, "--yes", *extra), SIM_PASSWORD
             )
             assert second.returncode == 2, second.stderr
             assert f"another showcaller (pid {first.pid}) is already running" in second.stderr
@@ -945,20 +927,8 @@ async def test_stream_test_streams_to_the_rehearsal_target_and_restores_obs_sett
 
 
 def test_stream_test_without_a_target_is_refused_before_touching_obs(tmp_path: Path) -> None:
-    proc = subprocess.run(
-        [
-            *SHOWCALLER,
-            "rehearse",
-            str(EXAMPLE),
-            "--stream-test",
-            "--obs",
-            "ws://127.0.0.1:9",
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
+    proc = _showcaller(
+        [*SHOWCALLER, "rehearse", str(EXAMPLE), "--stream-test", "--obs", "ws://127.0.0.1:9"]
     )
     assert proc.returncode == 2
     assert "rehearsal.stream_test_server is empty" in proc.stderr
