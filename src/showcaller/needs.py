@@ -1,0 +1,49 @@
+"""The one answer to "what does this event need from OBS?" (see `obs.needs`)."""
+
+from __future__ import annotations
+
+from showcaller.config import EventConfig
+from showcaller.obs.needs import SceneNeed, ShowNeeds, SpeakerNeed, TextNeed
+
+ROLES = ("standby", "opening", "talk", "lt", "break", "qa", "closing", "trouble")
+
+
+def needs_of(cfg: EventConfig) -> ShowNeeds:
+    """The scenes (every slot's, and every role's), lower-third texts and speaker feeds."""
+    slots = cfg.slots_resolved()
+    scenes = [
+        SceneNeed(slot.scene, f"slot {slot.index + 1} {slot.title!r}", on_air=True)
+        for slot in slots
+        if slot.scene
+    ]
+    named = {s.name for s in scenes}
+    for role in ROLES:
+        scene = cfg.scenes.scene_for(role)
+        if scene and scene not in named:
+            named.add(scene)
+            scenes.append(SceneNeed(scene, f"scenes.{role}", on_air=False))
+    slot_scenes = tuple(dict.fromkeys(s.scene for s in slots if s.scene))
+    lt = cfg.lower_third
+    texts = tuple(
+        TextNeed(name, f"lower_third.{field}", slot_scenes)
+        for field, name in (
+            ("speaker_input", lt.speaker_input),
+            ("title_input", lt.title_input),
+            ("hashtag_input", lt.hashtag_input),
+        )
+        if name
+    )
+    speakers = []
+    for sp in cfg.speakers:
+        if not (sp.video_input or sp.audio_input):
+            continue
+        theirs = tuple(
+            dict.fromkeys(s.scene for s in slots if any(p.id == sp.id for p in s.speakers))
+        )
+        speakers.append(
+            SpeakerNeed(sp.id, sp.video_input, sp.audio_input, theirs or slot_scenes[:1])
+        )
+    return ShowNeeds(tuple(scenes), texts, tuple(speakers), cfg.obs.transition)
+
+
+__all__ = ["needs_of"]
