@@ -17,15 +17,23 @@ import enum
 import logging
 import statistics
 from collections import deque
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from showcaller import timetable as tt_mod
 from showcaller.config import EventConfig, ResolvedSlot
 from showcaller.errors import OBSError, ShowcallerError, UsageError
-from showcaller.journal import Journal
-from showcaller.obs.protocol import Event
+from showcaller.hostcommands import (
+    Detach,
+    End,
+    HostCommand,
+    Message,
+    Trouble,
+    command_name,
+)
+from showcaller.journal import Journal, Kind
+from showcaller.obs.events import ProgramSceneChanged
 from showcaller.showtime import ShowTime
 from showcaller.timetable import (
     CommandRejected,
@@ -44,6 +52,8 @@ TICK_S = 1.0
 MISSED_END_S = 10.0
 # The longest a scene switch is sent ahead of its deadline.
 MAX_LEAD_S = 2.0
+# The most messages a show keeps for its surfaces (a flood past this drops the oldest).
+MAX_MESSAGES = 1000
 
 
 class Mode(enum.Enum):
@@ -77,12 +87,12 @@ class ShowGateway(Protocol):
         """Set the texts, then switch to `scene`, in this order; an error or None for each."""
         ...
 
-    def subscribe(
+    async def on(
         self,
-        listener: Callable[[Event], Awaitable[None] | None],
-        event_types: Sequence[str] | None = None,
-    ) -> Callable[[], None]:
-        """Listen to OBS events; returns the unsubscribe callable."""
+        listener: Callable[[ProgramSceneChanged], Awaitable[None] | None],
+        *event_classes: type[ProgramSceneChanged],
+    ) -> Callable[[], Awaitable[None]]:
+        """Listen to typed OBS events; returns the (async) unsubscribe."""
         ...
 
 
@@ -93,12 +103,62 @@ class ShowActions(Protocol):
         """Run the mode's actions for a slot start; returns warnings."""
         ...
 
-    async def at_show_end(self, *, missed: bool) -> list[str]:
+    async def at_show_end(self, *, missed: bool, by_host: End | None = None) -> list[str]:
         """Run the mode's actions once the show ends; returns warnings.
 
         `missed`: the end passed while showcaller was not running (found on resume).
+        `by_host`: the host ended the show early with this command.
         """
         ...
+
+
+MarkStatus = Literal["due", "done", "failed", "skipped"]
+MarkAction = Callable[[], Awaitable[list[str]]]
+
+
+@dataclass
+class Mark:
+    """Something the show does at a moment of its own: the stream's start, the recording's.
+
+    A timed mark (`at`, show seconds) is run by the show's one deadline loop; a mark with
+    `at=None` runs when its owner (a mode policy) fires it, e.g. with the opening's cue.
+    The action returns warnings; raising OBSError marks it failed. Each mark runs once:
+    its outcome is journaled, and a resumed show does not run a done mark again.
+    """
+
+    kind: str  # "stream_start", "record_start", ...
+    label: str  # what the host reads: "the stream starts"
+    action: MarkAction
+    at: float | None = None
+    status: MarkStatus = "due"
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class MarkView:
+    """A mark as the surfaces show it."""
+
+    kind: str
+    label: str
+    at: str | None  # wall-clock ISO time, None when it goes with a slot
+    status: str
+    detail: str
+
+
+@dataclass(frozen=True)
+class ShowMessage:
+    """One line for the host, numbered so that no surface ever misses one.
+
+    `level`: "cue" (a slot went on air; `slot` says which), "end" (the show ended),
+    "info", "warning" or "problem" (something that would spoil the show; the report
+    lists these).
+    """
+
+    seq: int
+    level: str
+    text: str
+    at: str  # wall-clock ISO time
+    slot: int | None = None
 
 
 @dataclass(frozen=True)
@@ -132,8 +192,10 @@ class ShowState:
     held: bool
     waiting_for_host: bool
     program_scene: str | None
+    trouble: bool  # the trouble scene is on air instead of the slot's
+    message: str  # the host's line for the speaker timer
     slots: tuple[SlotView, ...]
-    warnings: tuple[str, ...]
+    marks: tuple[MarkView, ...]
     version: int
 
 
@@ -244,6 +306,7 @@ class Show:
         initial_lead: float = 0.05,
         speed: float = 1.0,
         tick: float = TICK_S,
+        trouble: bool = False,
     ) -> None:
         self.cfg = cfg
         self.gateway = gateway
@@ -255,32 +318,59 @@ class Show:
         self.resolved, self.planned = planned_slots(cfg)
         self.tt = timetable or Timetable.new(self.planned, from_slot=from_slot)
         self.report = ShowReport(title=cfg.event.title, mode=mode.value, speed=speed)
+        self.marks: list[Mark] = []
+        self.messages: deque[ShowMessage] = deque(maxlen=MAX_MESSAGES)
+        self._seq = 0
         self._lead = _Lead(initial_lead, lead, speed)
         self._lead_now = 0.0  # the lead of the current wake-up
         self._tick = tick
         self._speed = speed
-        self._commands: asyncio.Queue[tuple[Any, asyncio.Future[CommandResult]]] = asyncio.Queue()
+        self._commands: asyncio.Queue[tuple[HostCommand, str, asyncio.Future[CommandResult]]] = (
+            asyncio.Queue()
+        )
         self._pending_switch: dict[str, CueRecord] = {}
         self._program_scene: str | None = None
+        self._trouble = trouble  # resumed in trouble: the trouble scene stays on air
+        self._before_trouble: str | None = None
+        self._message = ""
+        self._ended_by_host = False
         self._version = 0
         self._listeners: list[Callable[[ShowState], None]] = []
         self._stop = asyncio.Event()
         self._stopped = False  # run() has returned: the journal is no longer written
         self._phase = Phase.WAITING
-        self._recent_warnings: deque[str] = deque(maxlen=20)
         self.state = self._build_state()
 
     # ----------------------------------------------------------------- surfaces
 
     def on_state(self, listener: Callable[[ShowState], None]) -> Callable[[], None]:
-        """Call `listener` with every new published state; returns the unsubscribe callable."""
+        """Call `listener` with every new published state; returns the unsubscribe callable.
+
+        Listeners run inside the cue loop: they must only note the state (the session's
+        feed does), never wait or do I/O.
+        """
         self._listeners.append(listener)
         return lambda: self._listeners.remove(listener) if listener in self._listeners else None
 
-    async def submit(self, command: Any) -> CommandResult:
-        """Queue a host command; returns whether the show took it, with a message."""
+    @property
+    def speed(self) -> float:
+        """Show seconds per real second (`--speed`)."""
+        return self._speed
+
+    @property
+    def stopped(self) -> bool:
+        """`run()` has returned: commands are refused at once."""
+        return self._stopped
+
+    async def submit(self, command: HostCommand, source: str = "api") -> CommandResult:
+        """Queue a host command; returns whether the show took it, with a message.
+
+        Answered at once with a refusal when the show is no longer running.
+        """
+        if self._stopped or self._stop.is_set():
+            return CommandResult(False, f"{command_name(command)}: the show is not running")
         fut: asyncio.Future[CommandResult] = asyncio.get_running_loop().create_future()
-        await self._commands.put((command, fut))
+        await self._commands.put((command, source, fut))
         return await fut
 
     def detach(self) -> None:
@@ -288,23 +378,76 @@ class Show:
         self._phase = Phase.DETACHED
         self._stop.set()
 
+    # -------------------------------------------------------------------- marks
+
+    def add_mark(self, mark: Mark, *, done_before: Collection[str] = ()) -> Mark:
+        """Add a mark; one whose kind is in `done_before` (a resumed show's journal) is done."""
+        if mark.kind in done_before:
+            mark.status = "done"
+            mark.detail = "done before the restart"
+        self.marks.append(mark)
+        self._publish()
+        return mark
+
+    async def fire(self, mark: Mark) -> None:
+        """Run a due mark now (once): its outcome goes to the journal, warnings to the host."""
+        if mark.status != "due":
+            return
+        try:
+            warnings = await mark.action()
+        except OBSError as exc:
+            mark.status = "failed"
+            mark.detail = str(exc)
+            self.warn(f"{mark.label}: {exc}")
+        else:
+            mark.status = "done"
+            for text in warnings:
+                self.warn(text)
+        self.journal.write(
+            Kind.MARK,
+            mark=mark.kind,
+            status=mark.status,
+            at=self.time.now(),
+            detail=mark.detail or None,
+        )
+        self._publish()
+
+    def skip_mark(self, mark: Mark, why: str) -> None:
+        """A due mark that will not run (the stream was already on air): say why."""
+        if mark.status == "due":
+            mark.status = "skipped"
+            mark.detail = why
+            self.journal.write(Kind.MARK, mark=mark.kind, status="skipped", detail=why)
+            self._publish()
+
+    def _next_mark_at(self) -> float | None:
+        due = [m.at for m in self.marks if m.status == "due" and m.at is not None]
+        return min(due) if due else None
+
+    async def _run_timed_marks(self) -> None:
+        now = self.time.now()
+        for mark in list(self.marks):
+            if mark.status == "due" and mark.at is not None and mark.at <= now:
+                await self.fire(mark)
+
     # --------------------------------------------------------------------- loop
 
     async def run(self) -> ShowReport:
         """Run the show until it ends or `detach()` is called; never raises for an OBS failure."""
-        unsubscribe = self.gateway.subscribe(self._on_obs_event, ["CurrentProgramSceneChanged"])
+        unsubscribe = await self.gateway.on(self._on_scene_changed, ProgramSceneChanged)
         self.journal.write(
-            "start",
+            Kind.START,
             mode=self.mode.value,
             origin=self.time.origin.isoformat(),
             show_seconds=self.time.now(),
             slots=len(self.planned),
         )
-        getter: asyncio.Task[tuple[Any, asyncio.Future[CommandResult]]] | None = None
+        getter: asyncio.Task[tuple[HostCommand, str, asyncio.Future[CommandResult]]] | None = None
         try:
             with contextlib.suppress(OBSError):
                 self._program_scene = await self.gateway.program_scene()
             self._lead_now = self._lead.value
+            await self._run_timed_marks()
             await self._advance(lead=True)
             while not self._stop.is_set() and not self.tt.ended:
                 now = self.time.now()
@@ -315,6 +458,9 @@ class Show:
                 self._lead_now = self._lead.value
                 if deadline is not None:
                     wake = min(wake, deadline - self._lead_now)
+                mark_at = self._next_mark_at()
+                if mark_at is not None:
+                    wake = min(wake, mark_at)
                 if getter is None:
                     getter = asyncio.create_task(self._commands.get(), name="show-commands")
                 sleeper = asyncio.create_task(
@@ -324,20 +470,24 @@ class Show:
                 done, _ = await asyncio.wait(
                     {getter, sleeper, stopper}, return_when=asyncio.FIRST_COMPLETED
                 )
-                sleeper.cancel()
-                stopper.cancel()
+                for task in (sleeper, stopper):
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
                 if getter in done:
-                    command, reply = getter.result()
+                    command, source, reply = getter.result()
                     getter = None
-                    await self._command(command, reply)
+                    await self._command(command, source, reply)
                 jump = self.time.check_jump()
                 if jump is not None:
                     self.warn(
                         f"the wall clock jumped by {jump.seconds:+.1f} s; times re-anchored",
                         problem=False,
                     )
-                    self.journal.write("anchor", jump_seconds=jump.seconds)
-                await self._advance(lead=True)
+                    self.journal.write(Kind.ANCHOR, jump_seconds=jump.seconds)
+                await self._run_timed_marks()
+                if not self._stop.is_set():
+                    await self._advance(lead=True)
                 if self.journal.failing is not None:
                     # Retried every tick: the first line that gets through again is the
                     # state, so a restart resumes from now and not from before the failure.
@@ -345,16 +495,24 @@ class Show:
         finally:
             if getter is not None:
                 getter.cancel()
-            unsubscribe()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await getter
+            with contextlib.suppress(OBSError):
+                await unsubscribe()
             # Answer commands nobody will carry out, so no surface waits forever.
             while not self._commands.empty():
-                _, reply = self._commands.get_nowait()
+                command, _, reply = self._commands.get_nowait()
                 if not reply.done():
-                    reply.set_result(CommandResult(False, "the show is not running"))
-        if self.tt.ended:
+                    reply.set_result(
+                        CommandResult(False, f"{command_name(command)}: the show is not running")
+                    )
+        if self.tt.ended or self._ended_by_host:
             self._phase = Phase.ENDED
             self.report.ended = True
-        self.journal.write("stop", phase=self._phase.value)
+        for mark in self.marks:
+            if mark.status == "due" and self._phase is Phase.ENDED:
+                mark.status, mark.detail = "skipped", "the show ended first"
+        self.journal.write(Kind.STOP, phase=self._phase.value)
         self._stopped = True
         self._publish()
         return self.report
@@ -365,24 +523,41 @@ class Show:
         new_tt, cues = self.tt.advance(horizon)
         await self._apply(new_tt, cues)
 
-    async def _command(self, command: Any, reply: asyncio.Future[CommandResult]) -> None:
-        self.journal.write("command", command=_command_name(command))
+    async def _command(
+        self, command: HostCommand, source: str, reply: asyncio.Future[CommandResult]
+    ) -> None:
+        name = command_name(command)
+        self.journal.write(Kind.COMMAND, command=name, source=source)
         try:
-            new_tt, cues = self.tt.apply(command, self.time.now())
+            match command:
+                case End():
+                    result = await self._end_by_host(command)
+                case Detach():
+                    self.detach()
+                    result = CommandResult(True, "detached: OBS is left exactly as it is")
+                case Trouble():
+                    result = await self._set_trouble(command.on)
+                case Message():
+                    self._message = command.text
+                    self.journal.write(Kind.MESSAGE, text=command.text)
+                    self._publish()
+                    shown = f"the timer shows {command.text!r}" if command.text else "cleared"
+                    result = CommandResult(True, f"message: {shown}")
+                case _:
+                    new_tt, cues = self.tt.apply(command, self.time.now())
+                    result = CommandResult(True, f"{name}: done")
+                    if not reply.done():
+                        reply.set_result(result)
+                    await self._apply(new_tt, cues)
         except CommandRejected as exc:
-            self.journal.write("rejected", command=_command_name(command), reason=str(exc))
-            if not reply.done():
-                reply.set_result(CommandResult(False, str(exc)))
-            return
+            result = CommandResult(False, str(exc))
         except (UsageError, ValueError, TypeError) as exc:
             # A malformed command from a surface must never break the running show.
-            self.journal.write("rejected", command=repr(command), reason=str(exc))
-            if not reply.done():
-                reply.set_result(CommandResult(False, f"not a show command: {exc}"))
-            return
+            result = CommandResult(False, f"not a show command: {exc}")
+        if not result.ok:
+            self.journal.write(Kind.REJECTED, command=name, source=source, reason=result.message)
         if not reply.done():
-            reply.set_result(CommandResult(True, f"{_command_name(command)}: done"))
-        await self._apply(new_tt, cues)
+            reply.set_result(result)
 
     async def _apply(self, new_tt: Timetable, cues: Sequence[Any]) -> None:
         self.tt = new_tt
@@ -404,10 +579,13 @@ class Show:
         slot = self.resolved[cue.slot_index]
         self._phase = Phase.ON_AIR
         sent = self.time.now()
+        # In trouble the "please stand by" scene stays on air; the slot's texts still change.
+        scene = self._trouble_scene() if self._trouble else slot.scene
+        scene = scene or slot.scene
         record = CueRecord(
             slot_index=slot.index,
             title=slot.title,
-            scene=slot.scene,
+            scene=scene,
             reason=cue.reason,
             deadline=cue.at,
             sent=sent,
@@ -415,13 +593,13 @@ class Show:
             caught_up=cue.caught_up,
         )
         self.report.cues.append(record)
-        self._pending_switch[slot.scene] = record
+        self._pending_switch[scene] = record
         # Texts first, in one go with the switch: the lower third must already be right
         # when the new scene appears.
         texts = self._lower_third(slot)
         results: list[BaseException | None]
         try:
-            results = list(await self.gateway.cue(texts, slot.scene))
+            results = list(await self.gateway.cue(texts, scene))
         except Exception as exc:  # the link or a bug below: the cue failed, the show goes on
             if not isinstance(exc, OBSError):
                 log.exception("unexpected error while sending a cue")
@@ -432,16 +610,16 @@ class Show:
         switch = results[-1]
         if switch is not None:
             record.error = _describe(switch)
-            self._pending_switch.pop(slot.scene, None)
-            self.warn(f"slot {slot.index + 1} {slot.title!r}: scene {slot.scene!r}: {record.error}")
+            self._pending_switch.pop(scene, None)
+            self.warn(f"slot {slot.index + 1} {slot.title!r}: scene {scene!r}: {record.error}")
         else:
-            self._program_scene = slot.scene
+            self._program_scene = scene
         self.journal.write(
-            "cue",
+            Kind.CUE,
             cue="slot_started",
             slot=slot.index,
             title=slot.title,
-            scene=slot.scene,
+            scene=scene,
             reason=cue.reason,
             caught_up=cue.caught_up,
             deadline=cue.at,
@@ -450,8 +628,9 @@ class Show:
             lead=record.lead,
             error=record.error,
         )
+        self._say("cue", f"slot {slot.index + 1} {slot.title} on air", at=cue.at, slot=slot.index)
         log.info(
-            "slot %d %s on air (scene %s, %s)", slot.index + 1, slot.title, slot.scene, cue.reason
+            "slot %d %s on air (scene %s, %s)", slot.index + 1, slot.title, scene, cue.reason
         )
         if self.actions is not None:
             for warning in await self.actions.at_slot_start(slot, caught_up=cue.caught_up):
@@ -479,30 +658,82 @@ class Show:
         else:
             text = f"{slot.title!r} reached its end: next slot in {slot.grace_s} s"
         self.warn(text, problem=False)
-        self.journal.write("cue", cue="overrun", slot=slot.index, mode=cue.mode, at=cue.at)
+        self.journal.write(Kind.CUE, cue="overrun", slot=slot.index, mode=cue.mode, at=cue.at)
 
     async def _end(self, cue: ShowEnded) -> None:
         self._phase = Phase.ENDED
         missed = self.time.now() - cue.at > MISSED_END_S * self._speed
-        self.journal.write("cue", cue="show_ended", at=cue.at, missed=missed)
+        self.journal.write(Kind.CUE, cue="show_ended", at=cue.at, missed=missed)
         log.info("the show has ended")
+        self._say("end", "the show has ended")
         if self.actions is not None:
             for warning in await self.actions.at_show_end(missed=missed):
                 self.warn(warning)
 
-    async def _on_obs_event(self, event: Event) -> None:
-        scene = event.event_data.get("sceneName")
+    async def _end_by_host(self, command: End) -> CommandResult:
+        now = self.time.now()
+        self._phase = Phase.ENDED
+        self._ended_by_host = True
+        self.journal.write(Kind.CUE, cue="show_ended", at=now, missed=False, by_host=True)
+        self._say("end", "the host ended the show")
+        if self.actions is not None:
+            for warning in await self.actions.at_show_end(missed=False, by_host=command):
+                self.warn(warning)
+        self._snapshot()
+        self._stop.set()
+        return CommandResult(True, "the show has ended")
+
+    def _trouble_scene(self) -> str | None:
+        return self.cfg.scenes.trouble
+
+    async def _set_trouble(self, on: bool | None) -> CommandResult:
+        scene = self._trouble_scene()
+        if scene is None:
+            return CommandResult(False, "trouble: no trouble scene; set scenes.trouble")
+        on = not self._trouble if on is None else on
+        if on == self._trouble:
+            return CommandResult(True, f"trouble: already {'on' if on else 'off'}")
+        if on:
+            self._before_trouble = self._program_scene
+            target = scene
+        else:
+            on_air = self.tt.on_air
+            target = (
+                self.resolved[on_air.index].scene if on_air is not None else self._before_trouble
+            ) or scene
+        try:
+            await self.gateway.set_program_scene(target)
+        except OBSError as exc:
+            self.warn(f"trouble: could not put {target!r} on air: {exc}")
+            return CommandResult(False, f"trouble: {exc}")
+        self._trouble = on
+        self._program_scene = target
+        self.journal.write(Kind.TROUBLE, on=on, scene=target)
+        self._snapshot()
+        self._say("info", f"trouble scene {'on air' if on else 'off'}: {target!r} on program")
+        return CommandResult(True, f"trouble {'on' if on else 'off'}: {target!r} on air")
+
+    async def _on_scene_changed(self, event: ProgramSceneChanged) -> None:
         # The client runs async listeners as tasks: one may start after run() has ended
         # (and the journal has closed); the show has nothing more to say then.
-        if not isinstance(scene, str) or self._stopped:
+        if self._stopped:
             return
+        scene = event.scene
         self._program_scene = scene
         record = self._pending_switch.pop(scene, None)
         if record is not None:
             record.landed = self.time.now()
             if record.error is None:
                 self._lead.add(record.landed - record.sent)
-        self.journal.write("obs_event", event=event.event_type, scene=scene)
+            self.journal.write(
+                Kind.LANDED,
+                slot=record.slot_index,
+                scene=scene,
+                at=record.landed,
+                late_ms=round((record.landed - record.deadline) / self._speed * 1000, 1),
+            )
+        else:
+            self.journal.write(Kind.OBS_EVENT, event="program_scene_changed", scene=scene)
         self._publish()
 
     async def resync(self, gateway: ShowGateway | None = None) -> None:
@@ -512,16 +743,21 @@ class Show:
         itself is not ready for others until the hooks have run).
         """
         on_air = self.tt.on_air
-        if on_air is None:
+        if self._trouble:
+            scene = self._trouble_scene()
+        elif on_air is not None:
+            scene = self.resolved[on_air.index].scene
+        else:
             return
-        scene = self.resolved[on_air.index].scene
+        if scene is None:
+            return
         gateway = gateway or self.gateway
         try:
             current = await gateway.program_scene()
             if current != scene:
                 await gateway.set_program_scene(scene)
                 self.warn(f"OBS showed {current!r} after reconnecting: put {scene!r} back")
-                self.journal.write("resync", scene=scene, found=current)
+                self.journal.write(Kind.RESYNC, scene=scene, found=current)
             self._program_scene = scene
         except (OBSError, ShowcallerError) as exc:
             self.warn(f"could not resync the scene after reconnecting: {_describe(exc)}")
@@ -531,18 +767,29 @@ class Show:
     def warn(self, text: str, *, problem: bool = True) -> None:
         """Log, journal, publish and report a warning (a problem if it would spoil the show)."""
         log.warning("%s", text)
-        self._recent_warnings.append(text)
         (self.report.problems if problem else self.report.warnings).append(text)
         if not self._stopped:  # a late word (an OBS event after the end) still reaches the report
-            self.journal.write("warning", text=text, problem=problem)
+            self.journal.write(Kind.WARNING, text=text, problem=problem)
+        self._say("problem" if problem else "warning", text)
+
+    def say(self, text: str) -> None:
+        """Tell the host something that is neither a warning nor a problem."""
+        self._say("info", text)
+
+    def _say(self, level: str, text: str, *, at: float | None = None, slot: int | None = None) -> None:
+        self._seq += 1
+        when = self.time.wall(self.time.now() if at is None else at).isoformat()
+        self.messages.append(ShowMessage(self._seq, level, text, when, slot))
+        self._publish()
 
     def _snapshot(self) -> None:
         on_air = self.tt.on_air
         self.journal.write(
-            "state",
+            Kind.STATE,
             timetable=self.tt.to_state(),
             scene=self.resolved[on_air.index].scene if on_air is not None else None,
-            ended=self.tt.ended,
+            ended=self.tt.ended or self._ended_by_host,
+            trouble=self._trouble,
         )
 
     def _view(self, e: tt_mod.ExpectedSlot) -> SlotView:
@@ -561,6 +808,10 @@ class Show:
             expected_end=self.time.wall(end).isoformat() if end is not None else "",
             state=str(e.state),
         )
+
+    def _mark_view(self, mark: Mark) -> MarkView:
+        at = self.time.wall(mark.at).isoformat() if mark.at is not None else None
+        return MarkView(mark.kind, mark.label, at, mark.status, mark.detail)
 
     def _build_state(self) -> ShowState:
         now = self.time.now()
@@ -581,8 +832,10 @@ class Show:
             held=status.held,
             waiting_for_host=status.waiting_for_host,
             program_scene=self._program_scene,
+            trouble=self._trouble,
+            message=self._message,
             slots=views,
-            warnings=tuple(self._recent_warnings),
+            marks=tuple(self._mark_view(m) for m in self.marks),
             version=self._version,
         )
 
@@ -597,13 +850,6 @@ class Show:
                 log.exception("a state listener failed")
 
 
-def _command_name(command: Any) -> str:
-    name = type(command).__name__.lower()
-    fields = getattr(command, "__dataclass_fields__", {})
-    args = ", ".join(f"{k}={getattr(command, k)!r}" for k in fields)
-    return f"{name}({args})" if args else name
-
-
 def _describe(exc: BaseException) -> str:
     if isinstance(exc, ShowcallerError):
         return str(exc)
@@ -613,11 +859,14 @@ def _describe(exc: BaseException) -> str:
 __all__ = [
     "CommandResult",
     "CueRecord",
+    "Mark",
+    "MarkView",
     "Mode",
     "Phase",
     "Show",
     "ShowActions",
     "ShowGateway",
+    "ShowMessage",
     "ShowReport",
     "ShowState",
     "SlotView",

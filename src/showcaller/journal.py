@@ -17,6 +17,8 @@ torn by the failure is ended so the lines after it stay readable.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import enum
 import json
 import logging
 import os
@@ -36,7 +38,30 @@ except ImportError:  # Windows: no advisory locks; a second showcaller is not de
 
 log = logging.getLogger(__name__)
 
-JOURNAL_FORMAT = 1
+# 2: record kinds fixed in `Kind`; marks, stream/record changes and landings journaled.
+JOURNAL_FORMAT = 2
+
+
+class Kind(enum.StrEnum):
+    """Every kind of journal record, with the fields each carries beside kind/wall/mono/plan/v."""
+
+    START = "start"  # mode, origin (ISO), show_seconds, slots
+    RESUME = "resume"  # from_line: the journal line a restarted show resumed from
+    STATE = "state"  # timetable (Timetable.to_state), scene, ended, trouble: for resuming
+    CUE = "cue"  # cue: slot_started|overrun|show_ended, slot, title, scene, deadline, sent, ...
+    LANDED = "landed"  # slot, scene, at (show s), late_ms: OBS said the switch is on program
+    COMMAND = "command"  # command (name and arguments), source: keys|web|prompt|api|test
+    REJECTED = "rejected"  # command, source, reason
+    MARK = "mark"  # mark: stream_start|record_start|..., status: due|done|failed|skipped, at
+    STREAM = "stream"  # action: start|on_air|not_on_air|stopped|reconnecting|...|restored
+    RECORD = "record"  # action: start|started|split|chapter|file|stop|stopped, path, slot, name
+    TROUBLE = "trouble"  # on (bool), scene: the trouble scene went on air or off it
+    MESSAGE = "message"  # text: the host's message for the speaker timer ("" clears it)
+    OBS_EVENT = "obs_event"  # event, scene: a program scene change showcaller did not cause
+    RESYNC = "resync"  # scene, found: OBS came back showing the wrong scene
+    ANCHOR = "anchor"  # jump_seconds: the wall clock jumped; times re-anchored
+    WARNING = "warning"  # text, problem (bool)
+    STOP = "stop"  # phase: ended|detached|...
 
 
 @dataclass(frozen=True)
@@ -84,7 +109,7 @@ class Journal:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def write(self, kind: str, **data: Any) -> None:
+    def write(self, kind: Kind, **data: Any) -> None:
         """Append one record of `kind` with `data` (JSON-compatible values).
 
         Never raises for the disk: a failure goes to `on_error` (once per streak).
@@ -92,7 +117,7 @@ class Journal:
         if self._fd is None:
             raise RuntimeError("journal is not open")
         record = {
-            "kind": kind,
+            "kind": str(kind),
             "wall": self._clock.now().isoformat(),
             "mono": round(self._clock.monotonic(), 6),
             "plan": self._plan,
@@ -192,7 +217,14 @@ def _open_for_append(path: Path, *, truncate: bool) -> int:
 
 
 def read_journal(path: Path) -> Iterator[Entry]:
-    """Yield the records of a journal; a torn last line (crash mid-write) is skipped."""
+    """Yield the records of a journal in order; unreadable lines are skipped with a warning.
+
+    Each `Entry` has the record's `kind` (a `Kind` value as a string; a reader meets
+    kinds it does not know when a newer showcaller wrote the file, and skips them), its
+    wall-clock time (ISO, the event's offset), the show clock's monotonic seconds, the
+    plan hash, and `data`, the whole record (kind-specific fields: see `Kind`). A line
+    torn by a crash mid-write, or by a full disk, is skipped; the lines after it are read.
+    """
     with path.open(encoding="utf-8") as fh:
         for number, raw in enumerate(fh, start=1):
             raw = raw.strip()
@@ -224,6 +256,8 @@ class ResumePoint:
     scene: str | None
     ended: bool
     line: int
+    trouble: bool = False  # the trouble scene was on air
+    marks_done: frozenset[str] = frozenset()  # marks that ran (e.g. "record_start")
 
 
 def last_state(path: Path, plan_hash: str) -> ResumePoint | None:
@@ -235,8 +269,11 @@ def last_state(path: Path, plan_hash: str) -> ResumePoint | None:
     if not path.exists():
         return None
     point: ResumePoint | None = None
+    done: set[str] = set()
     for entry in read_journal(path):
-        if entry.kind != "state":
+        if entry.kind == Kind.MARK and entry.data.get("status") == "done":
+            done.add(str(entry.data.get("mark")))
+        if entry.kind != Kind.STATE:
             continue
         if entry.plan != plan_hash:
             raise UsageError(
@@ -250,7 +287,10 @@ def last_state(path: Path, plan_hash: str) -> ResumePoint | None:
             scene=entry.data.get("scene"),
             ended=bool(entry.data.get("ended", False)),
             line=entry.line,
+            trouble=bool(entry.data.get("trouble", False)),
         )
+    if point is not None:
+        point = dataclasses.replace(point, marks_done=frozenset(done))
     return point
 
 

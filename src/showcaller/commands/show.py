@@ -66,7 +66,7 @@ def _rehearse_args(parser: argparse.ArgumentParser) -> None:
 async def _rehearse(args: argparse.Namespace) -> int:
     from showcaller.config import load_config
     from showcaller.modes import RehearsalOptions, find_slot, rehearse
-    from showcaller.surfaces.console import Progress, print_report
+    from showcaller.surfaces.console import CueLog, print_report
 
     cfg = load_config(args.config)
     options = RehearsalOptions(
@@ -79,9 +79,9 @@ async def _rehearse(args: argparse.Namespace) -> int:
         stream_test=args.stream_test,
     )
     _quiet_engine_log(args)
-    progress = Progress(cfg)
-    report = await rehearse(cfg, options, on_show=progress.attach)
-    print_report(cfg, report, progress.console)
+    cue_log = CueLog(cfg)
+    report = await rehearse(cfg, options, on_session=cue_log.attach)
+    print_report(cfg, report, cue_log.console)
     return 0 if report.ok else 1
 
 
@@ -101,14 +101,14 @@ def _live_args(parser: argparse.ArgumentParser) -> None:
 async def _live(args: argparse.Namespace) -> int:
     from showcaller.config import load_config
     from showcaller.modes import LiveOptions, live
-    from showcaller.surfaces.console import Progress, print_report
+    from showcaller.surfaces.console import CueLog, print_report
 
     cfg = load_config(args.config)
     options = LiveOptions(
         obs=obs_target(args, cfg), journal=args.journal, yes=args.yes, fresh=args.fresh
     )
     _quiet_engine_log(args)
-    progress = Progress(cfg)
-    report = await live(cfg, options, interactive=sys.stdin.isatty(), on_show=progress.attach)
-    print_report(cfg, report, progress.console)
+    cue_log = CueLog(cfg)
+    report = await live(cfg, options, interactive=sys.stdin.isatty(), on_session=cue_log.attach)
+    print_report(cfg, report, cue_log.console)
     return 0 if report.ok else 1

@@ -1,7 +1,7 @@
 """Plain console output for rehearse/live: one line per cue, and the closing report.
 
-A surface: it reads the published `ShowState` and the final `ShowReport`, and holds
-no show logic. (The full rich dashboard with keys comes with its own issue.)
+A surface: it follows the session's published `SessionState` and prints the final
+`ShowReport`; it holds no show logic. (The full rich dashboard with keys comes with its own issue.)
 """
 
 from __future__ import annotations
@@ -10,10 +10,12 @@ import sys
 from datetime import datetime, timedelta
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from showcaller.config import EventConfig
-from showcaller.engine import Show, ShowReport, ShowState
+from showcaller.engine import ShowReport
+from showcaller.session import SessionState, ShowSession, follow
 
 
 def _clock(iso: str, cfg: EventConfig) -> str:
@@ -24,21 +26,25 @@ def _clock(iso: str, cfg: EventConfig) -> str:
     return moment.astimezone(cfg.tz).strftime("%H:%M:%S")
 
 
-class Progress:
-    """Prints a line whenever a slot goes on air or a warning appears."""
+class CueLog:
+    """The plain console surface: a line per slot on air, per message, and the show's end.
+
+    Follows the session's state feed (outside the cue loop); prints every numbered
+    message once, however many arrive between two looks.
+    """
 
     def __init__(self, cfg: EventConfig, console: Console | None = None) -> None:
         self.cfg = cfg
         # Not a terminal (a log, CI): wide enough that the report's table stays readable.
         width = None if sys.stdout.isatty() else 132
         self.console = console or Console(highlight=False, width=width)
-        self._on_air: int | None = None
-        self._warnings = 0
+        self._seq = 0
         self._total = len(cfg.slots_resolved())
 
-    def attach(self, show: Show) -> None:
-        """Follow `show`'s published state; say what the show waits for, if anything."""
-        state = show.state
+    def attach(self, session: ShowSession) -> None:
+        """Follow `session` while it runs; say what the show waits for, if anything."""
+        session.attach("the console", lambda s: follow(s, self._update))
+        state = session.show.state
         if state.on_air is None and state.next is not None:
             start = datetime.fromisoformat(state.next.expected_start)
             wait = start - datetime.fromisoformat(state.now)
@@ -47,26 +53,29 @@ class Progress:
                 f"waiting for {state.next.title!r} at {_clock(state.next.expected_start, self.cfg)}"
                 f" ({start.astimezone(self.cfg.tz):%Y-%m-%d}, in {minutes} min of show time)"
             )
-        show.on_state(self._update)
 
-    def _update(self, state: ShowState) -> None:
-        if state.on_air is not None and state.on_air.index != self._on_air:
-            slot = state.on_air
-            self._on_air = slot.index
-            who = f" — {', '.join(slot.speakers)}" if slot.speakers else ""
-            # The slot's own start (the moment it was cued for), not the moment this line
-            # is printed: the switch goes out a little early to land on time.
-            at = _clock(slot.expected_start, self.cfg)
-            self.console.print(
-                f"[bold]{at}[/] ▶ {slot.index + 1}/{self._total} "
-                f"[cyan]{slot.kind}[/] {slot.title}{who} → scene [green]{slot.scene}[/]"
-            )
-        for text in state.warnings[self._warnings :]:
-            self.console.print(f"[yellow]  ! {text}[/]")
-        self._warnings = len(state.warnings)
-        if state.phase == "ended" and self._on_air is not None:
-            self.console.print(f"[bold]{_clock(state.now, self.cfg)}[/] ■ the show has ended")
-            self._on_air = None
+    def _update(self, state: SessionState) -> None:
+        slots = {v.index: v for v in state.show.slots}
+        for message in state.messages:
+            if message.seq <= self._seq:
+                continue
+            self._seq = message.seq
+            if message.level == "cue" and message.slot is not None and message.slot in slots:
+                slot = slots[message.slot]
+                who = f" — {', '.join(slot.speakers)}" if slot.speakers else ""
+                # The moment it was cued for, not the moment this line is printed: the
+                # switch goes out a little early to land on time.
+                self.console.print(
+                    f"[bold]{_clock(message.at, self.cfg)}[/] ▶ {slot.index + 1}/{self._total} "
+                    f"[cyan]{slot.kind}[/] {escape(slot.title)}{escape(who)} → scene "
+                    f"[green]{escape(slot.scene)}[/]"
+                )
+            elif message.level in ("warning", "problem"):
+                self.console.print(f"[yellow]  ! {escape(message.text)}[/]")
+            elif message.level == "end":
+                self.console.print(f"[bold]{_clock(message.at, self.cfg)}[/] ■ {message.text}")
+            else:
+                self.console.print(f"  · {escape(message.text)}")
 
 
 def print_report(cfg: EventConfig, report: ShowReport, console: Console) -> None:

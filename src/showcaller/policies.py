@@ -1,0 +1,314 @@
+"""What each mode does around the timetable: recording, the stream's start, watching it.
+
+A policy is owned by the show session (`ShowSession.use`); the engine calls it at every
+slot start and at the end, and the session after OBS came back. Moments of their own
+(the stream's start, the recording's) are the engine's marks, so they run in its one
+deadline loop, are journaled and show in the state.
+
+- `RehearsalPolicy`: records only with `--record`; never touches the stream (the
+  gateway's guard refuses it) except with `--stream-test` (`StreamTest`).
+- `LivePolicy`: starts the stream `stream.start_before_standby` before the first slot,
+  records from the opening, says loudly when the stream leaves the air without
+  showcaller, and stops the stream only at the planned end (`stream.stop_at_end`) or
+  when the host ends the show.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Collection
+
+from showcaller.clock import Clock
+from showcaller.config import ResolvedSlot
+from showcaller.engine import Mark
+from showcaller.errors import OBSError
+from showcaller.hostcommands import End
+from showcaller.journal import Kind
+from showcaller.obs.events import OutputState, StreamStateChanged
+from showcaller.obs.gateway import OBSGateway, StreamService
+from showcaller.session import ShowSession
+
+log = logging.getLogger(__name__)
+
+RECORDED_KINDS = frozenset({"opening", "talk", "lt", "qa", "break", "closing"})
+PER_TALK_KINDS = frozenset({"talk", "lt"})
+
+# How long OBS may take to get the stream on air (or off it) before the host is told.
+STREAM_START_TIMEOUT_S = 10.0
+
+
+async def stream_becomes(
+    gateway: OBSGateway, clock: Clock, *, active: bool, speed: float = 1.0
+) -> bool:
+    """Wait (real seconds, on `clock`) until OBS's stream is, or is not, active."""
+    give_up = clock.monotonic() + STREAM_START_TIMEOUT_S * speed
+    while (await gateway.stream_status()).active is not active:
+        if clock.monotonic() >= give_up:
+            return False
+        await clock.sleep_until(clock.monotonic() + 0.25 * speed)
+    return True
+
+
+class Recording:
+    """Start at the first recorded slot (a mark), one file (or chapter) per talk, stop at the end."""
+
+    def __init__(
+        self, session: ShowSession, *, enabled: bool, done_before: Collection[str] = ()
+    ) -> None:
+        self.session = session
+        self.show = session.show
+        self.gateway = session.gateway
+        self.cfg = session.cfg
+        self.enabled = enabled
+        self._warned_split = False
+        self.mark: Mark | None = None
+        if enabled:
+            self.mark = self.show.add_mark(
+                Mark("record_start", "the recording starts", self._start_record),
+                done_before=done_before,
+            )
+
+    async def _start_record(self) -> list[str]:
+        if (await self.gateway.record_status()).active:
+            if self.mark is not None:
+                self.mark.detail = "OBS was already recording"
+            return []
+        await self.gateway.start_record()
+        self.show.journal.write(Kind.RECORD, action="start", at=self.show.time.now())
+        log.info("recording started")
+        return []
+
+    async def at_slot_start(self, slot: ResolvedSlot, *, caught_up: bool) -> list[str]:
+        """Start recording from the opening on; split per talk as the config asks."""
+        if not self.enabled or slot.kind not in RECORDED_KINDS:
+            return []
+        if self.mark is not None and self.mark.status == "due":
+            await self.show.fire(self.mark)
+            return []
+        try:
+            if not (await self.gateway.record_status()).active:
+                # Stopped since (in OBS, or before a restart of showcaller): record again.
+                await self._start_record()
+                return []
+            if slot.kind in PER_TALK_KINDS and not caught_up:
+                return await self._per_talk(slot)
+        except OBSError as exc:
+            return [f"recording at {slot.title!r}: {exc}"]
+        return []
+
+    async def _per_talk(self, slot: ResolvedSlot) -> list[str]:
+        mode = self.cfg.record.per_talk
+        if mode == "off":
+            return []
+        caps = await self.gateway.capabilities()
+        journal = self.show.journal
+        if mode == "restart":
+            path = await self.gateway.stop_record()
+            await self.gateway.start_record()
+            journal.write(Kind.RECORD, action="restart", slot=slot.index, path=path)
+            return []
+        if mode == "chapter" and caps.chapters:
+            await self.gateway.create_chapter(slot.title)
+            journal.write(Kind.RECORD, action="chapter", slot=slot.index, name=slot.title)
+            return []
+        if caps.split_record:
+            await self.gateway.split_record()
+            journal.write(Kind.RECORD, action="split", slot=slot.index)
+            return []
+        if caps.chapters:
+            await self.gateway.create_chapter(slot.title)
+            journal.write(Kind.RECORD, action="chapter", slot=slot.index, name=slot.title)
+            return []
+        if self._warned_split:
+            return []
+        self._warned_split = True
+        return [
+            "this OBS cannot split recordings or add chapters (obs-websocket < 5.5): "
+            'one file for the whole show; set record.per_talk = "restart" for one file per talk'
+        ]
+
+    async def stop_recording(self) -> list[str]:
+        """Stop the recording if it runs; journaled with the file OBS wrote."""
+        if not self.enabled:
+            return []
+        try:
+            if (await self.gateway.record_status()).active:
+                path = await self.gateway.stop_record()
+                self.show.journal.write(Kind.RECORD, action="stop", path=path)
+                log.info("recording saved: %s", path)
+        except OBSError as exc:
+            return [f"stopping the recording: {exc}"]
+        return []
+
+    async def after_resync(self, gateway: OBSGateway) -> None:
+        """Nothing to put back for the recording (OBS starts a new file if it restarted)."""
+
+    def on_stream(self, event: StreamStateChanged) -> None:
+        """Rehearsal does not watch the stream."""
+
+
+class StreamStart:
+    """The `stream_start` mark: start the stream at show second `at`, then check it is on air."""
+
+    def __init__(self, session: ShowSession, at: float, *, already_on_air: bool) -> None:
+        self.session = session
+        self.show = session.show
+        self.gateway = session.gateway
+        self.at = at
+        self.mark = self.show.add_mark(Mark("stream_start", "the stream starts", self._start, at))
+        if already_on_air:
+            self.show.skip_mark(self.mark, "already on air; showcaller does not touch it")
+
+    async def _start(self) -> list[str]:
+        if (await self.gateway.stream_status()).active:
+            self.mark.detail = "already on air"
+            return []
+        await self.gateway.start_stream()
+        self.show.journal.write(Kind.STREAM, action="start", at=self.show.time.now())
+        log.info("the stream is starting")
+        # OBS answers StartStream at once even when it cannot reach the server; it then
+        # gives up by itself (STARTING → STOPPED). Only outputActive says on air.
+        self.session.spawn(self._confirm(), "stream start check")
+        return []
+
+    async def _confirm(self) -> None:
+        show = self.show
+        try:
+            on_air = await stream_becomes(
+                self.gateway, show.time.clock, active=True, speed=show.speed
+            )
+        except OBSError as exc:
+            show.warn(f"could not check that the stream is on air: {exc}")
+            return
+        if not on_air:
+            show.journal.write(Kind.STREAM, action="not_on_air", at=show.time.now())
+            show.warn(
+                f"the stream is NOT on air {STREAM_START_TIMEOUT_S:g} s after starting it: "
+                "check OBS's Settings > Stream (server and key) and start it in OBS"
+            )
+            return
+        show.journal.write(Kind.STREAM, action="on_air", at=show.time.now())
+        show.say("the stream is on air")
+
+
+class RehearsalPolicy(Recording):
+    """Rehearsal: recording with --record; the stream only through `StreamTest`."""
+
+    async def at_show_end(self, *, missed: bool, by_host: End | None = None) -> list[str]:
+        """Stop the recording."""
+        return await self.stop_recording()
+
+
+@contextlib.asynccontextmanager
+async def stream_test(session: ShowSession) -> AsyncIterator[None]:
+    """An attachment: point OBS's stream at the rehearsal target, start it at its mark.
+
+    On the way out (the show's end, Ctrl-C, a crash of a surface) the stream stops and
+    OBS's own stream settings are put back, whatever happened.
+    """
+    cfg, gateway, show = session.cfg, session.gateway, session.show
+    saved = await gateway.stream_service()
+    key = cfg.rehearsal.stream_test_key.get_secret_value()
+    await gateway.set_stream_service(cfg.rehearsal.stream_test_server, key)
+    show.journal.write(Kind.STREAM, action="test_target", server=cfg.rehearsal.stream_test_server)
+    at = max(-cfg.stream.start_before_standby.total_seconds(), show.time.now())
+    StreamStart(session, at, already_on_air=False)
+    try:
+        yield
+    finally:
+        await _end_test_stream(session, saved)
+
+
+async def _end_test_stream(session: ShowSession, saved: StreamService) -> None:
+    gateway, show = session.gateway, session.show
+    try:
+        if (await gateway.stream_status()).active:
+            await gateway.stop_stream()
+            # OBS keeps the old settings until the output has really stopped.
+            await stream_becomes(gateway, show.time.clock, active=False, speed=show.speed)
+        await gateway.restore_stream_service(saved)
+        show.journal.write(Kind.STREAM, action="restored")
+    except OBSError as exc:
+        show.warn(
+            f"could not put OBS's own stream settings back ({exc}): "
+            "check Settings > Stream in OBS before going live"
+        )
+
+
+class LivePolicy(Recording):
+    """Live: the stream starts at its mark, is watched, and stops only when it should."""
+
+    def __init__(
+        self,
+        session: ShowSession,
+        *,
+        stream_at: float,
+        stream_on_air: bool,
+        done_before: Collection[str] = (),
+    ) -> None:
+        super().__init__(session, enabled=session.cfg.record.enabled, done_before=done_before)
+        self.stream_at = stream_at
+        # A restarted showcaller runs this mark again: the stream it finds off air (and due)
+        # is started; one it finds on air is left alone.
+        self.stream = StreamStart(session, stream_at, already_on_air=stream_on_air)
+        self.stopping = False  # showcaller itself is stopping the stream
+
+    def on_stream(self, event: StreamStateChanged) -> None:
+        """Say at once when the stream leaves the air without showcaller asking."""
+        if event.state is OutputState.STOPPED and not self.stopping:
+            self.show.warn(
+                "the stream STOPPED in OBS, and not by showcaller: "
+                "start it again in OBS (Controls > Start Streaming)"
+            )
+        elif event.state is OutputState.RECONNECTING:
+            self.show.warn("OBS lost the stream server and is reconnecting", problem=False)
+        elif event.state is OutputState.RECONNECTED:
+            self.show.warn("the stream is back on air (OBS reconnected)", problem=False)
+
+    async def at_show_end(self, *, missed: bool, by_host: End | None = None) -> list[str]:
+        """Stop the recording; the stream too at the planned end (`stream.stop_at_end`) or when
+        the host ends the show (unless `keep_stream`)."""
+        if missed:
+            # Restarted after the planned end: the host may still be on air; leave OBS alone.
+            return [
+                "the show's planned end passed while showcaller was not running: "
+                "stream and recording are left as they are"
+            ]
+        warnings = await self.stop_recording()
+        stop = not by_host.keep_stream if by_host is not None else self.cfg.stream.stop_at_end
+        if stop:
+            try:
+                if (await self.gateway.stream_status()).active:
+                    self.stopping = True
+                    await self.gateway.stop_stream()
+                    self.show.journal.write(Kind.STREAM, action="stop", at=self.show.time.now())
+                    log.info("the stream has stopped")
+            except OBSError as exc:
+                warnings.append(f"stopping the stream: {exc}")
+        return warnings
+
+    async def after_resync(self, gateway: OBSGateway) -> None:
+        """After OBS comes back: a loud word if the stream is not on air when it should be."""
+        if self.show.time.now() < self.stream_at:
+            return
+        try:
+            if not (await gateway.stream_status()).active:
+                self.show.warn(
+                    "OBS is back, but the stream is NOT on air: "
+                    "start it in OBS (Controls > Start Streaming)"
+                )
+        except OBSError as exc:
+            self.show.warn(f"could not check the stream after reconnecting: {exc}")
+
+
+__all__ = [
+    "PER_TALK_KINDS",
+    "RECORDED_KINDS",
+    "LivePolicy",
+    "Recording",
+    "RehearsalPolicy",
+    "StreamStart",
+    "stream_becomes",
+    "stream_test",
+]
