@@ -18,6 +18,13 @@ import pytest
 from showcaller import errors
 from showcaller.obs import protocol
 from showcaller.obs.client import OBSClient
+from showcaller.obs.events import (
+    OBSEvent,
+    OutputState,
+    ProgramSceneChanged,
+    RecordStateChanged,
+    StreamStateChanged,
+)
 from showcaller.obs.gateway import OBSGateway
 from showcaller.obs.images import decode_data_url
 from showcaller.obs.sim import SimulatedOBS
@@ -247,3 +254,46 @@ async def test_wrong_password_is_refused_with_4009(obs: Target) -> None:
     refused = OBSClient(obs.url, "not the password")
     with pytest.raises(errors.AuthenticationFailed, match="4009"):
         await refused.connect()
+
+
+# ----------------------------------------------------------------------------- typed events
+
+
+async def _typed(queue: asyncio.Queue[OBSEvent], n: int) -> list[OBSEvent]:
+    async with asyncio.timeout(10):
+        return [await queue.get() for _ in range(n)]
+
+
+async def test_typed_events_for_program_scene_stream_and_record(
+    client: OBSClient, obs: Target
+) -> None:
+    gateway = OBSGateway(client)
+    got: asyncio.Queue[OBSEvent] = asyncio.Queue()
+    await gateway.on(got.put_nowait, ProgramSceneChanged, StreamStateChanged, RecordStateChanged)
+
+    await gateway.create_scene("Typed Talk")
+    await gateway.set_program_scene("Typed Talk")
+    assert await _typed(got, 1) == [ProgramSceneChanged("Typed Talk")]
+
+    await gateway.start_record()
+    starting, started = await _typed(got, 2)
+    assert starting == RecordStateChanged(OutputState.STARTING, active=False, path=None)
+    assert isinstance(started, RecordStateChanged)
+    assert (started.state, started.active) == (OutputState.STARTED, True)
+    path = await gateway.stop_record()
+    stopping, stopped = await _typed(got, 2)
+    assert isinstance(stopping, RecordStateChanged)
+    assert stopping.state is OutputState.STOPPING
+    assert stopped == RecordStateChanged(OutputState.STOPPED, active=False, path=path)
+    assert Path(path).parent == obs.record_dir
+
+    # No server: OBS tries, then gives up (STARTING, STOPPED; never active).
+    await client.request(
+        "SetStreamServiceSettings",
+        {"streamServiceType": "rtmp_custom", "streamServiceSettings": {"server": "", "key": ""}},
+    )
+    await gateway.start_stream()
+    assert await _typed(got, 2) == [
+        StreamStateChanged(OutputState.STARTING, active=False),
+        StreamStateChanged(OutputState.STOPPED, active=False),
+    ]

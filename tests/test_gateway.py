@@ -3,15 +3,26 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import struct
 import zlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 import pytest
 
 from showcaller import errors
 from showcaller.obs import protocol
 from showcaller.obs.client import OBSClient
+from showcaller.obs.events import (
+    InputActiveChanged,
+    InputMuteChanged,
+    InputVolumeMeters,
+    OBSEvent,
+    OutputState,
+    ProgramSceneChanged,
+    RecordStateChanged,
+    StreamStateChanged,
+)
 from showcaller.obs.gateway import OBSGateway, UnsupportedFeature, rehearsal_guard
 from showcaller.obs.images import (
     ImageDecodeError,
@@ -20,7 +31,9 @@ from showcaller.obs.images import (
     decode_image,
     decode_png,
 )
-from showcaller.obs.supervisor import OBSLink
+from showcaller.obs.sim import SimulatedOBS
+from showcaller.obs.supervisor import LinkState, OBSLink
+from tests.sim_fixtures import SIM_PASSWORD, sim  # noqa: F401 - the fixture is used by name
 from tests.test_client import Peer, peer  # noqa: F401 - the fixture is used by name
 
 RED = 0xFF0000FF  # OBS colours are ABGR
@@ -225,6 +238,213 @@ async def test_gateway_works_over_a_supervised_link(peer: Peer) -> None:  # noqa
         await obs.create_scene("Via Link")
         await obs.set_program_scene("Via Link")
         assert await obs.program_scene() == "Via Link"
+
+
+# ----------------------------------------------------------------------------- typed events
+
+METERS = protocol.EventSubscription.INPUT_VOLUME_METERS
+
+
+@pytest.fixture
+async def sim_link(sim: SimulatedOBS) -> AsyncIterator[OBSLink]:  # noqa: F811
+    """A READY supervised link to the simulated OBS (fast backoff), stopped after the test."""
+    sim.use_cases.speaker_feed("Speaker 1", "Scene")
+    async with OBSLink(sim.url, SIM_PASSWORD, backoff_cap=0.2) as link:
+        await link.wait_ready(timeout=5)
+        yield link
+
+
+async def _next(queue: asyncio.Queue[OBSEvent], kind: type[OBSEvent] | None = None) -> OBSEvent:
+    """The next event of `kind` (others skipped), within 5 s."""
+    async with asyncio.timeout(5):
+        while True:
+            event = await queue.get()
+            if kind is None or isinstance(event, kind):
+                return event
+
+
+async def _until(condition: Callable[[], bool], limit: float = 5.0) -> None:
+    async with asyncio.timeout(limit):
+        while not condition():  # noqa: ASYNC110 - nothing to wait on for a subscription bit
+            await asyncio.sleep(0.01)
+
+
+async def test_on_delivers_typed_events_to_sync_and_async_listeners(sim_link: OBSLink) -> None:
+    obs = OBSGateway(sim_link)
+    sync_got: asyncio.Queue[OBSEvent] = asyncio.Queue()
+    async_got: asyncio.Queue[OBSEvent] = asyncio.Queue()
+
+    async def on_async(event: OBSEvent) -> None:
+        # An async listener may make a request (it runs as a task, not in the receive loop).
+        assert await obs.program_scene()
+        async_got.put_nowait(event)
+
+    await obs.on(sync_got.put_nowait, ProgramSceneChanged, RecordStateChanged)
+    await obs.on(on_async, ProgramSceneChanged)
+    await obs.create_scene("Talk")
+    await obs.set_program_scene("Talk")
+    assert await _next(sync_got) == ProgramSceneChanged("Talk")
+    assert await _next(async_got) == ProgramSceneChanged("Talk")
+    await obs.start_record()
+    states = [await _next(sync_got), await _next(sync_got)]
+    assert states[0] == RecordStateChanged(OutputState.STARTING, False, None)
+    assert isinstance(states[1], RecordStateChanged)
+    assert (states[1].state, states[1].active) == (OutputState.STARTED, True)
+    path = await obs.stop_record()
+    states = [await _next(sync_got), await _next(sync_got)]
+    assert isinstance(states[0], RecordStateChanged)
+    assert states[0].state is OutputState.STOPPING
+    assert states[-1] == RecordStateChanged(OutputState.STOPPED, False, path)
+    assert async_got.empty()
+
+
+async def test_a_listener_that_raises_stops_neither_the_others_nor_the_receive_loop(
+    sim_link: OBSLink, caplog: pytest.LogCaptureFixture
+) -> None:
+    obs = OBSGateway(sim_link)
+    got: asyncio.Queue[OBSEvent] = asyncio.Queue()
+
+    def broken(event: OBSEvent) -> None:
+        raise RuntimeError("listener bug")
+
+    async def broken_async(event: OBSEvent) -> None:
+        raise RuntimeError("async listener bug")
+
+    await obs.on(broken, ProgramSceneChanged)
+    await obs.on(broken_async, ProgramSceneChanged)
+    await obs.on(got.put_nowait, ProgramSceneChanged)
+    for scene in ("A", "B"):
+        await obs.create_scene(scene)
+        await obs.set_program_scene(scene)
+        assert await _next(got) == ProgramSceneChanged(scene)
+    assert await obs.program_scene() == "B"
+    failures = [
+        str(r.exc_info[1])
+        for r in caplog.records
+        if r.name == "showcaller.obs.client" and r.exc_info
+    ]
+    assert sorted(failures) == ["async listener bug"] * 2 + ["listener bug"] * 2
+
+
+async def test_unsubscribe_stops_the_listener_and_is_idempotent(sim_link: OBSLink) -> None:
+    obs = OBSGateway(sim_link)
+    first: list[OBSEvent] = []
+    later: asyncio.Queue[OBSEvent] = asyncio.Queue()
+    unsubscribe = await obs.on(first.append, ProgramSceneChanged)
+    await obs.on(later.put_nowait, ProgramSceneChanged)
+    await obs.create_scene("A")
+    await obs.set_program_scene("A")
+    await _next(later)
+    await unsubscribe()
+    await unsubscribe()
+    await obs.set_program_scene("Scene")
+    await _next(later)
+    assert first == [ProgramSceneChanged("A")]
+
+
+async def test_a_malformed_event_is_dropped_and_logged_once_whatever_listens(
+    sim: SimulatedOBS,  # noqa: F811
+    sim_link: OBSLink,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    obs = OBSGateway(sim_link)
+    got: asyncio.Queue[OBSEvent] = asyncio.Queue()
+    also: list[OBSEvent] = []
+    await obs.on(got.put_nowait, ProgramSceneChanged)
+    await obs.on(also.append, ProgramSceneChanged, StreamStateChanged)
+    with caplog.at_level(logging.WARNING, logger="showcaller.obs.events"):
+        sim.broadcast("CurrentProgramSceneChanged", {"sceneUuid": "no name"})
+        sim.broadcast("CurrentProgramSceneChanged", {"sceneName": "Good"})
+        assert await _next(got) == ProgramSceneChanged("Good")
+    warnings = [r.getMessage() for r in caplog.records if r.name == "showcaller.obs.events"]
+    assert len(warnings) == 1
+    assert "CurrentProgramSceneChanged" in warnings[0]
+    assert "without sceneName" in warnings[0]
+    assert also == [ProgramSceneChanged("Good")]
+    assert await obs.program_scene() == "Scene"  # the receive loop lives on
+
+
+async def test_on_refuses_what_is_not_a_typed_event(sim_link: OBSLink) -> None:
+    obs = OBSGateway(sim_link)
+    with pytest.raises(errors.UsageError):
+        await obs.on(print)
+    with pytest.raises(errors.UsageError, match="OBSEvent"):
+        await obs.on(print, OBSEvent)
+
+
+async def test_volume_meters_are_subscribed_while_someone_listens_across_gateways(
+    sim_link: OBSLink,
+) -> None:
+    guarded, plain = OBSGateway(sim_link, guard=rehearsal_guard()), OBSGateway(sim_link)
+    assert not sim_link.subscriptions & METERS
+    first: asyncio.Queue[OBSEvent] = asyncio.Queue()
+    second: asyncio.Queue[OBSEvent] = asyncio.Queue()
+    stop_first = await guarded.on(first.put_nowait, InputVolumeMeters)
+    assert sim_link.subscriptions & METERS
+    meters = await _next(first)
+    assert isinstance(meters, InputVolumeMeters)
+    assert [i.name for i in meters.inputs] == ["Speaker 1"]
+    assert meters.inputs[0].peak_dbfs > -60  # the sim's speaker is speaking
+
+    stop_second = await plain.on(second.put_nowait, InputVolumeMeters)
+    await stop_first()
+    # The second listener still holds the bit: the first one's release left it on.
+    assert sim_link.subscriptions & METERS
+    assert sim_link.client is not None
+    assert sim_link.client.subscriptions & METERS
+    await _next(second)
+
+    await stop_second()
+    assert not sim_link.subscriptions & METERS
+    assert sim_link.client.subscriptions & METERS == 0
+    leftover: list[protocol.Event] = []
+    sim_link.subscribe(leftover.append, ["InputVolumeMeters"])
+    await asyncio.sleep(0.25)  # five meter ticks of the sim: none may arrive now
+    assert leftover == []
+
+
+async def test_volume_meters_come_back_after_a_reconnect(
+    sim: SimulatedOBS,  # noqa: F811
+    sim_link: OBSLink,
+) -> None:
+    obs = OBSGateway(sim_link)
+    got: asyncio.Queue[OBSEvent] = asyncio.Queue()
+    unsubscribe = await obs.on(got.put_nowait, InputVolumeMeters)
+    await _next(got)
+    await sim.restart(downtime=0.1)
+    await _until(lambda: sim_link.connects == 2 and sim_link.state is LinkState.READY)
+    while not got.empty():
+        got.get_nowait()
+    assert isinstance(await _next(got), InputVolumeMeters)
+    assert sim_link.client is not None
+    assert sim_link.client.subscriptions & METERS
+    await unsubscribe()
+    assert sim_link.client.subscriptions & METERS == 0
+
+
+async def test_a_bit_the_link_had_already_stays_on_after_the_last_listener(
+    sim_link: OBSLink,
+) -> None:
+    active_bit = protocol.EventSubscription.INPUT_ACTIVE_STATE_CHANGED
+    assert sim_link.subscriptions & active_bit  # in showcaller's default subscriptions
+    obs = OBSGateway(sim_link)
+    unsubscribe = await obs.on(lambda e: None, InputActiveChanged, InputMuteChanged)
+    await unsubscribe()
+    assert sim_link.subscriptions & active_bit
+
+
+async def test_on_over_a_bare_client_reidentifies_that_connection(
+    sim: SimulatedOBS,  # noqa: F811
+) -> None:
+    sim.use_cases.speaker_feed("Speaker 1", "Scene")
+    async with OBSClient(sim.url, SIM_PASSWORD) as client:
+        obs = OBSGateway(client)
+        got: asyncio.Queue[OBSEvent] = asyncio.Queue()
+        unsubscribe = await obs.on(got.put_nowait, InputVolumeMeters)
+        assert client.subscriptions & METERS
+        await _next(got)
+        await unsubscribe()
+        assert client.subscriptions & METERS == 0
 
 
 # ----------------------------------------------------------------------------- images

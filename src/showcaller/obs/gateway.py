@@ -1,20 +1,24 @@
 """Typed OBS verbs: what the rest of showcaller calls instead of raw requests.
 
 camelCase request and response fields stay in here; callers get snake_case frozen
-dataclasses. Every request, raw or typed, first passes the guard, so a rehearsal
+dataclasses, and typed events (`showcaller.obs.events`) through `on()`. Every
+request, raw or typed, resync hooks included, first passes the guard, so a rehearsal
 can refuse to touch the stream before anything reaches OBS.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Collection, Mapping, Sequence
+import contextlib
+import weakref
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from showcaller import errors
 from showcaller.obs import protocol
 from showcaller.obs.client import EventListener
+from showcaller.obs.events import TYPED_EVENTS, OBSEvent, event_subscription, parse_event
 from showcaller.obs.images import Image, decode_data_url
 
 __all__ = [
@@ -33,6 +37,8 @@ __all__ = [
 ]
 
 Guard = Callable[[str], None]
+EventT = TypeVar("EventT", bound=OBSEvent)
+Unsubscribe = Callable[[], Awaitable[None]]
 
 # How long a verb that waits for OBS to confirm a state change (by event) waits.
 STATE_CHANGE_TIMEOUT = 5.0
@@ -73,6 +79,15 @@ class OBSLinkLike(Protocol):
         self, listener: EventListener, event_types: Collection[str] | None = None
     ) -> Callable[[], None]:
         """Listen to events; returns unsubscribe."""
+        ...
+
+    @property
+    def subscriptions(self) -> int:
+        """The event subscription bits identified with (an OBSLink: also for later connections)."""
+        ...
+
+    async def reidentify(self, subscriptions: int) -> None:
+        """Change the event subscription bits."""
         ...
 
 
@@ -173,6 +188,70 @@ class Stats:
     output_total_frames: int
 
 
+# --------------------------------------------------------------------------- events
+
+# Subscription bits outside ALL: OBS sends these events only to a client that asks.
+_OPT_IN_BITS = ~int(protocol.EventSubscription.ALL)
+
+
+class _OptInEvents:
+    """Reference counts of the opt-in subscription bits (InputVolumeMeters, ...) on one link.
+
+    The first holder of a bit the link lacks reidentifies with it on; the last release
+    turns it off again. A bit the link had already (its own default) is never turned
+    off. An OBSLink keeps the bits it was last reidentified with for every later
+    connection, so the count needs nothing on reconnect.
+    """
+
+    def __init__(self) -> None:
+        self._counts: dict[int, int] = {}
+        self._owned: set[int] = set()
+        self._lock = asyncio.Lock()
+
+    async def hold(self, link: OBSLinkLike, bits: frozenset[int]) -> None:
+        async with self._lock:
+            turn_on = {b for b in bits if not self._counts.get(b) and not link.subscriptions & b}
+            if turn_on:
+                await link.reidentify(link.subscriptions | _mask(turn_on))
+            for b in bits:
+                self._counts[b] = self._counts.get(b, 0) + 1
+            self._owned |= turn_on
+
+    async def release(self, link: OBSLinkLike, bits: frozenset[int]) -> None:
+        async with self._lock:
+            for b in bits:
+                self._counts[b] -= 1
+            turn_off = {b for b in bits if not self._counts[b] and b in self._owned}
+            self._owned -= turn_off
+            if turn_off:
+                # A bare client's connection may be gone, and its subscriptions with it.
+                with contextlib.suppress(errors.ConnectionClosed):
+                    await link.reidentify(link.subscriptions & ~_mask(turn_off))
+
+
+def _is_typed_event(cls: type) -> bool:
+    return getattr(cls, "obs_event_type", None) in TYPED_EVENTS
+
+
+def _mask(bits: Collection[int]) -> int:
+    mask = 0
+    for b in bits:
+        mask |= b
+    return mask
+
+
+# One count per link, whichever gateway subscribes: two gateways over one link (the
+# guarded one and `OBSConnection.gateway`) must not turn a bit off under each other.
+_OPT_IN: weakref.WeakKeyDictionary[OBSLinkLike, _OptInEvents] = weakref.WeakKeyDictionary()
+
+
+def _opt_in_events(link: OBSLinkLike) -> _OptInEvents:
+    counts = _OPT_IN.get(link)
+    if counts is None:
+        counts = _OPT_IN[link] = _OptInEvents()
+    return counts
+
+
 # --------------------------------------------------------------------------- gateway
 
 
@@ -184,6 +263,10 @@ class OBSGateway:
         self.link = link
         self.guard = guard
         self._version: OBSVersion | None = None
+        # Event types whose malformed payloads were logged at WARNING (later: DEBUG).
+        self._malformed_warned: set[str] = set()
+        # The last event parsed: every listener of one event shares one parse (and one log).
+        self._last_parsed: tuple[protocol.Event, OBSEvent | None] | None = None
 
     # raw
 
@@ -224,6 +307,61 @@ class OBSGateway:
     ) -> Callable[[], None]:
         """Listen to OBS events (of `event_types`, or all); returns unsubscribe."""
         return self.link.subscribe(listener, event_types)
+
+    async def on(
+        self, listener: Callable[[EventT], Awaitable[None] | None], *event_classes: type[EventT]
+    ) -> Unsubscribe:
+        """Call `listener(event)` for each typed event of `event_classes`; returns unsubscribe.
+
+        Sync listeners run in the receive loop, async ones as tracked tasks; one that
+        raises is logged and never stops the others. Events OBS sends only on request
+        (InputVolumeMeters, InputShowChanged) are subscribed to while someone listens,
+        counted per link: the last unsubscribe turns them off. Over an OBSLink, the
+        listener and those subscription bits survive reconnects.
+        """
+        if not event_classes:
+            raise errors.UsageError("OBSGateway.on() needs at least one event class")
+        missing = [c.__name__ for c in event_classes if not _is_typed_event(c)]
+        if missing:
+            raise errors.UsageError(f"not a typed OBS event: {', '.join(missing)}")
+        classes = tuple(event_classes)
+        opt_in = frozenset(
+            bit for c in classes if (bit := int(event_subscription(c)) & _OPT_IN_BITS)
+        )
+
+        def on_event(event: protocol.Event) -> Awaitable[None] | None:
+            typed = self._parse(event)
+            if typed is None or not isinstance(typed, classes):
+                return None
+            return listener(typed)
+
+        # Subscribed before the bit goes on, so the first meters are not missed.
+        unsubscribe_raw = self.link.subscribe(on_event, {c.obs_event_type for c in classes})
+        counts = _opt_in_events(self.link)
+        try:
+            await counts.hold(self.link, opt_in)
+        except BaseException:
+            unsubscribe_raw()
+            raise
+        released = False
+
+        async def unsubscribe() -> None:
+            nonlocal released
+            if released:
+                return
+            released = True
+            unsubscribe_raw()
+            await counts.release(self.link, opt_in)
+
+        return unsubscribe
+
+    def _parse(self, event: protocol.Event) -> OBSEvent | None:
+        last = self._last_parsed
+        if last is not None and last[0] is event:
+            return last[1]
+        typed = parse_event(event, warned=self._malformed_warned)
+        self._last_parsed = (event, typed)
+        return typed
 
     # general
 

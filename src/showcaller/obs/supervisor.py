@@ -263,6 +263,15 @@ class OBSLink:
                 break
             except Exception:
                 log.exception("an OBS resync hook failed; continuing without it")
+        # reidentify() while this client was connecting (or from a hook that just
+        # failed to reach it) changed only the bits for later connections.
+        if client.connected and client.subscriptions != self.subscriptions:
+            try:
+                await client.reidentify(self.subscriptions)
+            except errors.ConnectionClosed:
+                pass  # wait_closed() will tell the loop
+            except errors.RequestTimeout as exc:
+                log.warning("OBS did not take the new event subscriptions: %s", exc)
 
     async def _drop_client(self) -> None:
         client, self._client = self._client, None
@@ -307,11 +316,14 @@ class OBSLink:
         )
 
     async def reidentify(self, subscriptions: int) -> None:
-        """Change event subscriptions now (if READY) and for every later connection."""
+        """Change event subscriptions now (if connected) and for every later connection."""
         self.subscriptions = int(subscriptions)
         client = self._client
-        if self._state is LinkState.READY and client is not None:
-            await client.reidentify(subscriptions)
+        if client is not None and client.connected:
+            # The link dropping meanwhile is no failure: the next connection identifies
+            # with these bits.
+            with contextlib.suppress(errors.ConnectionClosed):
+                await client.reidentify(subscriptions)
 
     def subscribe(
         self, listener: EventListener, event_types: Collection[str] | None = None
