@@ -11,11 +11,11 @@ from collections.abc import Awaitable, Callable, Sequence
 
 from showcaller import errors
 from showcaller.clock import Clock
-from showcaller.obs.protocol import Event, EventSubscription
+from showcaller.obs.events import ProgramSceneChanged
 
 
 class RecordingOBS:
-    """An in-memory OBS: remembers switches and texts, fires CurrentProgramSceneChanged."""
+    """An in-memory OBS: remembers switches and texts, tells listeners ProgramSceneChanged."""
 
     def __init__(self, clock: Clock, scenes: Sequence[str], *, missing: Sequence[str] = ()):
         self.clock = clock
@@ -24,7 +24,7 @@ class RecordingOBS:
         self.switches: list[tuple[float, str]] = []
         self.texts: dict[str, str] = {}
         self.text_history: list[str] = []  # every text set, in order
-        self._listeners: list[Callable[[Event], Awaitable[None] | None]] = []
+        self._listeners: list[Callable[[ProgramSceneChanged], Awaitable[None] | None]] = []
 
     async def set_program_scene(self, name: str) -> None:
         if name not in self.scenes:
@@ -33,9 +33,7 @@ class RecordingOBS:
             )
         self.program = name
         self.switches.append((self.clock.monotonic(), name))
-        event = Event(
-            "CurrentProgramSceneChanged", int(EventSubscription.SCENES), {"sceneName": name}
-        )
+        event = ProgramSceneChanged(scene=name)
         for listener in list(self._listeners):
             result = listener(event)
             if result is not None:
@@ -60,10 +58,14 @@ class RecordingOBS:
             return [*outcomes, exc]
         return [*outcomes, None]
 
-    def subscribe(
+    async def on(
         self,
-        listener: Callable[[Event], Awaitable[None] | None],
-        event_types: Sequence[str] | None = None,
-    ) -> Callable[[], None]:
+        listener: Callable[[ProgramSceneChanged], Awaitable[None] | None],
+        *event_classes: type[ProgramSceneChanged],
+    ) -> Callable[[], Awaitable[None]]:
         self._listeners.append(listener)
-        return lambda: self._listeners.remove(listener)
+
+        async def unsubscribe() -> None:
+            self._listeners.remove(listener)
+
+        return unsubscribe

@@ -21,7 +21,7 @@ from showcaller.clock import VirtualClock
 from showcaller.config import EventConfig, load_config
 from showcaller.engine import Mode, Show, planned_slots
 from showcaller.journal import Journal, last_state, read_journal
-from showcaller.obs.protocol import Event, EventSubscription
+from showcaller.obs.events import ProgramSceneChanged
 from showcaller.showtime import ShowTime
 from showcaller.timetable import Back, Jump, Next, Timetable, plan_hash
 from tests.recording_obs import RecordingOBS
@@ -245,8 +245,7 @@ async def test_an_obs_event_that_arrives_after_the_show_has_ended_is_ignored(
     late_listener = obs._listeners[0]
     report = await asyncio.wait_for(runner, 10)
     show.journal.close()
-    event = Event("CurrentProgramSceneChanged", int(EventSubscription.SCENES), {"sceneName": "X"})
-    result = late_listener(event)
+    result = late_listener(ProgramSceneChanged(scene="X"))
     if result is not None:
         await result
     show.warn("a late warning")

@@ -629,9 +629,7 @@ class Show:
             error=record.error,
         )
         self._say("cue", f"slot {slot.index + 1} {slot.title} on air", at=cue.at, slot=slot.index)
-        log.info(
-            "slot %d %s on air (scene %s, %s)", slot.index + 1, slot.title, scene, cue.reason
-        )
+        log.info("slot %d %s on air (scene %s, %s)", slot.index + 1, slot.title, scene, cue.reason)
         if self.actions is not None:
             for warning in await self.actions.at_slot_start(slot, caught_up=cue.caught_up):
                 self.warn(warning)
@@ -776,7 +774,9 @@ class Show:
         """Tell the host something that is neither a warning nor a problem."""
         self._say("info", text)
 
-    def _say(self, level: str, text: str, *, at: float | None = None, slot: int | None = None) -> None:
+    def _say(
+        self, level: str, text: str, *, at: float | None = None, slot: int | None = None
+    ) -> None:
         self._seq += 1
         when = self.time.wall(self.time.now() if at is None else at).isoformat()
         self.messages.append(ShowMessage(self._seq, level, text, when, slot))

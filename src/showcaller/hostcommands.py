@@ -74,7 +74,7 @@ def _number(data: Mapping[str, Any], key: str, command: str) -> float:
 def _slot(data: Mapping[str, Any], command: str, *, required: bool) -> int | None:
     if "slot" not in data:
         if required:
-            raise BadCommand(f"{command}: which slot? give \"slot\": its number (1 = the first)")
+            raise BadCommand(f'{command}: which slot? give "slot": its number (1 = the first)')
         return None
     value = data["slot"]
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:

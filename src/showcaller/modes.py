@@ -289,7 +289,9 @@ def _go_on_air_question(
         )
         away_h = (starts - showtime.clock.now()).total_seconds() / 3600
         if away_h > FAR_AWAY_H:
-            lines.append(f"That is {away_h:.0f} hours from now: check event.date in the event file.")
+            lines.append(
+                f"That is {away_h:.0f} hours from now: check event.date in the event file."
+            )
     if point is not None:
         lines.append(f"Resuming from {journal_path} (line {point.line}).")
     lines.extend(f"problem: {p}" for p in problems)

@@ -51,7 +51,7 @@ async def stream_becomes(
 
 
 class Recording:
-    """Start at the first recorded slot (a mark), one file (or chapter) per talk, stop at the end."""
+    """Start with the first recorded slot (a mark), a file or chapter per talk, stop at the end."""
 
     def __init__(
         self, session: ShowSession, *, enabled: bool, done_before: Collection[str] = ()

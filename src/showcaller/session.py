@@ -35,6 +35,7 @@ from showcaller.errors import OBSError
 from showcaller.hostcommands import BadCommand, HostCommand, command_name, parse_command
 from showcaller.journal import Kind
 from showcaller.obs.events import (
+    OBSEvent,
     OutputState,
     RecordFileChanged,
     RecordStateChanged,
@@ -163,14 +164,21 @@ class _Guarded:
     ) -> None:
         if self._cm is None:
             return
+        limit = self._session.attachment_stop_s
         try:
-            await self._cm.__aexit__(exc_type, exc, tb)
+            async with asyncio.timeout(limit):
+                await self._cm.__aexit__(exc_type, exc, tb)
+        except TimeoutError:
+            self._session.problem(f"{self._name} did not stop within {limit:g} s")
         except Exception as error:
             self._session.problem(f"{self._name} failed while stopping: {_describe(error)}", error)
 
 
 class ShowSession:
     """Owns one running show: link, guarded gateway, engine, policy, attachments, tasks."""
+
+    # How long (real seconds) an attachment may take to stop before showcaller goes on.
+    attachment_stop_s = 5.0
 
     def __init__(
         self,
@@ -339,9 +347,7 @@ class ShowSession:
 
     # ----------------------------------------------------------- stream/record
 
-    def _on_output_event(
-        self, event: StreamStateChanged | RecordStateChanged | RecordFileChanged
-    ) -> None:
+    def _on_output_event(self, event: OBSEvent) -> None:
         if self.show.stopped:
             return
         match event:
