@@ -447,6 +447,67 @@ async def test_on_over_a_bare_client_reidentifies_that_connection(
         assert client.subscriptions & METERS == 0
 
 
+# ----------------------------------------------------------------------------- resync hooks
+
+
+async def test_a_resync_hook_gets_the_guard_and_rehearsal_cannot_start_the_stream(
+    sim: SimulatedOBS,  # noqa: F811
+    sim_link: OBSLink,
+) -> None:
+    sim.use_cases.stream_target()  # a StartStream that got through would go on air
+    rehearsal = OBSGateway(sim_link, guard=rehearsal_guard())
+    outcomes: asyncio.Queue[BaseException | str] = asyncio.Queue()
+
+    async def resync(obs: OBSGateway) -> None:
+        assert obs.guard is rehearsal.guard
+        scene = await obs.program_scene()  # an allowed request goes through
+        try:
+            await obs.start_stream()
+        except errors.GuardRefused as exc:
+            outcomes.put_nowait(exc)
+        else:
+            outcomes.put_nowait(f"started the stream on {scene}")
+
+    remove = rehearsal.add_resync_hook(resync)
+    await sim.restart(downtime=0.1)
+    outcome = await asyncio.wait_for(outcomes.get(), 5)
+    assert isinstance(outcome, errors.GuardRefused)
+    await _until(lambda: sim_link.state is LinkState.READY)
+    assert sim.requests_seen["StartStream"] == 0
+    assert not (await rehearsal.stream_status()).active
+
+    remove()
+    await sim.restart(downtime=0.1)
+    await _until(lambda: sim_link.connects == 3 and sim_link.state is LinkState.READY)
+    assert outcomes.empty()
+
+
+async def test_a_resync_hook_may_listen_to_typed_events_on_its_connection(
+    sim: SimulatedOBS,  # noqa: F811
+    sim_link: OBSLink,
+) -> None:
+    got: asyncio.Queue[OBSEvent] = asyncio.Queue()
+
+    async def resync(obs: OBSGateway) -> None:
+        await obs.on(got.put_nowait, ProgramSceneChanged)
+
+    OBSGateway(sim_link).add_resync_hook(resync)
+    await sim.restart(downtime=0.1)
+    await _until(lambda: sim_link.connects == 2 and sim_link.state is LinkState.READY)
+    await sim_link.request("CreateScene", {"sceneName": "After"})
+    await sim_link.request("SetCurrentProgramScene", {"sceneName": "After"})
+    assert await _next(got) == ProgramSceneChanged("After")
+
+
+async def test_resync_hooks_need_a_supervised_link(sim: SimulatedOBS) -> None:  # noqa: F811
+    async def resync(obs: OBSGateway) -> None:
+        pass
+
+    async with OBSClient(sim.url, SIM_PASSWORD) as client:
+        with pytest.raises(errors.UsageError, match="OBSLink"):
+            OBSGateway(client).add_resync_hook(resync)
+
+
 # ----------------------------------------------------------------------------- images
 
 

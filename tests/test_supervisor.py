@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 
 import pytest
 from aiohttp import web
@@ -12,8 +13,10 @@ from aiohttp import web
 from showcaller import errors
 from showcaller.obs import protocol
 from showcaller.obs.client import OBSClient
+from showcaller.obs.sim import SimulatedOBS
 from showcaller.obs.supervisor import LinkState, OBSLink, backoff_delay
 from tests.realobs import HeadlessOBS, free_port
+from tests.sim_fixtures import SIM_PASSWORD
 from tests.test_client import fake_obs_app
 
 # ----------------------------------------------------------------------------- backoff
@@ -243,3 +246,23 @@ async def test_wrong_password_is_final(
     assert lines[0].levelno == logging.ERROR
     assert "wrong-password-123" not in caplog.text
     assert real_obs.password not in caplog.text
+
+
+async def test_reidentify_from_a_resync_hook_reaches_the_connection_being_resynced(
+    tmp_path: Path,
+) -> None:
+    meters = protocol.DEFAULT_SUBSCRIPTIONS | protocol.EventSubscription.INPUT_VOLUME_METERS
+
+    async def resync(client: OBSClient) -> None:
+        await link.reidentify(meters)
+
+    async with SimulatedOBS(password=SIM_PASSWORD, record_dir=tmp_path) as sim:
+        link = OBSLink(sim.url, SIM_PASSWORD)
+        link.add_resync_hook(resync)
+        async with link:
+            await link.wait_ready(timeout=5)
+            assert link.client is not None
+            assert link.client.subscriptions == int(meters)
+            got: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            link.subscribe(lambda e: got.done() or got.set_result(None), ["InputVolumeMeters"])
+            await asyncio.wait_for(got, 5)

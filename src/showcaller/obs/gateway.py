@@ -13,11 +13,11 @@ import contextlib
 import weakref
 from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol, TypeVar, runtime_checkable
 
 from showcaller import errors
 from showcaller.obs import protocol
-from showcaller.obs.client import EventListener
+from showcaller.obs.client import EventListener, OBSClient
 from showcaller.obs.events import TYPED_EVENTS, OBSEvent, event_subscription, parse_event
 from showcaller.obs.images import Image, decode_data_url
 
@@ -89,6 +89,15 @@ class OBSLinkLike(Protocol):
     async def reidentify(self, subscriptions: int) -> None:
         """Change the event subscription bits."""
         ...
+
+
+@runtime_checkable
+class _Reconnecting(Protocol):
+    """A link that reconnects and runs resync hooks on each connection (an OBSLink)."""
+
+    def add_resync_hook(
+        self, hook: Callable[[OBSClient], Awaitable[None]]
+    ) -> Callable[[], None]: ...
 
 
 class UnsupportedFeature(errors.UnknownRequest):
@@ -307,6 +316,30 @@ class OBSGateway:
     ) -> Callable[[], None]:
         """Listen to OBS events (of `event_types`, or all); returns unsubscribe."""
         return self.link.subscribe(listener, event_types)
+
+    def add_resync_hook(self, hook: Callable[[OBSGateway], Awaitable[None]]) -> Callable[[], None]:
+        """Run `await hook(gateway)` after every (re)connect, before READY; returns remove.
+
+        `gateway` wraps the fresh connection with this gateway's guard, so a resync in
+        rehearsal cannot start the stream either. What it subscribes to with `on()`
+        lasts for that connection. Needs an OBSLink (a bare OBSClient never reconnects).
+        """
+        link = self.link
+        if not isinstance(link, _Reconnecting):
+            raise errors.UsageError(
+                f"resync hooks need a supervised OBSLink, not a {type(link).__name__}"
+            )
+
+        async def resync(client: OBSClient) -> None:
+            await hook(self._for_connection(client))
+
+        return link.add_resync_hook(resync)
+
+    def _for_connection(self, client: OBSLinkLike) -> OBSGateway:
+        """A gateway over one connection that carries this one's guard and log memory."""
+        gateway = type(self)(client, guard=self.guard)
+        gateway._malformed_warned = self._malformed_warned
+        return gateway
 
     async def on(
         self, listener: Callable[[EventT], Awaitable[None] | None], *event_classes: type[EventT]
