@@ -75,3 +75,17 @@ async def test_virtual_clock_autojump_runs_a_three_hour_wait_at_once() -> None:
     await clock.sleep_until(3 * 3600)
     assert clock.monotonic() == 3 * 3600
     assert time.monotonic() - started < 5
+
+
+async def test_virtual_clock_autojump_goes_on_after_a_sleeper_is_cancelled_early() -> None:
+    # The engine cancels its sleeper when a command arrives, sometimes while that sleeper
+    # still lets other tasks run before jumping; the clock must not wait for it forever.
+    clock = VirtualClock(T0, autojump=True)
+    early = asyncio.create_task(clock.sleep_until(10))
+    await asyncio.sleep(0)  # the early sleeper is in its yield phase now
+    early.cancel()
+    later = asyncio.create_task(clock.sleep_until(20))
+    await asyncio.wait_for(later, 1)
+    assert clock.monotonic() == 20
+    with pytest.raises(asyncio.CancelledError):
+        await early

@@ -19,7 +19,8 @@ import pytest
 
 from showcaller.clock import VirtualClock
 from showcaller.config import EventConfig, load_config
-from showcaller.engine import Mode, Show, planned_slots
+from showcaller.engine import Mark, Mode, Show, planned_slots
+from showcaller.hostcommands import End, Message, Trouble
 from showcaller.journal import Journal, last_state, read_journal
 from showcaller.obs.events import ProgramSceneChanged
 from showcaller.showtime import ShowTime
@@ -54,12 +55,14 @@ def _show(
     missing: Sequence[str] = (),
     timetable: Timetable | None = None,
     clock: VirtualClock | None = None,
+    trouble: bool = False,
 ) -> tuple[Show, RecordingOBS, VirtualClock]:
     resolved, planned = planned_slots(cfg)
     clock = clock or VirtualClock(
         resolved[0].start - timedelta(seconds=start_before), autojump=True
     )
-    obs = RecordingOBS(clock, [s.scene for s in resolved], missing=missing)
+    scenes = [s.scene for s in resolved] + [cfg.scenes.trouble or "Trouble"]
+    obs = RecordingOBS(clock, scenes, missing=missing)
     journal = Journal(tmp_path / "journal.jsonl", clock, plan_hash(planned)).open()
     _OPEN_JOURNALS.append(journal)
     show = Show(
@@ -70,6 +73,7 @@ def _show(
         mode=Mode.LIVE,
         timetable=timetable,
         lead=False,
+        trouble=trouble,
         tick=30.0,  # the countdown tick does not matter here; fewer wake-ups keep the test quick
     )
     return show, obs, clock
@@ -321,3 +325,95 @@ async def test_a_title_fixed_in_the_file_mid_show_resumes_and_shows_the_fix(
     await asyncio.wait_for(show2.run(), 10)
     assert [s for _, s in obs2.switches] == [s.scene for s in resolved[4:]]  # none repeated
     assert "Feature Store を一年運用してみた" in obs2.text_history
+
+
+# ------------------------------------------------------------ the host's commands
+
+
+async def test_trouble_holds_the_stand_by_scene_through_slot_changes_and_gives_it_back(
+    tmp_path: Path,
+) -> None:
+    cfg = _config(tmp_path, _all_auto)
+    trouble = cfg.scenes.trouble
+    slots = cfg.slots_resolved()
+    show, obs, clock = _show(cfg, tmp_path)
+    runner = asyncio.create_task(show.run())
+    await clock.sleep_until(60 + 1)  # the first slot is on air
+    assert (await show.submit(Trouble())).ok
+    assert obs.program == trouble
+    # The next slot starts while the trouble scene is on air: texts change, the scene stays.
+    second = (slots[1].start - slots[0].start).total_seconds()
+    await clock.sleep_until(60 + second + 1)
+    assert show.state.on_air is not None and show.state.on_air.index == 1
+    assert obs.program == trouble
+    assert slots[1].title in obs.text_history
+    assert (await show.submit(Trouble(on=False))).ok
+    assert obs.program == slots[1].scene
+    report = await asyncio.wait_for(runner, 10)
+    assert report.ended
+    assert show.state.trouble is False
+
+
+async def test_a_show_resumed_in_trouble_keeps_the_trouble_scene_on_air(tmp_path: Path) -> None:
+    cfg = _config(tmp_path, _all_auto)
+    show, obs, clock = _show(cfg, tmp_path, trouble=True)
+    runner = asyncio.create_task(show.run())
+    await clock.sleep_until(60 + 1)
+    assert obs.program == cfg.scenes.trouble
+    await show.resync()
+    assert obs.program == cfg.scenes.trouble
+    assert (await show.submit(Trouble())).ok  # toggles it off
+    assert obs.program == cfg.slots_resolved()[0].scene
+    show.detach()
+    await asyncio.wait_for(runner, 5)
+
+
+async def test_message_is_in_the_state_and_end_stops_the_show_early(tmp_path: Path) -> None:
+    cfg = _config(tmp_path, _all_auto)
+    show, obs, clock = _show(cfg, tmp_path)
+    runner = asyncio.create_task(show.run())
+    await clock.sleep_until(60 + 1)
+    assert (await show.submit(Message("あと5分"))).ok
+    assert show.state.message == "あと5分"
+    ended = await show.submit(End())
+    assert ended.ok, ended.message
+    report = await asyncio.wait_for(runner, 5)
+    assert report.ended
+    assert len(report.cues) == 1
+    after = await asyncio.wait_for(show.submit(Next()), 1)
+    assert not after.ok
+    assert "the show is not running" in after.message
+    records = list(read_journal(tmp_path / "journal.jsonl"))
+    states = [e.data for e in records if e.kind == "state"]
+    assert states[-1]["ended"] is True
+    point = last_state(tmp_path / "journal.jsonl", plan_hash(planned_slots(cfg)[1]))
+    assert point is not None and point.ended
+
+
+async def test_a_timed_mark_runs_once_in_the_deadline_loop_and_is_journaled(
+    tmp_path: Path,
+) -> None:
+    cfg = _config(tmp_path, _all_auto)
+    show, _obs, clock = _show(cfg, tmp_path)
+    ran: list[float] = []
+
+    async def action() -> list[str]:
+        ran.append(clock.monotonic())
+        return ["a note from the mark"]
+
+    mark = show.add_mark(Mark("test_mark", "the test mark", action, at=-30.0))
+    skipped = show.add_mark(
+        Mark("done_mark", "a mark done before a restart", action, at=-50.0),
+        done_before={"done_mark"},
+    )
+    runner = asyncio.create_task(show.run())
+    await clock.sleep_until(60 + 1)
+    assert ran == [30.0]  # 60 s before the first slot plus -30 show seconds
+    assert mark.status == "done"
+    assert skipped.status == "done"
+    assert [m.status for m in show.state.marks] == ["done", "done"]
+    show.detach()
+    report = await asyncio.wait_for(runner, 5)
+    assert "a note from the mark" in report.problems
+    marks = [e.data for e in read_journal(tmp_path / "journal.jsonl") if e.kind == "mark"]
+    assert [(m["mark"], m["status"]) for m in marks] == [("test_mark", "done")]

@@ -144,13 +144,20 @@ class VirtualClock:
             return
         fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         heapq.heappush(self._sleepers, (deadline, next(self._seq), fut))
-        if self._autojump:
-            # Let every other ready task run first, then jump to the earliest deadline.
-            for _ in range(20):
-                await asyncio.sleep(0)
-                if fut.done():
-                    break
-            if not fut.done() and self._sleepers:
-                self._t = max(self._t, self._sleepers[0][0])
-                self._wake()
-        await fut
+        try:
+            if self._autojump:
+                # Let every other ready task run first, then jump to the earliest deadline.
+                for _ in range(20):
+                    await asyncio.sleep(0)
+                    if fut.done():
+                        break
+                # Sleepers cancelled meanwhile are done already: jump past them, to a live one.
+                while self._sleepers and self._sleepers[0][2].done():
+                    heapq.heappop(self._sleepers)
+                if not fut.done() and self._sleepers:
+                    self._t = max(self._t, self._sleepers[0][0])
+                    self._wake()
+            await fut
+        finally:
+            # A sleeper cancelled before its deadline must not stay behind as a live one.
+            fut.cancel()
