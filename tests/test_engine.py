@@ -344,7 +344,8 @@ async def test_trouble_holds_the_stand_by_scene_through_slot_changes_and_gives_i
     # The next slot starts while the trouble scene is on air: texts change, the scene stays.
     second = (slots[1].start - slots[0].start).total_seconds()
     await clock.sleep_until(60 + second + 1)
-    assert show.state.on_air is not None and show.state.on_air.index == 1
+    assert show.state.on_air is not None
+    assert show.state.on_air.index == 1
     assert obs.program == trouble
     assert slots[1].title in obs.text_history
     assert (await show.submit(Trouble(on=False))).ok
@@ -370,7 +371,7 @@ async def test_a_show_resumed_in_trouble_keeps_the_trouble_scene_on_air(tmp_path
 
 async def test_message_is_in_the_state_and_end_stops_the_show_early(tmp_path: Path) -> None:
     cfg = _config(tmp_path, _all_auto)
-    show, obs, clock = _show(cfg, tmp_path)
+    show, _obs, clock = _show(cfg, tmp_path)
     runner = asyncio.create_task(show.run())
     await clock.sleep_until(60 + 1)
     assert (await show.submit(Message("あと5分"))).ok
@@ -387,7 +388,8 @@ async def test_message_is_in_the_state_and_end_stops_the_show_early(tmp_path: Pa
     states = [e.data for e in records if e.kind == "state"]
     assert states[-1]["ended"] is True
     point = last_state(tmp_path / "journal.jsonl", plan_hash(planned_slots(cfg)[1]))
-    assert point is not None and point.ended
+    assert point is not None
+    assert point.ended
 
 
 async def test_a_timed_mark_runs_once_in_the_deadline_loop_and_is_journaled(

@@ -38,7 +38,7 @@ def _cut_example(tmp_path: Path, edit: Callable[[str], str] | None = None) -> Ev
 
 
 async def _rehearse(
-    sim: SimulatedOBS,
+    sim: SimulatedOBS,  # noqa: F811
     cfg: EventConfig,
     tmp_path: Path,
     on_session: Callable[[ShowSession], None] | None = None,
@@ -306,7 +306,8 @@ async def test_trouble_puts_the_stand_by_scene_on_air_and_back_to_the_slot_on_ai
         off = await s.submit({"command": "trouble"}, source="keys")
         seen.append((sim.model.program, s.state.show.on_air.scene if s.state.show.on_air else None))
         await s.submit({"command": "resume"}, source="keys")
-        assert on.ok and off.ok, (on, off)
+        assert on.ok, on
+        assert off.ok, off
 
     report = await _rehearse(sim, cfg, tmp_path, lambda s: _when(s, _on_air(2), act, []))
     assert report.ended
@@ -330,7 +331,8 @@ async def test_end_stops_the_recording_and_ends_the_show_before_its_plan(
     report = await _rehearse(
         sim, cfg, tmp_path, lambda s: _when(s, _on_air(3), act, []), record=True, speed=600
     )
-    assert answers and answers[0].ok
+    assert answers
+    assert answers[0].ok
     assert report.ended
     assert len(report.cues) < len(cfg.slots_resolved())
     assert not sim.model.record_active
@@ -361,9 +363,11 @@ async def test_a_recorded_rehearsal_on_the_built_in_obs_journals_start_splits_an
     assert actions[-1] in ("stop", "stopped")
     assert any(r["action"] == "stop" and r["path"] for r in records)
     # OBS's own word: the recording started and stopped, and each split made a new file.
-    assert "started" in actions and "stopped" in actions
+    assert "started" in actions
+    assert "stopped" in actions
     assert actions.count("file") == len(talks)
     landed = [dict(e.data) for e in read_journal(tmp_path / "r.jsonl") if e.kind == Kind.LANDED]
-    assert landed and all(r["late_ms"] is not None for r in landed)
-    (mark,) = [r for r in _records(tmp_path, Kind.MARK)]
+    assert landed
+    assert all(r["late_ms"] is not None for r in landed)
+    (mark,) = _records(tmp_path, Kind.MARK)
     assert (mark["mark"], mark["status"]) == ("record_start", "done")
