@@ -112,12 +112,12 @@ async def _rehearse(
     url: str, password: str, cfg: EventConfig, tmp_path: Path, **options: Any
 ) -> Any:
     """`showcaller rehearse` in-process against the OBS at `url`; returns the report."""
-    on_show = options.pop("on_show", None)
+    on_session = options.pop("on_session", None)
     options.setdefault("speed", 3000)
     return await rehearse(
         cfg,
         RehearsalOptions(obs=_obs(url, password), journal=tmp_path / "r.jsonl", **options),
-        on_show=on_show,
+        on_session=on_session,
     )
 
 
@@ -265,9 +265,11 @@ async def test_rehearsal_puts_the_scene_back_after_obs_restarts(
     shows: list[Any] = []
     third_slot = asyncio.Event()
 
-    def follow(show: Any) -> None:
-        shows.append(show)
-        show.on_state(lambda st: third_slot.set() if st.on_air and st.on_air.index >= 2 else None)
+    def follow(session: Any) -> None:
+        shows.append(session.show)
+        session.show.on_state(
+            lambda st: third_slot.set() if st.on_air and st.on_air.index >= 2 else None
+        )
 
     async def sabotage() -> str:
         await third_slot.wait()
@@ -277,7 +279,7 @@ async def test_rehearsal_puts_the_scene_back_after_obs_restarts(
         return expected
 
     saboteur = asyncio.create_task(sabotage())
-    report = await _rehearse(sim.url, SIM_PASSWORD, cfg, tmp_path, speed=1000, on_show=follow)
+    report = await _rehearse(sim.url, SIM_PASSWORD, cfg, tmp_path, speed=1000, on_session=follow)
     put_back = await saboteur
     assert report.ended
     assert any("after reconnecting: put" in p and put_back in p for p in report.problems)
@@ -905,16 +907,16 @@ async def test_stream_test_streams_to_the_rehearsal_target_and_restores_obs_sett
     sim.use_cases.stream_target(server="rtmp://live.example/app", key="the-real-key")
     on_air: list[tuple[str, str]] = []
 
-    def follow(show: Any) -> None:
+    def follow(session: Any) -> None:
         def check(state: Any) -> None:
             if sim.model.stream.active:
                 settings = sim.model.stream_service_settings
                 on_air.append((settings["server"], settings["key"]))
 
-        show.on_state(check)
+        session.show.on_state(check)
 
     report = await _rehearse(
-        sim.url, SIM_PASSWORD, cfg, tmp_path, speed=300, stream_test=True, on_show=follow
+        sim.url, SIM_PASSWORD, cfg, tmp_path, speed=300, stream_test=True, on_session=follow
     )
     assert report.ok, report.problems
     assert on_air, "the stream never went on air during the rehearsal"
@@ -997,8 +999,10 @@ async def test_live_tells_the_host_when_the_stream_stops_without_showcaller(
     watcher = await watcher_factory(sim.url, SIM_PASSWORD)
     talk_on_air = asyncio.Event()
 
-    def follow(show: Any) -> None:
-        show.on_state(lambda st: talk_on_air.set() if st.on_air and st.on_air.index == 2 else None)
+    def follow(session: Any) -> None:
+        session.show.on_state(
+            lambda st: talk_on_air.set() if st.on_air and st.on_air.index == 2 else None
+        )
 
     async def someone_clicks_stop_in_obs() -> None:
         await talk_on_air.wait()
@@ -1009,7 +1013,7 @@ async def test_live_tells_the_host_when_the_stream_stops_without_showcaller(
         cfg,
         LiveOptions(obs=_obs(sim.url, SIM_PASSWORD), journal=tmp_path / "j.jsonl", yes=True),
         interactive=False,
-        on_show=follow,
+        on_session=follow,
     )
     await clicker
     assert report.ended
