@@ -6,13 +6,14 @@ import asyncio
 import logging
 import struct
 import zlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Sequence
+from typing import Any
 
 import pytest
 
 from showcaller import errors
 from showcaller.obs import protocol
-from showcaller.obs.client import OBSClient
+from showcaller.obs.client import EventListener, OBSClient
 from showcaller.obs.events import (
     InputActiveChanged,
     InputMuteChanged,
@@ -506,6 +507,179 @@ async def test_resync_hooks_need_a_supervised_link(sim: SimulatedOBS) -> None:  
     async with OBSClient(sim.url, SIM_PASSWORD) as client:
         with pytest.raises(errors.UsageError, match="OBSLink"):
             OBSGateway(client).add_resync_hook(resync)
+
+
+# ----------------------------------------------------------------------------- malformed answers
+
+
+class CannedOBS:
+    """An in-memory OBSLinkLike that answers each request type with a canned responseData."""
+
+    def __init__(self, answers: dict[str, Any]) -> None:
+        self.answers = answers
+        self.subscriptions = int(protocol.DEFAULT_SUBSCRIPTIONS)
+        self.sent: list[str] = []
+
+    async def request(
+        self,
+        request_type: str,
+        data: dict[str, Any] | None = None,
+        *,
+        timeout: float | None = None,  # noqa: ASYNC109 - mirrors OBSClient.request
+    ) -> Any:
+        self.sent.append(request_type)
+        return self.answers[request_type]
+
+    async def batch(
+        self,
+        requests: Sequence[tuple[str, dict[str, Any] | None]],
+        *,
+        halt_on_failure: bool = False,
+        execution_type: int = protocol.BatchExecution.SERIAL_REALTIME,
+        timeout: float | None = None,  # noqa: ASYNC109 - mirrors OBSClient.batch
+    ) -> list[protocol.RequestResponse]:
+        raise NotImplementedError
+
+    def subscribe(
+        self, listener: EventListener, event_types: Collection[str] | None = None
+    ) -> Callable[[], None]:
+        return lambda: None
+
+    async def reidentify(self, subscriptions: int) -> None:
+        self.subscriptions = subscriptions
+
+
+VERSION = {
+    "obsVersion": "29.0.2",
+    "obsWebSocketVersion": "5.1.0",
+    "rpcVersion": 1,
+    "availableRequests": ["GetVersion"],
+    "supportedImageFormats": ["png"],
+}
+STATUS = {"outputActive": False, "outputTimecode": "00:00:00.000", "outputBytes": 0}
+
+Verb = Callable[[OBSGateway], Awaitable[object]]
+
+
+@pytest.mark.parametrize(
+    ("verb", "request_type", "answer", "message"),
+    [
+        (OBSGateway.version, "GetVersion", {}, "GetVersion without obsVersion"),
+        (OBSGateway.version, "GetVersion", {**VERSION, "rpcVersion": "1"}, "rpcVersion = '1'"),
+        (OBSGateway.version, "GetVersion", {**VERSION, "availableRequests": "all"}, "a list"),
+        (OBSGateway.stats, "GetStats", {"cpuUsage": "busy"}, "cpuUsage = 'busy' (not a number)"),
+        (OBSGateway.scene_names, "GetSceneList", {"scenes": None}, "scenes = None"),
+        (
+            OBSGateway.scene_names,
+            "GetSceneList",
+            {"scenes": [{"sceneName": "A", "sceneIndex": 1}, {"sceneIndex": 0}]},
+            "GetSceneList without scenes[1].sceneName",
+        ),
+        (OBSGateway.scene_names, "GetSceneList", {"scenes": ["A"]}, "scenes[0] not an object"),
+        (
+            OBSGateway.program_scene,
+            "GetCurrentProgramScene",
+            {},
+            "GetCurrentProgramScene without currentProgramSceneName",
+        ),
+        (
+            OBSGateway.transition,
+            "GetCurrentSceneTransition",
+            {"transitionName": "Fade", "transitionDuration": 0.5},
+            "transitionDuration = 0.5 (not an integer)",
+        ),
+        (
+            OBSGateway.transitions,
+            "GetSceneTransitionList",
+            {"transitions": [{"transitionKind": "cut_transition"}]},
+            "without transitions[0].transitionName",
+        ),
+        (
+            OBSGateway.inputs,
+            "GetInputList",
+            {"inputs": [{"inputName": "Mic"}]},
+            "without inputs[0].inputKind",
+        ),
+        (
+            lambda obs: obs.input_settings("Mic"),
+            "GetInputSettings",
+            {"inputSettings": []},
+            "inputSettings = [] (not an object)",
+        ),
+        (
+            lambda obs: obs.create_input("Scene", "Mic", "ffmpeg_source"),
+            "CreateInput",
+            {"sceneItemId": "7"},
+            "CreateInput with sceneItemId = '7' (not an integer)",
+        ),
+        (lambda obs: obs.muted("Mic"), "GetInputMute", {"inputMuted": 0}, "inputMuted = 0"),
+        (
+            lambda obs: obs.source_active("Cam"),
+            "GetSourceActive",
+            {"videoActive": True},
+            "without videoShowing",
+        ),
+        (
+            lambda obs: obs.screenshot("Cam", image_format="png"),
+            "GetSourceScreenshot",
+            {"imageData": "data:image/png;base64,AAAA"},
+            "imageData that is not an image",
+        ),
+        (OBSGateway.stream_status, "GetStreamStatus", {}, "GetStreamStatus without outputActive"),
+        (
+            OBSGateway.record_status,
+            "GetRecordStatus",
+            {**STATUS, "outputBytes": "many"},
+            "outputBytes = 'many'",
+        ),
+        (
+            OBSGateway.stream_service,
+            "GetStreamServiceSettings",
+            {"streamServiceSettings": {}},
+            "without streamServiceType",
+        ),
+        (OBSGateway.stop_record, "StopRecord", {}, "StopRecord without outputPath"),
+        (OBSGateway.studio_mode, "GetStudioModeEnabled", [], "responseData not an object"),
+    ],
+)
+async def test_a_malformed_answer_is_an_obs_error_naming_the_request(
+    verb: Verb, request_type: str, answer: Any, message: str
+) -> None:
+    obs = OBSGateway(CannedOBS({request_type: answer}))
+    with pytest.raises(errors.MalformedResponse) as caught:
+        await verb(obs)
+    assert isinstance(caught.value, errors.OBSError)
+    assert caught.value.request_type == request_type
+    assert str(caught.value).startswith(f"OBS answered {request_type} ")
+    assert message in str(caught.value)
+
+
+async def test_optional_fields_may_be_absent_or_null_and_whole_doubles_are_integers() -> None:
+    link = CannedOBS(
+        {
+            "GetVersion": {"obsVersion": "29", "obsWebSocketVersion": "5.1", "rpcVersion": 1.0},
+            "GetCurrentSceneTransition": {"transitionName": "Cut", "transitionDuration": None},
+            "GetStreamServiceSettings": {
+                "streamServiceType": "rtmp_common",
+                "streamServiceSettings": None,
+            },
+            "GetRecordStatus": {"outputActive": True, "outputBytes": 2048.0},
+        }
+    )
+    obs = OBSGateway(link)
+    version = await obs.version()
+    assert (version.rpc_version, version.platform, version.image_formats) == (1, "", ())
+    assert (await obs.transition()).duration_ms is None
+    assert (await obs.stream_service()).settings == {}
+    status = await obs.record_status()
+    assert (status.active, status.bytes, status.timecode) == (True, 2048, "")
+
+
+async def test_the_guard_still_comes_before_a_canned_answer() -> None:
+    link = CannedOBS({"StartStream": {}})
+    with pytest.raises(errors.GuardRefused):
+        await OBSGateway(link, guard=rehearsal_guard()).start_stream()
+    assert link.sent == []
 
 
 # ----------------------------------------------------------------------------- images

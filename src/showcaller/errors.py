@@ -16,6 +16,7 @@ ShowcallerError                 root; the CLI turns each into one line + hint + 
     │   ├── OutputRunning (500), OutputNotRunning (501), StudioModeNotActive (506), ...
     │   ├── ResourceNotFound (600), ResourceAlreadyExists (601), InvalidResourceType (602)
     │   └── InvalidResourceState (604)
+    ├── MalformedResponse       OBS answered, but without a field we read (or of the wrong type)
     └── GuardRefused            the mode forbids this verb (rehearsal never touches the stream)
 """
 
@@ -180,6 +181,16 @@ class InvalidResourceType(OBSRequestError):
 
 class InvalidResourceState(OBSRequestError):
     """604: the resource is in a state that forbids the request."""
+
+
+class MalformedResponse(OBSError):
+    """OBS answered a request without a field showcaller reads, or with one of the wrong type."""
+
+    hint = "this OBS answers unlike obs-websocket 5.x; `showcaller doctor` shows its versions"
+
+    def __init__(self, request_type: str, problem: str) -> None:
+        self.request_type = request_type
+        super().__init__(f"OBS answered {request_type} {problem}")
 
 
 class GuardRefused(OBSError):

@@ -19,7 +19,7 @@ from showcaller import errors
 from showcaller.obs import protocol
 from showcaller.obs.client import EventListener, OBSClient
 from showcaller.obs.events import TYPED_EVENTS, OBSEvent, event_subscription, parse_event
-from showcaller.obs.images import Image, decode_data_url
+from showcaller.obs.images import Image, ImageDecodeError, decode_data_url
 
 __all__ = [
     "Capabilities",
@@ -197,6 +197,84 @@ class Stats:
     output_total_frames: int
 
 
+# --------------------------------------------------------------------------- answers
+
+_MISSING: Any = object()
+
+
+class _Answer:
+    """One answer of OBS, read field by field: a missing or mistyped field is MalformedResponse.
+
+    A field read with a default may be absent or null.
+    """
+
+    def __init__(self, request_type: str, data: object, where: str = "") -> None:
+        self.request_type = request_type
+        self._where = where
+        if not isinstance(data, Mapping):
+            raise self.malformed(f"with {where.rstrip('.') or 'responseData'} not an object")
+        self._data: Mapping[str, Any] = data
+
+    def malformed(self, problem: str) -> errors.MalformedResponse:
+        return errors.MalformedResponse(self.request_type, problem)
+
+    def _get(self, key: str, ok: Callable[[Any], bool], what: str, default: Any) -> Any:
+        value = self._data.get(key)
+        if value is None and default is not _MISSING:
+            return default
+        if key not in self._data:
+            raise self.malformed(f"without {self._where}{key}")
+        if not ok(value):
+            raise self.malformed(f"with {self._where}{key} = {value!r:.60} (not {what})")
+        return value
+
+    def text(self, key: str, default: str = _MISSING) -> str:
+        return str(self._get(key, lambda v: isinstance(v, str), "a string", default))
+
+    def flag(self, key: str, default: bool = _MISSING) -> bool:
+        return bool(self._get(key, lambda v: isinstance(v, bool), "true or false", default))
+
+    def number(self, key: str) -> float:
+        return float(self._get(key, _is_number, "a number", _MISSING))
+
+    def integer(self, key: str, default: int = _MISSING) -> int:
+        return int(self._get(key, _is_integer, "an integer", default))
+
+    def optional_integer(self, key: str) -> int | None:
+        value = self._get(key, _is_integer, "an integer", None)
+        return None if value is None else int(value)
+
+    def strings(self, key: str) -> tuple[str, ...]:
+        values = self._get(key, _is_list, "a list", [])
+        if not all(isinstance(v, str) for v in values):
+            raise self.malformed(f"with {self._where}{key} not a list of strings")
+        return tuple(values)
+
+    def mapping(self, key: str, default: Mapping[str, Any] = _MISSING) -> dict[str, Any]:
+        return dict(self._get(key, lambda v: isinstance(v, Mapping), "an object", default))
+
+    def objects(self, key: str, default: list[Any] = _MISSING) -> list[_Answer]:
+        values = self._get(key, _is_list, "a list", default)
+        return [
+            _Answer(self.request_type, v, f"{self._where}{key}[{i}].") for i, v in enumerate(values)
+        ]
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _is_integer(value: object) -> bool:
+    # OBS writes some counters as doubles (1.0); a fraction is no integer.
+    if isinstance(value, bool):
+        return False
+    return isinstance(value, int) or (isinstance(value, float) and value.is_integer())
+
+
+def _is_list(value: object) -> bool:
+    return isinstance(value, list)
+
+
 # --------------------------------------------------------------------------- events
 
 # Subscription bits outside ALL: OBS sends these events only to a client that asks.
@@ -306,6 +384,10 @@ class OBSGateway:
             requests, halt_on_failure=halt_on_failure, execution_type=execution_type
         )
 
+    async def _answer(self, request_type: str, data: dict[str, Any] | None = None) -> _Answer:
+        """A guarded request, its answer read field by field (MalformedResponse, not KeyError)."""
+        return _Answer(request_type, await self.request(request_type, data))
+
     async def _batch_ok(self, requests: Sequence[tuple[str, dict[str, Any] | None]]) -> None:
         """A batch that halts at and raises the first failure."""
         for response in await self.batch(requests, halt_on_failure=True):
@@ -400,15 +482,15 @@ class OBSGateway:
 
     async def version(self) -> OBSVersion:
         """OBS and obs-websocket versions, platform, available requests, image formats."""
-        d = await self.request("GetVersion")
+        a = await self._answer("GetVersion")
         self._version = OBSVersion(
-            obs_version=d["obsVersion"],
-            websocket_version=d["obsWebSocketVersion"],
-            rpc_version=d["rpcVersion"],
-            platform=d.get("platform", ""),
-            platform_description=d.get("platformDescription", ""),
-            available_requests=frozenset(d.get("availableRequests", ())),
-            image_formats=tuple(d.get("supportedImageFormats", ())),
+            obs_version=a.text("obsVersion"),
+            websocket_version=a.text("obsWebSocketVersion"),
+            rpc_version=a.integer("rpcVersion"),
+            platform=a.text("platform", ""),
+            platform_description=a.text("platformDescription", ""),
+            available_requests=frozenset(a.strings("availableRequests")),
+            image_formats=a.strings("supportedImageFormats"),
         )
         return self._version
 
@@ -422,31 +504,33 @@ class OBSGateway:
 
     async def stats(self) -> Stats:
         """CPU, memory, disk, fps and frame counters."""
-        d = await self.request("GetStats")
+        a = await self._answer("GetStats")
         return Stats(
-            cpu_usage=float(d["cpuUsage"]),
-            memory_usage_mb=float(d["memoryUsage"]),
-            available_disk_space_mb=float(d["availableDiskSpace"]),
-            active_fps=float(d["activeFps"]),
-            average_frame_render_time_ms=float(d["averageFrameRenderTime"]),
-            render_skipped_frames=int(d["renderSkippedFrames"]),
-            render_total_frames=int(d["renderTotalFrames"]),
-            output_skipped_frames=int(d["outputSkippedFrames"]),
-            output_total_frames=int(d["outputTotalFrames"]),
+            cpu_usage=a.number("cpuUsage"),
+            memory_usage_mb=a.number("memoryUsage"),
+            available_disk_space_mb=a.number("availableDiskSpace"),
+            active_fps=a.number("activeFps"),
+            average_frame_render_time_ms=a.number("averageFrameRenderTime"),
+            render_skipped_frames=a.integer("renderSkippedFrames"),
+            render_total_frames=a.integer("renderTotalFrames"),
+            output_skipped_frames=a.integer("outputSkippedFrames"),
+            output_total_frames=a.integer("outputTotalFrames"),
         )
 
     # scenes
 
     async def scene_names(self) -> list[str]:
         """Scene names in the order OBS's scene list shows them (top first)."""
-        d = await self.request("GetSceneList")
+        scenes = [
+            (s.integer("sceneIndex", 0), s.text("sceneName"))
+            for s in (await self._answer("GetSceneList")).objects("scenes")
+        ]
         # obs-websocket numbers scenes bottom-up; the UI lists the highest index first.
-        scenes = sorted(d["scenes"], key=lambda s: s.get("sceneIndex", 0), reverse=True)
-        return [s["sceneName"] for s in scenes]
+        return [name for _, name in sorted(scenes, key=lambda s: s[0], reverse=True)]
 
     async def program_scene(self) -> str:
         """The scene on program (on air)."""
-        return str((await self.request("GetCurrentProgramScene"))["currentProgramSceneName"])
+        return (await self._answer("GetCurrentProgramScene")).text("currentProgramSceneName")
 
     async def set_program_scene(self, name: str) -> None:
         """Put `name` on program (with the current transition)."""
@@ -454,7 +538,7 @@ class OBSGateway:
 
     async def preview_scene(self) -> str:
         """The scene on preview; StudioModeNotActive outside studio mode."""
-        return str((await self.request("GetCurrentPreviewScene"))["currentPreviewSceneName"])
+        return (await self._answer("GetCurrentPreviewScene")).text("currentPreviewSceneName")
 
     async def set_preview_scene(self, name: str) -> None:
         """Put `name` on preview and return once it is; StudioModeNotActive outside studio mode."""
@@ -468,7 +552,7 @@ class OBSGateway:
 
     async def studio_mode(self) -> bool:
         """Whether studio mode is on."""
-        return bool((await self.request("GetStudioModeEnabled"))["studioModeEnabled"])
+        return (await self._answer("GetStudioModeEnabled")).flag("studioModeEnabled")
 
     async def set_studio_mode(self, on: bool) -> None:
         """Turn studio mode on or off; returns once OBS has switched (its event arrived)."""
@@ -511,26 +595,25 @@ class OBSGateway:
 
     async def transition(self) -> TransitionInfo:
         """The current scene transition."""
-        d = await self.request("GetCurrentSceneTransition")
-        duration = d.get("transitionDuration")
+        a = await self._answer("GetCurrentSceneTransition")
         return TransitionInfo(
-            name=d["transitionName"],
-            kind=d.get("transitionKind", ""),
-            duration_ms=int(duration) if duration is not None else None,
-            fixed=bool(d.get("transitionFixed", False)),
+            name=a.text("transitionName"),
+            kind=a.text("transitionKind", ""),
+            duration_ms=a.optional_integer("transitionDuration"),
+            fixed=a.flag("transitionFixed", False),
         )
 
     async def transitions(self) -> list[TransitionInfo]:
         """Every scene transition OBS has (names are in OBS's UI language for the built-ins)."""
-        d = await self.request("GetSceneTransitionList")
+        a = await self._answer("GetSceneTransitionList")
         return [
             TransitionInfo(
-                name=t["transitionName"],
-                kind=t.get("transitionKind", ""),
+                name=t.text("transitionName"),
+                kind=t.text("transitionKind", ""),
                 duration_ms=None,
-                fixed=bool(t.get("transitionFixed", False)),
+                fixed=t.flag("transitionFixed", False),
             )
-            for t in d.get("transitions", [])
+            for t in a.objects("transitions", [])
         ]
 
     async def set_transition(self, name: str, duration_ms: int | None = None) -> None:
@@ -563,14 +646,14 @@ class OBSGateway:
 
     async def inputs(self, kind: str | None = None) -> list[InputInfo]:
         """All inputs, or those of one input kind."""
-        d = await self.request("GetInputList", {"inputKind": kind} if kind else None)
-        return [InputInfo(i["inputName"], i["inputKind"]) for i in d["inputs"]]
+        a = await self._answer("GetInputList", {"inputKind": kind} if kind else None)
+        return [InputInfo(i.text("inputName"), i.text("inputKind")) for i in a.objects("inputs")]
 
     async def input_settings(self, name: str) -> dict[str, Any]:
         """The input's own settings (only those that differ from the kind's defaults)."""
-        d = await self.request("GetInputSettings", {"inputName": name})
-        settings: dict[str, Any] = d["inputSettings"]
-        return settings
+        return (await self._answer("GetInputSettings", {"inputName": name})).mapping(
+            "inputSettings"
+        )
 
     async def set_input_settings(
         self, name: str, settings: Mapping[str, Any], overlay: bool = True
@@ -625,7 +708,7 @@ class OBSGateway:
         self, scene: str, name: str, kind: str, settings: Mapping[str, Any] | None = None
     ) -> int:
         """Create an input in `scene`; returns its scene item id."""
-        d = await self.request(
+        a = await self._answer(
             "CreateInput",
             {
                 "sceneName": scene,
@@ -634,7 +717,7 @@ class OBSGateway:
                 "inputSettings": dict(settings or {}),
             },
         )
-        return int(d["sceneItemId"])
+        return a.integer("sceneItemId")
 
     async def remove_input(self, name: str) -> None:
         """Remove an input (from every scene)."""
@@ -642,7 +725,7 @@ class OBSGateway:
 
     async def muted(self, name: str) -> bool:
         """Whether an audio input is muted."""
-        return bool((await self.request("GetInputMute", {"inputName": name}))["inputMuted"])
+        return (await self._answer("GetInputMute", {"inputName": name})).flag("inputMuted")
 
     async def set_muted(self, name: str, muted: bool) -> None:
         """Mute or unmute an audio input."""
@@ -650,8 +733,8 @@ class OBSGateway:
 
     async def source_active(self, name: str) -> tuple[bool, bool]:
         """(video_active, video_showing): on program, and shown anywhere (program/preview)."""
-        d = await self.request("GetSourceActive", {"sourceName": name})
-        return bool(d["videoActive"]), bool(d["videoShowing"])
+        a = await self._answer("GetSourceActive", {"sourceName": name})
+        return a.flag("videoActive"), a.flag("videoShowing")
 
     async def screenshot(
         self, source: str, width: int = 64, height: int = 36, *, image_format: str | None = None
@@ -666,11 +749,14 @@ class OBSGateway:
             raise errors.OBSError(
                 f"OBS offers neither bmp nor png screenshots ({', '.join(version.image_formats)})"
             )
-        d = await self.request(
+        a = await self._answer(
             "GetSourceScreenshot",
             {"sourceName": source, "imageFormat": fmt, "imageWidth": width, "imageHeight": height},
         )
-        return decode_data_url(d["imageData"])
+        try:
+            return decode_data_url(a.text("imageData"))
+        except ImageDecodeError as exc:
+            raise a.malformed(f"with imageData that is not an image we read ({exc})") from exc
 
     # stream
 
@@ -684,13 +770,12 @@ class OBSGateway:
 
     async def stream_status(self) -> OutputStatus:
         """Whether the stream runs, bytes sent, timecode."""
-        d = await self.request("GetStreamStatus")
-        return _output_status(d)
+        return _output_status(await self._answer("GetStreamStatus"))
 
     async def stream_service(self) -> StreamService:
         """The current stream destination (to restore it after a stream test)."""
-        d = await self.request("GetStreamServiceSettings")
-        return StreamService(d["streamServiceType"], dict(d.get("streamServiceSettings") or {}))
+        a = await self._answer("GetStreamServiceSettings")
+        return StreamService(a.text("streamServiceType"), a.mapping("streamServiceSettings", {}))
 
     async def set_stream_service(self, server: str, key: str) -> None:
         """Stream to a custom RTMP server with `key`."""
@@ -718,11 +803,11 @@ class OBSGateway:
 
     async def stop_record(self) -> str:
         """Stop recording; the path of the file written."""
-        return str((await self.request("StopRecord"))["outputPath"])
+        return (await self._answer("StopRecord")).text("outputPath")
 
     async def record_status(self) -> OutputStatus:
         """Whether recording runs (and is paused), bytes written, timecode."""
-        return _output_status(await self.request("GetRecordStatus"))
+        return _output_status(await self._answer("GetRecordStatus"))
 
     async def split_record(self) -> None:
         """Start a new recording file; UnsupportedFeature before obs-websocket 5.5."""
@@ -742,12 +827,12 @@ class OBSGateway:
             ) from exc
 
 
-def _output_status(d: Mapping[str, Any]) -> OutputStatus:
+def _output_status(a: _Answer) -> OutputStatus:
     return OutputStatus(
-        active=bool(d["outputActive"]),
-        reconnecting=bool(d.get("outputReconnecting", False)),
-        timecode=str(d.get("outputTimecode", "")),
-        bytes=int(d.get("outputBytes", 0)),
-        duration_ms=int(d.get("outputDuration", 0)),
-        paused=bool(d.get("outputPaused", False)),
+        active=a.flag("outputActive"),
+        reconnecting=a.flag("outputReconnecting", False),
+        timecode=a.text("outputTimecode", ""),
+        bytes=a.integer("outputBytes", 0),
+        duration_ms=a.integer("outputDuration", 0),
+        paused=a.flag("outputPaused", False),
     )
