@@ -371,3 +371,35 @@ async def test_a_recorded_rehearsal_on_the_built_in_obs_journals_start_splits_an
     assert all(r["late_ms"] is not None for r in landed)
     (mark,) = _records(tmp_path, Kind.MARK)
     assert (mark["mark"], mark["status"]) == ("record_start", "done")
+
+
+async def test_a_stream_test_still_unconfirmed_at_the_end_leaves_no_task_and_says_so(
+    sim: SimulatedOBS,  # noqa: F811
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A target OBS cannot stream to: the check after the start would wait 10 s, the
+    # rehearsal is over before that. The check is cancelled and awaited (no task left
+    # running), the host still learns that the test never went on air, and OBS's own
+    # stream settings are back.
+    cfg = _cut_example(
+        tmp_path,
+        lambda t: t.replace(
+            'stream_test_server = ""', 'stream_test_server = "udp://127.0.0.1:9/nowhere"'
+        ),
+    )
+    monkeypatch.setenv("SHOWCALLER_REHEARSAL__STREAM_TEST_KEY", "k")
+    cfg = load_config(tmp_path / "event.toml")
+    seed_event(sim, cfg)
+    sim.use_cases.stream_target(server="rtmp://live.example/app", key="the-real-key")
+    report = await _rehearse(sim, cfg, tmp_path, stream_test=True, speed=3000)
+    assert report.ended
+    assert any("the stream test never went on air" in p for p in report.problems), report.problems
+    left = [t.get_name() for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+    assert not any("stream" in name for name in left), left
+    assert sim.model.stream_service_settings == {
+        "server": "rtmp://live.example/app",
+        "key": "the-real-key",
+    }
+    (mark,) = [r for r in _records(tmp_path, Kind.MARK) if r["mark"] == "stream_start"]
+    assert mark["status"] == "done"

@@ -156,6 +156,7 @@ class StreamStart:
         self.show = session.show
         self.gateway = session.gateway
         self.at = at
+        self.on_air: bool | None = None  # what the check after the start found (None: not yet)
         self.mark = self.show.add_mark(Mark("stream_start", "the stream starts", self._start, at))
         if already_on_air:
             self.show.skip_mark(self.mark, "already on air; showcaller does not touch it")
@@ -163,6 +164,7 @@ class StreamStart:
     async def _start(self) -> list[str]:
         if (await self.gateway.stream_status()).active:
             self.mark.detail = "already on air"
+            self.on_air = True
             return []
         await self.gateway.start_stream()
         self.show.journal.write(Kind.STREAM, action="start", at=self.show.time.now())
@@ -181,6 +183,7 @@ class StreamStart:
         except OBSError as exc:
             show.warn(f"could not check that the stream is on air: {exc}")
             return
+        self.on_air = on_air
         if not on_air:
             show.journal.write(Kind.STREAM, action="not_on_air", at=show.time.now())
             show.warn(
@@ -213,17 +216,26 @@ async def stream_test(session: ShowSession) -> AsyncIterator[None]:
     await gateway.set_stream_service(cfg.rehearsal.stream_test_server, key)
     show.journal.write(Kind.STREAM, action="test_target", server=cfg.rehearsal.stream_test_server)
     at = max(-cfg.stream.start_before_standby.total_seconds(), show.time.now())
-    StreamStart(session, at, already_on_air=False)
+    starter = StreamStart(session, at, already_on_air=False)
     try:
         yield
     finally:
-        await _end_test_stream(session, saved)
+        await _end_test_stream(session, saved, starter)
 
 
-async def _end_test_stream(session: ShowSession, saved: StreamService) -> None:
+async def _end_test_stream(
+    session: ShowSession, saved: StreamService, starter: StreamStart
+) -> None:
     gateway, show = session.gateway, session.show
     try:
-        if (await gateway.stream_status()).active:
+        active = (await gateway.stream_status()).active
+        if starter.mark.status == "done" and starter.on_air is None and not active:
+            # The show ended before the check after the start could say.
+            show.warn(
+                "the stream test never went on air: check rehearsal.stream_test_server "
+                "and its key (SHOWCALLER_REHEARSAL__STREAM_TEST_KEY)"
+            )
+        if active:
             await gateway.stop_stream()
             # OBS keeps the old settings until the output has really stopped.
             await stream_becomes(gateway, show.time.clock, active=False, speed=show.speed)
