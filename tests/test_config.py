@@ -291,6 +291,30 @@ def test_duplicate_speaker_id(tmp_path: Path, example_text: str) -> None:
     assert "duplicate speaker id 'tanaka'" in problem.message
 
 
+def test_a_speaker_without_a_name_is_one_located_problem(tmp_path: Path, example_text: str) -> None:
+    # Slots 2 and 3 name sato: they must not crash, nor add problems of their own.
+    text = replace_once(example_text, 'name = "佐藤 花子"', "")
+
+    [problem] = problems_of(write(tmp_path, text))
+
+    assert problem.field == "speakers[0].name"
+    assert problem.line == text.splitlines().index("[[speakers]]") + 1  # its header
+    assert problem.message == "missing (required)"
+
+
+def test_a_speaker_with_an_unknown_key_is_one_located_problem(
+    tmp_path: Path, example_text: str
+) -> None:
+    text = replace_once(example_text, 'name = "佐藤 花子"', 'name = "佐藤 花子"\nnmae = "typo"')
+
+    [problem] = problems_of(write(tmp_path, text))
+
+    assert problem.field == "speakers[0].nmae"
+    assert problem.line == line_of(text, 'nmae = "typo"')
+    assert problem.message == "unknown key"
+    assert problem.hint == "did you mean 'name'?"
+
+
 def test_overlapping_slots_name_both(tmp_path: Path, example_text: str) -> None:
     text = replace_once(example_text, 'start = "20:25"', 'start = "20:20"')
 

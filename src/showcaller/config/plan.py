@@ -181,7 +181,9 @@ def resolve_slots(
 
     starts = _starts(event, slots, labels, issues)
     ends = _ends(slots, starts, labels, issues)
-    if issues:
+    # A speaker that failed validation has a problem of its own, and its id still counts
+    # as known so that its slots add none; but there is no Speaker to put on those slots.
+    if issues or any(speaker is None for speaker in speakers):
         return [], issues
 
     language = event.language
