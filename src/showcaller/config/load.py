@@ -9,6 +9,7 @@ from __future__ import annotations
 import difflib
 import os
 import re
+import sys
 import tomllib
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -26,6 +27,8 @@ from showcaller.tomlpos import Path as KeyPath
 from showcaller.tomlpos import TomlLocator
 
 _AT_LINE = re.compile(r"\s*\(at line (\d+), column (\d+)\)\s*$")
+# More digits than int() will read (Python's guard against quadratic-time conversions).
+_LONG_NUMBER = re.compile(r"\d(?:_?\d){" + str(sys.get_int_max_str_digits()) + ",}")
 
 # pydantic error types that read better in the words of a TOML file.
 _MESSAGES = {
@@ -74,6 +77,14 @@ def load_config(path: str | os.PathLike[str]) -> EventConfig:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError([_syntax_problem(file, exc)]) from None
+    except ValueError:
+        # Not a TOMLDecodeError: int()'s limit on digits, which tomllib lets through.
+        raise ConfigError([_long_number_problem(file, text)]) from None
+    except RecursionError:
+        # tomllib reads nested arrays and inline tables recursively.
+        raise ConfigError(
+            [ConfigProblem(file, None, "", "invalid TOML: arrays or tables nested too deeply")]
+        ) from None
 
     locator = TomlLocator(text)
     env = _environment()
@@ -120,6 +131,13 @@ def _environment() -> dict[str, Any]:
 
 def _in_file_order(problems: list[ConfigProblem]) -> list[ConfigProblem]:
     return sorted(problems, key=lambda p: (p.line is None, p.line or 0))
+
+
+def _long_number_problem(file: str, text: str) -> ConfigProblem:
+    found = _LONG_NUMBER.search(text)
+    line = text.count("\n", 0, found.start()) + 1 if found else None
+    limit = sys.get_int_max_str_digits()
+    return ConfigProblem(file, line, "", f"a number too long to read (more than {limit} digits)")
 
 
 def _syntax_problem(file: str, exc: tomllib.TOMLDecodeError) -> ConfigProblem:

@@ -96,9 +96,15 @@ def _hm(moment: datetime) -> str:
     return moment.strftime("%H:%M:%S" if moment.second else "%H:%M")
 
 
-def _plus(moment: datetime, length: timedelta) -> datetime:
-    """Elapsed-time addition (through UTC), so a DST change cannot stretch a slot."""
-    return (moment.astimezone(UTC) + length).astimezone(moment.tzinfo)
+def _plus(moment: datetime, length: timedelta) -> datetime | None:
+    """Elapsed-time addition (through UTC), so a DST change cannot stretch a slot.
+
+    None when the sum, or `moment` itself in UTC, falls outside the years 1 to 9999.
+    """
+    try:
+        return (moment.astimezone(UTC) + length).astimezone(moment.tzinfo)
+    except OverflowError:
+        return None
 
 
 def resolve_slots(
@@ -237,6 +243,16 @@ def _starts(
             start = datetime.combine(day, slot.start, tzinfo=tz)
             if last is not None and start < last[1]:
                 start = _earlier_start(event, i, start, last, labels, issues)
+            # At the very ends of the calendar a local time may have no UTC time.
+            if _plus(start, timedelta(0)) is None:
+                issues.append(
+                    PlanIssue(
+                        _slot_loc(i, "start"),
+                        f"{labels[i]}: starts outside the years 1 to 9999 (in UTC)",
+                        "check event.date",
+                    )
+                )
+                start = None
         elif i == 0:
             issues.append(
                 PlanIssue(
@@ -247,6 +263,7 @@ def _starts(
             )
         elif previous is not None and previous_start is not None:
             if previous.duration is not None:
+                # None past the year 9999: _ends reports that on the previous slot.
                 start = _plus(previous_start, previous.duration)
             else:
                 issues.append(
@@ -273,10 +290,15 @@ def _earlier_start(
 ) -> datetime:
     """A clock time earlier than the slot before: the next day, or a mistake."""
     j, last_start = last
-    next_day = datetime.combine(start.date() + timedelta(days=1), start.timetz())
+    try:
+        next_day: datetime | None = datetime.combine(
+            start.date() + timedelta(days=1), start.timetz()
+        )
+    except OverflowError:  # 9999-12-31 has no next day: the slot can only be out of order
+        next_day = None
     # Rolling over to the next day is plausible only for a short step (23:50 → 00:10);
     # 20:00 → 19:50 is a slot listed out of order.
-    if next_day - last_start <= timedelta(hours=12):
+    if next_day is not None and next_day - last_start <= timedelta(hours=12):
         if event.crosses_midnight:
             return next_day
         issues.append(
@@ -324,6 +346,14 @@ def _ends(
             following = starts[i + 1] if i + 1 < len(slots) else None
             if slot.duration is not None:
                 end = _plus(start, slot.duration)
+                if end is None:
+                    issues.append(
+                        PlanIssue(
+                            _slot_loc(i, "duration"),
+                            f"{labels[i]}: ends after the year 9999",
+                            "check event.date and this slot's duration",
+                        )
+                    )
             elif i + 1 == len(slots):
                 issues.append(
                     PlanIssue(

@@ -40,7 +40,10 @@ _CLOCK_PATTERN = r"^\d{1,2}:\d{2}(:\d{2})?$"
 
 
 def parse_duration(text: str) -> timedelta:
-    """`"20m"`, `"90s"`, `"1h10m"` → a timedelta; ValueError for anything else."""
+    """`"20m"`, `"90s"`, `"1h10m"` → a timedelta; ValueError for anything else.
+
+    OverflowError for a duration too long for a timedelta (about 2.7 million years).
+    """
     match = _DURATION.fullmatch(text.strip())
     if not match or not any(match.groups()):
         raise ValueError(f"bad duration {text!r}")
@@ -69,6 +72,10 @@ def _to_duration(value: object) -> object:
         raise PydanticCustomError("duration_type", 'expected a duration like "20m" or "1h10m"')
     try:
         return parse_duration(value)
+    except OverflowError:
+        raise PydanticCustomError(
+            "duration_range", "duration {value} is too long", {"value": repr(value)}
+        ) from None
     except ValueError:
         raise PydanticCustomError(
             "duration_format",
