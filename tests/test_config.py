@@ -291,6 +291,30 @@ def test_duplicate_speaker_id(tmp_path: Path, example_text: str) -> None:
     assert "duplicate speaker id 'tanaka'" in problem.message
 
 
+def test_a_speaker_without_a_name_is_one_located_problem(tmp_path: Path, example_text: str) -> None:
+    # Slots 2 and 3 name sato: they must not crash, nor add problems of their own.
+    text = replace_once(example_text, 'name = "佐藤 花子"', "")
+
+    [problem] = problems_of(write(tmp_path, text))
+
+    assert problem.field == "speakers[0].name"
+    assert problem.line == text.splitlines().index("[[speakers]]") + 1  # its header
+    assert problem.message == "missing (required)"
+
+
+def test_a_speaker_with_an_unknown_key_is_one_located_problem(
+    tmp_path: Path, example_text: str
+) -> None:
+    text = replace_once(example_text, 'name = "佐藤 花子"', 'name = "佐藤 花子"\nnmae = "typo"')
+
+    [problem] = problems_of(write(tmp_path, text))
+
+    assert problem.field == "speakers[0].nmae"
+    assert problem.line == line_of(text, 'nmae = "typo"')
+    assert problem.message == "unknown key"
+    assert problem.hint == "did you mean 'name'?"
+
+
 def test_overlapping_slots_name_both(tmp_path: Path, example_text: str) -> None:
     text = replace_once(example_text, 'start = "20:25"', 'start = "20:20"')
 
@@ -428,6 +452,46 @@ def test_several_problems_are_all_reported_in_file_order(tmp_path: Path, example
         assert p.line is not None
     per_talk = only(problems, "record.per_talk")
     assert "'split', 'chapter', 'restart' or 'off'" in per_talk.message
+
+
+def test_a_duration_too_long_for_python(tmp_path: Path, example_text: str) -> None:
+    text = replace_once(example_text, 'duration = "10m"', 'duration = "99999999999999999999h"')
+
+    [problem] = problems_of(write(tmp_path, text))
+
+    assert problem.field == "timetable.slots[6].duration"
+    assert problem.line == line_of(text, "99999999999999999999h")
+    assert problem.message == "break: duration '99999999999999999999h' is too long"
+
+
+def test_a_show_that_ends_after_the_year_9999(tmp_path: Path, example_text: str) -> None:
+    text = replace_once(example_text, "date = 2026-12-10", "date = 9999-12-31")
+    closing = 'start = "21:00"\nduration = "10m"'
+    text = replace_once(text, closing, 'start = "23:30"\nduration = "1h"')
+
+    [problem] = problems_of(write(tmp_path, text))
+
+    assert problem.field == "timetable.slots[12].duration"
+    assert problem.line == line_of(text, 'duration = "1h"')
+    assert problem.message.endswith("ends after the year 9999")
+
+
+def test_a_number_with_more_digits_than_python_reads(tmp_path: Path, example_text: str) -> None:
+    text = replace_once(example_text, "port = 8080", "port = " + "9" * 5000)
+
+    [problem] = problems_of(write(tmp_path, text))
+
+    assert (problem.field, problem.line) == ("", line_of(text, "port = 999"))
+    assert problem.message.startswith("a number too long to read")
+
+
+def test_arrays_nested_too_deeply(tmp_path: Path, example_text: str) -> None:
+    text = replace_once(example_text, "webhooks = []", "webhooks = " + "[" * 5000 + "]" * 5000)
+
+    [problem] = problems_of(write(tmp_path, text))
+
+    assert problem.file == str(tmp_path / "event.toml")
+    assert problem.message == "invalid TOML: arrays or tables nested too deeply"
 
 
 def test_missing_file(tmp_path: Path) -> None:

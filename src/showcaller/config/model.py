@@ -1,0 +1,130 @@
+"""`EventConfig`: the whole event file, with `SHOWCALLER_*` environment overrides on top."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from pydantic import Field, PrivateAttr
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from showcaller.config.plan import PlanIssue, ResolvedSlot, resolve_slots
+from showcaller.config.sections import (
+    OBS,
+    Checks,
+    Event,
+    LowerThird,
+    Notify,
+    Record,
+    Rehearsal,
+    Scenes,
+    Speaker,
+    Stream,
+    Timetable,
+    Web,
+)
+from showcaller.errors import ConfigError
+
+
+class EventConfig(BaseSettings):
+    """One event: the whole TOML file, with `SHOWCALLER_*` environment overrides on top."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="SHOWCALLER_",
+        env_nested_delimiter="__",
+        extra="forbid",
+        frozen=True,
+        hide_input_in_errors=True,
+        use_attribute_docstrings=True,
+        title="showcaller event config",
+    )
+
+    event: Event
+    """What the meetup is and when it happens."""
+    obs: OBS = Field(default_factory=OBS)
+    """How to reach OBS Studio."""
+    scenes: Scenes = Field(default_factory=Scenes)
+    """The OBS scene for each role."""
+    lower_third: LowerThird = Field(default_factory=LowerThird)
+    """OBS text inputs updated on every cue."""
+    stream: Stream = Field(default_factory=Stream)
+    """Going on air."""
+    record: Record = Field(default_factory=Record)
+    """Recording."""
+    rehearsal: Rehearsal = Field(default_factory=Rehearsal)
+    """The run-through."""
+    timetable: Timetable = Field(default_factory=Timetable)
+    """The slots."""
+    speakers: list[Speaker] = Field(default_factory=list)
+    """The people on stage."""
+    checks: Checks = Field(default_factory=Checks)
+    """Speaker connection checks."""
+    web: Web = Field(default_factory=Web)
+    """Countdown and host pages."""
+    notify: Notify = Field(default_factory=Notify)
+    """Notifications."""
+
+    _source: Path | None = PrivateAttr(default=None)
+    _plan: list[ResolvedSlot] | None = PrivateAttr(default=None)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """The environment wins over the file (which arrives as init values)."""
+        return (env_settings, init_settings)
+
+    @property
+    def config_source(self) -> Path | None:
+        """The file this config was loaded from (None when built in code)."""
+        return self._source
+
+    @property
+    def tz(self) -> ZoneInfo:
+        """The event's time zone."""
+        return ZoneInfo(self.event.timezone)
+
+    def speaker(self, speaker_id: str) -> Speaker:
+        """The speaker with this id; KeyError if there is none."""
+        for speaker in self.speakers:
+            if speaker.id == speaker_id:
+                return speaker
+        raise KeyError(speaker_id)
+
+    def slots_resolved(self) -> list[ResolvedSlot]:
+        """Every slot with times, speakers and scene resolved; computed once.
+
+        Raises ConfigError (without lines) when the plan is inconsistent; `load_config`
+        has already checked that, with lines, for a config that came from a file.
+        """
+        if self._plan is None:
+            plan, issues = self._check_plan()
+            if issues:
+                file = str(self._source or "<config>")
+                raise ConfigError([issue.problem(file, None) for issue in issues])
+            self._plan = plan
+        return list(self._plan)
+
+    def _check_plan(self) -> tuple[list[ResolvedSlot], list[PlanIssue]]:
+        return resolve_slots(
+            self.event,
+            self.scenes,
+            self.speakers,
+            list(self.timetable.slots),
+            {s.id for s in self.speakers},
+            self.timetable,
+        )
+
+
+def json_schema() -> dict[str, Any]:
+    """JSON Schema of the event file (what `showcaller schema` prints)."""
+    schema = EventConfig.model_json_schema()
+    # Declared as draft-07: taplo (Even Better TOML) validates with a draft-07 engine, and
+    # nothing pydantic emits here needs a newer draft ($defs is reached by JSON pointer).
+    return {"$schema": "http://json-schema.org/draft-07/schema#", **schema}

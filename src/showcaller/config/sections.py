@@ -1,0 +1,382 @@
+"""The tables of the event file as pydantic models, and the value types they use.
+
+Durations ("20m") and clock times ("19:30") are parsed here, as people write them; the
+field names are a contract the rest of showcaller codes against.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import re
+from datetime import time, timedelta
+from typing import Annotated, Literal
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    NonNegativeInt,
+    PlainSerializer,
+    SecretStr,
+    WithJsonSchema,
+    field_validator,
+)
+from pydantic_core import PydanticCustomError
+
+SlotKind = Literal["standby", "opening", "talk", "lt", "qa", "break", "closing"]
+
+# ---------------------------------------------------------------------------------------
+# Value types: durations and clock times as people write them in the TOML file.
+
+_DURATION = re.compile(r"(?:(\d+)h)?\s*(?:(\d+)m)?\s*(?:(\d+)s)?")
+_DURATION_PATTERN = r"^(\d+h)?\s*(\d+m)?\s*(\d+s)?$"
+_CLOCK = re.compile(r"(\d{1,2}):(\d{2})(?::(\d{2}))?")
+_CLOCK_PATTERN = r"^\d{1,2}:\d{2}(:\d{2})?$"
+
+
+def parse_duration(text: str) -> timedelta:
+    """`"20m"`, `"90s"`, `"1h10m"` → a timedelta; ValueError for anything else.
+
+    OverflowError for a duration too long for a timedelta (about 2.7 million years).
+    """
+    match = _DURATION.fullmatch(text.strip())
+    if not match or not any(match.groups()):
+        raise ValueError(f"bad duration {text!r}")
+    hours, minutes, seconds = (int(g or 0) for g in match.groups())
+    return timedelta(hours=hours, minutes=minutes, seconds=seconds)
+
+
+def format_duration(value: timedelta) -> str:
+    """A timedelta → the shortest `1h10m30s` form (`"0s"` for zero)."""
+    total = int(value.total_seconds())
+    hours, rest = divmod(total, 3600)
+    minutes, seconds = divmod(rest, 60)
+    text = (f"{hours}h" if hours else "") + (f"{minutes}m" if minutes else "")
+    text += f"{seconds}s" if seconds or not text else ""
+    return text
+
+
+def _to_duration(value: object) -> object:
+    if isinstance(value, timedelta):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        raise PydanticCustomError(
+            "duration_unit", 'a duration needs a unit: write "20m", "90s" or "1h10m"'
+        )
+    if not isinstance(value, str):
+        raise PydanticCustomError("duration_type", 'expected a duration like "20m" or "1h10m"')
+    try:
+        return parse_duration(value)
+    except OverflowError:
+        raise PydanticCustomError(
+            "duration_range", "duration {value} is too long", {"value": repr(value)}
+        ) from None
+    except ValueError:
+        raise PydanticCustomError(
+            "duration_format",
+            'bad duration {value}: expected a duration like "20m", "90s" or "1h10m"',
+            {"value": repr(value)},
+        ) from None
+
+
+def _positive(value: timedelta) -> timedelta:
+    if value <= timedelta(0):
+        raise PydanticCustomError("duration_positive", "a duration must be longer than 0")
+    return value
+
+
+def _to_clock(value: object) -> object:
+    if isinstance(value, time):
+        return value
+    match = _CLOCK.fullmatch(value.strip()) if isinstance(value, str) else None
+    if match:
+        hour, minute, second = (int(g or 0) for g in match.groups())
+        if hour < 24 and minute < 60 and second < 60:
+            return time(hour, minute, second)
+    raise PydanticCustomError(
+        "clock_time",
+        "bad time {value}: expected HH:MM or HH:MM:SS",
+        {"value": repr(value)},
+    )
+
+
+def format_clock(value: time) -> str:
+    """A clock time → `"HH:MM"`, or `"HH:MM:SS"` when it has seconds."""
+    return value.strftime("%H:%M:%S" if value.second else "%H:%M")
+
+
+_DURATION_JSON = PlainSerializer(format_duration, return_type=str, when_used="json")
+_DURATION_SCHEMA = WithJsonSchema(
+    {"type": "string", "pattern": _DURATION_PATTERN, "examples": ["20m", "90s", "1h10m"]}
+)
+Duration = Annotated[
+    timedelta,
+    BeforeValidator(_to_duration),
+    AfterValidator(_positive),
+    _DURATION_JSON,
+    _DURATION_SCHEMA,
+]
+"""A length of time written "20m", "90s" or "1h10m"; longer than 0."""
+MinDuration = Annotated[timedelta, BeforeValidator(_to_duration), _DURATION_JSON, _DURATION_SCHEMA]
+"""Like Duration, but 0 is allowed (a break that may be squeezed away)."""
+ClockTime = Annotated[
+    time,
+    BeforeValidator(_to_clock),
+    PlainSerializer(format_clock, return_type=str, when_used="json"),
+    WithJsonSchema({"type": "string", "pattern": _CLOCK_PATTERN, "examples": ["19:30"]}),
+]
+
+
+def _http_url(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        # Webhook URLs carry their own secret, so the value is never echoed.
+        raise PydanticCustomError("webhook_url", "expected an http:// or https:// URL")
+    return value
+
+
+# ---------------------------------------------------------------------------------------
+# The sections of the file. Field names are a contract the rest of showcaller codes against.
+
+
+class _Section(BaseModel):
+    """Shared settings of every table: unknown keys are errors, values never change."""
+
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, hide_input_in_errors=True, use_attribute_docstrings=True
+    )
+
+
+class Event(_Section):
+    """[event]: what the meetup is and when it happens."""
+
+    title: str
+    """The meetup's name, shown on the countdown page and in reports."""
+    date: dt.date
+    """The day of the show (a TOML date: 2026-12-10)."""
+    timezone: str = "Asia/Tokyo"
+    """IANA time zone of the times in the timetable."""
+    hashtag: str = ""
+    """Shown in the lower third and the reminders, e.g. "#mlct"."""
+    url: str = ""
+    """The event page."""
+    language: Literal["ja", "en"] = "ja"
+    """Language of default titles and of the speaker pages."""
+    crosses_midnight: bool = False
+    """Set when a slot starts after midnight, so an earlier clock time means the next day."""
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            close = difflib.get_close_matches(value, available_timezones(), n=1)
+            hint = f"did you mean {close[0]!r}?" if close else "use an IANA name like Asia/Tokyo"
+            raise PydanticCustomError(
+                "timezone", "unknown time zone {value}", {"value": repr(value), "hint": hint}
+            ) from None
+        return value
+
+
+OBS_URL_HINT = (
+    "OBS's own server is ws://127.0.0.1:4455, see OBS > Tools > WebSocket Server Settings"
+)
+
+
+class OBS(_Section):
+    """[obs]: how to reach OBS Studio's WebSocket server."""
+
+    url: str = "sim"
+    """Either sim (the built-in simulated OBS) or ws://host:port (OBS listens on 4455)."""
+    password: SecretStr = SecretStr("")
+    """Better set in SHOWCALLER_OBS__PASSWORD than written here."""
+    connect_timeout: float = Field(5.0, gt=0)
+    """Seconds to wait for OBS to answer a connection."""
+    request_timeout: float = Field(5.0, gt=0)
+    """Seconds to wait for OBS to answer one request."""
+    transition: str = "Fade"
+    """The OBS transition used for scene switches."""
+    transition_ms: int = Field(300, ge=0)
+    """Length of the transition in milliseconds."""
+
+    @field_validator("url")
+    @classmethod
+    def _ws_url(cls, value: str) -> str:
+        if value == "sim":
+            return value
+        parts = urlsplit(value)
+        try:
+            ok = parts.scheme in ("ws", "wss") and bool(parts.hostname) and parts.port != 0
+        except ValueError:  # a port that is not a number
+            ok = False
+        if not ok:
+            raise PydanticCustomError(
+                "obs_url",
+                'expected "sim" or ws://host:port',
+                {"hint": OBS_URL_HINT},
+            )
+        return value
+
+
+class Scenes(_Section):
+    """[scenes]: the OBS scene for each role a slot can play."""
+
+    standby: str | None = None
+    """Before the show starts."""
+    opening: str | None = None
+    """The opening."""
+    talk: str | None = None
+    """A talk."""
+    lt: str | None = None
+    """A lightning talk."""
+    break_: str | None = Field(None, alias="break")
+    """A break."""
+    qa: str | None = None
+    """Questions and answers."""
+    closing: str | None = None
+    """The closing."""
+    trouble: str | None = None
+    """Shown when something goes wrong ("please stand by")."""
+
+    def scene_for(self, role: str) -> str | None:
+        """The scene named for `role` (a slot kind, or "trouble"); None if none is set."""
+        value = self.break_ if role == "break" else getattr(self, role, None)
+        return value if isinstance(value, str) else None
+
+
+class LowerThird(_Section):
+    """[lower_third]: OBS text inputs updated on every cue."""
+
+    speaker_input: str | None = None
+    """Text input that shows the speaker's name."""
+    title_input: str | None = None
+    """Text input that shows the slot's title."""
+    hashtag_input: str | None = None
+    """Text input that shows the event's hashtag."""
+
+
+class Stream(_Section):
+    """[stream]: going on air (live mode)."""
+
+    start_before_standby: MinDuration = timedelta(minutes=5)
+    """How long before the first slot the stream starts."""
+    stop_at_end: bool = True
+    """Stop the stream (and recording) when the last slot ends; false leaves it to the host."""
+
+
+class Record(_Section):
+    """[record]: recording."""
+
+    enabled: bool = True
+    """Record the show."""
+    per_talk: Literal["split", "chapter", "restart", "off"] = "split"
+    """One file per slot ("split": SplitRecordFile, or chapters where OBS supports it)."""
+
+
+class Rehearsal(_Section):
+    """[rehearsal]: the run-through the day before."""
+
+    speed: float = Field(1.0, gt=0)
+    """Run the timetable this many times faster than real time."""
+    stream_test_server: str = ""
+    """A private RTMP server for --stream-test (never the real channel)."""
+    stream_test_key: SecretStr = SecretStr("")
+    """Its stream key; better set in SHOWCALLER_REHEARSAL__STREAM_TEST_KEY."""
+
+
+def _end_value(value: object) -> object:
+    if value in ("auto", "manual") or (
+        isinstance(value, int) and not isinstance(value, bool) and value >= 0
+    ):
+        return value
+    raise PydanticCustomError(
+        "slot_end", 'expected "auto", "manual" or a number of seconds of grace (e.g. 60)'
+    )
+
+
+class Slot(_Section):
+    """[[timetable.slots]]: one part of the show."""
+
+    kind: SlotKind
+    """What happens: standby, opening, talk, lt, qa, break or closing."""
+    title: str | None = None
+    """The title; by default the kind's name in event.language."""
+    speakers: list[str] = Field(default_factory=list)
+    """Ids of the [[speakers]] on stage."""
+    start: ClockTime | None = None
+    """Clock time HH:MM or HH:MM:SS (event time zone); by default the previous slot's end."""
+    duration: Duration | None = None
+    """How long, e.g. "20m"; by default until the next slot's start (the last slot needs one)."""
+    scene: str | None = None
+    """The OBS scene, instead of the one [scenes] names for this kind."""
+    end: Annotated[Literal["auto", "manual"] | NonNegativeInt, BeforeValidator(_end_value)] = "auto"
+    """At the end: auto moves on, manual waits for the host, N warns, waits N s, then moves on."""
+    min: MinDuration | None = None
+    """For break and qa: the shortest it may be squeezed to when the show runs late."""
+
+
+class Timetable(_Section):
+    """[timetable]: the slots, in order."""
+
+    break_min: MinDuration = timedelta(minutes=5)
+    """The shortest a break may be squeezed to, to absorb delay."""
+    qa_min: MinDuration = timedelta(minutes=2)
+    """The shortest a Q&A may be squeezed to."""
+    slots: list[Slot] = Field(default_factory=list)
+    """The parts of the show, in time order."""
+
+
+class Speaker(_Section):
+    """[[speakers]]: one person on stage."""
+
+    id: str = Field(min_length=1)
+    """Short unique id that slots refer to."""
+    name: str
+    """The name shown in the lower third."""
+    handle: str = ""
+    """Social media handle, e.g. "@hanako"."""
+    affiliation: str = ""
+    """Company or community."""
+    video_input: str | None = None
+    """The OBS input carrying this speaker's picture (checked before the show)."""
+    audio_input: str | None = None
+    """The OBS input carrying this speaker's sound (checked before the show)."""
+    slides: str = ""
+    """Link to the slides, for the report."""
+
+
+class Checks(_Section):
+    """[checks]: thresholds of the speaker connection checks."""
+
+    black_threshold: float = Field(0.03, ge=0, le=1)
+    """A picture darker than this (0..1 mean brightness) counts as black."""
+    frozen_seconds: float = Field(3.0, gt=0)
+    """A picture unchanged this long counts as frozen."""
+    silence_db: float = Field(-50.0, le=0)
+    """Sound quieter than this (dBFS) counts as silence."""
+    window_seconds: float = Field(5.0, gt=0)
+    """How long each check watches."""
+
+
+class Web(_Section):
+    """[web]: the countdown and host pages."""
+
+    host: str = "127.0.0.1"
+    """Address to listen on (0.0.0.0 to reach it from other machines)."""
+    port: int = Field(8080, ge=1, le=65535)
+    """Port to listen on."""
+    token: SecretStr = SecretStr("")
+    """Token the host page asks for; better set in SHOWCALLER_WEB__TOKEN."""
+
+
+class Notify(_Section):
+    """[notify]: where reminders and cue notices go."""
+
+    webhooks: list[Annotated[str, AfterValidator(_http_url)]] = Field(default_factory=list)
+    """Webhook URLs (Slack, Discord, ...) that get a message on every cue."""
