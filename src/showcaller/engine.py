@@ -401,6 +401,7 @@ class Show:
             self.warn(f"{mark.label}: {exc}")
         else:
             mark.status = "done"
+            self._say("info", f"{mark.label}: {mark.detail}" if mark.detail else mark.label)
             for text in warnings:
                 self.warn(text)
         self.journal.write(

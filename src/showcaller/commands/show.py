@@ -11,10 +11,11 @@ from showcaller.cli import add_config_argument, add_obs_argument, command, obs_t
 
 
 def _quiet_engine_log(args: argparse.Namespace) -> None:
-    # The console surface prints every cue and warning the engine has (and the journal
-    # keeps them); its log lines would only say everything twice. --debug keeps them.
+    # The console surface prints every cue, mark and warning of the show (and the journal
+    # keeps them); their log lines would only say everything twice. --debug keeps them.
     if not args.debug:
-        logging.getLogger("showcaller.engine").setLevel(logging.ERROR)
+        for name in ("showcaller.engine", "showcaller.policies", "showcaller.session"):
+            logging.getLogger(name).setLevel(logging.ERROR)
 
 
 def _positive_speed(text: str) -> float:

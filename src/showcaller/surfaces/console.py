@@ -53,6 +53,9 @@ class CueLog:
                 f"waiting for {state.next.title!r} at {_clock(state.next.expected_start, self.cfg)}"
                 f" ({start.astimezone(self.cfg.tz):%Y-%m-%d}, in {minutes} min of show time)"
             )
+        for mark in state.marks:
+            if mark.status == "due" and mark.at is not None:
+                self.console.print(f"  · {escape(mark.label)} at {_clock(mark.at, self.cfg)}")
 
     def _update(self, state: SessionState) -> None:
         slots = {v.index: v for v in state.show.slots}
