@@ -1,8 +1,11 @@
 """The simulated OBS: an obs-websocket v5 server that behaves like real OBS 29/30.
 
-`SimulatedOBS` (server.py) serves the wire; `OBSModel` (model.py) holds the state;
-`signals.py` makes synthetic speaker picture and sound; `faults.py` and `usecases.py`
-hold the verbs tests use; `command.py` runs it standalone (`showcaller sim`).
+`SimulatedOBS` (server.py) is put together from the wire session (wire.py), the
+request handlers by area (scene_requests.py, input_requests.py, output_requests.py)
+and the outputs and meters (outputs.py), on the shared core (core.py); `OBSModel`
+(model.py) holds the state; `signals.py` makes synthetic speaker picture and sound;
+`faults.py` and `usecases.py` hold the verbs tests use; `command.py` runs it
+standalone (`showcaller sim`).
 """
 
 from showcaller.obs.sim.command import run_sim
