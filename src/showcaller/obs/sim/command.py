@@ -26,7 +26,7 @@ def add_sim_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         help=f"require this password (default: ${PASSWORD_ENV}, else none)",
     )
-    parser.add_argument("--obs-version", choices=("5.1", "5.5"), default="5.1")
+    parser.add_argument("--obs-version", choices=("5.1", "5.5"), default="5.5")
     parser.add_argument(
         "--config", type=Path, default=None, help="seed scenes and inputs from this event file"
     )

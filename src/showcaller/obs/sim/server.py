@@ -1,10 +1,11 @@
 """The simulated OBS: an obs-websocket v5 server on aiohttp, on loopback.
 
-It answers like real OBS 29.0.2 (obs-websocket 5.1.0) or, with `obs_version="5.5"`,
-OBS 30.2 (5.5.x). `SimulatedOBS` puts together the wire session (wire.py), the
-request handlers by area (scene_requests.py, input_requests.py, output_requests.py:
-one `handle_<RequestType>` method per request) and the outputs and meters
-(outputs.py); the state lives in `OBSModel`, timing runs on the injected clock.
+It answers like a current OBS 30.2 (obs-websocket 5.5.2: split recording, chapters,
+UUIDs) or, with `obs_version="5.1"`, OBS 29.0.2 (obs-websocket 5.1.0). `SimulatedOBS`
+puts together the wire session (wire.py), the request handlers by area
+(scene_requests.py, input_requests.py, output_requests.py: one `handle_<RequestType>`
+method per request) and the outputs and meters (outputs.py); the state lives in
+`OBSModel`, timing runs on the injected clock.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ log = logging.getLogger(__name__)
 
 
 class SimulatedOBS(WireSession, SceneRequests, InputRequests, OutputRequests):
-    """An obs-websocket v5 server that behaves like a fresh real OBS, on loopback.
+    """An obs-websocket v5 server that behaves like a fresh real OBS (30.2 unless told 5.1).
 
     `async with SimulatedOBS() as sim:` then connect any client to `sim.url`.
     `sim.model` is the state, `sim.use_cases` the signal verbs, `sim.faults` the fault
@@ -49,7 +50,7 @@ class SimulatedOBS(WireSession, SceneRequests, InputRequests, OutputRequests):
         host: str = "127.0.0.1",
         port: int = 0,
         password: str | None = None,
-        obs_version: ObsVersion = "5.1",
+        obs_version: ObsVersion = "5.5",
         *,
         clock: Clock | None = None,
         record_dir: Path | None = None,
