@@ -18,7 +18,7 @@ from showcaller.clock import VirtualClock
 from showcaller.obs.images import decode_data_url
 from showcaller.obs.protocol import EventSubscription
 from showcaller.obs.sim import SimulatedOBS
-from showcaller.obs.sim.server import STREAM_BYTES_PER_S
+from showcaller.obs.sim.server import FRAME_S, STREAM_BYTES_PER_S
 from tests.sim_fixtures import (  # noqa: F401 - fixtures
     SIM_PASSWORD,
     RawClient,
@@ -368,6 +368,30 @@ async def test_cut_switch_event_order(raw51: RawClient) -> None:
     ]
     program = (await raw51.request("GetCurrentProgramScene"))["responseData"]
     assert program == {"currentProgramSceneName": "Talk"}
+
+
+async def test_a_cut_is_a_cut_whatever_the_ui_language_calls_it(
+    vsim: SimulatedOBS, virtual_clock: VirtualClock
+) -> None:
+    vsim.use_cases.japanese_ui()
+    client = await RawClient.identified(vsim.url)
+    try:
+        await client.request("CreateScene", {"sceneName": "Talk"})
+        await client.request("SetCurrentSceneTransition", {"transitionName": "カット"})
+        await client.request("SetCurrentProgramScene", {"sceneName": "Talk"})
+        await client.next_event("SceneTransitionStarted")
+        virtual_clock.advance(FRAME_S)  # a cut lands one frame later, not after the fade's 300 ms
+        try:
+            order = await asyncio.wait_for(_program_events(client), 1)
+        except TimeoutError:
+            pytest.fail("one frame after the switch, カット had not landed: timed as a fade")
+        assert order == [
+            "CurrentProgramSceneChanged",
+            "SceneTransitionVideoEnded",
+            "SceneTransitionEnded",
+        ]
+    finally:
+        await client.close()
 
 
 async def test_studio_mode_transition_swaps_program_and_preview(raw: RawClient) -> None:

@@ -169,7 +169,8 @@ class SceneRequests(SimCore):
             self._transition.cancel()
         m.program = target
         m.emit("SceneTransitionStarted", self._transition_ref())
-        cut = m.transition == "Cut"
+        # By kind, not by name: an OBS in Japanese calls its Cut カット.
+        cut = m.current_transition().kind == "cut_transition"
         self._transition = self._spawn(
             self._finish_transition(target, old if swap else None, cut), "sim-obs transition"
         )
@@ -196,7 +197,7 @@ class SceneRequests(SimCore):
     async def handle_GetSceneTransitionList(self, a: Args) -> JSON:
         """Cut and Fade, as a fresh OBS has them."""
         m = self.model
-        current = next(t for t in m.transitions if t.name == m.transition)
+        current = m.current_transition()
         data: JSON = {
             "currentSceneTransitionKind": current.kind,
             "currentSceneTransitionName": current.name,
@@ -218,7 +219,7 @@ class SceneRequests(SimCore):
     async def handle_GetCurrentSceneTransition(self, a: Args) -> JSON:
         """The current transition; a fixed one (Cut) has no duration."""
         m = self.model
-        t = next(t for t in m.transitions if t.name == m.transition)
+        t = m.current_transition()
         data: JSON = {
             "transitionConfigurable": t.configurable,
             "transitionDuration": None if t.fixed else m.transition_ms,
