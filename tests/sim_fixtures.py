@@ -13,10 +13,17 @@ import aiohttp
 import pytest
 
 from showcaller.clock import VirtualClock
+from showcaller.config import EventConfig
+from showcaller.needs import needs_of
 from showcaller.obs import protocol
 from showcaller.obs.sim import SimulatedOBS
 
 SIM_PASSWORD = "sim-secret"
+
+
+def seed_event(sim: SimulatedOBS, cfg: EventConfig) -> None:
+    """Give `sim` what the event needs: its scenes, lower thirds and live speaker feeds."""
+    sim.use_cases.seed_show(needs_of(cfg))
 
 
 @pytest.fixture

@@ -24,6 +24,7 @@ from tests.sim_fixtures import (  # noqa: F401 - fixtures
     RawClient,
     raw,
     raw51,
+    seed_event,
     sim,
     sim51,
     sim55,
@@ -785,11 +786,13 @@ async def test_obs_websocket_py_works_against_the_sim(sim51: SimulatedOBS) -> No
     assert seen == ["Talk"]
 
 
-async def test_seed_from_the_example_config(raw: RawClient, sim: SimulatedOBS) -> None:
+async def test_seed_event_gives_what_the_example_config_needs(
+    raw: RawClient, sim: SimulatedOBS
+) -> None:
     from showcaller.config import load_config
 
     config = await asyncio.to_thread(load_config, Path("config.example.toml"))
-    sim.seed_from_config(config)
+    seed_event(sim, config)
     scenes = {s["sceneName"] for s in (await raw.request("GetSceneList"))["responseData"]["scenes"]}
     assert {"Standby", "Talk", "Q&A", "Break", "Technical Difficulties"} <= scenes
     inputs = {

@@ -17,7 +17,7 @@ from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Self
+from typing import Self
 
 from aiohttp import web
 
@@ -184,10 +184,6 @@ class SimulatedOBS(WireSession, SceneRequests, InputRequests, OutputRequests):
                 self.model.create_scene(scene)
             if not self.model.source_exists(name):
                 self.model.create_input(scene, name, kind, {})
-
-    def seed_from_config(self, cfg: Any) -> None:
-        """Create what an event config names: scenes, lower thirds, speaker feeds."""
-        self.use_cases.seed_from_config(cfg)
 
 
 __all__ = [
