@@ -51,6 +51,8 @@ ROOT = THIS_FILE.parent.parent
 sys.path.insert(0, str(ROOT))  # tests.realobs
 sys.path.insert(0, str(ROOT / "src"))
 
+from tests.sim_fixtures import seed_event  # noqa: E402
+
 from showcaller.clock import SystemClock, VirtualClock  # noqa: E402 - after the path setup
 from showcaller.config import EventConfig, load_config  # noqa: E402
 from showcaller.engine import Mode, Show, ShowReport, planned_slots  # noqa: E402
@@ -719,7 +721,7 @@ async def sim_run(cfg: EventConfig, folder: Path) -> tuple[WireResult, Run]:
     """The generated show on the simulated OBS, real time, lead off."""
     password = "timing-bench"
     async with TimedSim(host="127.0.0.1", port=0, password=password) as sim:
-        sim.seed_from_config(cfg)
+        seed_event(sim, cfg)
         async with open_obs(sim.url, password, guard=rehearsal_guard()) as conn:
             await conn.gateway.set_transition("Cut")
             writes = stamp_socket_writes(conn)

@@ -13,22 +13,41 @@ import aiohttp
 import pytest
 
 from showcaller.clock import VirtualClock
+from showcaller.config import EventConfig
+from showcaller.needs import needs_of
 from showcaller.obs import protocol
 from showcaller.obs.sim import SimulatedOBS
 
 SIM_PASSWORD = "sim-secret"
 
 
+def seed_event(sim: SimulatedOBS, cfg: EventConfig) -> None:
+    """Give `sim` what the event needs: its scenes, lower thirds and live speaker feeds."""
+    sim.use_cases.seed_show(needs_of(cfg))
+
+
 @pytest.fixture
 async def sim(tmp_path: Path) -> AsyncIterator[SimulatedOBS]:
-    """A running simulated OBS 29 (obs-websocket 5.1) with a password, on a free port."""
+    """A running simulated OBS as it is by default (OBS 30, obs-websocket 5.5), with a
+    password, on a free port."""
     async with SimulatedOBS(password=SIM_PASSWORD, record_dir=tmp_path / "recordings") as s:
         yield s
 
 
 @pytest.fixture
+async def sim51(tmp_path: Path) -> AsyncIterator[SimulatedOBS]:
+    """A running simulated OBS 29 (obs-websocket 5.1: no split recording, no chapters,
+    no UUIDs), for tests of how showcaller copes with an older OBS."""
+    async with SimulatedOBS(
+        password=SIM_PASSWORD, obs_version="5.1", record_dir=tmp_path / "recordings"
+    ) as s:
+        yield s
+
+
+@pytest.fixture
 async def sim55(tmp_path: Path) -> AsyncIterator[SimulatedOBS]:
-    """A running simulated OBS 30 (obs-websocket 5.5) with a password."""
+    """A running simulated OBS 30 (obs-websocket 5.5), for tests that need 5.5 whatever
+    the default."""
     async with SimulatedOBS(
         password=SIM_PASSWORD, obs_version="5.5", record_dir=tmp_path / "recordings"
     ) as s:
@@ -46,6 +65,18 @@ async def vsim(tmp_path: Path, virtual_clock: VirtualClock) -> AsyncIterator[Sim
     """A simulated OBS on a virtual clock: transitions, outputs and meters wait for advance()."""
     async with SimulatedOBS(
         password=SIM_PASSWORD, clock=virtual_clock, record_dir=tmp_path / "recordings"
+    ) as s:
+        yield s
+
+
+@pytest.fixture
+async def vsim51(tmp_path: Path, virtual_clock: VirtualClock) -> AsyncIterator[SimulatedOBS]:
+    """`vsim` as OBS 29 (obs-websocket 5.1)."""
+    async with SimulatedOBS(
+        password=SIM_PASSWORD,
+        obs_version="5.1",
+        clock=virtual_clock,
+        record_dir=tmp_path / "recordings",
     ) as s:
         yield s
 
@@ -156,5 +187,13 @@ class RawClient:
 async def raw(sim: SimulatedOBS) -> AsyncIterator[RawClient]:
     """An identified raw client of `sim`, subscribed to every low-volume event."""
     client = await RawClient.identified(sim.url)
+    yield client
+    await client.close()
+
+
+@pytest.fixture
+async def raw51(sim51: SimulatedOBS) -> AsyncIterator[RawClient]:
+    """An identified raw client of `sim51` (OBS 29: answers and events without UUIDs)."""
+    client = await RawClient.identified(sim51.url)
     yield client
     await client.close()

@@ -37,11 +37,13 @@ class Peer:
     obj: Any
 
 
-async def _sim_peer() -> AsyncIterator[Peer]:
+async def _sim_peer(obs_version: str = "5.5") -> AsyncIterator[Peer]:
     sim_mod = pytest.importorskip("showcaller.obs.sim", reason="simulated OBS not there yet")
     if not hasattr(sim_mod, "SimulatedOBS"):
         pytest.skip("simulated OBS not there yet")
-    sim = sim_mod.SimulatedOBS(host="127.0.0.1", port=0, password="sim-secret")
+    sim = sim_mod.SimulatedOBS(
+        host="127.0.0.1", port=0, password="sim-secret", obs_version=obs_version
+    )
     async with sim:
 
         async def kill() -> None:

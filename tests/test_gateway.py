@@ -35,7 +35,7 @@ from showcaller.obs.images import (
 from showcaller.obs.sim import SimulatedOBS
 from showcaller.obs.supervisor import LinkState, OBSLink
 from tests.sim_fixtures import SIM_PASSWORD, sim  # noqa: F401 - the fixture is used by name
-from tests.test_client import Peer, peer  # noqa: F401 - the fixture is used by name
+from tests.test_client import Peer, _real_peer, _sim_peer, peer  # noqa: F401 - fixture by name
 
 RED = 0xFF0000FF  # OBS colours are ABGR
 
@@ -179,16 +179,28 @@ async def test_record_start_stop_returns_the_file(obs: OBSGateway) -> None:
     assert path.endswith(".mkv")
 
 
-async def test_optional_features_say_clearly_when_missing(obs: OBSGateway) -> None:
-    caps = await obs.capabilities()
+@pytest.fixture(params=["sim51", pytest.param("real", marks=pytest.mark.realobs)])
+async def obs29(request: pytest.FixtureRequest) -> AsyncIterator[OBSGateway]:
+    """A gateway to an OBS 29 (obs-websocket 5.1): the 5.1 sim, or the session's real OBS."""
+    if request.param == "sim51":
+        peers = _sim_peer("5.1")
+    else:
+        peers = _real_peer(request.getfixturevalue("real_obs"))
+    async for p in peers:
+        async with OBSClient(p.url, p.password) as client:
+            yield OBSGateway(client)
+
+
+async def test_optional_features_say_clearly_when_missing(obs29: OBSGateway) -> None:
+    caps = await obs29.capabilities()
     if caps.chapters:
         pytest.skip("this OBS has chapters")
     with pytest.raises(UnsupportedFeature, match="does not offer CreateRecordChapter") as info:
-        await obs.create_chapter("Talk 1")
+        await obs29.create_chapter("Talk 1")
     assert isinstance(info.value, errors.UnknownRequest)
     assert "newer OBS" in info.value.hint
     with pytest.raises(UnsupportedFeature):
-        await obs.split_record()
+        await obs29.split_record()
 
 
 # ----------------------------------------------------------------------------- guard

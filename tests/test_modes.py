@@ -28,12 +28,13 @@ import pytest
 from showcaller.config import OBS, EventConfig, load_config
 from showcaller.errors import UsageError
 from showcaller.modes import LiveOptions, RehearsalOptions, find_slot, live, rehearse
+from showcaller.needs import needs_of
 from showcaller.obs.client import OBSClient
 from showcaller.obs.gateway import OBSGateway
 from showcaller.obs.protocol import Event
 from showcaller.obs.sim import SimulatedOBS
 from tests.realobs import HeadlessOBS, RTMPServer
-from tests.sim_fixtures import SIM_PASSWORD, sim  # noqa: F401
+from tests.sim_fixtures import SIM_PASSWORD, seed_event, sim  # noqa: F401
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "config.example.toml"
 ROOT = EXAMPLE.parent
@@ -73,25 +74,28 @@ async def watcher_factory() -> AsyncIterator[Any]:
 
 
 async def provision(url: str, password: str, cfg: EventConfig) -> None:
-    """Create the scenes and inputs the event names (what `provision` will do, later)."""
+    """Create what `needs_of(cfg)` lists: every scene (roles too), the text inputs and each
+    speaker's video (a colour source) and audio (a media source), in the scenes they need."""
+    needs = needs_of(cfg)
     client = OBSClient(url, password)
     await client.connect()
     try:
         gw = OBSGateway(client)
         have = set(await gw.scene_names())
-        scenes = list(dict.fromkeys(s.scene for s in cfg.slots_resolved()))
-        for name in scenes:
+        for name in needs.scene_names:
             if name not in have:
                 await gw.create_scene(name)
-        lt = cfg.lower_third
-        for name in (lt.speaker_input, lt.title_input, lt.hashtag_input):
-            if name:
-                await gw.create_input(scenes[0], name, "text_ft2_source_v2", {"text": ""})
-        for sp in cfg.speakers:
+        wanted = [(t.name, "text_ft2_source_v2", {"text": ""}, t.scenes) for t in needs.texts]
+        for sp in needs.speakers:
             if sp.video_input:
-                await gw.create_input(scenes[0], sp.video_input, "color_source_v3", {})
+                wanted.append((sp.video_input, "color_source_v3", {}, sp.scenes))
             if sp.audio_input and sp.audio_input != sp.video_input:
-                await gw.create_input(scenes[0], sp.audio_input, "ffmpeg_source", {})
+                wanted.append((sp.audio_input, "ffmpeg_source", {}, sp.scenes))
+        for name, kind, settings, scenes in wanted:
+            first, *more = scenes or needs.scene_names[:1]
+            await gw.create_input(first, name, kind, settings)
+            for scene in more:
+                await gw.request("CreateSceneItem", {"sceneName": scene, "sourceName": name})
     finally:
         await client.close()
 
@@ -130,7 +134,7 @@ async def test_rehearsal_on_the_sim_switches_every_scene_and_never_touches_the_s
     tmp_path: Path,
 ) -> None:
     cfg = _cut_example(tmp_path)
-    sim.seed_from_config(cfg)
+    seed_event(sim, cfg)
     watcher = await watcher_factory(sim.url, SIM_PASSWORD)
     report = await _rehearse(sim.url, SIM_PASSWORD, cfg, tmp_path, speed=3000)
     assert report.ok, report.problems
@@ -153,7 +157,7 @@ async def test_rehearsal_reports_a_scene_missing_in_obs_and_exits_with_a_problem
     tmp_path: Path,
 ) -> None:
     cfg = _cut_example(tmp_path)
-    sim.seed_from_config(cfg)
+    seed_event(sim, cfg)
     client = await _client(sim)
     await OBSGateway(client).remove_scene("Break")
     await client.close()
@@ -170,7 +174,7 @@ async def test_a_journal_that_cannot_be_written_is_one_problem_and_the_show_goes
     tmp_path: Path,
 ) -> None:
     cfg = _cut_example(tmp_path)
-    sim.seed_from_config(cfg)
+    seed_event(sim, cfg)
     report = await rehearse(
         cfg,
         RehearsalOptions(obs=_obs(sim.url, SIM_PASSWORD), speed=3000, journal=Path("/dev/full")),
@@ -207,7 +211,7 @@ async def test_fade_finds_obs_s_own_fade_on_an_obs_in_japanese(
     tmp_path: Path,
 ) -> None:
     cfg = load_config(EXAMPLE)  # transition = "Fade"
-    sim.seed_from_config(cfg)
+    seed_event(sim, cfg)
     sim.use_cases.japanese_ui()  # OBS calls it フェード
     report = await _rehearse(sim.url, SIM_PASSWORD, cfg, tmp_path, speed=6000)
     assert report.ok, report.problems
@@ -225,7 +229,7 @@ async def test_a_transition_obs_does_not_have_is_a_problem_that_names_what_it_ha
         encoding="utf-8",
     )
     cfg = load_config(event)
-    sim.seed_from_config(cfg)
+    seed_event(sim, cfg)
     report = await _rehearse(sim.url, SIM_PASSWORD, cfg, tmp_path, speed=3000)
     assert report.ended
     assert report.problems == [
@@ -261,7 +265,7 @@ async def test_rehearsal_puts_the_scene_back_after_obs_restarts(
     tmp_path: Path,
 ) -> None:
     cfg = _cut_example(tmp_path)
-    sim.seed_from_config(cfg)
+    seed_event(sim, cfg)
     shows: list[Any] = []
     third_slot = asyncio.Event()
 
@@ -379,7 +383,7 @@ def _sim_show(
     """A tiny show (see `_short_show`) seeded into the sim, which can stream; (event, journal)."""
     config = tmp_path / "event.toml"
     _short_show(config, lead_in=lead_in, slot_s=slot_s, stream_before_s=stream_before_s)
-    obs.seed_from_config(load_config(config))
+    seed_event(obs, load_config(config))
     obs.use_cases.stream_target()
     return config, tmp_path / "live.jsonl"
 
@@ -536,7 +540,7 @@ async def test_live_survives_sigkill_on_the_sim_without_stopping_the_stream(
 ) -> None:
     config = tmp_path / "seed.toml"
     _short_show(config, lead_in=60, slot_s=3, stream_before_s=2)
-    sim.seed_from_config(load_config(config))
+    seed_event(sim, load_config(config))
     sim.use_cases.stream_target()
     watcher = await watcher_factory(sim.url, SIM_PASSWORD)
 
@@ -650,7 +654,7 @@ async def test_ctrl_c_next_moves_a_live_show_on_from_a_manual_slot(
         ),
         encoding="utf-8",
     )
-    sim.seed_from_config(load_config(config))
+    seed_event(sim, load_config(config))
     sim.use_cases.stream_target()
     env = _env(SIM_PASSWORD)
     term = Terminal(
@@ -745,7 +749,7 @@ async def test_the_go_on_air_question_says_the_date_and_warns_when_the_show_is_f
             encoding="utf-8",
         )
     cfg = load_config(config)
-    sim.seed_from_config(cfg)
+    seed_event(sim, cfg)
     question = await _go_on_air_question(cfg, sim, tmp_path)
     assert f"on {start.date()} (UTC)" in question
     assert ("check event.date" in question) is far
@@ -771,7 +775,7 @@ async def test_the_go_on_air_question_says_when_obs_has_nowhere_to_stream(
     config = tmp_path / "event.toml"
     _short_show(config, lead_in=30, slot_s=3, stream_before_s=2)
     cfg = load_config(config)
-    sim.seed_from_config(cfg)
+    seed_event(sim, cfg)
     sim.model.stream_service_type = "rtmp_common"
     sim.model.stream_service_settings = dict(service)
     question = await _go_on_air_question(cfg, sim, tmp_path)
@@ -789,7 +793,7 @@ async def test_ctrl_c_at_the_go_on_air_question_quits_at_once_and_sends_nothing(
 ) -> None:
     config = tmp_path / "event.toml"
     _short_show(config, lead_in=30, slot_s=3, stream_before_s=2)
-    sim.seed_from_config(load_config(config))
+    seed_event(sim, load_config(config))
     term = Terminal(_live_argv(config, sim.url, tmp_path / "live.jsonl"), _env(SIM_PASSWORD))
     try:
         await term.wait_for_text("Type yes to go on air", 20)
@@ -834,7 +838,7 @@ async def test_live_says_loudly_when_the_stream_does_not_go_on_air(
     config = tmp_path / "event.toml"
     _short_show(config, lead_in=3, slot_s=3, stream_before_s=2)  # on air for 15 s
     cfg = load_config(config)
-    sim.seed_from_config(cfg)  # no stream server set: OBS gives up by itself
+    seed_event(sim, cfg)  # no stream server set: OBS gives up by itself
     report = await live(
         cfg,
         LiveOptions(obs=_obs(sim.url, SIM_PASSWORD), journal=tmp_path / "j.jsonl", yes=True),
@@ -853,7 +857,7 @@ async def test_rehearsal_with_record_splits_per_talk_where_obs_can(
     async with SimulatedOBS(
         password=SIM_PASSWORD, obs_version=sim_version, record_dir=tmp_path / "rec"
     ) as obs:
-        obs.seed_from_config(cfg)
+        seed_event(obs, cfg)
         report = await _rehearse(obs.url, SIM_PASSWORD, cfg, tmp_path, speed=3000, record=True)
         talks = [s for s in cfg.slots_resolved() if s.kind in ("talk", "lt")]
         assert obs.requests_seen.get("StartRecord", 0) == 1
@@ -876,7 +880,7 @@ async def test_rehearsal_refuses_to_run_while_obs_is_streaming(
     tmp_path: Path,
 ) -> None:
     cfg = _cut_example(tmp_path)
-    sim.seed_from_config(cfg)
+    seed_event(sim, cfg)
     sim.use_cases.stream_target()
     client = await _client(sim)
     await OBSGateway(client).start_stream()
@@ -903,7 +907,7 @@ async def test_stream_test_streams_to_the_rehearsal_target_and_restores_obs_sett
     (tmp_path / "event.toml").write_text(text, encoding="utf-8")
     monkeypatch.setenv("SHOWCALLER_REHEARSAL__STREAM_TEST_KEY", "test-key-123")
     cfg = load_config(tmp_path / "event.toml")
-    sim.seed_from_config(cfg)
+    seed_event(sim, cfg)
     sim.use_cases.stream_target(server="rtmp://live.example/app", key="the-real-key")
     on_air: list[tuple[str, str]] = []
 
@@ -994,7 +998,7 @@ async def test_live_tells_the_host_when_the_stream_stops_without_showcaller(
     config = tmp_path / "event.toml"
     _short_show(config, lead_in=3, slot_s=3, stream_before_s=2)
     cfg = load_config(config)
-    sim.seed_from_config(cfg)
+    seed_event(sim, cfg)
     sim.use_cases.stream_target()
     watcher = await watcher_factory(sim.url, SIM_PASSWORD)
     talk_on_air = asyncio.Event()

@@ -18,15 +18,19 @@ from showcaller.clock import VirtualClock
 from showcaller.obs.images import decode_data_url
 from showcaller.obs.protocol import EventSubscription
 from showcaller.obs.sim import SimulatedOBS
-from showcaller.obs.sim.server import STREAM_BYTES_PER_S
+from showcaller.obs.sim.server import FRAME_S, STREAM_BYTES_PER_S
 from tests.sim_fixtures import (  # noqa: F401 - fixtures
     SIM_PASSWORD,
     RawClient,
     raw,
+    raw51,
+    seed_event,
     sim,
+    sim51,
     sim55,
     virtual_clock,
     vsim,
+    vsim51,
 )
 
 RED = 0xFF0000FF  # OBS colours are 0xAABBGGRR
@@ -35,8 +39,8 @@ GREEN = 0xFF00FF00
 # ------------------------------------------------------------------------------ protocol
 
 
-async def test_hello_challenges_and_correct_password_identifies(sim: SimulatedOBS) -> None:
-    client = await RawClient.open(sim.url)
+async def test_hello_challenges_and_correct_password_identifies(sim51: SimulatedOBS) -> None:
+    client = await RawClient.open(sim51.url)
     try:
         assert client.hello["op"] == 0
         d = client.hello["d"]
@@ -120,8 +124,8 @@ async def test_protocol_violations_close_with_obs_codes(
         await client.close()
 
 
-async def test_reidentify_changes_which_events_arrive(sim: SimulatedOBS) -> None:
-    client = await RawClient.identified(sim.url, subscriptions=int(EventSubscription.SCENES))
+async def test_reidentify_changes_which_events_arrive(sim51: SimulatedOBS) -> None:
+    client = await RawClient.identified(sim51.url, subscriptions=int(EventSubscription.SCENES))
     try:
         await client.request("CreateScene", {"sceneName": "Talk"})
         event = await client.next_event("SceneCreated")
@@ -191,21 +195,21 @@ async def test_sleep_outside_a_batch_is_206(raw: RawClient) -> None:
 # ------------------------------------------------------------------------------ model
 
 
-async def test_fresh_obs_defaults(raw: RawClient) -> None:
-    scenes = (await raw.request("GetSceneList"))["responseData"]
+async def test_fresh_obs_defaults(raw51: RawClient) -> None:
+    scenes = (await raw51.request("GetSceneList"))["responseData"]
     assert scenes == {
         "currentProgramSceneName": "Scene",
         "currentPreviewSceneName": None,
         "scenes": [{"sceneIndex": 0, "sceneName": "Scene"}],
     }
-    transition = (await raw.request("GetCurrentSceneTransition"))["responseData"]
+    transition = (await raw51.request("GetCurrentSceneTransition"))["responseData"]
     assert (transition["transitionName"], transition["transitionDuration"]) == ("Fade", 300)
     names = [
         t["transitionName"]
-        for t in (await raw.request("GetSceneTransitionList"))["responseData"]["transitions"]
+        for t in (await raw51.request("GetSceneTransitionList"))["responseData"]["transitions"]
     ]
     assert names == ["Cut", "Fade"]
-    assert (await raw.request("GetInputList"))["responseData"] == {"inputs": []}
+    assert (await raw51.request("GetInputList"))["responseData"] == {"inputs": []}
 
 
 async def test_scenes_are_listed_newest_first_like_obs(raw: RawClient) -> None:
@@ -237,8 +241,6 @@ async def test_scenes_are_listed_newest_first_like_obs(raw: RawClient) -> None:
         ("SetCurrentSceneTransitionDuration", {"transitionDuration": 10}, 402,
          "The field value of `transitionDuration` is below the minimum of `50.000000`"),
         ("Frobnicate", None, 204, "Your request type is not valid."),
-        ("SplitRecordFile", None, 204, "Your request type is not valid."),
-        ("CreateRecordChapter", {"chapterName": "x"}, 204, "Your request type is not valid."),
         ("StopStream", None, 501, None),
         ("StopRecord", None, 501, None),
         ("ResumeRecord", None, 503, None),
@@ -255,6 +257,17 @@ async def test_failures_have_obs_codes_and_comments(
     if comment is not None:
         expected["comment"] = comment
     assert status == expected
+
+
+@pytest.mark.parametrize(
+    ("request_type", "data"),
+    [("SplitRecordFile", None), ("CreateRecordChapter", {"chapterName": "x"})],
+)
+async def test_obs_29_does_not_know_the_5_5_requests(
+    raw51: RawClient, request_type: str, data: dict[str, Any] | None
+) -> None:
+    status = (await raw51.request(request_type, data))["requestStatus"]
+    assert status == {"result": False, "code": 204, "comment": "Your request type is not valid."}
 
 
 async def test_scene_operation_on_an_input_is_602(raw: RawClient) -> None:
@@ -277,17 +290,17 @@ async def test_scene_operation_on_an_input_is_602(raw: RawClient) -> None:
     }
 
 
-async def test_removing_the_last_item_of_an_input_removes_the_input(raw: RawClient) -> None:
-    await raw.request("CreateScene", {"sceneName": "Talk"})
-    made = await raw.request(
+async def test_removing_the_last_item_of_an_input_removes_the_input(raw51: RawClient) -> None:
+    await raw51.request("CreateScene", {"sceneName": "Talk"})
+    made = await raw51.request(
         "CreateInput", {"sceneName": "Talk", "inputName": "Cam", "inputKind": "ffmpeg_source"}
     )
-    await raw.request(
+    await raw51.request(
         "RemoveSceneItem",
         {"sceneName": "Talk", "sceneItemId": made["responseData"]["sceneItemId"]},
     )
-    assert (await raw.next_event("InputRemoved"))["eventData"] == {"inputName": "Cam"}
-    assert (await raw.request("GetInputList"))["responseData"]["inputs"] == []
+    assert (await raw51.next_event("InputRemoved"))["eventData"] == {"inputName": "Cam"}
+    assert (await raw51.request("GetInputList"))["responseData"]["inputs"] == []
 
 
 async def test_uuids_only_in_5_5(sim55: SimulatedOBS) -> None:
@@ -322,9 +335,9 @@ async def _program_events(client: RawClient) -> list[str]:
 
 
 async def test_fade_switch_answers_at_once_and_events_follow_obs_order(
-    vsim: SimulatedOBS, virtual_clock: VirtualClock
+    vsim51: SimulatedOBS, virtual_clock: VirtualClock
 ) -> None:
-    client = await RawClient.identified(vsim.url)
+    client = await RawClient.identified(vsim51.url)
     try:
         await client.request("CreateScene", {"sceneName": "Talk"})
         response = await client.request("SetCurrentProgramScene", {"sceneName": "Talk"})
@@ -344,18 +357,42 @@ async def test_fade_switch_answers_at_once_and_events_follow_obs_order(
         await client.close()
 
 
-async def test_cut_switch_event_order(raw: RawClient) -> None:
-    await raw.request("CreateScene", {"sceneName": "Talk"})
-    await raw.request("SetCurrentSceneTransition", {"transitionName": "Cut"})
-    await raw.request("SetCurrentProgramScene", {"sceneName": "Talk"})
-    assert await _program_events(raw) == [
+async def test_cut_switch_event_order(raw51: RawClient) -> None:
+    await raw51.request("CreateScene", {"sceneName": "Talk"})
+    await raw51.request("SetCurrentSceneTransition", {"transitionName": "Cut"})
+    await raw51.request("SetCurrentProgramScene", {"sceneName": "Talk"})
+    assert await _program_events(raw51) == [
         "SceneTransitionStarted",
         "CurrentProgramSceneChanged",
         "SceneTransitionVideoEnded",
         "SceneTransitionEnded",
     ]
-    program = (await raw.request("GetCurrentProgramScene"))["responseData"]
+    program = (await raw51.request("GetCurrentProgramScene"))["responseData"]
     assert program == {"currentProgramSceneName": "Talk"}
+
+
+async def test_a_cut_is_a_cut_whatever_the_ui_language_calls_it(
+    vsim: SimulatedOBS, virtual_clock: VirtualClock
+) -> None:
+    vsim.use_cases.japanese_ui()
+    client = await RawClient.identified(vsim.url)
+    try:
+        await client.request("CreateScene", {"sceneName": "Talk"})
+        await client.request("SetCurrentSceneTransition", {"transitionName": "カット"})
+        await client.request("SetCurrentProgramScene", {"sceneName": "Talk"})
+        await client.next_event("SceneTransitionStarted")
+        virtual_clock.advance(FRAME_S)  # a cut lands one frame later, not after the fade's 300 ms
+        try:
+            order = await asyncio.wait_for(_program_events(client), 1)
+        except TimeoutError:
+            pytest.fail("one frame after the switch, カット had not landed: timed as a fade")
+        assert order == [
+            "CurrentProgramSceneChanged",
+            "SceneTransitionVideoEnded",
+            "SceneTransitionEnded",
+        ]
+    finally:
+        await client.close()
 
 
 async def test_studio_mode_transition_swaps_program_and_preview(raw: RawClient) -> None:
@@ -742,18 +779,20 @@ def _drive_with_obswebsocket_py(port: int) -> tuple[str, str, list[str]]:
     return version, program, seen
 
 
-async def test_obs_websocket_py_works_against_the_sim(sim: SimulatedOBS) -> None:
-    version, program, seen = await asyncio.to_thread(_drive_with_obswebsocket_py, sim.port)
+async def test_obs_websocket_py_works_against_the_sim(sim51: SimulatedOBS) -> None:
+    version, program, seen = await asyncio.to_thread(_drive_with_obswebsocket_py, sim51.port)
     assert version == "5.1.0"
     assert program == "Talk"
     assert seen == ["Talk"]
 
 
-async def test_seed_from_the_example_config(raw: RawClient, sim: SimulatedOBS) -> None:
+async def test_seed_event_gives_what_the_example_config_needs(
+    raw: RawClient, sim: SimulatedOBS
+) -> None:
     from showcaller.config import load_config
 
     config = await asyncio.to_thread(load_config, Path("config.example.toml"))
-    sim.seed_from_config(config)
+    seed_event(sim, config)
     scenes = {s["sceneName"] for s in (await raw.request("GetSceneList"))["responseData"]["scenes"]}
     assert {"Standby", "Talk", "Q&A", "Break", "Technical Difficulties"} <= scenes
     inputs = {

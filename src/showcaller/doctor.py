@@ -9,7 +9,6 @@ Cannot reach or authenticate: one line, a hint, exit 3; never a traceback.
 from __future__ import annotations
 
 import argparse
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -19,9 +18,9 @@ from rich.table import Table
 
 from showcaller import errors
 from showcaller.obs.connect import SIM, ObsSeed, open_obs
+from showcaller.obs.needs import ShowNeeds, lacking
 
 if TYPE_CHECKING:
-    from showcaller.config import EventConfig
     from showcaller.obs.gateway import OBSGateway
 
 EXIT_OK = 0
@@ -44,29 +43,6 @@ def add_doctor_arguments(parser: argparse.ArgumentParser) -> None:
 async def doctor_command(args: argparse.Namespace) -> int:
     """The argparse entry point: run_doctor with the parsed arguments."""
     return await run_doctor(args.config, args.obs)
-
-
-@dataclass(frozen=True)
-class Needs:
-    """The scenes and inputs an event file names."""
-
-    scenes: tuple[str, ...]
-    inputs: tuple[str, ...]
-
-
-def needs_of(config: EventConfig) -> Needs:
-    """Every scene (roles and slots) and input (lower thirds, speaker feeds) a config names."""
-    scenes: list[str] = []
-    for role in ("standby", "opening", "talk", "lt", "break", "qa", "closing", "trouble"):
-        scene = config.scenes.scene_for(role)
-        if scene:
-            scenes.append(scene)
-    scenes.extend(slot.scene for slot in config.slots_resolved() if slot.scene)
-    lt = config.lower_third
-    inputs = [name for name in (lt.speaker_input, lt.title_input, lt.hashtag_input) if name]
-    for speaker in config.speakers:
-        inputs.extend(name for name in (speaker.video_input, speaker.audio_input) if name)
-    return Needs(tuple(dict.fromkeys(scenes)), tuple(dict.fromkeys(inputs)))
 
 
 async def run_doctor(
@@ -97,10 +73,12 @@ def _print_error(err: Console, exc: errors.ShowcallerError) -> None:
 
 async def _doctor(config_path: Path | None, obs_url: str | None, out: Console) -> int:
     from showcaller.config import load_config, obs_settings
+    from showcaller.needs import needs_of
 
     config = load_config(config_path) if config_path is not None else None
     obs = obs_settings(config, url=obs_url)
-    seed = ObsSeed(config=config) if obs.url == SIM and config is not None else None
+    needs = needs_of(config) if config is not None else None
+    seed = ObsSeed(needs=needs) if obs.url == SIM and needs is not None else None
     async with open_obs(
         obs.url,
         obs.password.get_secret_value() or None,
@@ -109,7 +87,7 @@ async def _doctor(config_path: Path | None, obs_url: str | None, out: Console) -
         seed=seed,
     ) as conn:
         shown = "the built-in simulated OBS" if conn.sim is not None else conn.url
-        missing = await _report(conn.gateway, shown, out, needs_of(config) if config else None)
+        missing = await _report(conn.gateway, shown, out, needs)
     if config_path is not None:
         if missing:
             out.print(
@@ -123,7 +101,7 @@ async def _doctor(config_path: Path | None, obs_url: str | None, out: Console) -
     return EXIT_OK
 
 
-async def _report(gateway: OBSGateway, shown: str, out: Console, needs: Needs | None) -> int:
+async def _report(gateway: OBSGateway, shown: str, out: Console, needs: ShowNeeds | None) -> int:
     """Print what OBS is and has; the number of needed scenes and inputs it lacks."""
     version = await gateway.version()
     caps = await gateway.capabilities()
@@ -141,8 +119,8 @@ async def _report(gateway: OBSGateway, shown: str, out: Console, needs: Needs | 
     about.add_row("chapter markers", _yes_no(caps.chapters))
     out.print(about)
 
-    needed_scenes = set(needs.scenes) if needs else set()
-    needed_inputs = set(needs.inputs) if needs else set()
+    needed_scenes = set(needs.scene_names) if needs else set()
+    needed_inputs = set(needs.input_names) if needs else set()
     table = Table(title=f"Scenes ({len(scenes)})", title_justify="left")
     table.add_column("scene")
     table.add_column("")
@@ -160,13 +138,14 @@ async def _report(gateway: OBSGateway, shown: str, out: Console, needs: Needs | 
 
     if needs is None:
         return 0
-    have_inputs = {i.name for i in inputs}
-    lacking = [("scene", n) for n in needs.scenes if n not in scenes] + [
-        ("input", n) for n in needs.inputs if n not in have_inputs
-    ]
-    for what, name in lacking:
-        out.print(f"[red]missing {what}:[/red] {escape(name)}")
-    return len(lacking)
+    # One line per missing scene or input, with every place of the file that names it.
+    named_by: dict[tuple[str, str], list[str]] = {}
+    for gap in lacking(needs, set(scenes), {i.name for i in inputs}):
+        named_by.setdefault((gap.what, gap.name), []).append(gap.why)
+    for (what, name), whys in named_by.items():
+        named = "; ".join(whys[:2]) + (f"; and {len(whys) - 2} more" if len(whys) > 2 else "")
+        out.print(f"[red]missing {what}:[/red] {escape(name)}  ({escape(named)})")
+    return len(named_by)
 
 
 def _yes_no(flag: bool) -> str:

@@ -13,9 +13,10 @@ import contextlib
 import secrets
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from showcaller.obs.gateway import Guard, OBSGateway
+from showcaller.obs.needs import ShowNeeds
 from showcaller.obs.supervisor import OBSLink
 
 if TYPE_CHECKING:
@@ -28,14 +29,14 @@ SIM = "sim"
 class ObsSeed:
     """What the simulated OBS starts with, so `sim` looks like a host's prepared OBS.
 
-    `config` (an EventConfig) seeds everything the event names (scenes, lower-third
-    text inputs, speaker feeds with live picture and sound); `scenes` and `inputs`
-    (name, kind, scene) add more.
+    `needs` (what a show needs: `showcaller.needs.needs_of(cfg)`) seeds every scene,
+    lower-third text input and speaker feed with live picture and sound; `scenes` and
+    `inputs` (name, kind, scene) add more.
     """
 
+    needs: ShowNeeds | None = None
     scenes: tuple[str, ...] = ()
     inputs: tuple[tuple[str, str, str], ...] = ()
-    config: Any = None
 
 
 @dataclass(frozen=True)
@@ -74,8 +75,8 @@ async def open_obs(
                 SimulatedOBS(host="127.0.0.1", port=0, password=password)
             )
             if seed is not None:
-                if seed.config is not None:
-                    sim.seed_from_config(seed.config)
+                if seed.needs is not None:
+                    sim.use_cases.seed_show(seed.needs)
                 sim.seed(scenes=seed.scenes, inputs=seed.inputs)
             url = sim.url
         link = OBSLink(

@@ -191,6 +191,10 @@ class OBSModel:
 
     # ---------------------------------------------------------------- lookups
 
+    def current_transition(self) -> Transition:
+        """The transition in use (its name is the UI's wording, its kind says what it does)."""
+        return next(t for t in self.transitions if t.name == self.transition)
+
     def find_scene(self, name: str) -> Scene | None:
         """The scene of that name, if any."""
         for scene in self.scenes:

@@ -3,8 +3,10 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Literal
 
+from showcaller.obs.needs import ShowNeeds
 from showcaller.obs.sim.model import Input, RequestFailed, Transition
 from showcaller.obs.sim.signals import (
     AUDIO_STATES,
@@ -101,38 +103,23 @@ class UseCases:
             inp.audio.state = state
             self._sim.model.set_mute(inp, False)
 
-    def seed_from_config(self, cfg: Any) -> None:
-        """Create every scene, lower-third text input and speaker feed an event config names.
+    def seed_show(self, needs: ShowNeeds) -> None:
+        """Create every scene, lower-third text input and speaker feed a show needs.
 
-        Speakers' feeds go into the scenes of their slots (else the first slot's scene);
-        lower thirds into every slot scene. Existing sources are left as they are.
+        Text inputs go into every scene that shows them (the slots' scenes); each
+        speaker's feeds, with live picture and speaking sound, into the scenes of their
+        slots. Existing sources are left as they are.
         """
+        self._sim.seed(needs.scene_names)
         m = self._sim.model
-        slots = list(cfg.slots_resolved())
-        scenes: list[str] = []
-        for role in ("standby", "opening", "talk", "lt", "break", "qa", "closing", "trouble"):
-            name = cfg.scenes.scene_for(role)
-            if name and name not in scenes:
-                scenes.append(name)
-        for slot in slots:
-            if slot.scene and slot.scene not in scenes:
-                scenes.append(slot.scene)
-        self._sim.seed(scenes)
-        slot_scenes = list(dict.fromkeys(slot.scene for slot in slots if slot.scene)) or scenes
-        lt = cfg.lower_third
-        for text_input in (lt.speaker_input, lt.title_input, lt.hashtag_input):
-            if not text_input or not slot_scenes:
+        for text in needs.texts:
+            if not text.scenes:
                 continue
-            if text_input not in m.inputs:
-                m.create_input(slot_scenes[0], text_input, TEXT_KIND, {"text": ""})
-            for scene_name in slot_scenes:
-                scene = m.scene(scene_name)
-                if all(i.source_name != text_input for i in scene.items):
-                    m.add_item(scene, text_input)
-        for speaker in cfg.speakers:
-            theirs = [s.scene for s in slots if any(p.id == speaker.id for p in s.speakers)]
-            targets = list(dict.fromkeys(theirs)) or slot_scenes[:1] or scenes[:1]
-            if not targets:
+            if text.name not in m.inputs:
+                m.create_input(text.scenes[0], text.name, TEXT_KIND, {"text": ""})
+            self._show_in(text.name, text.scenes)
+        for speaker in needs.speakers:
+            if not speaker.scenes:
                 continue
             feeds: list[tuple[str, VideoState | None, SpeakerAudio | None]] = []
             if speaker.video_input:
@@ -141,8 +128,13 @@ class UseCases:
             if speaker.audio_input and speaker.audio_input != speaker.video_input:
                 feeds.append((speaker.audio_input, None, "speaking"))
             for name, video, audio in feeds:
-                self.speaker_feed(name, targets[0], video=video, audio=audio)
-                for scene_name in targets[1:]:
-                    scene = m.scene(scene_name)
-                    if all(i.source_name != name for i in scene.items):
-                        m.add_item(scene, name)
+                self.speaker_feed(name, speaker.scenes[0], video=video, audio=audio)
+                self._show_in(name, speaker.scenes[1:])
+
+    def _show_in(self, source: str, scenes: Iterable[str]) -> None:
+        """Add `source` to each of `scenes` that does not show it yet."""
+        m = self._sim.model
+        for scene_name in scenes:
+            scene = m.scene(scene_name)
+            if all(i.source_name != source for i in scene.items):
+                m.add_item(scene, source)

@@ -1,0 +1,197 @@
+"""Request handlers of the simulated OBS: the stream and record outputs (the state
+machines they start and stop are in outputs.py)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING
+
+from showcaller.obs.protocol import Status
+from showcaller.obs.sim.core import FRAME_S
+from showcaller.obs.sim.model import JSON, RequestFailed
+from showcaller.obs.sim.outputs import (
+    RECORD_BYTES_PER_S,
+    Outputs,
+    append_bytes,
+    finish_file,
+    timecode,
+)
+
+if TYPE_CHECKING:
+    from showcaller.obs.sim.wire import Args
+
+
+class OutputRequests(Outputs):
+    """Stream, stream-service, record and output-list requests."""
+
+    # ------------------------------------------------------------------ stream
+
+    async def handle_GetStreamStatus(self, a: Args) -> JSON:
+        """outputActive, bytes growing while the stream runs, timecode."""
+        st = self.model.stream
+        duration = self.clock.monotonic() - st.started_at if st.active else 0.0
+        return {
+            "outputActive": st.active,
+            "outputBytes": self._stream_bytes() if st.active else 0,
+            "outputCongestion": 0.0,
+            "outputDuration": int(duration * 1000),
+            "outputReconnecting": st.state == "reconnecting",
+            "outputSkippedFrames": 0,
+            "outputTimecode": timecode(duration),
+            "outputTotalFrames": int(duration / FRAME_S),
+        }
+
+    async def handle_StartStream(self, a: Args) -> None:
+        """Start streaming: STARTING, then STARTED (a reachable server) or STOPPED."""
+        if self.model.stream.state != "stopped":
+            raise RequestFailed(Status.OUTPUT_RUNNING)
+        self._start_stream()
+
+    async def handle_StopStream(self, a: Args) -> None:
+        """Stop streaming; 501 when it is not running."""
+        if self.model.stream.state not in ("started", "reconnecting"):
+            raise RequestFailed(Status.OUTPUT_NOT_RUNNING)
+        self._stop_stream()
+
+    async def handle_ToggleStream(self, a: Args) -> JSON:
+        """Start or stop; answers the new outputActive (true even if the start fails)."""
+        if self.model.stream.state in ("started", "reconnecting"):
+            self._stop_stream()
+            return {"outputActive": False}
+        if self.model.stream.state == "stopped":
+            self._start_stream()
+        return {"outputActive": True}
+
+    async def handle_GetStreamServiceSettings(self, a: Args) -> JSON:
+        """The stream service (a fresh OBS: rtmp_common with nothing set)."""
+        return {
+            "streamServiceSettings": dict(self.model.stream_service_settings),
+            "streamServiceType": self.model.stream_service_type,
+        }
+
+    async def handle_SetStreamServiceSettings(self, a: Args) -> None:
+        """Set the stream service; rtmp_custom with an rtmp:// server makes streams start."""
+        kind = a.string("streamServiceType")
+        settings = a.obj("streamServiceSettings", allow_empty=False)
+        m = self.model
+        if kind == m.stream_service_type:
+            m.stream_service_settings = {**m.stream_service_settings, **settings}
+        else:
+            m.stream_service_type, m.stream_service_settings = kind, dict(settings)
+
+    # ------------------------------------------------------------------ record
+
+    async def handle_GetRecordDirectory(self, a: Args) -> JSON:
+        """Where recordings land."""
+        return {"recordDirectory": str(self.record_dir)}
+
+    async def handle_GetRecordStatus(self, a: Args) -> JSON:
+        """outputActive, outputPaused, timecode and duration without pauses."""
+        rec = self.model.record
+        duration = rec.duration(self.clock.monotonic()) if rec.active else 0.0
+        return {
+            "outputActive": rec.active,
+            "outputBytes": int(duration * RECORD_BYTES_PER_S),
+            "outputDuration": int(duration * 1000),
+            "outputPaused": rec.paused_at is not None,
+            "outputTimecode": timecode(duration),
+        }
+
+    async def handle_StartRecord(self, a: Args) -> None:
+        """Start recording: STARTING, then STARTED with the new file's path."""
+        if self.model.record.state != "stopped":
+            raise RequestFailed(Status.OUTPUT_RUNNING)
+        self._start_record()
+
+    async def handle_StopRecord(self, a: Args) -> JSON:
+        """Stop recording; answers the file's path at once (STOPPING, STOPPED follow)."""
+        rec = self.model.record
+        if rec.state != "started" or rec.path is None:
+            raise RequestFailed(Status.OUTPUT_NOT_RUNNING)
+        path = rec.path
+        self._stop_record()
+        return {"outputPath": str(path)}
+
+    async def handle_ToggleRecord(self, a: Args) -> JSON:
+        """Start or stop recording; answers the new outputActive."""
+        if self.model.record.state == "started":
+            self._stop_record()
+            return {"outputActive": False}
+        if self.model.record.state == "stopped":
+            self._start_record()
+        return {"outputActive": True}
+
+    async def handle_PauseRecord(self, a: Args) -> None:
+        """Pause (502 if paused; like OBS 29, a no-op success when not recording)."""
+        rec = self.model.record
+        if rec.paused_at is not None:
+            raise RequestFailed(Status.OUTPUT_PAUSED)
+        if rec.state != "started":
+            return
+        rec.paused_at = self.clock.monotonic()
+        self._record_event("PAUSED", False, None)
+
+    async def handle_ResumeRecord(self, a: Args) -> None:
+        """Resume (503 unless paused)."""
+        rec = self.model.record
+        if rec.paused_at is None:
+            raise RequestFailed(Status.OUTPUT_NOT_PAUSED)
+        rec.paused_total += self.clock.monotonic() - rec.paused_at
+        rec.paused_at = None
+        self._record_event("RESUMED", True, None)
+
+    async def handle_SplitRecordFile(self, a: Args) -> None:
+        """5.5: close the current file and go on in a new one (RecordFileChanged)."""
+        rec = self.model.record
+        if rec.state != "started" or rec.path is None:
+            raise RequestFailed(Status.OUTPUT_NOT_RUNNING)
+        old = rec.path
+        await asyncio.to_thread(finish_file, old, rec.duration(self.clock.monotonic()))
+        rec.path = await asyncio.to_thread(self._new_recording_file)
+        rec.chapters = []
+        self.model.emit("RecordFileChanged", {"newOutputPath": str(rec.path)})
+
+    async def handle_CreateRecordChapter(self, a: Args) -> None:
+        """5.5: mark a chapter in the current recording."""
+        rec = self.model.record
+        if rec.state != "started" or rec.path is None:
+            raise RequestFailed(Status.OUTPUT_NOT_RUNNING)
+        name = (
+            a.string("chapterName") if a.has("chapterName") else f"Chapter {len(rec.chapters) + 1}"
+        )
+        rec.chapters.append(name)
+        line = f"chapter {rec.duration(self.clock.monotonic()):.3f} {name}\n"
+        await asyncio.to_thread(append_bytes, rec.path, line.encode())
+
+    async def handle_GetOutputList(self, a: Args) -> JSON:
+        """The record and stream outputs."""
+        flags = {
+            "OBS_OUTPUT_AUDIO": True,
+            "OBS_OUTPUT_ENCODED": True,
+            "OBS_OUTPUT_MULTI_TRACK": True,
+            "OBS_OUTPUT_SERVICE": False,
+            "OBS_OUTPUT_VIDEO": True,
+        }
+        w, h = self.model.canvas
+        outputs = [
+            {
+                "outputActive": self.model.record.active,
+                "outputFlags": flags,
+                "outputHeight": h if self.model.record.active else 0,
+                "outputKind": "ffmpeg_muxer",
+                "outputName": "simple_file_output",
+                "outputWidth": w if self.model.record.active else 0,
+            }
+        ]
+        if self.model.stream.state != "stopped":
+            outputs.append(
+                {
+                    "outputActive": self.model.stream.active,
+                    "outputFlags": {**flags, "OBS_OUTPUT_SERVICE": True},
+                    "outputHeight": h,
+                    "outputKind": "rtmp_output",
+                    "outputName": "simple_stream",
+                    "outputWidth": w,
+                }
+            )
+        return {"outputs": outputs}

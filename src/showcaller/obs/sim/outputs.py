@@ -1,0 +1,202 @@
+"""The outputs and meters of the simulated OBS: the stream and record state machines
+(STARTING, STARTED, RECONNECTING, STOPPING, STOPPED, with OBS's events) and the
+InputVolumeMeters loop, all timed on the injected clock."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from showcaller.obs.protocol import EventSubscription
+from showcaller.obs.sim.core import SimCore
+from showcaller.obs.sim.model import JSON
+
+METER_INTERVAL_S = 0.05
+STREAM_BYTES_PER_S = 2_500_000 // 8
+RECORD_BYTES_PER_S = 1_000_000 // 8
+_OUTPUT_START_S = 0.04
+_STREAM_FAIL_S = 0.01
+_RECONNECT_GIVE_UP_S = 2.0
+
+
+class Outputs(SimCore):
+    """Stream and record state machines, and the volume meters."""
+
+    _meters: asyncio.Task[None] | None
+
+    def _reset_outputs(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        self.model.stream.state = "stopped"
+        self.model.stream.reconnecting_since = None
+        self.model.record.state = "stopped"
+        self.model.record.paused_at = None
+
+    # ------------------------------------------------------------------ stream
+
+    def _stream_target_ok(self) -> bool:
+        server = str(self.model.stream_service_settings.get("server", ""))
+        configured = self.model.stream_service_type == "rtmp_custom" and server.startswith(
+            ("rtmp://", "rtmps://", "srt://")
+        )
+        return configured and self.faults.health == "ok"
+
+    def _stream_event(self, state: str, active: bool) -> None:
+        self.model.emit(
+            "StreamStateChanged",
+            {"outputActive": active, "outputState": f"OBS_WEBSOCKET_OUTPUT_{state}"},
+        )
+
+    def _stream_bytes(self) -> int:
+        st = self.model.stream
+        if st.state == "started":
+            return st.bytes_base + int(
+                (self.clock.monotonic() - st.bytes_since) * STREAM_BYTES_PER_S
+            )
+        return st.bytes_base
+
+    def _start_stream(self) -> None:
+        self.model.stream.state = "starting"
+        self._spawn(self._run_stream_start(), "sim-obs stream start")
+
+    async def _run_stream_start(self) -> None:
+        st = self.model.stream
+        self._stream_event("STARTING", False)
+        if not self._stream_target_ok():
+            await self._sleep(_STREAM_FAIL_S)
+            st.state = "stopped"
+            self._stream_event("STOPPED", False)
+            return
+        await self._sleep(_OUTPUT_START_S)
+        now = self.clock.monotonic()
+        st.state, st.started_at, st.bytes_base, st.bytes_since = "started", now, 0, now
+        self._stream_event("STARTED", True)
+
+    def _stop_stream(self) -> None:
+        st = self.model.stream
+        st.bytes_base = self._stream_bytes()
+        st.state = "stopping"
+        self._spawn(self._run_stream_stop(), "sim-obs stream stop")
+
+    async def _run_stream_stop(self) -> None:
+        self._stream_event("STOPPING", False)
+        await self._sleep(_OUTPUT_START_S)
+        self.model.stream.state = "stopped"
+        self._stream_event("STOPPED", False)
+
+    def stream_health_changed(self) -> None:
+        """React to `faults.stream_health()` while a stream runs."""
+        st = self.model.stream
+        health = self.faults.health
+        if st.state == "started" and health != "ok":
+            st.bytes_base = self._stream_bytes()
+            st.state = "reconnecting"
+            self._stream_event("RECONNECTING", True)
+            if health == "unreachable":
+                self._spawn(self._give_up_reconnecting(), "sim-obs stream reconnect")
+        elif st.state == "reconnecting" and health == "ok":
+            st.state, st.bytes_since = "started", self.clock.monotonic()
+            self._stream_event("RECONNECTED", True)
+
+    async def _give_up_reconnecting(self) -> None:
+        await self._sleep(_RECONNECT_GIVE_UP_S)
+        if self.model.stream.state == "reconnecting" and self.faults.health == "unreachable":
+            self.model.stream.state = "stopped"
+            self._stream_event("STOPPED", False)
+
+    # ------------------------------------------------------------------ record
+
+    def _record_event(self, state: str, active: bool, path: Path | None) -> None:
+        self.model.emit(
+            "RecordStateChanged",
+            {
+                "outputActive": active,
+                "outputPath": str(path) if path is not None else None,
+                "outputState": f"OBS_WEBSOCKET_OUTPUT_{state}",
+            },
+        )
+
+    def _start_record(self) -> None:
+        rec = self.model.record
+        rec.state, rec.paused_at, rec.paused_total, rec.chapters = "starting", None, 0.0, []
+        self._spawn(self._run_record_start(), "sim-obs record start")
+
+    async def _run_record_start(self) -> None:
+        rec = self.model.record
+        self._record_event("STARTING", False, None)
+        await self._sleep(_OUTPUT_START_S)
+        rec.path = await asyncio.to_thread(self._new_recording_file)
+        rec.state, rec.started_at = "started", self.clock.monotonic()
+        self._record_event("STARTED", True, rec.path)
+
+    def _new_recording_file(self) -> Path:
+        directory = self.record_dir
+        directory.mkdir(parents=True, exist_ok=True)
+        stem = self.clock.now().astimezone().strftime("%Y-%m-%d %H-%M-%S")
+        path = directory / f"{stem}.mkv"
+        n = 1
+        while path.exists():
+            n += 1
+            path = directory / f"{stem} ({n}).mkv"
+        # The EBML magic of a Matroska file, then a note on what this really is.
+        path.write_bytes(b"\x1a\x45\xdf\xa3showcaller simulated OBS recording\n")
+        return path
+
+    def _stop_record(self) -> None:
+        rec = self.model.record
+        rec.state = "stopping"
+        self._spawn(self._run_record_stop(), "sim-obs record stop")
+
+    async def _run_record_stop(self) -> None:
+        rec = self.model.record
+        self._record_event("STOPPING", False, None)
+        await self._sleep(_OUTPUT_START_S)
+        if rec.path is not None:
+            await asyncio.to_thread(finish_file, rec.path, rec.duration(self.clock.monotonic()))
+        rec.state, rec.paused_at = "stopped", None
+        self._record_event("STOPPED", False, rec.path)
+
+    # ------------------------------------------------------------------ meters
+
+    async def _meter_loop(self) -> None:
+        deadline = self.clock.monotonic()
+        while True:
+            deadline += METER_INTERVAL_S
+            await self.clock.sleep_until(deadline)
+            # Never try to catch up a backlog: a late tick just moves the schedule on.
+            deadline = max(deadline, self.clock.monotonic() - METER_INTERVAL_S)
+            if any(
+                x.identified and x.subscriptions & EventSubscription.INPUT_VOLUME_METERS
+                for x in self._sessions
+            ):
+                self.broadcast("InputVolumeMeters", {"inputs": self._meter_levels()})
+
+    def _meter_levels(self) -> list[JSON]:
+        t = self.clock.monotonic()
+        out: list[JSON] = []
+        for inp in reversed(self.model.inputs.values()):
+            if not inp.has_audio:
+                continue
+            levels = inp.audio.levels(t, muted=inp.muted) if inp.audio is not None else []
+            entry: JSON = {"inputLevelsMul": levels, "inputName": inp.name}
+            if self.model.with_uuids:
+                entry["inputUuid"] = inp.uuid
+            out.append(entry)
+        return out
+
+
+def timecode(seconds: float) -> str:
+    ms = int(seconds * 1000)
+    h, rest = divmod(ms, 3_600_000)
+    m, rest = divmod(rest, 60_000)
+    s, ms = divmod(rest, 1000)
+    return f"{h:02d}:{m:02d}:{s:02d}.{ms:03d}"
+
+
+def finish_file(path: Path, duration: float) -> None:
+    append_bytes(path, f"duration {duration:.3f}\n".encode())
+
+
+def append_bytes(path: Path, data: bytes) -> None:
+    with path.open("ab") as out:
+        out.write(data)
