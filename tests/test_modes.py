@@ -711,7 +711,11 @@ async def test_ctrl_c_during_a_live_show_asks_and_only_end_stops_the_stream(
     assert status.active is stream_stays
     assert sim.requests_seen.get("StopStream", 0) == (0 if stream_stays else 1)
     stops = [json.loads(x) for x in journal.read_text().splitlines() if '"kind": "stop"' in x]
-    assert stops[-1]["phase"] == "detached"
+    assert stops[-1]["phase"] == ("detached" if stream_stays else "ended")
+    commands = [json.loads(x) for x in journal.read_text().splitlines() if '"command"' in x]
+    assert [
+        (c["command"].split("(")[0], c["source"]) for c in commands if c["kind"] == "command"
+    ] == [(answer, "prompt")]
 
 
 async def _go_on_air_question(cfg: EventConfig, obs: SimulatedOBS, tmp_path: Path) -> str:
@@ -987,7 +991,11 @@ async def test_sigterm_detaches_a_live_show_and_leaves_the_stream_on_air(
     assert (await OBSGateway(watcher.client).stream_status()).active
     assert sim.requests_seen.get("StopStream", 0) == 0
     stops = [json.loads(x) for x in journal.read_text().splitlines() if '"kind": "stop"' in x]
-    assert stops[-1]["phase"] == "detached"
+    assert stops[-1]["phase"] == ("detached" if stream_stays else "ended")
+    commands = [json.loads(x) for x in journal.read_text().splitlines() if '"command"' in x]
+    assert [
+        (c["command"].split("(")[0], c["source"]) for c in commands if c["kind"] == "command"
+    ] == [(answer, "prompt")]
 
 
 async def test_live_tells_the_host_when_the_stream_stops_without_showcaller(

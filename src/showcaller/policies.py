@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Collection
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection
 
 from showcaller.clock import Clock
 from showcaller.config import ResolvedSlot
@@ -26,7 +26,7 @@ from showcaller.errors import OBSError
 from showcaller.hostcommands import End
 from showcaller.journal import Kind
 from showcaller.obs.events import OutputState, StreamStateChanged
-from showcaller.obs.gateway import OBSGateway, StreamService
+from showcaller.obs.gateway import OBSGateway, OutputStatus, StreamService
 from showcaller.session import ShowSession
 
 log = logging.getLogger(__name__)
@@ -38,16 +38,27 @@ PER_TALK_KINDS = frozenset({"talk", "lt"})
 STREAM_START_TIMEOUT_S = 10.0
 
 
-async def stream_becomes(
-    gateway: OBSGateway, clock: Clock, *, active: bool, speed: float = 1.0
+async def output_becomes(
+    status: Callable[[], Awaitable[OutputStatus]],
+    clock: Clock,
+    *,
+    active: bool,
+    speed: float = 1.0,
 ) -> bool:
-    """Wait (real seconds, on `clock`) until OBS's stream is, or is not, active."""
+    """Wait (real seconds, on `clock`) until an output (stream, record) is, or is not, active."""
     give_up = clock.monotonic() + STREAM_START_TIMEOUT_S * speed
-    while (await gateway.stream_status()).active is not active:
+    while (await status()).active is not active:
         if clock.monotonic() >= give_up:
             return False
         await clock.sleep_until(clock.monotonic() + 0.25 * speed)
     return True
+
+
+async def stream_becomes(
+    gateway: OBSGateway, clock: Clock, *, active: bool, speed: float = 1.0
+) -> bool:
+    """Wait (real seconds, on `clock`) until OBS's stream is, or is not, active."""
+    return await output_becomes(gateway.stream_status, clock, active=active, speed=speed)
 
 
 class Recording:
@@ -136,6 +147,13 @@ class Recording:
             if (await self.gateway.record_status()).active:
                 path = await self.gateway.stop_record()
                 self.show.journal.write(Kind.RECORD, action="stop", path=path)
+                # OBS finishes the file after answering: "saved" only once it has.
+                time = self.show.time
+                if not await output_becomes(
+                    self.gateway.record_status, time.clock, active=False, speed=self.show.speed
+                ):
+                    return [f"the recording did not stop within {STREAM_START_TIMEOUT_S:g} s"]
+                self.show.say(f"the recording is saved: {path}")
                 log.info("recording saved: %s", path)
         except OBSError as exc:
             return [f"stopping the recording: {exc}"]
