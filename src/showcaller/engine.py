@@ -471,10 +471,9 @@ class Show:
                 done, _ = await asyncio.wait(
                     {getter, sleeper, stopper}, return_when=asyncio.FIRST_COMPLETED
                 )
-                for task in (sleeper, stopper):
-                    task.cancel()
-                    with contextlib.suppress(asyncio.CancelledError):
-                        await task
+                # Cancelled now, awaited once the cue is out: no extra loop turn before it.
+                sleeper.cancel()
+                stopper.cancel()
                 if getter in done:
                     command, source, reply = getter.result()
                     getter = None
@@ -489,6 +488,7 @@ class Show:
                 await self._run_timed_marks()
                 if not self._stop.is_set():
                     await self._advance(lead=True)
+                await asyncio.gather(sleeper, stopper, return_exceptions=True)
                 if self.journal.failing is not None:
                     # Retried every tick: the first line that gets through again is the
                     # state, so a restart resumes from now and not from before the failure.
