@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Protocol
 
+from showcaller.checks.results import CheckResult
 from showcaller.config import EventConfig
 from showcaller.engine import CommandResult, Show, ShowMessage, ShowReport, ShowState
 from showcaller.errors import OBSError
@@ -93,7 +94,7 @@ class SessionState:
     link: str  # LinkState value: connecting, identifying, ready, backing off, ...
     stream: OutputView | None  # None until OBS has been asked
     record: OutputView | None
-    checks: tuple[Any, ...]  # speaker check results (empty until checks run)
+    checks: tuple[CheckResult, ...]  # speaker check results, newest per speaker and part
     messages: tuple[ShowMessage, ...]  # every message so far, numbered (seq)
 
     def to_json(self) -> dict[str, Any]:
@@ -195,7 +196,7 @@ class ShowSession:
         self.link = link
         self.journal = show.journal
         self.policy: ModePolicy | None = None
-        self.checks: tuple[Any, ...] = ()
+        self.checks: tuple[CheckResult, ...] = ()
         self._status_poll_s = status_poll_s
         self._attachments: list[tuple[str, Attachment]] = []
         self._feeds: list[StateFeed] = []

@@ -1,0 +1,1 @@
+"""Speaker connection checks: is each speaker's picture and sound really arriving?"""
