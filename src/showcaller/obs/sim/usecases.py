@@ -19,7 +19,7 @@ from showcaller.obs.sim.signals import (
 if TYPE_CHECKING:
     from showcaller.obs.sim.server import SimulatedOBS
 
-SpeakerAudio = Literal["speaking", "silent", "muted"]
+SpeakerAudio = Literal["speaking", "silent", "clipping", "muted"]
 
 # A remote speaker usually reaches OBS through a browser source (a VDO.Ninja-style
 # call page) that carries both picture and sound.
@@ -89,9 +89,11 @@ class UseCases:
         inp.video.set_state(state)
 
     def speaker_audio(self, input_name: str, state: SpeakerAudio) -> None:
-        """The sound of `input_name`: "speaking", "silent" or "muted" (OBS mute on)."""
+        """The sound of `input_name`: "speaking", "silent", "clipping" or "muted" (OBS mute on)."""
         if state not in (*AUDIO_STATES, "muted"):
-            raise ValueError(f"audio state must be speaking, silent or muted, not {state!r}")
+            raise ValueError(
+                f"audio state must be one of {(*AUDIO_STATES, 'muted')}, not {state!r}"
+            )
         inp = self._input(input_name)
         if not inp.has_audio:
             raise ValueError(f"{input_name!r} is a {inp.kind}, which carries no sound in OBS")
