@@ -37,6 +37,10 @@ SCREENSHOT_EVERY_S = 0.5
 SHOT_W, SHOT_H = 64, 36
 # Meter readings kept per input (InputVolumeMeters comes every 50 ms: about 30 s).
 METER_HISTORY = 600
+# Meter events further apart than this are a new start (see `MeterTap.on_meters`).
+METER_GAP_S = 0.5
+# A linear peak above this (+6 dBFS) is not a reading.
+MAX_PEAK = 2.0
 
 OnResult = Callable[[CheckResult], None]
 
@@ -47,14 +51,25 @@ class MeterTap:
     def __init__(self, clock: Clock) -> None:
         self._clock = clock
         self._peaks: dict[str, deque[tuple[float, float]]] = {}
+        self._last_event: float | None = None
         self.readings = 0
 
     def on_meters(self, event: InputVolumeMeters) -> None:
-        """The gateway's listener: note each input's loudest channel."""
+        """The gateway's listener: note each input's loudest channel.
+
+        Real OBS 29's first meter event after it starts sending (a subscription, a
+        reconnect) can hold stale or uninitialised peaks (measured: -15 dBFS on a silent
+        WAV, and +540 dBFS), so the first event after a gap is dropped, and so is any
+        peak above +6 dBFS, which no input can reach.
+        """
         now = self._clock.monotonic()
+        gap = now - self._last_event if self._last_event is not None else math.inf
+        self._last_event = now
+        if gap > METER_GAP_S:
+            return
         self.readings += 1
         for levels in event.inputs:
-            peak = max((c.peak for c in levels.channels), default=0.0)
+            peak = max((c.peak for c in levels.channels if c.peak <= MAX_PEAK), default=0.0)
             history = self._peaks.setdefault(levels.name, deque(maxlen=METER_HISTORY))
             history.append((now, dbfs(peak)))
 
