@@ -45,9 +45,14 @@ def _check_args(parser: argparse.ArgumentParser) -> None:
 
 
 def results_table(
-    title: str, names: dict[str, str], results: dict[tuple[str, str], CheckResult]
+    title: str,
+    names: dict[str, str],
+    results: dict[tuple[str, str], CheckResult],
+    off: dict[str, str] | None = None,
 ) -> Table:
-    """One row per speaker: each part's verdict and measured value; the hints below it."""
+    """One row per speaker: each part's verdict and measured value (`off`: why a part is not
+    checked at all)."""
+    off = off or {}
     table = Table(title=title, title_justify="left")
     table.add_column("speaker")
     for part in PARTS:
@@ -57,7 +62,7 @@ def results_table(
         for part in PARTS:
             r = results.get((speaker_id, part))
             if r is None:
-                cells.append("")
+                cells.append(Text(off.get(part, ""), style="dim"))
                 continue
             cell = Text(r.verdict, style=STYLE.get(r.verdict, ""))
             if r.value:
@@ -99,6 +104,7 @@ async def _check(args: argparse.Namespace) -> int:
     obs = obs_target(args, cfg)
     console = Console(highlight=False)
     names = {k: v for k, v in known.items() if wanted is None or k in wanted}
+    off = {} if cfg.checks.slides else {"slides": "off (checks.slides)"}
     results: dict[tuple[str, str], CheckResult] = {}
     async with open_obs(
         obs.url,
@@ -110,11 +116,13 @@ async def _check(args: argparse.Namespace) -> int:
         if conn.sim is not None:
             apply_initial_feeds(conn.sim, cfg)
         title = f"{cfg.event.title} — speaker checks"
-        with Live(results_table(title, names, results), console=console, transient=True) as live:
+        with Live(
+            results_table(title, names, results, off), console=console, transient=True
+        ) as live:
 
             def on_result(result: CheckResult) -> None:
                 results[(result.speaker, result.part)] = result
-                live.update(results_table(title, names, results))
+                live.update(results_table(title, names, results, off))
 
             checker = SpeakerCheck(cfg, conn.gateway, on_result=on_result)
             async with meter_tap(conn.gateway, checker.clock) as tap:
@@ -127,7 +135,7 @@ async def _check(args: argparse.Namespace) -> int:
                     ids = failing
                     await asyncio.sleep(WATCH_PAUSE_S)
     final = list(results.values())
-    console.print(Group(results_table(title, names, results), *hints(final)))
+    console.print(Group(results_table(title, names, results, off), *hints(final)))
     failed, warned, passed = summary(final)
     verdict = "[bold red]FAIL[/]" if failed else "[bold green]OK[/]"
     console.print(f"{verdict}: {passed} passed, {warned} warnings, {failed} failed")
