@@ -389,3 +389,42 @@ async def test_real_obs_tells_black_frozen_live_silent_and_sounding_apart(
     assert verdicts[("live", "video")][0] == "pass", verdicts
     assert verdicts[("tone", "audio")][0] == "pass", verdicts
     assert verdicts[("quiet", "audio")][0] == "fail", verdicts
+
+
+async def test_watch_checks_a_failing_speaker_again_until_the_picture_is_back(
+    sim: SimulatedOBS,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    text = (
+        EXAMPLE.read_text(encoding="utf-8")
+        .replace("window_seconds = 5 ", "window_seconds = 1 ")
+        .replace("frozen_seconds = 3 ", "frozen_seconds = 1 ")
+    )
+    config = tmp_path / "event.toml"
+    config.write_text(text, encoding="utf-8")
+    seed_event(sim, load_config(config))
+    sim.use_cases.speaker_video("Speaker 3 Video", "black")
+    argv = ["check", str(config), "--obs", sim.url, "--speaker", "suzuki", "--watch"]
+    env = {**os.environ, "COLUMNS": "200", "SHOWCALLER_OBS__PASSWORD": SIM_PASSWORD}
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "showcaller",
+        *argv,
+        cwd=ROOT,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        await asyncio.sleep(4)  # a round or two with the black picture
+        assert proc.returncode is None, "--watch must keep checking a failing speaker"
+        sim.use_cases.speaker_video("Speaker 3 Video", "live")  # the speaker shares a screen
+        out, err = await asyncio.wait_for(proc.communicate(), 20)
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+    assert proc.returncode == 0, out.decode() + err.decode()
+    assert "2 passed, 0 warnings, 0 failed" in out.decode()
