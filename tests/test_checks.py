@@ -428,3 +428,39 @@ async def test_watch_checks_a_failing_speaker_again_until_the_picture_is_back(
             await proc.wait()
     assert proc.returncode == 0, out.decode() + err.decode()
     assert "2 passed, 0 warnings, 0 failed" in out.decode()
+
+
+async def test_live_checks_everyone_at_once_when_started_late_and_a_failure_is_a_problem(
+    sim: SimulatedOBS,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    from showcaller.modes import LiveOptions, live
+    from tests.test_modes import _short_show
+
+    config = tmp_path / "event.toml"
+    _short_show(config, lead_in=3, slot_s=2, stream_before_s=1)
+    text = config.read_text(encoding="utf-8").replace(
+        'name = "Speaker A"\n',
+        'name = "Speaker A"\nvideo_input = "Cam A"\naudio_input = "Mic A"\n',
+    )
+    config.write_text(text + "\n[checks]\nwindow_seconds = 1\nfrozen_seconds = 1\n")
+    cfg = load_config(config)
+    seed_event(sim, cfg)
+    sim.use_cases.stream_target()
+    sim.use_cases.speaker_audio("Mic A", "silent")
+    obs = OBS.model_validate({"url": sim.url, "password": SIM_PASSWORD})
+    report = await live(
+        cfg,
+        LiveOptions(obs=obs, journal=tmp_path / "live.jsonl", yes=True),
+        interactive=False,
+    )
+    assert report.ended
+    # The show starts 3 s from now, well inside checks.before (30 min): checked at once.
+    marks = [e.data for e in read_journal(tmp_path / "live.jsonl") if e.kind == Kind.MARK]
+    checks = next(m for m in marks if m["mark"] == "speaker_checks")
+    assert checks["status"] == "done"
+    assert any(p.startswith("check Speaker A: audio fail") for p in report.problems), (
+        report.problems
+    )
+    # On air too: the talk is short (4 s), so only the pre-show verdict is asserted.
+    assert not any("check Speaker A: video" in p for p in report.problems)
