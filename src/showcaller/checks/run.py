@@ -213,11 +213,15 @@ class SpeakerCheck:
         shots: list[Image] = []
         deadline = self.clock.monotonic() + self.settings.frozen_seconds
         try:
+            # A source in no scene on program or preview may not render at all (a browser
+            # source that shuts down when hidden): said beside a black picture.
+            _, showing = await self.gateway.source_active(name)
             while True:
                 shots.append(await self.gateway.screenshot(name, SHOT_W, SHOT_H))
                 verdict = judge_picture(shots, self.settings.black_threshold)
                 if verdict.black:
-                    return self._result(t, "video", "fail", _luma(verdict.luma), "black")
+                    value = _luma(verdict.luma) + ("" if showing else ", not shown in any scene")
+                    return self._result(t, "video", "fail", value, "black")
                 if len(shots) > 1 and verdict.moved >= MOVING_SHARE:
                     return self._result(t, "video", "pass", _luma(verdict.luma))
                 if self.clock.monotonic() >= deadline:
