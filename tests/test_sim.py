@@ -424,13 +424,14 @@ async def test_stream_without_server_starts_then_stops(raw: RawClient) -> None:
 async def test_healthy_stream_sends_growing_bytes(
     vsim: SimulatedOBS, virtual_clock: VirtualClock
 ) -> None:
+    port = vsim.use_cases.listen(0)  # StartStream connects: something must listen
     client = await RawClient.identified(vsim.url)
     try:
         await client.request(
             "SetStreamServiceSettings",
             {
                 "streamServiceType": "rtmp_custom",
-                "streamServiceSettings": {"server": "rtmp://127.0.0.1:1935/live", "key": "k"},
+                "streamServiceSettings": {"server": f"rtmp://127.0.0.1:{port}/live", "key": "k"},
             },
         )
         await client.request("StartStream")

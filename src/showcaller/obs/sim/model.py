@@ -323,7 +323,7 @@ class OBSModel:
         return inp, item
 
     def add_item(self, scene: Scene, source_name: str, *, enabled: bool = True) -> SceneItem:
-        """Place a source on top of a scene; emits SceneItemCreated."""
+        """Place a source on top of a scene; emits SceneItemCreated, SceneItemSelected."""
         if source_name == scene.name:
             raise RequestFailed(
                 Status.CANNOT_ACT, "You cannot create scene item of a scene within itself."
@@ -336,6 +336,9 @@ class OBSModel:
             data["sourceUuid"] = self.source_uuid(source_name)
         data.update(sceneItemId=item.item_id, sceneItemIndex=len(scene.items) - 1)
         self.emit("SceneItemCreated", data)
+        # OBS's UI selects every item added to a scene, whichever scene it is (measured
+        # on OBS 29 for CreateInput and CreateSceneItem).
+        self.emit("SceneItemSelected", {**self._scene_ref(scene), "sceneItemId": item.item_id})
         if not enabled:
             self.emit_item_enabled(scene, item)
         return item

@@ -132,6 +132,7 @@ class SimulatedOBS(WireSession, SceneRequests, InputRequests, OutputRequests):
                     await task
         self._tasks.clear()
         self._meters = None
+        self.use_cases.close()
         if self._own_record_dir and self._record_dir is not None:
             with contextlib.suppress(OSError):  # not empty: the recordings stay
                 self._record_dir.rmdir()
