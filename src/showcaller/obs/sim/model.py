@@ -84,6 +84,7 @@ class Input:
     kind: str
     settings: JSON
     muted: bool = False
+    volume_mul: float = 1.0
     video: VideoSignal | None = None
     audio: AudioSignal | None = None
 
@@ -382,6 +383,21 @@ class OBSModel:
         if self.with_uuids:
             data["inputUuid"] = inp.uuid
         self.emit("InputRemoved", data)
+
+    def rename_input(self, inp: Input, new: str) -> None:
+        """Rename an input everywhere it is used; emits InputNameChanged."""
+        old = inp.name
+        self.inputs = {(new if k == old else k): v for k, v in self.inputs.items()}
+        inp.name = new
+        for scene in self.scenes:
+            for item in scene.items:
+                if item.source_name == old:
+                    item.source_name = new
+        data: JSON = {}
+        if self.with_uuids:
+            data["inputUuid"] = inp.uuid
+        data.update(oldInputName=old, inputName=new)
+        self.emit("InputNameChanged", data)
 
     def set_mute(self, inp: Input, muted: bool) -> None:
         """Mute or unmute; emits InputMuteStateChanged when it changes."""
