@@ -270,10 +270,11 @@ def _now_block(state: SessionState, now: datetime, tz: tzinfo, width: int, scale
         )
         info.append(_line("  ", (_speakers(slot) or "—", "bold")))
         scene = show.program_scene or slot.scene
-        info.append(_line("  scene ", (scene, "green"), f"  ends {_clock(slot.expected_end, tz)}"))
-        if seconds <= 0:
-            over = countdown_text(seconds)
-            info.append(_line(("  OVERTIME ", "bold reverse red"), (f" {over}", style)))
+        if seconds > 0:
+            ends: tuple[str, str] = (f"  ends {_clock(slot.expected_end, tz)}", "")
+        else:
+            ends = (f"  OVERTIME {countdown_text(seconds)}", "bold reverse red")
+        info.append(_line("  scene ", (scene, "green"), ends))
         digits = countdown_text(seconds)
     elif show.phase in ("ended", "detached"):
         info.append(_line((f"the show has {show.phase}", "bold")))
@@ -294,7 +295,7 @@ def _now_block(state: SessionState, now: datetime, tz: tzinfo, width: int, scale
         flags.append(("⚠ TROUBLE SCENE ON AIR (t: back)", "bold reverse yellow"))
         flags.append("  ")
     if show.waiting_for_host:
-        flags.append(("waiting for you: n puts the next slot on air", "bold yellow"))
+        flags.append(("waiting for you: n = next slot", "bold yellow"))
     if flags:
         info.append(_line(*flags))
     if show.message:
