@@ -189,7 +189,7 @@ def test_it_fits_80x24_with_japanese_titles_and_names_lined_up() -> None:
     text = "\n".join(screen)
     for what in ("ON AIR 3/13 talk 小さな LLM を手元で動かす", "佐藤 花子", "scene Talk"):
         assert what in text
-    assert "next 4/13 qa 質疑応答 · 佐藤 花子 · at 19:51:05 · +1:05 late" in text
+    assert "next 19:51:05 (+1:05 late) 4/13 qa 質疑応答 · 佐藤 花子" in text
     assert "stream ● 0:12:34" in text
     assert "record ● 0:11:40 2026-12-10 19-30-00.mkv" in text
     assert "the recording starts with its slot" in text

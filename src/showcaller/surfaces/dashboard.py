@@ -26,7 +26,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import itertools
+import functools
+import io
 import logging
 import math
 import signal
@@ -38,7 +39,6 @@ from datetime import datetime, timedelta, tzinfo
 from pathlib import PurePath
 from typing import Any
 
-from rich.cells import chop_cells
 from rich.console import Console, Group, RenderableType
 from rich.live import Live
 from rich.markup import escape
@@ -319,17 +319,19 @@ def _tz(show: ShowState) -> tzinfo:
 def _next_line(show: ShowState, tz: tzinfo) -> Text:
     nxt = show.next
     if nxt is None:
-        return _line(("next ", "dim"), "— (the last slot is on air)" if show.on_air else "—")
+        return _line(("next ", "bold"), "— (the last slot is on air)" if show.on_air else "—")
     who = f" · {_speakers(nxt)}" if nxt.speakers else ""
-    delay_style = "bold yellow" if show.delay_s >= 60 else "green" if abs(show.delay_s) < 30 else ""
+    late = show.delay_s >= 60
+    delay_style = "bold yellow" if late else "green" if abs(show.delay_s) < 30 else ""
+    # The time and the delay first: on a narrow terminal the title is what gets cut.
     return _line(
         ("next ", "bold"),
-        f"{_slot_number(nxt, len(show.slots))} ",
-        (nxt.kind, "cyan"),
-        f" {nxt.title}{who} · at ",
         (_clock(nxt.expected_start, tz), "bold"),
-        " · ",
+        " (",
         (_delay(show.delay_s), delay_style),
+        f") {_slot_number(nxt, len(show.slots))} ",
+        (nxt.kind, "cyan"),
+        f" {nxt.title}{who}",
     )
 
 
@@ -433,16 +435,21 @@ def _help_lines(rows: int) -> list[Text]:
     return lines
 
 
+@functools.cache
+def _measuring_console() -> Console:
+    # Text.wrap asks a console for its tab size only; this one never prints.
+    return Console(file=io.StringIO(), width=80)
+
+
 def _answer_lines(ui: BoardUI, width: int) -> list[Text]:
     """The answer to the last key, or the line being typed (wrapped, the cursor in view)."""
     if ui.input is not None:
         text = Text.assemble((ui.input.prompt, "bold yellow"), ui.input.text, ("█", "blink"))
-        chunks = chop_cells(text.plain, max(1, width))
-        offsets = list(itertools.accumulate(len(chunk) for chunk in chunks))[:-1]
-        lines = list(text.divide(offsets))[-MAX_INPUT_LINES:]
+        lines = list(text.wrap(_measuring_console(), max(1, width), overflow="fold"))
         for line in lines:
             line.no_wrap = True
-        return lines
+            line.rstrip()
+        return lines[-MAX_INPUT_LINES:]
     if ui.result is None:
         return [_line(("ready: press a key (? for help)", "dim"))]
     sign, style = ("✓", "green") if ui.result.ok else ("✗", "bold red")
