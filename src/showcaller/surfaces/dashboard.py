@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import functools
 import io
 import logging
@@ -39,9 +40,10 @@ from datetime import datetime, timedelta, tzinfo
 from pathlib import PurePath
 from typing import Any
 
-from rich.console import Console, Group, RenderableType
+from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
 from rich.live import Live
 from rich.markup import escape
+from rich.segment import Segment
 from rich.table import Table
 from rich.text import Text
 
@@ -250,7 +252,9 @@ def _header(state: SessionState, now: datetime, tz: tzinfo, speed: float) -> Tex
     )
 
 
-def _now_block(state: SessionState, now: datetime, tz: tzinfo, width: int, scale: int) -> Table:
+def _now_block(
+    state: SessionState, now: datetime, tz: tzinfo, width: int, scale: int
+) -> list[Text]:
     show = state.show
     total = len(show.slots)
     info: list[Text] = []
@@ -302,12 +306,17 @@ def _now_block(state: SessionState, now: datetime, tz: tzinfo, width: int, scale
         info.append(_line("  timer says: ", (show.message, "italic")))
     rows = 5 * scale
     info = info[:rows] + [Text("") for _ in range(rows - len(info))]
-    big_w = max(big_width("+00:00", scale=scale), big_width(digits, scale=scale))
-    block = Table.grid(expand=True, padding=(0, 1))
-    block.add_column(ratio=1, no_wrap=True, overflow="ellipsis")
-    block.add_column(width=min(big_w, max(0, width - 30)), no_wrap=True, justify="right")
-    block.add_row(Group(*info), big_digits(digits, style, scale=scale))
-    return block
+    # Put together by hand rather than as a table: this part changes every second.
+    big_w = min(max(big_width("+00:00", scale=scale), big_width(digits, scale=scale)), width // 2)
+    left_w = max(0, width - big_w - 1)
+    big = big_digits(digits, style, scale=scale).split()
+    lines = []
+    for text, digit_row in zip(info, big, strict=True):
+        text.truncate(left_w, overflow="ellipsis", pad=True)
+        digit_row.truncate(big_w)
+        digit_row.pad_left(big_w - digit_row.cell_len)
+        lines.append(Text.assemble(text, " ", digit_row, no_wrap=True))
+    return lines
 
 
 def _tz(show: ShowState) -> tzinfo:
@@ -335,7 +344,28 @@ def _next_line(show: ShowState, tz: tzinfo) -> Text:
     )
 
 
-def _timetable(show: ShowState, tz: tzinfo, rows: int) -> Table:
+class _Lines:
+    """Lines rendered once, drawn again as they are."""
+
+    def __init__(self, lines: list[list[Segment]]) -> None:
+        self.lines = lines
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        for line in self.lines:
+            yield from line
+            yield Segment.line()
+
+
+@functools.lru_cache(maxsize=8)
+def _timetable_lines(slots: tuple[SlotView, ...], tz: tzinfo, rows: int, width: int) -> _Lines:
+    # The table is the dearest part to draw and changes only with the state: drawn once
+    # per state, the repaint of every second costs a third as much.
+    console = _measuring_console()
+    table = _timetable(slots, tz, rows)
+    return _Lines(console.render_lines(table, console.options.update_width(width), pad=True))
+
+
+def _timetable(slots: tuple[SlotView, ...], tz: tzinfo, rows: int) -> Table:
     table = Table(box=None, padding=(0, 1), expand=True, show_edge=False, pad_edge=False)
     table.add_column("#", justify="right", no_wrap=True, style="dim")
     table.add_column("at", no_wrap=True)
@@ -343,7 +373,7 @@ def _timetable(show: ShowState, tz: tzinfo, rows: int) -> Table:
     table.add_column("kind", no_wrap=True, style="cyan")
     table.add_column("the rest of the evening", ratio=3, no_wrap=True, overflow="ellipsis")
     table.add_column("speakers", ratio=1, no_wrap=True, overflow="ellipsis")
-    rest = [s for s in show.slots if s.state == "upcoming"]
+    rest = [s for s in slots if s.state == "upcoming"]
     for slot in rest[:rows]:
         delay = (
             datetime.fromisoformat(slot.expected_start) - datetime.fromisoformat(slot.planned_start)
@@ -480,13 +510,13 @@ def render(
     message_rows = max(0, flex - table_rows - (len(answer) - 1))
     parts: list[RenderableType] = [
         _header(state, now, tz, speed),
-        _now_block(state, now, tz, width, scale),
+        *_now_block(state, now, tz, width, scale),
         _next_line(show, tz),
     ]
     if ui.help:
         parts.extend(_help_lines(table_rows + 1 + 3 + message_rows))
     else:
-        parts.append(_timetable(show, tz, table_rows))
+        parts.append(_timetable_lines(show.slots, tz, table_rows, width))
         parts.append(
             _line(*_output("stream", state.stream), "   ", *_output("record", state.record))
         )
@@ -555,6 +585,18 @@ class Dashboard:
         session.attach("the dashboard", lambda s: _Board(self, s).run())
 
 
+def _visible(state: SessionState) -> tuple[Any, ...]:
+    """What of `state` the screen shows: a new state that changes none of it (the
+    status poll's every two seconds) is no reason to repaint."""
+    show = dataclasses.replace(state.show, now="", version=0, time_left_s=None)
+    last = state.messages[-1].seq if state.messages else 0
+    outputs = tuple(
+        None if v is None else dataclasses.replace(v, duration_s=int(v.duration_s), bytes=0)
+        for v in (state.stream, state.record)
+    )
+    return (show, state.link, outputs, state.checks, last)
+
+
 class _Board:
     """The dashboard of one running show: the screen, the keys, the signals."""
 
@@ -566,6 +608,8 @@ class _Board:
         self.ui = BoardUI()
         self.state = session.state
         self._wake = asyncio.Event()
+        self._seen_version = -1
+        self._visible: tuple[Any, ...] = ()
 
     @contextlib.asynccontextmanager
     async def run(self) -> AsyncIterator[None]:
@@ -634,8 +678,11 @@ class _Board:
         now = self._now()
         left = time_left(self.state.show, now)
         start = until_start(self.state.show, now)
+        if self._seen_version != self.state.version:
+            self._seen_version = self.state.version
+            self._visible = _visible(self.state)
         return (
-            self.state.version,
+            self._visible,
             self.ui.version,
             tuple(self.console.size),
             int(now.timestamp()),
