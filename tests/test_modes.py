@@ -608,12 +608,19 @@ async def test_a_second_showcaller_for_the_same_show_is_refused_and_the_first_go
 
 
 class Terminal:
-    """showcaller live on a pseudo-terminal: what the host sees and types."""
+    """showcaller live on a pseudo-terminal, with its plain console (the dashboard, the
+    default on a terminal, has its own pty tests in test_dashboard_pty.py)."""
 
     def __init__(self, argv: list[str], env: dict[str, str]) -> None:
         self.master, slave = pty.openpty()
         self.proc = subprocess.Popen(
-            argv, cwd=ROOT, env=env, stdin=slave, stdout=slave, stderr=slave, close_fds=True
+            [*argv, "--plain"],
+            cwd=ROOT,
+            env=env,
+            stdin=slave,
+            stdout=slave,
+            stderr=slave,
+            close_fds=True,
         )
         os.close(slave)
         self.screen = ""

@@ -182,8 +182,13 @@ async def live(
     confirm: Confirm = ask_on_tty,
     interactive: bool | None = None,
     on_session: Callable[[ShowSession], None] | None = None,
+    ask_on_ctrl_c: bool = True,
 ) -> ShowReport:
-    """Run the show on air in real time; resumes from the journal after a crash."""
+    """Run the show on air in real time; resumes from the journal after a crash.
+
+    `ask_on_ctrl_c`: on a terminal, Ctrl-C asks what to do (off when a surface, the
+    dashboard, asks the question itself).
+    """
     interactive = sys.stdin.isatty() if interactive is None else interactive
     if not options.yes and not interactive:
         raise UsageError(
@@ -199,7 +204,7 @@ async def live(
             journal_path,
             clock,
             confirm,
-            interactive=interactive,
+            ask_on_ctrl_c=interactive and ask_on_ctrl_c,
             on_session=on_session,
         )
 
@@ -211,7 +216,7 @@ async def _live_claimed(
     clock: Clock,
     confirm: Confirm,
     *,
-    interactive: bool,
+    ask_on_ctrl_c: bool,
     on_session: Callable[[ShowSession], None] | None,
 ) -> ShowReport:
     """`live` once this process holds the journal: nobody else reads, moves or writes it."""
@@ -273,7 +278,7 @@ async def _live_claimed(
             session.use(policy)
             _attach_common(session, conn)
             session.attach("SIGTERM", detach_on_sigterm)
-            if interactive:
+            if ask_on_ctrl_c:
                 session.attach("the Ctrl-C question", ctrl_c_question)
             _say_before(show, problems, transition)
             if on_session is not None:

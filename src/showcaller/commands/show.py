@@ -28,9 +28,18 @@ def _positive_speed(text: str) -> float:
     return value
 
 
+def _add_plain_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--plain",
+        action="store_true",
+        help="log lines instead of the dashboard (the default when stdout is not a terminal)",
+    )
+
+
 def _rehearse_args(parser: argparse.ArgumentParser) -> None:
     add_config_argument(parser)
     add_obs_argument(parser)
+    _add_plain_argument(parser)
     parser.add_argument(
         "--speed",
         type=_positive_speed,
@@ -67,7 +76,8 @@ def _rehearse_args(parser: argparse.ArgumentParser) -> None:
 async def _rehearse(args: argparse.Namespace) -> int:
     from showcaller.config import load_config
     from showcaller.modes import RehearsalOptions, find_slot, rehearse
-    from showcaller.surfaces.console import CueLog, print_report
+    from showcaller.surfaces.console import print_report
+    from showcaller.surfaces.dashboard import choose_surface
 
     cfg = load_config(args.config)
     options = RehearsalOptions(
@@ -80,15 +90,16 @@ async def _rehearse(args: argparse.Namespace) -> int:
         stream_test=args.stream_test,
     )
     _quiet_engine_log(args)
-    cue_log = CueLog(cfg)
-    report = await rehearse(cfg, options, on_session=cue_log.attach)
-    print_report(cfg, report, cue_log.console)
+    surface = choose_surface(cfg, plain=args.plain)
+    report = await rehearse(cfg, options, on_session=surface.attach)
+    print_report(cfg, report, surface.console)
     return 0 if report.ok else 1
 
 
 def _live_args(parser: argparse.ArgumentParser) -> None:
     add_config_argument(parser)
     add_obs_argument(parser)
+    _add_plain_argument(parser)
     parser.add_argument("--yes", action="store_true", help="go on air without asking")
     parser.add_argument("--journal", type=Path, metavar="PATH", help="where to write the journal")
     parser.add_argument(
@@ -103,13 +114,21 @@ async def _live(args: argparse.Namespace) -> int:
     from showcaller.config import load_config
     from showcaller.modes import LiveOptions, live
     from showcaller.surfaces.console import CueLog, print_report
+    from showcaller.surfaces.dashboard import choose_surface
 
     cfg = load_config(args.config)
     options = LiveOptions(
         obs=obs_target(args, cfg), journal=args.journal, yes=args.yes, fresh=args.fresh
     )
     _quiet_engine_log(args)
-    cue_log = CueLog(cfg)
-    report = await live(cfg, options, interactive=sys.stdin.isatty(), on_session=cue_log.attach)
-    print_report(cfg, report, cue_log.console)
+    surface = choose_surface(cfg, plain=args.plain)
+    report = await live(
+        cfg,
+        options,
+        interactive=sys.stdin.isatty(),
+        on_session=surface.attach,
+        # The dashboard asks its own question on q and Ctrl-C.
+        ask_on_ctrl_c=isinstance(surface, CueLog),
+    )
+    print_report(cfg, report, surface.console)
     return 0 if report.ok else 1

@@ -1,0 +1,805 @@
+"""The rich terminal dashboard: the show at a glance, and single keys to steer it.
+
+A surface (an attachment of the show session): it reads the session's published state
+and sends the host's keys as commands (`source="keys"`); it holds no show logic. On
+screen, in a terminal of 80×24 or more (it grows with the terminal):
+
+- the slot on air (title, speakers, scene) and a large countdown: yellow from
+  `WARNING_S` before the end (the event file has no warning time of its own), red at
+  zero, overtime as +MM:SS; before the show, the time until it starts;
+- the next slot, its expected start and the delay; the rest of the evening;
+- OBS's link, the stream and the recording with their durations, pending marks,
+  speaker check results, the newest numbered messages (all of them are printed once
+  the dashboard closes, so none is lost), the answer to the last key.
+
+It repaints at most `REFRESH_S` apart and only when what it shows changed (the
+countdown's second, a new state, a key, the terminal's size), on the alternate screen
+(no flicker, no scrolling). `render()` is pure: state, time and size in, a renderable
+out; tests draw it on a fixed-size `Console`.
+
+While it runs it owns Ctrl-C: the key (signal keys are off) and SIGINT both open the
+quit question, the same question the plain console's Ctrl-C asks. In a rehearsal,
+where nobody else handles SIGTERM, SIGTERM detaches, so the terminal is put back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import functools
+import io
+import logging
+import math
+import signal
+import sys
+from collections import deque
+from collections.abc import AsyncIterator, Coroutine, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, tzinfo
+from pathlib import PurePath
+from typing import Any
+
+from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
+from rich.live import Live
+from rich.markup import escape
+from rich.segment import Segment
+from rich.table import Table
+from rich.text import Text
+
+from showcaller.config import EventConfig
+from showcaller.engine import CommandResult, ShowMessage, ShowState, SlotView
+from showcaller.prompts import CTRL_C_ANSWERS, CTRL_C_QUESTION, on_signal
+from showcaller.session import OutputView, SessionState, ShowSession
+from showcaller.surfaces.console import CueLog
+from showcaller.surfaces.keys import (
+    CTRL_BACKSLASH,
+    CTRL_C,
+    CTRL_Z,
+    ESC,
+    KEY_HELP,
+    KEY_HINTS,
+    LineInput,
+    TerminalKeys,
+    key_command,
+)
+
+log = logging.getLogger(__name__)
+
+# The countdown turns yellow this long before the slot's end. The event file has no
+# warning time (a slot's `end = N` is grace *after* the end), so: two minutes.
+WARNING_S = 120.0
+# At most this long (real seconds) between two looks at the clock: about 4 Hz.
+REFRESH_S = 0.25
+# The line being typed (a message, the quit question) takes at most this many lines.
+MAX_INPUT_LINES = 4
+# Lines the dashboard always uses; the rest is shared by the timetable and the messages.
+_FIXED_LINES = 14
+
+LINK_STYLES = {"ready": "green", "auth failed": "bold red", "stopped": "red"}
+LEVEL_STYLES = {
+    "cue": ("▶", "green"),
+    "end": ("■", "bold"),
+    "info": ("·", "default"),
+    "warning": ("!", "yellow"),
+    "problem": ("✗", "bold red"),
+}
+
+
+# --------------------------------------------------------------------- pure parts
+
+
+def time_left(show: ShowState, now: datetime) -> float | None:
+    """Seconds left in the slot on air at `now` (negative: overtime), from the last state.
+
+    The state says what was left at `show.now`; the clock has run on since, unless the
+    slot is on hold (then its end moves with the clock).
+    """
+    if show.time_left_s is None or show.on_air is None:
+        return None
+    if show.held:
+        return show.time_left_s
+    return show.time_left_s - (now - datetime.fromisoformat(show.now)).total_seconds()
+
+
+def until_start(show: ShowState, now: datetime) -> float | None:
+    """Before the show: seconds until the first slot's expected start."""
+    if show.on_air is not None or show.next is None or not show.next.expected_start:
+        return None
+    return (datetime.fromisoformat(show.next.expected_start) - now).total_seconds()
+
+
+def countdown_text(seconds: float) -> str:
+    """MM:SS counting down (rounded up, so 00:00 comes exactly at zero), +MM:SS over."""
+    if seconds > 0:
+        whole, sign = math.ceil(seconds), ""
+    else:
+        whole, sign = math.floor(-seconds), "+"
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{sign}{hours}:{minutes:02d}:{secs:02d}"
+    return f"{sign}{minutes:02d}:{secs:02d}"
+
+
+def countdown_style(seconds: float, *, warning_s: float = WARNING_S) -> str:
+    """Green with time to spare, yellow from the warning time, red from zero."""
+    if seconds <= 0:
+        return "bold red"
+    if math.ceil(seconds) <= warning_s:
+        return "bold yellow"
+    return "bold green"
+
+
+# A 3×5 pixel font for the countdown's digits.
+_GLYPHS = {
+    "0": ("███", "█ █", "█ █", "█ █", "███"),
+    "1": (" █ ", "██ ", " █ ", " █ ", "███"),
+    "2": ("███", "  █", "███", "█  ", "███"),
+    "3": ("███", "  █", "███", "  █", "███"),
+    "4": ("█ █", "█ █", "███", "  █", "  █"),
+    "5": ("███", "█  ", "███", "  █", "███"),
+    "6": ("███", "█  ", "███", "█ █", "███"),
+    "7": ("███", "  █", "  █", "  █", "  █"),
+    "8": ("███", "█ █", "███", "█ █", "███"),
+    "9": ("███", "█ █", "███", "  █", "███"),
+    ":": (" ", "█", " ", "█", " "),
+    "+": ("   ", " █ ", "███", " █ ", "   "),
+    "-": ("   ", "   ", "███", "   ", "   "),
+}
+
+
+def big_digits(text: str, style: str, *, scale: int = 1) -> Text:
+    """`text` (digits, colon, sign) in large block letters: 5 × scale lines."""
+    rows = []
+    for row in range(5):
+        line = " ".join("".join(ch * scale for ch in _GLYPHS[c][row]) for c in text)
+        rows.extend([line] * scale)
+    return Text("\n".join(rows), style=style, no_wrap=True)
+
+
+def big_width(text: str, *, scale: int = 1) -> int:
+    """The cells `big_digits(text)` takes across."""
+    return sum(len(_GLYPHS[c][0]) * scale for c in text) + max(0, len(text) - 1)
+
+
+@dataclass
+class BoardUI:
+    """What the dashboard shows besides the state: the line being typed, the last answer."""
+
+    input: LineInput | None = None
+    result: CommandResult | None = None
+    result_key: str = ""
+    help: bool = False
+    keys_on: bool = True
+    logs: deque[str] = field(default_factory=lambda: deque(maxlen=50))
+    version: int = 0
+
+    def changed(self) -> None:
+        """Something the host sees changed: repaint."""
+        self.version += 1
+
+
+def _clock(iso: str | None, tz: tzinfo) -> str:
+    if not iso:
+        return "--:--:--"
+    moment = datetime.fromisoformat(iso) + timedelta(milliseconds=500)
+    return moment.astimezone(tz).strftime("%H:%M:%S")
+
+
+def _hm(iso: str, tz: tzinfo) -> str:
+    if not iso:
+        return "--:--"
+    moment = datetime.fromisoformat(iso) + timedelta(seconds=30)
+    return moment.astimezone(tz).strftime("%H:%M")
+
+
+def _delay(seconds: float) -> str:
+    if abs(seconds) < 30:
+        return "on time"
+    sign = "+" if seconds > 0 else "-"
+    m, s = divmod(round(abs(seconds)), 60)
+    return f"{sign}{m}:{s:02d} {'late' if seconds > 0 else 'early'}"
+
+
+def _duration(seconds: float) -> str:
+    whole = max(0, int(seconds))
+    h, rest = divmod(whole, 3600)
+    m, s = divmod(rest, 60)
+    return f"{h}:{m:02d}:{s:02d}"
+
+
+def _line(*parts: str | tuple[str, str], style: str = "") -> Text:
+    return Text.assemble(*parts, style=style, no_wrap=True, overflow="ellipsis")
+
+
+def _output(name: str, view: OutputView | None) -> list[str | tuple[str, str]]:
+    if view is None:
+        return [(f"{name} ?", "dim")]
+    if view.reconnecting:
+        return [(f"{name} ◌ reconnecting {_duration(view.duration_s)}", "bold yellow")]
+    if view.paused:
+        return [(f"{name} ‖ paused {_duration(view.duration_s)}", "yellow")]
+    if view.active:
+        parts: list[str | tuple[str, str]] = [
+            (f"{name} ● {_duration(view.duration_s)}", "bold red" if name == "stream" else "red")
+        ]
+        if view.file:
+            parts.append((f" {PurePath(view.file).name}", "dim"))
+        return parts
+    return [(f"{name} ○ off", "dim")]
+
+
+def _speakers(slot: SlotView) -> str:
+    return ", ".join(slot.speakers)
+
+
+def _slot_number(slot: SlotView, total: int) -> str:
+    return f"{slot.index + 1}/{total}"
+
+
+def _header(state: SessionState, now: datetime, tz: tzinfo, speed: float) -> Text:
+    show = state.show
+    mode = show.mode if speed == 1 else f"{show.mode} ×{speed:g}"
+    link = state.link
+    return _line(
+        (f" {show.title} ", "bold"),
+        (f" {mode} ", "reverse"),
+        f"  {now.astimezone(tz):%H:%M:%S}  ",
+        "OBS ",
+        (link, LINK_STYLES.get(link, "bold yellow")),
+        (f"  {show.phase}" if show.phase in ("ended", "detached") else "", "bold"),
+    )
+
+
+def _now_block(
+    state: SessionState, now: datetime, tz: tzinfo, width: int, scale: int
+) -> list[Text]:
+    show = state.show
+    total = len(show.slots)
+    info: list[Text] = []
+    if show.on_air is not None:
+        slot = show.on_air
+        left = time_left(show, now)
+        seconds = left if left is not None else 0.0
+        style = countdown_style(seconds)
+        info.append(
+            _line(
+                ("ON AIR", "bold reverse red"),
+                f" {_slot_number(slot, total)} ",
+                (slot.kind, "cyan"),
+                " ",
+                (slot.title, "bold"),
+            )
+        )
+        info.append(_line("  ", (_speakers(slot) or "—", "bold")))
+        scene = show.program_scene or slot.scene
+        if seconds > 0:
+            ends: tuple[str, str] = (f"  ends {_clock(slot.expected_end, tz)}", "")
+        else:
+            ends = (f"  OVERTIME {countdown_text(seconds)}", "bold reverse red")
+        info.append(_line("  scene ", (scene, "green"), ends))
+        digits = countdown_text(seconds)
+    elif show.phase in ("ended", "detached"):
+        info.append(_line((f"the show has {show.phase}", "bold")))
+        style, digits = "dim", "00:00"
+    else:
+        start = until_start(show, now)
+        style = "bold cyan"
+        digits = countdown_text(start) if start is not None else "00:00"
+        first = show.next
+        info.append(_line(("WAITING", "bold reverse cyan"), " until the show starts"))
+        info.append(_line("  first ", (first.title if first else "—", "bold")))
+        info.append(_line(f"  at {_clock(first.expected_start if first else None, tz)}"))
+    flags: list[str | tuple[str, str]] = []
+    if show.held:
+        flags.append(("⏸ ON HOLD (h resumes)", "bold reverse blue"))
+        flags.append("  ")
+    if show.trouble:
+        flags.append(("⚠ TROUBLE SCENE ON AIR (t: back)", "bold reverse yellow"))
+        flags.append("  ")
+    if show.waiting_for_host:
+        flags.append(("waiting for you: n = next slot", "bold yellow"))
+    if flags:
+        info.append(_line(*flags))
+    if show.message:
+        info.append(_line("  timer says: ", (show.message, "italic")))
+    rows = 5 * scale
+    info = info[:rows] + [Text("") for _ in range(rows - len(info))]
+    # Put together by hand rather than as a table: this part changes every second.
+    big_w = min(max(big_width("+00:00", scale=scale), big_width(digits, scale=scale)), width // 2)
+    left_w = max(0, width - big_w - 1)
+    big = big_digits(digits, style, scale=scale).split()
+    lines = []
+    for text, digit_row in zip(info, big, strict=True):
+        text.truncate(left_w, overflow="ellipsis", pad=True)
+        digit_row.truncate(big_w)
+        digit_row.pad_left(big_w - digit_row.cell_len)
+        lines.append(Text.assemble(text, " ", digit_row, no_wrap=True))
+    return lines
+
+
+def _tz(show: ShowState) -> tzinfo:
+    # The event's time zone, as the state's own times carry it.
+    moment = datetime.fromisoformat(show.now)
+    return moment.tzinfo or datetime.now().astimezone().tzinfo  # type: ignore[return-value]
+
+
+def _next_line(show: ShowState, tz: tzinfo) -> Text:
+    nxt = show.next
+    if nxt is None:
+        return _line(("next ", "bold"), "— (the last slot is on air)" if show.on_air else "—")
+    who = f" · {_speakers(nxt)}" if nxt.speakers else ""
+    late = show.delay_s >= 60
+    delay_style = "bold yellow" if late else "green" if abs(show.delay_s) < 30 else ""
+    # The time and the delay first: on a narrow terminal the title is what gets cut.
+    return _line(
+        ("next ", "bold"),
+        (_clock(nxt.expected_start, tz), "bold"),
+        " (",
+        (_delay(show.delay_s), delay_style),
+        f") {_slot_number(nxt, len(show.slots))} ",
+        (nxt.kind, "cyan"),
+        f" {nxt.title}{who}",
+    )
+
+
+class _Lines:
+    """Lines rendered once, drawn again as they are."""
+
+    def __init__(self, lines: list[list[Segment]]) -> None:
+        self.lines = lines
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        for line in self.lines:
+            yield from line
+            yield Segment.line()
+
+
+@functools.lru_cache(maxsize=8)
+def _timetable_lines(slots: tuple[SlotView, ...], tz: tzinfo, rows: int, width: int) -> _Lines:
+    # The table is the dearest part to draw and changes only with the state: drawn once
+    # per state, the repaint of every second costs a third as much.
+    console = _measuring_console()
+    table = _timetable(slots, tz, rows)
+    return _Lines(console.render_lines(table, console.options.update_width(width), pad=True))
+
+
+def _timetable(slots: tuple[SlotView, ...], tz: tzinfo, rows: int) -> Table:
+    table = Table(box=None, padding=(0, 1), expand=True, show_edge=False, pad_edge=False)
+    table.add_column("#", justify="right", no_wrap=True, style="dim")
+    table.add_column("at", no_wrap=True)
+    table.add_column("±", justify="right", no_wrap=True)
+    table.add_column("kind", no_wrap=True, style="cyan")
+    table.add_column("the rest of the evening", ratio=3, no_wrap=True, overflow="ellipsis")
+    table.add_column("speakers", ratio=1, no_wrap=True, overflow="ellipsis")
+    rest = [s for s in slots if s.state == "upcoming"]
+    for slot in rest[:rows]:
+        delay = (
+            datetime.fromisoformat(slot.expected_start) - datetime.fromisoformat(slot.planned_start)
+        ).total_seconds()
+        table.add_row(
+            str(slot.index + 1),
+            _hm(slot.expected_start, tz),
+            "" if abs(delay) < 30 else f"{delay / 60:+.0f}m",
+            slot.kind,
+            slot.title,
+            _speakers(slot),
+        )
+    for _ in range(rows - len(rest[:rows])):
+        table.add_row("", "", "", "", "", "")
+    return table
+
+
+def _marks_line(show: ShowState, tz: tzinfo) -> Text:
+    parts: list[str | tuple[str, str]] = [("marks ", "bold")]
+    shown = [m for m in show.marks if m.status in ("due", "failed")]
+    if not shown:
+        parts.append(("none pending", "dim"))
+    for mark in shown:
+        when = _clock(mark.at, tz) if mark.at else "with its slot"
+        if mark.status == "failed":
+            parts.append((f"✗ {mark.label}: {mark.detail}  ", "bold red"))
+        else:
+            parts.append(f"{mark.label} {when}  ")
+    return _line(*parts)
+
+
+def _checks_line(state: SessionState) -> Text:
+    parts: list[str | tuple[str, str]] = [("checks ", "bold")]
+    if not state.checks:
+        parts.append(("none yet (c runs them)", "dim"))
+    marks = {"pass": ("✓", "green"), "warn": ("!", "yellow"), "fail": ("✗", "bold red")}
+    by_speaker: dict[str, list[Any]] = {}
+    for check in state.checks:
+        by_speaker.setdefault(check.name, []).append(check)
+    for name, checks in by_speaker.items():
+        parts.append(f"{name} ")
+        for check in checks:
+            sign, style = marks.get(check.verdict, ("…", "dim"))
+            detail = f" {check.value}" if check.verdict in ("fail", "warn") and check.value else ""
+            parts.append((f"{check.part}{sign}{detail} ", style))
+        parts.append(" ")
+    return _line(*parts)
+
+
+def _message_lines(
+    messages: tuple[ShowMessage, ...], rows: int, tz: tzinfo, logs: deque[str]
+) -> list[Text]:
+    log_line = None
+    if logs and rows > 1:  # a log line (the OBS link, ...) while the screen is ours
+        rows -= 1
+        log_line = _line(("     log          ", "dim"), (logs[-1], "yellow"))
+    lines: list[Text] = []
+    for message in messages[-rows:] if rows > 0 else ():
+        icon, style = LEVEL_STYLES.get(message.level, ("·", "default"))
+        lines.append(
+            _line(
+                (f"{message.seq:>4} ", "dim"),
+                (f"{_clock(message.at, tz)} ", "dim"),
+                (f"{icon} {message.text}", style),
+            )
+        )
+    lines.extend(_line("") for _ in range(rows - len(lines)))
+    if log_line is not None:
+        lines.append(log_line)
+    return lines
+
+
+def _messages_rule(messages: tuple[ShowMessage, ...], rows: int, width: int) -> Text:
+    if not messages:
+        title = " messages: none yet "
+    else:
+        first = messages[-rows].seq if 0 < rows < len(messages) else messages[0].seq
+        last = messages[-1].seq
+        earlier = " (earlier ones: in the log printed at the end)" if first > 1 else ""
+        title = f" messages {first}–{last} of {last}{earlier} "
+    return Text(("─" * 2 + title).ljust(width, "─")[:width], style="dim", no_wrap=True)
+
+
+def _help_lines(rows: int) -> list[Text]:
+    lines = [_line(("keys", "bold"), "  (a key that does not apply says why, below)")]
+    lines.extend(_line((f"  {key:<4}", "bold cyan"), f" {what}") for key, what in KEY_HELP)
+    lines = lines[:rows]
+    lines.extend(Text("") for _ in range(rows - len(lines)))
+    return lines
+
+
+@functools.cache
+def _measuring_console() -> Console:
+    # Text.wrap asks a console for its tab size only; this one never prints.
+    return Console(file=io.StringIO(), width=80)
+
+
+def _answer_lines(ui: BoardUI, width: int) -> list[Text]:
+    """The answer to the last key, or the line being typed (wrapped, the cursor in view)."""
+    if ui.input is not None:
+        text = Text.assemble((ui.input.prompt, "bold yellow"), ui.input.text, ("█", "blink"))
+        lines = list(text.wrap(_measuring_console(), max(1, width), overflow="fold"))
+        for line in lines:
+            line.no_wrap = True
+            line.rstrip()
+        return lines[-MAX_INPUT_LINES:]
+    if ui.result is None:
+        return [_line(("ready: press a key (? for help)", "dim"))]
+    sign, style = ("✓", "green") if ui.result.ok else ("✗", "bold red")
+    return [_line((f"{sign} {ui.result_key}: ", style), ui.result.message)]
+
+
+def render(
+    state: SessionState,
+    now: datetime,
+    *,
+    ui: BoardUI,
+    width: int,
+    height: int,
+    speed: float = 1.0,
+    tz: tzinfo | None = None,
+) -> RenderableType:
+    """The whole dashboard for `state` at `now`, `height` lines of at most `width` cells.
+
+    Times are shown in `tz` (by default the zone the state's times carry: the event's).
+    """
+    show = state.show
+    tz = tz or _tz(show)
+    scale = 2 if width >= 120 and height >= 40 else 1
+    flex = max(2, height - _FIXED_LINES - 5 * (scale - 1))
+    upcoming = sum(1 for s in show.slots if s.state == "upcoming")
+    table_rows = min(upcoming, flex // 2) if upcoming else 1
+    answer = _answer_lines(ui, width)
+    message_rows = max(0, flex - table_rows - (len(answer) - 1))
+    parts: list[RenderableType] = [
+        _header(state, now, tz, speed),
+        *_now_block(state, now, tz, width, scale),
+        _next_line(show, tz),
+    ]
+    if ui.help:
+        parts.extend(_help_lines(table_rows + 1 + 3 + message_rows))
+    else:
+        parts.append(_timetable_lines(show.slots, tz, table_rows, width))
+        parts.append(
+            _line(*_output("stream", state.stream), "   ", *_output("record", state.record))
+        )
+        parts.append(_marks_line(show, tz))
+        parts.append(_checks_line(state))
+        parts.append(_messages_rule(state.messages, message_rows, width))
+        parts.extend(_message_lines(state.messages, message_rows, tz, ui.logs))
+    parts.extend(answer)
+    hints = KEY_HINTS if ui.keys_on else "keys off: stdin is not a terminal"
+    parts.append(_line((hints, "dim")))
+    return Group(*parts)
+
+
+# ------------------------------------------------------------------- the surface
+
+
+class _LogToBoard(logging.Handler):
+    """While the screen is the dashboard's, log lines go to it, and to stderr afterwards."""
+
+    def __init__(self, ui: BoardUI) -> None:
+        super().__init__(logging.WARNING)
+        self.ui = ui
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+        self.ui.logs.append(f"{record.levelname.lower()}: {record.getMessage()}")
+        self.ui.changed()
+
+
+@contextlib.contextmanager
+def _logs_to(ui: BoardUI) -> Iterator[None]:
+    root = logging.getLogger()
+    streams = [
+        h
+        for h in root.handlers
+        if isinstance(h, logging.StreamHandler) and getattr(h.stream, "isatty", lambda: False)()
+    ]
+    board = _LogToBoard(ui)
+    for handler in streams:
+        root.removeHandler(handler)
+    root.addHandler(board)
+    try:
+        yield
+    finally:
+        root.removeHandler(board)
+        for handler in streams:
+            root.addHandler(handler)
+            for record in board.records:
+                if record.levelno >= handler.level:
+                    handler.handle(record)
+
+
+class Dashboard:
+    """The terminal dashboard as a session attachment (`attach`), keys included."""
+
+    def __init__(
+        self, cfg: EventConfig, console: Console | None = None, *, stdin_fd: int | None = None
+    ) -> None:
+        self.cfg = cfg
+        self.console = console or Console(highlight=False)
+        self.stdin_fd = sys.stdin.fileno() if stdin_fd is None else stdin_fd
+
+    def attach(self, session: ShowSession) -> None:
+        """Show `session` on the terminal while it runs, and take the host's keys."""
+        session.attach("the dashboard", lambda s: _Board(self, s).run())
+
+
+def _visible(state: SessionState) -> tuple[Any, ...]:
+    """What of `state` the screen shows: a new state that changes none of it (the
+    status poll's every two seconds) is no reason to repaint."""
+    show = dataclasses.replace(state.show, now="", version=0, time_left_s=None)
+    last = state.messages[-1].seq if state.messages else 0
+    outputs = tuple(
+        None if v is None else dataclasses.replace(v, duration_s=int(v.duration_s), bytes=0)
+        for v in (state.stream, state.record)
+    )
+    return (show, state.link, outputs, state.checks, last)
+
+
+class _Board:
+    """The dashboard of one running show: the screen, the keys, the signals."""
+
+    def __init__(self, dashboard: Dashboard, session: ShowSession) -> None:
+        self.cfg = dashboard.cfg
+        self.console = dashboard.console
+        self.stdin_fd = dashboard.stdin_fd
+        self.session = session
+        self.ui = BoardUI()
+        self.state = session.state
+        self._wake = asyncio.Event()
+        self._seen_version = -1
+        self._visible: tuple[Any, ...] = ()
+
+    @contextlib.asynccontextmanager
+    async def run(self) -> AsyncIterator[None]:
+        """The attachment: the screen and keys for as long as the show runs."""
+        feed = self.session.feed()
+        with contextlib.ExitStack() as stack:
+            # Left in the reverse order: signals and keys first, then the screen, then
+            # the log of the show and the log lines held back (on the normal screen).
+            stack.enter_context(_logs_to(self.ui))
+            stack.callback(self._after)
+            live = Live(
+                console=self.console,
+                screen=True,
+                auto_refresh=False,  # no refresh thread: the painter below runs on the loop
+                redirect_stdout=True,
+                redirect_stderr=True,
+            )
+            stack.enter_context(live)
+            self.ui.keys_on = TerminalKeys.usable(self.stdin_fd)
+            if self.ui.keys_on:
+                stack.enter_context(TerminalKeys(self.stdin_fd, self.on_key))
+            stack.callback(on_signal(signal.SIGINT, lambda: self.on_key(CTRL_C)))
+            if signal.getsignal(signal.SIGTERM) in (signal.SIG_DFL, None):
+                # Nobody else (live's SIGTERM detach) takes it: SIGTERM must not leave the
+                # terminal in cbreak mode, so it detaches the show as in `live`.
+                stack.callback(on_signal(signal.SIGTERM, self._on_sigterm))
+            task = self.session.spawn(self._paint(live, feed), "the dashboard", with_show=False)
+            try:
+                yield
+            finally:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+
+    async def _paint(self, live: Live, feed: AsyncIterator[SessionState]) -> None:
+        async def follow() -> None:
+            async for state in feed:
+                self.state = state
+                self._wake.set()
+
+        follower = asyncio.create_task(follow(), name="the dashboard's feed")
+        last: tuple[Any, ...] = ()
+        try:
+            while True:
+                key = self._frame_key()
+                if key != last:
+                    last = key
+                    live.update(self._frame(), refresh=True)
+                if follower.done():
+                    break
+                self._wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(REFRESH_S):
+                        await self._wake.wait()
+        finally:
+            follower.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await follower
+
+    def _now(self) -> datetime:
+        time = self.session.show.time
+        return time.wall(time.now())
+
+    def _frame_key(self) -> tuple[Any, ...]:
+        # Repaint only when something on screen changes: about once a second while
+        # waiting, at most every REFRESH_S when a sped-up rehearsal runs the clock fast.
+        now = self._now()
+        left = time_left(self.state.show, now)
+        start = until_start(self.state.show, now)
+        if self._seen_version != self.state.version:
+            self._seen_version = self.state.version
+            self._visible = _visible(self.state)
+        return (
+            self._visible,
+            self.ui.version,
+            tuple(self.console.size),
+            int(now.timestamp()),
+            None if left is None else countdown_text(left),
+            None if start is None else countdown_text(start),
+        )
+
+    def _frame(self) -> RenderableType:
+        size = self.console.size
+        return render(
+            self.state,
+            self._now(),
+            ui=self.ui,
+            width=size.width,
+            height=size.height,
+            speed=self.session.show.speed,
+            tz=self.cfg.tz,
+        )
+
+    def _after(self) -> None:
+        """The screen is closed: the show's whole message log (the report follows)."""
+        tz = self.cfg.tz
+        self.console.print(f"[bold]{escape(self.state.show.title)}[/] — the show's messages:")
+        for message in self.state.messages:
+            icon, style = LEVEL_STYLES.get(message.level, ("·", "default"))
+            self.console.print(
+                f"[dim]{message.seq:>4} {_clock(message.at, tz)}[/] "
+                f"[{style}]{icon} {escape(message.text)}[/]",
+                highlight=False,
+            )
+        if self.ui.input is not None and self.ui.input.purpose == "quit":
+            self.console.print("(the show has ended; the Ctrl-C question was left unanswered)")
+
+    # ------------------------------------------------------------------- keys
+
+    def on_key(self, key: str) -> None:
+        """One key from the terminal (or Ctrl-C from SIGINT)."""
+        ui = self.ui
+        ui.changed()
+        self._wake.set()
+        if ui.input is not None:
+            outcome = ui.input.feed(key)
+            if outcome == "submit":
+                line, ui.input = ui.input, None
+                self._submit_line(line)
+            elif outcome == "cancel":
+                ui.input = None
+            return
+        if key in ("q", "Q", CTRL_C):
+            prompt = CTRL_C_QUESTION.strip() + " "
+            if key != CTRL_C:
+                prompt = prompt.replace("Ctrl-C:", "quit:", 1)
+            ui.input = LineInput(prompt, "quit")
+        elif key == "m":
+            ui.input = LineInput("message for the speaker timer (Enter sends, empty clears): ", "m")
+        elif key == "?":
+            ui.help = not ui.help
+        elif key == ESC:
+            ui.help = False
+        elif key in (CTRL_Z, CTRL_BACKSLASH):
+            ui.result_key = "Ctrl-Z" if key == CTRL_Z else "Ctrl-\\"
+            ui.result = CommandResult(False, "off while the show runs (q quits)")
+        elif (command := key_command(key, self.state.show)) is not None:
+            self._send(self.session.submit(command, source="keys"), key)
+        elif key.isprintable() and key.strip():
+            ui.result_key = key
+            ui.result = CommandResult(False, "not a key of the dashboard (? shows the keys)")
+
+    def _submit_line(self, line: LineInput) -> None:
+        if line.purpose == "m":
+            message = {"command": "message", "text": line.text}
+            self._send(self.session.submit(message, source="keys"), "m")
+            return
+        answer = line.text.strip().casefold()
+        make = CTRL_C_ANSWERS.get(answer)
+        if make is None:
+            self.ui.result_key = "q"
+            self.ui.result = CommandResult(True, "going on")
+            return
+        # The answer to the quit question is journaled as the prompt's, as on the console.
+        self._send(self.session.submit(make(), source="prompt"), answer)
+
+    def _send(self, submitting: Coroutine[Any, Any, CommandResult], key: str) -> None:
+        async def send() -> None:
+            result = await submitting
+            self.ui.result_key = key
+            self.ui.result = result
+            self.ui.changed()
+            self._wake.set()
+
+        try:
+            self.session.spawn(send(), f"key {key!r}")
+        except RuntimeError:  # the show has stopped: nothing takes commands any more
+            submitting.close()
+            self.ui.result = CommandResult(False, "the show is not running")
+
+    def _on_sigterm(self) -> None:
+        self._send(self.session.submit({"command": "detach"}, source="signal"), "SIGTERM")
+
+
+def choose_surface(cfg: EventConfig, *, plain: bool) -> CueLog | Dashboard:
+    """The dashboard on a terminal; plain log lines with `--plain` or when stdout is not one."""
+    if plain or not sys.stdout.isatty():
+        return CueLog(cfg)
+    return Dashboard(cfg)
+
+
+__all__ = [
+    "REFRESH_S",
+    "WARNING_S",
+    "BoardUI",
+    "Dashboard",
+    "big_digits",
+    "choose_surface",
+    "countdown_style",
+    "countdown_text",
+    "render",
+    "time_left",
+    "until_start",
+]

@@ -1,0 +1,307 @@
+"""The dashboard drawn on a fixed-size console, and the pure parts of its keys."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import os
+import pty
+import termios
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from rich.cells import cell_len
+from rich.console import Console
+from rich.segment import Segment
+
+from showcaller.config import load_config
+from showcaller.engine import CommandResult, MarkView, ShowMessage, ShowState, SlotView
+from showcaller.session import OutputView, SessionState
+from showcaller.surfaces.dashboard import (
+    WARNING_S,
+    BoardUI,
+    countdown_style,
+    countdown_text,
+    render,
+    time_left,
+)
+from showcaller.surfaces.keys import LineInput, TerminalKeys, key_command, split_keys
+
+ROOT = Path(__file__).resolve().parent.parent
+CFG = load_config(ROOT / "config.example.toml")
+
+
+def _state(
+    *,
+    on_air: int | None = 2,
+    left: float | None = 600.0,
+    messages: int = 3,
+    held: bool = False,
+    delay: float = 65.0,
+    **show: Any,
+) -> SessionState:
+    """The example event with slot `on_air` (0-based) on air and `left` seconds to go."""
+    slots = CFG.slots_resolved()
+    now = slots[on_air].start + timedelta(minutes=3) if on_air is not None else slots[0].start
+    views = tuple(
+        SlotView(
+            index=s.index,
+            kind=s.kind,
+            title=s.title,
+            speakers=tuple(sp.name for sp in s.speakers),
+            scene=s.scene,
+            planned_start=s.start.isoformat(),
+            planned_end=s.end.isoformat(),
+            expected_start=(s.start + timedelta(seconds=delay)).isoformat(),
+            expected_end=(s.end + timedelta(seconds=delay)).isoformat(),
+            state=(
+                "done"
+                if on_air is not None and s.index < on_air
+                else "on_air"
+                if s.index == on_air
+                else "upcoming"
+            ),
+        )
+        for s in slots
+    )
+    base = ShowState(
+        title=CFG.event.title,
+        mode="live",
+        phase="on_air" if on_air is not None else "waiting",
+        now=now.isoformat(),
+        on_air=views[on_air] if on_air is not None else None,
+        next=views[on_air + 1 if on_air is not None else 0],
+        time_left_s=left if on_air is not None else None,
+        delay_s=delay,
+        held=held,
+        waiting_for_host=False,
+        program_scene=None,
+        trouble=False,
+        message="",
+        slots=views,
+        marks=(MarkView("record_start", "the recording starts", None, "due", ""),),
+        version=1,
+    )
+    base = dataclasses.replace(base, **show)
+    texts = [
+        ShowMessage(i, "cue" if i % 2 else "warning", f"メッセージ {i} 小さな LLM", now.isoformat())
+        for i in range(1, messages + 1)
+    ]
+    return SessionState(
+        version=1,
+        show=base,
+        link="ready",
+        stream=OutputView(active=True, duration_s=754.2),
+        record=OutputView(active=True, duration_s=700.0, file="/rec/2026-12-10 19-30-00.mkv"),
+        checks=(),
+        messages=tuple(texts),
+    )
+
+
+def _now(state: SessionState) -> datetime:
+    return datetime.fromisoformat(state.show.now)
+
+
+def _draw(
+    state: SessionState, *, width: int = 80, height: int = 24, ui: BoardUI | None = None
+) -> tuple[list[str], list[list[Segment]]]:
+    console = Console(
+        record=True, width=width, height=height, force_terminal=True, color_system="truecolor"
+    )
+    board = render(state, _now(state), ui=ui or BoardUI(), width=width, height=height, tz=CFG.tz)
+    lines = console.render_lines(board, console.options, pad=True)
+    console.print(board)
+    text = console.export_text(styles=False).split("\n")
+    return text[:-1], lines
+
+
+def _digit_colours(lines: list[list[Segment]]) -> set[str]:
+    return {
+        seg.style.color.name
+        for line in lines[1:7]
+        for seg in line
+        if "█" in seg.text and seg.style is not None and seg.style.color is not None
+    }
+
+
+# ------------------------------------------------------------------- countdown
+
+
+@pytest.mark.parametrize(
+    ("seconds", "text", "colour"),
+    [
+        (600.0, "10:00", "green"),
+        (WARNING_S + 0.5, "02:01", "green"),
+        (WARNING_S, "02:00", "yellow"),
+        (0.4, "00:01", "yellow"),
+        (0.0, "+00:00", "red"),
+        (-65.2, "+01:05", "red"),
+        (-3725.0, "+1:02:05", "red"),
+    ],
+)
+def test_the_countdown_is_yellow_from_the_warning_time_and_red_with_overtime_from_zero(
+    seconds: float, text: str, colour: str
+) -> None:
+    assert countdown_text(seconds) == text
+    assert countdown_style(seconds) == f"bold {colour}"
+    _, lines = _draw(_state(left=seconds))
+    assert _digit_colours(lines) == {colour}
+    screen, _ = _draw(_state(left=seconds))
+    if seconds <= 0:
+        assert f"OVERTIME {text}" in "\n".join(screen)
+
+
+def test_the_countdown_runs_on_between_states_and_stands_still_on_hold() -> None:
+    state = _state(left=130.0)
+    later = _now(state) + timedelta(seconds=20)
+    assert time_left(state.show, later) == pytest.approx(110.0)
+    held = _state(left=130.0, held=True)
+    assert time_left(held.show, later) == pytest.approx(130.0)
+    assert "ON HOLD" in "\n".join(_draw(held)[0])
+
+
+def test_before_the_show_it_counts_down_to_the_first_slot() -> None:
+    state = _state(on_air=None)
+    now = _now(state) - timedelta(minutes=4, seconds=30)
+    state = dataclasses.replace(state, show=dataclasses.replace(state.show, now=now.isoformat()))
+    screen, lines = _draw(state)
+    assert "WAITING until the show starts" in screen[1]
+    assert _digit_colours(lines) == {"cyan"}
+
+
+# --------------------------------------------------------------------- layout
+
+
+def test_it_fits_80x24_with_japanese_titles_and_names_lined_up() -> None:
+    screen, _ = _draw(_state())
+    assert len(screen) == 24
+    assert all(cell_len(line) <= 80 for line in screen), screen
+    rows = [line for line in screen if line[:3].strip().isdigit() and ":" in line[3:10]]
+    assert len(rows) >= 4, "\n".join(screen)
+    titles = {"質疑応答", "Feature Store を半年運用してみた", "休憩", "Evaluating RAG"}
+    starts = {cell_len(row[: row.index(t)]) for row in rows for t in titles if t in row}
+    assert len(starts) == 1, "\n".join(rows)  # the titles start in one column
+    names = {"佐藤 花子", "田中 健太", "Yui Suzuki"}
+    columns = {cell_len(row[: row.index(n)]) for row in rows for n in names if n in row}
+    assert len(columns) == 1, "\n".join(rows)  # and so do the speakers after them
+    text = "\n".join(screen)
+    for what in ("ON AIR 3/13 talk 小さな LLM を手元で動かす", "佐藤 花子", "scene Talk"):
+        assert what in text
+    assert "next 19:51:05 (+1:05 late) 4/13 qa 質疑応答 · 佐藤 花子" in text
+    assert "stream ● 0:12:34" in text
+    assert "record ● 0:11:40 2026-12-10 19-30-00.mkv" in text
+    assert "the recording starts with its slot" in text
+    assert "OBS ready" in screen[0]
+
+
+def test_it_grows_with_the_terminal() -> None:
+    small, _ = _draw(_state(messages=40))
+    big, _ = _draw(_state(messages=40), width=160, height=50)
+    assert len(big) == 50
+    assert max(cell_len(line) for line in big) <= 160
+    shown = [line for line in big if line[:5].strip().isdigit() and "メッセージ" in line]
+    assert len(shown) > len([line for line in small if "メッセージ" in line])
+
+
+def test_every_message_number_is_shown_or_said_to_be_earlier() -> None:
+    screen, _ = _draw(_state(messages=30))
+    text = "\n".join(screen)
+    shown = [int(line.split()[0]) for line in screen if "メッセージ" in line]
+    assert shown == list(range(shown[0], 31))  # the newest, none skipped
+    assert f"messages {shown[0]}–30 of 30 (earlier ones: in the log printed at the end)" in text
+
+
+def test_the_last_answer_and_the_line_being_typed_are_shown() -> None:
+    ui = BoardUI(result=CommandResult(False, "nothing is on hold"), result_key="h")
+    assert "✗ h: nothing is on hold" in _draw(_state(), ui=ui)[0][-2]
+    ui = BoardUI(input=LineInput("message for the speaker timer: ", "m", "あと5分です"))
+    screen, _ = _draw(_state(), ui=ui)
+    assert "message for the speaker timer: あと5分です█" in screen[-2]
+    long = LineInput("quit: type `end` to end the show " * 3, "quit", "deta")
+    screen, _ = _draw(_state(), ui=BoardUI(input=long))
+    assert len(screen) == 24
+    assert screen[-2].rstrip().endswith("deta█")  # the cursor stays in view
+    help_screen, _ = _draw(_state(), ui=BoardUI(help=True))
+    assert "n    next: end the slot on air, start the next" in "\n".join(help_screen)
+
+
+def test_trouble_hold_and_the_timer_message_are_flagged() -> None:
+    state = _state(trouble=True, message="あと5分", waiting_for_host=True, left=-5.0)
+    text = "\n".join(_draw(state)[0])
+    assert "TROUBLE SCENE ON AIR" in text
+    assert "timer says: あと5分" in text
+
+
+# ----------------------------------------------------------------------- keys
+
+
+def test_keys_send_the_commands_of_the_session() -> None:
+    show = _state().show
+    assert key_command("n", show) == {"command": "next"}
+    assert key_command("b", show) == {"command": "back"}
+    assert key_command("h", show) == {"command": "hold"}
+    assert key_command("h", dataclasses.replace(show, held=True)) == {"command": "resume"}
+    assert key_command("+", show) == {"command": "extend", "minutes": 1}
+    assert key_command("=", show) == {"command": "extend", "minutes": 1}
+    assert key_command("-", show) == {"command": "extend", "minutes": -1}
+    assert key_command("s", show) == {"command": "skip"}
+    assert key_command("t", show) == {"command": "trouble"}
+    assert key_command("c", show) == {"command": "checks"}
+    assert key_command("x", show) is None
+
+
+def test_keys_are_split_with_escape_sequences_whole() -> None:
+    assert split_keys("n\x1b[A+\x1bOPq\x1b") == ["n", "\x1b[A", "+", "\x1bOP", "q", "\x1b"]
+    assert split_keys("あと5") == ["あ", "と", "5"]
+
+
+def test_the_line_input_edits_submits_and_cancels() -> None:
+    line = LineInput("> ", "m")
+    for key in "あとx":
+        assert line.feed(key) is None
+    line.feed("\x7f")
+    assert line.text == "あと"
+    line.feed("\x1b[A")  # an arrow key types nothing
+    assert line.feed("\r") == "submit"
+    assert line.text == "あと"
+    line.feed("\x15")
+    assert line.text == ""
+    assert LineInput("> ", "q").feed("\x03") == "cancel"
+
+
+async def test_the_terminal_is_put_back_when_the_keys_end_with_an_exception() -> None:
+    master, slave = pty.openpty()
+    try:
+        before = termios.tcgetattr(slave)
+        during: list[Any] = []
+
+        def show_must_fail() -> None:
+            with TerminalKeys(slave, lambda _: None):
+                during.extend(termios.tcgetattr(slave))
+                raise RuntimeError("boom")
+
+        with pytest.raises(RuntimeError, match="boom"):
+            show_must_fail()
+        assert not during[3] & (termios.ECHO | termios.ICANON | termios.ISIG)
+        assert termios.tcgetattr(slave) == before
+    finally:
+        os.close(master)
+        os.close(slave)
+
+
+async def test_keys_arrive_through_the_event_loop() -> None:
+    master, slave = pty.openpty()
+    got: list[str] = []
+    try:
+        with TerminalKeys(slave, got.append):
+            os.write(master, "nあ\x03".encode())
+            for _ in range(50):
+                if len(got) == 3:
+                    break
+                await asyncio.sleep(0.02)
+        assert got == ["n", "あ", "\x03"]  # Ctrl-C is a key, not a signal
+    finally:
+        os.close(master)
+        os.close(slave)
