@@ -5,9 +5,15 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from showcaller.cli import add_config_argument, add_obs_argument, command, obs_target
+
+if TYPE_CHECKING:
+    from showcaller.config import EventConfig
+    from showcaller.session import ShowSession
 
 
 def _quiet_engine_log(args: argparse.Namespace) -> None:
@@ -28,9 +34,44 @@ def _positive_speed(text: str) -> float:
     return value
 
 
+def _web_port(text: str) -> int:
+    if not text.isdigit() or int(text) > 65535:
+        raise argparse.ArgumentTypeError(f"not a port number (0 to 65535): {text!r}")
+    return int(text)
+
+
+def _add_web_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--web-port",
+        type=_web_port,
+        metavar="N",
+        help="port of the speaker timer and host page (default: the config's web.port; "
+        "0: any free port)",
+    )
+    parser.add_argument("--no-web", action="store_true", help="do not start the web app")
+
+
+def _surfaces(
+    args: argparse.Namespace, cfg: EventConfig, console: Callable[[ShowSession], None]
+) -> Callable[[ShowSession], None]:
+    """`console` plus the web app (unless --no-web); a web.host that is not safe is refused here."""
+    if args.no_web:
+        return console
+    from showcaller.surfaces.web import attach_web
+
+    web = attach_web(cfg, port=args.web_port, say=lambda line: print(line, flush=True))
+
+    def attach(session: ShowSession) -> None:
+        console(session)
+        web(session)
+
+    return attach
+
+
 def _rehearse_args(parser: argparse.ArgumentParser) -> None:
     add_config_argument(parser)
     add_obs_argument(parser)
+    _add_web_arguments(parser)
     parser.add_argument(
         "--speed",
         type=_positive_speed,
@@ -81,7 +122,7 @@ async def _rehearse(args: argparse.Namespace) -> int:
     )
     _quiet_engine_log(args)
     cue_log = CueLog(cfg)
-    report = await rehearse(cfg, options, on_session=cue_log.attach)
+    report = await rehearse(cfg, options, on_session=_surfaces(args, cfg, cue_log.attach))
     print_report(cfg, report, cue_log.console)
     return 0 if report.ok else 1
 
@@ -89,6 +130,7 @@ async def _rehearse(args: argparse.Namespace) -> int:
 def _live_args(parser: argparse.ArgumentParser) -> None:
     add_config_argument(parser)
     add_obs_argument(parser)
+    _add_web_arguments(parser)
     parser.add_argument("--yes", action="store_true", help="go on air without asking")
     parser.add_argument("--journal", type=Path, metavar="PATH", help="where to write the journal")
     parser.add_argument(
@@ -110,6 +152,11 @@ async def _live(args: argparse.Namespace) -> int:
     )
     _quiet_engine_log(args)
     cue_log = CueLog(cfg)
-    report = await live(cfg, options, interactive=sys.stdin.isatty(), on_session=cue_log.attach)
+    report = await live(
+        cfg,
+        options,
+        interactive=sys.stdin.isatty(),
+        on_session=_surfaces(args, cfg, cue_log.attach),
+    )
     print_report(cfg, report, cue_log.console)
     return 0 if report.ok else 1
