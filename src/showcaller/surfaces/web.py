@@ -273,16 +273,17 @@ class WebApp:
         runner = web.AppRunner(self.make_app(), access_log=None, shutdown_timeout=2.0)
         await runner.setup()
         try:
-            sock = _listen(self.access.host, self.access.port)
-        except OSError as exc:
-            await runner.cleanup()
-            self.ready.set()
-            session.problem(f"the web app could not start: {_bind_problem(self.access, exc)}")
-            yield
-            return
-        try:
-            site = web.SockSite(runner, sock, shutdown_timeout=2.0)
-            await site.start()
+            try:
+                sock = _listen(self.access.host, self.access.port)
+            except OSError as exc:
+                session.problem(f"the web app could not start: {_bind_problem(self.access, exc)}")
+                yield
+                return
+            try:
+                await web.SockSite(runner, sock).start()
+            except BaseException:
+                sock.close()
+                raise
             self.port = sock.getsockname()[1]
             self._say_urls()
             self.ready.set()
@@ -300,6 +301,7 @@ class WebApp:
             with contextlib.suppress(asyncio.CancelledError):
                 await task  # the feed ends after the show's last state
         finally:
+            self.ready.set()
             broadcast.close()
             await runner.cleanup()
 
