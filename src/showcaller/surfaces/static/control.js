@@ -93,7 +93,7 @@ function render(envelope) {
       const planned = clockOf(s.planned_start);
       const expected = clockOf(s.expected_start);
       const when = el("td", { class: "when" }, expected || planned);
-      if (planned && expected && planned !== expected) when.append(el("s", { class: "dim" }, " " + planned));
+      if (planned && expected && planned !== expected) when.append(el("div", { class: "planned" }, "plan " + planned));
       return el(
         "tr",
         { class: "slot-" + s.state },
