@@ -21,7 +21,8 @@ from showcaller.obs.sim import SimulatedOBS
 from tests.sim_fixtures import sim  # noqa: F401
 from tests.test_web import TOKEN, loopback, web_show
 
-CHROMIUM = Path("/usr/bin/chromium")
+# Debian's; SHOWCALLER_CHROMIUM names another build of Chromium on a machine without it.
+CHROMIUM = Path(os.environ.get("SHOWCALLER_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
