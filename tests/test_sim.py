@@ -424,13 +424,14 @@ async def test_stream_without_server_starts_then_stops(raw: RawClient) -> None:
 async def test_healthy_stream_sends_growing_bytes(
     vsim: SimulatedOBS, virtual_clock: VirtualClock
 ) -> None:
+    port = vsim.use_cases.listen(0)  # StartStream connects: something must listen
     client = await RawClient.identified(vsim.url)
     try:
         await client.request(
             "SetStreamServiceSettings",
             {
                 "streamServiceType": "rtmp_custom",
-                "streamServiceSettings": {"server": "rtmp://127.0.0.1:1935/live", "key": "k"},
+                "streamServiceSettings": {"server": f"rtmp://127.0.0.1:{port}/live", "key": "k"},
             },
         )
         await client.request("StartStream")
@@ -835,3 +836,64 @@ async def test_run_sim_serves_until_cancelled_then_says_goodbye() -> None:
             await task
     finally:
         await client.close()
+
+
+# ----------------------------------------------------------------------------- stream targets
+
+EXAMPLE_CONFIG = Path(__file__).resolve().parent.parent / "config.example.toml"
+
+
+async def test_a_stream_to_a_loopback_target_nobody_listens_on_never_goes_on_air(
+    raw: RawClient, sim: SimulatedOBS
+) -> None:
+    # As OBS 29 does with rtmp://127.0.0.1:1/live: STARTING, then STOPPED, never active.
+    await raw.request(
+        "SetStreamServiceSettings",
+        {
+            "streamServiceType": "rtmp_custom",
+            "streamServiceSettings": {"server": "rtmp://127.0.0.1:1/live", "key": "k"},
+        },
+    )
+    await raw.request("StartStream")
+    states = [(await raw.next_event("StreamStateChanged"))["eventData"] for _ in range(2)]
+    assert states == [
+        {"outputActive": False, "outputState": "OBS_WEBSOCKET_OUTPUT_STARTING"},
+        {"outputActive": False, "outputState": "OBS_WEBSOCKET_OUTPUT_STOPPED"},
+    ]
+    assert (await raw.request("StopStream"))["requestStatus"]["code"] == 501
+    # The same target once something listens there goes on air.
+    port = sim.use_cases.listen(0)
+    sim.use_cases.stream_target(f"rtmp://127.0.0.1:{port}/live", listen=False)
+    await raw.request("StartStream")
+    await raw.next_event("StreamStateChanged")
+    started = (await raw.next_event("StreamStateChanged"))["eventData"]
+    assert started == {"outputActive": True, "outputState": "OBS_WEBSOCKET_OUTPUT_STARTED"}
+
+
+async def test_rehearse_stream_test_to_a_dead_target_reports_the_stream_not_on_air(
+    sim: SimulatedOBS, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from showcaller.config import OBS, load_config
+    from showcaller.modes import RehearsalOptions, rehearse
+
+    text = (
+        EXAMPLE_CONFIG.read_text(encoding="utf-8")
+        .replace('transition = "Fade"', 'transition = "Cut"')
+        .replace('stream_test_server = ""', 'stream_test_server = "rtmp://127.0.0.1:1/rehearsal"')
+    )
+    (tmp_path / "event.toml").write_text(text, encoding="utf-8")
+    monkeypatch.setenv("SHOWCALLER_REHEARSAL__STREAM_TEST_KEY", "test-key")
+    cfg = load_config(tmp_path / "event.toml")
+    seed_event(sim, cfg)
+    report = await rehearse(
+        cfg,
+        RehearsalOptions(
+            obs=OBS.model_validate({"url": sim.url, "password": SIM_PASSWORD}),
+            journal=tmp_path / "r.jsonl",
+            speed=3000,
+            stream_test=True,
+        ),
+    )
+    assert not report.ok
+    assert any("never went on air" in str(p) for p in report.problems), report.problems
+    assert not sim.model.stream.active

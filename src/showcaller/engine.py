@@ -29,6 +29,7 @@ from showcaller.hostcommands import (
     End,
     HostCommand,
     Message,
+    RunChecks,
     Trouble,
     command_name,
 )
@@ -328,6 +329,8 @@ class Show:
         self._commands: asyncio.Queue[tuple[HostCommand, str, asyncio.Future[CommandResult]]] = (
             asyncio.Queue()
         )
+        # Commands a part of the session carries out (speaker checks): type -> handler.
+        self.command_handlers: dict[type, Callable[[Any], Awaitable[CommandResult]]] = {}
         self._pending_switch: dict[str, CueRecord] = {}
         self._program_scene: str | None = None
         self._trouble = trouble  # resumed in trouble: the trouble scene stays on air
@@ -529,8 +532,11 @@ class Show:
     ) -> None:
         name = command_name(command)
         self.journal.write(Kind.COMMAND, command=name, source=source)
+        handler = self.command_handlers.get(type(command))
         try:
             match command:
+                case _ if handler is not None:
+                    result = await handler(command)
                 case End():
                     result = await self._end_by_host(command)
                 case Detach():
@@ -544,6 +550,8 @@ class Show:
                     self._publish()
                     shown = f"the timer shows {command.text!r}" if command.text else "cleared"
                     result = CommandResult(True, f"message: {shown}")
+                case RunChecks():
+                    result = CommandResult(False, "checks: speaker checks are not running")
                 case _:
                     new_tt, cues = self.tt.apply(command, self.time.now())
                     result = CommandResult(True, f"{name}: done")

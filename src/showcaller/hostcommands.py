@@ -52,7 +52,14 @@ class Message:
     text: str
 
 
-HostCommand: TypeAlias = Command | End | Detach | Trouble | Message
+@dataclass(frozen=True)
+class RunChecks:
+    """Check the speakers' picture and sound now (one speaker by id, or all)."""
+
+    speaker: str | None = None
+
+
+HostCommand: TypeAlias = Command | End | Detach | Trouble | Message | RunChecks
 
 
 class BadCommand(UsageError):
@@ -60,7 +67,7 @@ class BadCommand(UsageError):
 
     hint = (
         "known commands: next, back, hold, resume, extend, skip, jump, start, "
-        "end, detach, trouble, message"
+        "end, detach, trouble, message, checks"
     )
 
 
@@ -129,6 +136,13 @@ def _message(data: Mapping[str, Any]) -> Message:
     return Message(text)
 
 
+def _checks(data: Mapping[str, Any]) -> RunChecks:
+    speaker = data.get("speaker")
+    if speaker is not None and (not isinstance(speaker, str) or not speaker.strip()):
+        raise BadCommand(f"checks: speaker must be a speaker's id, not {speaker!r}")
+    return RunChecks(speaker.strip() if speaker else None)
+
+
 _PARSERS: dict[str, tuple[Callable[[Mapping[str, Any]], HostCommand], frozenset[str]]] = {
     "next": (lambda _: Next(), frozenset()),
     "back": (lambda _: Back(), frozenset()),
@@ -142,6 +156,7 @@ _PARSERS: dict[str, tuple[Callable[[Mapping[str, Any]], HostCommand], frozenset[
     "detach": (lambda _: Detach(), frozenset()),
     "trouble": (_trouble, frozenset({"on"})),
     "message": (_message, frozenset({"text"})),
+    "checks": (_checks, frozenset({"speaker"})),
 }
 
 COMMAND_NAMES = tuple(_PARSERS)
@@ -181,6 +196,7 @@ __all__ = [
     "End",
     "HostCommand",
     "Message",
+    "RunChecks",
     "Trouble",
     "command_name",
     "parse_command",

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
+from showcaller.checks.during import speaker_checks
 from showcaller.clock import Clock, ScaledClock, SystemClock
 from showcaller.config import OBS, EventConfig
 from showcaller.engine import Mode, Show, ShowReport, planned_slots
@@ -35,6 +36,7 @@ from showcaller.preflight import (
 from showcaller.prompts import ask_on_tty, ctrl_c_question, detach_on_sigterm
 from showcaller.session import ShowSession
 from showcaller.showtime import ShowTime
+from showcaller.simfeeds import scripted_feeds
 from showcaller.timetable import Timetable, plan_hash
 
 # Rehearsal starts this many real seconds before the first slot, so the first cue is
@@ -134,12 +136,21 @@ async def rehearse(
             )
             session = ShowSession(cfg, show, gateway, link=conn.link)
             session.use(RehearsalPolicy(session, enabled=options.record))
+            _attach_common(session, conn)
             if options.stream_test:
                 session.attach("the stream test", stream_test)
             _say_before(show, problems, transition)
             if on_session is not None:
                 on_session(session)
             return await session.run()
+
+
+def _attach_common(session: ShowSession, conn: OBSConnection) -> None:
+    """What both modes run beside the show: the sim's scripted feeds, the speaker checks."""
+    if conn.sim is not None and session.cfg.sim.feeds:
+        session.attach("the simulated feeds", scripted_feeds(conn.sim))
+    if any(s.video_input or s.audio_input for s in session.cfg.speakers):
+        session.attach("the speaker checks", speaker_checks)
 
 
 def _say_before(show: Show, problems: list[str], transition: TransitionSet) -> None:
@@ -260,6 +271,7 @@ async def _live_claimed(
                 done_before=point.marks_done if point is not None else (),
             )
             session.use(policy)
+            _attach_common(session, conn)
             session.attach("SIGTERM", detach_on_sigterm)
             if interactive:
                 session.attach("the Ctrl-C question", ctrl_c_question)

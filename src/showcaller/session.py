@@ -254,6 +254,11 @@ class ShowSession:
         self._version += 1
         self._changed()
 
+    def publish_checks(self, results: tuple[CheckResult, ...]) -> None:
+        """New speaker check results for the state (the newest per speaker and part)."""
+        self.checks = results
+        self._bump()
+
     def problem(self, text: str, exc: BaseException | None = None) -> None:
         """A part of the session went wrong: one problem in the report; the show goes on."""
         if exc is not None and not isinstance(exc, OBSError):

@@ -19,6 +19,7 @@ from showcaller.config.sections import (
     Record,
     Rehearsal,
     Scenes,
+    Sim,
     Speaker,
     Stream,
     Timetable,
@@ -64,6 +65,8 @@ class EventConfig(BaseSettings):
     """Countdown and host pages."""
     notify: Notify = Field(default_factory=Notify)
     """Notifications."""
+    sim: Sim = Field(default_factory=Sim)
+    """What the built-in simulated OBS's speaker feeds do (rehearsing with `--obs sim`)."""
 
     _source: Path | None = PrivateAttr(default=None)
     _plan: list[ResolvedSlot] | None = PrivateAttr(default=None)
@@ -112,14 +115,25 @@ class EventConfig(BaseSettings):
         return list(self._plan)
 
     def _check_plan(self) -> tuple[list[ResolvedSlot], list[PlanIssue]]:
-        return resolve_slots(
+        known = {s.id for s in self.speakers}
+        plan, issues = resolve_slots(
             self.event,
             self.scenes,
             self.speakers,
             list(self.timetable.slots),
-            {s.id for s in self.speakers},
+            known,
             self.timetable,
         )
+        for i, feed in enumerate(self.sim.feeds):
+            if feed.speaker not in known:
+                issues.append(
+                    PlanIssue(
+                        ("sim", "feeds", i, "speaker"),
+                        f"no speaker has the id {feed.speaker!r}",
+                        "use an id from [[speakers]]",
+                    )
+                )
+        return plan, issues
 
 
 def json_schema() -> dict[str, Any]:

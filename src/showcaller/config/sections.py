@@ -362,6 +362,40 @@ class Checks(_Section):
     """Sound quieter than this (dBFS) counts as silence."""
     window_seconds: float = Field(5.0, gt=0)
     """How long each check watches."""
+    clipping_db: float = Field(-1.0, le=0)
+    """Peaks at or above this (dBFS) count as clipping."""
+    before: Duration = timedelta(minutes=30)
+    """In live, every speaker is checked this long before the first slot."""
+    next_speaker_before: Duration = timedelta(minutes=5)
+    """In live, the next slot's speakers are checked again this long before it starts."""
+    on_air: bool = True
+    """Watch the speaker on air: a black or frozen picture, or silence, is said at once."""
+    on_air_silence: float = Field(20.0, gt=0)
+    """On air, sound silent this many seconds is a loud warning."""
+    slides: bool = True
+    """Check that each speaker's slide link answers (needs the internet)."""
+    slides_timeout: float = Field(5.0, gt=0)
+    """How long a slide link may take to answer."""
+
+
+class SimFeed(_Section):
+    """[[sim.feeds]]: what one speaker's feed does in the built-in simulated OBS."""
+
+    speaker: str = Field(min_length=1)
+    """The speaker's id."""
+    video: Literal["live", "black", "frozen", "offline"] | None = None
+    """The picture: live (default), black, frozen or offline."""
+    audio: Literal["speaking", "silent", "muted", "clipping"] | None = None
+    """The sound: speaking (default), silent, muted (in OBS) or clipping."""
+    at: MinDuration | None = None
+    """When, into the speaker's first slot, the feed changes; not set: from the start."""
+
+
+class Sim(_Section):
+    """[sim]: the built-in simulated OBS (`--obs sim`) only; a real OBS ignores it."""
+
+    feeds: list[SimFeed] = Field(default_factory=list)
+    """Speakers whose feed is not a live picture with sound, to rehearse what a host sees."""
 
 
 class Web(_Section):

@@ -727,6 +727,13 @@ class OBSGateway:
         """Whether an audio input is muted."""
         return (await self._answer("GetInputMute", {"inputName": name})).flag("inputMuted")
 
+    async def volume_db(self, name: str) -> float:
+        """The input's fader in dB (-inf: all the way down); UnknownRequest on a sim without it."""
+        a = await self._answer("GetInputVolume", {"inputName": name})
+        mul = a.number("inputVolumeMul")
+        # A multiplier of 0 is a fader all the way down, whatever number OBS gives in dB.
+        return float("-inf") if mul <= 0 else a.number("inputVolumeDb")
+
     async def set_muted(self, name: str, muted: bool) -> None:
         """Mute or unmute an audio input."""
         await self.request("SetInputMute", {"inputName": name, "inputMuted": muted})

@@ -140,6 +140,16 @@ class OutputRequests(Outputs):
         rec.paused_at = None
         self._record_event("RESUMED", True, None)
 
+    async def handle_ToggleRecordPause(self, a: Args) -> JSON:
+        """Pause or resume; answers the new outputPaused (like OBS 29, true and a no-op
+        when not recording)."""
+        rec = self.model.record
+        if rec.state == "started" and rec.paused_at is not None:
+            await self.handle_ResumeRecord(a)
+            return {"outputPaused": False}
+        await self.handle_PauseRecord(a)
+        return {"outputPaused": True}
+
     async def handle_SplitRecordFile(self, a: Args) -> None:
         """5.5: close the current file and go on in a new one (RecordFileChanged)."""
         rec = self.model.record

@@ -5,7 +5,10 @@ InputVolumeMeters loop, all timed on the injected clock."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import ipaddress
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from showcaller.obs.protocol import EventSubscription
 from showcaller.obs.sim.core import SimCore
@@ -17,6 +20,42 @@ RECORD_BYTES_PER_S = 1_000_000 // 8
 _OUTPUT_START_S = 0.04
 _STREAM_FAIL_S = 0.01
 _RECONNECT_GIVE_UP_S = 2.0
+_CONNECT_TIMEOUT_S = 2.0
+_DEFAULT_PORTS = {"rtmp": 1935, "rtmps": 443}
+
+
+def is_loopback(host: str | None) -> bool:
+    """Whether `host` names this machine (the only place the sim ever connects to)."""
+    if host is None:
+        return False
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+async def target_accepts(server: str) -> bool:
+    """Whether an rtmp(s):// target on loopback accepts a TCP connection.
+
+    That is enough to tell a listening server from a refused one, which is what makes
+    real OBS go on air or give up. A target elsewhere (or srt://, over UDP) is never
+    contacted and counts as reachable.
+    """
+    parts = urlsplit(server)
+    if parts.scheme not in _DEFAULT_PORTS or not is_loopback(parts.hostname):
+        return True
+    try:
+        port = parts.port or _DEFAULT_PORTS[parts.scheme]
+        async with asyncio.timeout(_CONNECT_TIMEOUT_S):
+            _, writer = await asyncio.open_connection(parts.hostname, port)
+    except (OSError, TimeoutError, ValueError):
+        return False
+    writer.close()
+    with contextlib.suppress(OSError):
+        await writer.wait_closed()
+    return True
 
 
 class Outputs(SimCore):
@@ -62,7 +101,8 @@ class Outputs(SimCore):
     async def _run_stream_start(self) -> None:
         st = self.model.stream
         self._stream_event("STARTING", False)
-        if not self._stream_target_ok():
+        server = str(self.model.stream_service_settings.get("server", ""))
+        if not self._stream_target_ok() or not await target_accepts(server):
             await self._sleep(_STREAM_FAIL_S)
             st.state = "stopped"
             self._stream_event("STOPPED", False)

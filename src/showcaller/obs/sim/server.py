@@ -24,6 +24,7 @@ from aiohttp import web
 from showcaller.clock import Clock, SystemClock
 from showcaller.obs.protocol import CloseCode
 from showcaller.obs.sim import catalog
+from showcaller.obs.sim.control_requests import ControlRequests
 from showcaller.obs.sim.core import FRAME_S, VERSIONS, ObsVersion
 from showcaller.obs.sim.faults import Faults
 from showcaller.obs.sim.input_requests import InputRequests
@@ -37,7 +38,7 @@ from showcaller.obs.sim.wire import Args, Session, WireSession
 log = logging.getLogger(__name__)
 
 
-class SimulatedOBS(WireSession, SceneRequests, InputRequests, OutputRequests):
+class SimulatedOBS(WireSession, SceneRequests, InputRequests, OutputRequests, ControlRequests):
     """An obs-websocket v5 server that behaves like a fresh real OBS (30.2 unless told 5.1).
 
     `async with SimulatedOBS() as sim:` then connect any client to `sim.url`.
@@ -71,8 +72,13 @@ class SimulatedOBS(WireSession, SceneRequests, InputRequests, OutputRequests):
         self.faults = Faults(self)
         self.use_cases = UseCases(self)
         self.requests_seen: Counter[str] = Counter()
-        self.available_requests: tuple[str, ...] = catalog.REQUESTS_5_1 + (
-            catalog.REQUESTS_5_5_EXTRA if obs_version == "5.5" else ()
+        # Only what the sim answers: a controller that detects features from this list
+        # must not be told about requests that would answer 204.
+        self.available_requests: tuple[str, ...] = tuple(
+            name
+            for name in catalog.REQUESTS_5_1
+            + (catalog.REQUESTS_5_5_EXTRA if obs_version == "5.5" else ())
+            if name == "Sleep" or hasattr(self, f"handle_{name}")
         )
         self._sessions: set[Session] = set()
         self._runner: web.AppRunner | None = None
@@ -132,6 +138,7 @@ class SimulatedOBS(WireSession, SceneRequests, InputRequests, OutputRequests):
                     await task
         self._tasks.clear()
         self._meters = None
+        self.use_cases.close()
         if self._own_record_dir and self._record_dir is not None:
             with contextlib.suppress(OSError):  # not empty: the recordings stay
                 self._record_dir.rmdir()

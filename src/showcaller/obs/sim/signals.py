@@ -14,14 +14,15 @@ import zlib
 from typing import Literal
 
 VideoState = Literal["live", "black", "frozen", "offline"]
-AudioState = Literal["speaking", "silent"]
+AudioState = Literal["speaking", "silent", "clipping"]
 
 VIDEO_STATES: tuple[VideoState, ...] = ("live", "black", "frozen", "offline")
-AUDIO_STATES: tuple[AudioState, ...] = ("speaking", "silent")
+AUDIO_STATES: tuple[AudioState, ...] = ("speaking", "silent", "clipping")
 
 # -20 dBFS speech with a talker's natural swing; -80 dBFS is a quiet room's noise floor.
 SPEAKING_DB = -20.0
 SILENT_DB = -80.0
+CLIPPING_DB = -1.5
 
 
 def _db_to_mul(db: float) -> float:
@@ -100,6 +101,8 @@ class AudioSignal:
         """
         if self.state == "speaking":
             db = SPEAKING_DB + 5.0 * math.sin(2 * math.pi * 0.8 * t) + self._rng.uniform(-4, 4)
+        elif self.state == "clipping":
+            db = CLIPPING_DB + self._rng.uniform(0, 1.5)  # a microphone driven into the top
         else:
             db = SILENT_DB + self._rng.uniform(-3, 3)
         magnitude = _db_to_mul(db)

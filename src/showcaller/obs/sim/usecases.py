@@ -3,11 +3,16 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import socket
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Literal
+from urllib.parse import urlsplit
 
 from showcaller.obs.needs import ShowNeeds
 from showcaller.obs.sim.model import Input, RequestFailed, Transition
+from showcaller.obs.sim.outputs import is_loopback
 from showcaller.obs.sim.signals import (
     AUDIO_STATES,
     VIDEO_STATES,
@@ -19,13 +24,48 @@ from showcaller.obs.sim.signals import (
 if TYPE_CHECKING:
     from showcaller.obs.sim.server import SimulatedOBS
 
-SpeakerAudio = Literal["speaking", "silent", "muted"]
+SpeakerAudio = Literal["speaking", "silent", "clipping", "muted"]
 
 # A remote speaker usually reaches OBS through a browser source (a VDO.Ninja-style
 # call page) that carries both picture and sound.
 SPEAKER_KIND = "browser_source"
 AUDIO_ONLY_KIND = "ffmpeg_source"
 TEXT_KIND = "text_ft2_source_v2"
+RTMP_PORT = 1935
+
+
+class LoopbackListener:
+    """A TCP port on 127.0.0.1 that accepts and hangs up: a stream server as far as the
+    sim's connect test can tell."""
+
+    def __init__(self, port: int) -> None:
+        """Listen on 127.0.0.1:port (0: a free port). SO_REUSEPORT lets several sims
+        (other tests, other processes) share the RTMP port."""
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        try:
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+            self.sock.bind(("127.0.0.1", port))
+            self.sock.listen(64)
+            self.sock.setblocking(False)
+        except OSError:
+            self.sock.close()
+            raise
+        self.port: int = self.sock.getsockname()[1]
+        self._loop: asyncio.AbstractEventLoop | None = None
+        with contextlib.suppress(RuntimeError):  # no loop: the kernel's backlog accepts
+            self._loop = asyncio.get_running_loop()
+            self._loop.add_reader(self.sock, self._accept)
+
+    def _accept(self) -> None:
+        with contextlib.suppress(OSError):
+            conn, _ = self.sock.accept()
+            conn.close()
+
+    def close(self) -> None:
+        """Stop listening."""
+        if self._loop is not None and not self._loop.is_closed():
+            self._loop.remove_reader(self.sock)
+        self.sock.close()
 
 
 class UseCases:
@@ -34,6 +74,27 @@ class UseCases:
     def __init__(self, sim: SimulatedOBS) -> None:
         """Verbs for one simulated OBS."""
         self._sim = sim
+        self._listeners: dict[int, LoopbackListener] = {}
+
+    def close(self) -> None:
+        """Stop every loopback listener these verbs started."""
+        for listener in self._listeners.values():
+            listener.close()
+        self._listeners.clear()
+
+    def listen(self, port: int = RTMP_PORT) -> int:
+        """Make 127.0.0.1:port accept TCP connections (a stream server for StartStream's
+        connect test) until the sim stops; 0 picks a free port. Returns the port."""
+        if port in self._listeners:
+            return port
+        try:
+            listener = LoopbackListener(port)
+        except OSError:
+            # Taken by something that is not sharing the port: it listens, which is all
+            # a stream target has to do here.
+            return port
+        self._listeners[listener.port] = listener
+        return listener.port
 
     def _input(self, name: str) -> Input:
         try:
@@ -64,8 +125,19 @@ class UseCases:
             self.speaker_audio(name, audio)
         return m.inputs[name]
 
-    def stream_target(self, server: str = "rtmp://127.0.0.1:1935/live", key: str = "sim") -> None:
-        """Configure a stream server that accepts: StartStream then reaches STARTED."""
+    def stream_target(
+        self, server: str = "rtmp://127.0.0.1:1935/live", key: str = "sim", *, listen: bool = True
+    ) -> None:
+        """Configure a stream server that accepts: StartStream then reaches STARTED.
+
+        StartStream really connects to a loopback rtmp:// target, so with `listen` this
+        also makes one listen: the server's own port when it is on loopback, else the
+        local RTMP port 127.0.0.1:1935 (where a host's test target usually is).
+        """
+        if listen:
+            parts = urlsplit(server)
+            loopback = parts.scheme in ("rtmp", "rtmps") and is_loopback(parts.hostname)
+            self.listen(parts.port or RTMP_PORT if loopback else RTMP_PORT)
         m = self._sim.model
         m.stream_service_type = "rtmp_custom"
         m.stream_service_settings = {"server": server, "key": key}
@@ -89,9 +161,11 @@ class UseCases:
         inp.video.set_state(state)
 
     def speaker_audio(self, input_name: str, state: SpeakerAudio) -> None:
-        """The sound of `input_name`: "speaking", "silent" or "muted" (OBS mute on)."""
+        """The sound of `input_name`: "speaking", "silent", "clipping" or "muted" (OBS mute on)."""
         if state not in (*AUDIO_STATES, "muted"):
-            raise ValueError(f"audio state must be speaking, silent or muted, not {state!r}")
+            raise ValueError(
+                f"audio state must be one of {(*AUDIO_STATES, 'muted')}, not {state!r}"
+            )
         inp = self._input(input_name)
         if not inp.has_audio:
             raise ValueError(f"{input_name!r} is a {inp.kind}, which carries no sound in OBS")

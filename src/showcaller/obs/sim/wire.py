@@ -11,10 +11,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
+import msgpack  # type: ignore[import-untyped]
 from aiohttp import WSMsgType, web
 
 from showcaller.obs import protocol
@@ -45,11 +46,12 @@ class Session:
     incoming: int = 0
     outgoing: int = 0
     expected_auth: str | None = None
+    msgpack: bool = False  # the client chose the obswebsocket.msgpack subprotocol
     work: set[asyncio.Task[None]] = field(default_factory=set)
     queue: asyncio.Queue[str | None] = field(default_factory=asyncio.Queue)
 
     def send(self, text: str) -> None:
-        """Queue a text frame (sent in order by the session's writer)."""
+        """Queue a message as JSON text (sent in order, re-encoded for a msgpack session)."""
         self.outgoing += 1
         self.queue.put_nowait(text)
 
@@ -58,6 +60,39 @@ class Session:
         transport = self.request.transport
         if transport is not None:
             transport.abort()
+
+
+_SUBPROTOCOLS = ("obswebsocket.json", "obswebsocket.msgpack")
+_UNSET = object()
+
+
+@dataclass(frozen=True)
+class _Item:
+    """One request as it arrived: OBS echoes its requestId exactly as given (any JSON value,
+    also null), so the raw id rides beside the parsed request."""
+
+    request: protocol.Request
+    raw_id: Any = _UNSET
+    input_variables: Any = None
+    output_variables: Any = None
+
+    def wire(self, response: protocol.RequestResponse, *, in_batch: bool) -> JSON:
+        """The response payload (`d`) with the id echoed as OBS does."""
+        d: JSON = protocol.to_wire(response)["d"]
+        del d["requestId"]
+        # Inside a batch OBS echoes an id only if one was given and not null.
+        if self.raw_id is not _UNSET and not (in_batch and self.raw_id is None):
+            d["requestId"] = self.raw_id
+        return d
+
+
+def _unsigned(value: Any) -> bool:
+    """What nlohmann::json calls is_number_unsigned (JSON 1, not 1.0, -1 or true)."""
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 class Args:
@@ -144,9 +179,11 @@ class WireSession(SimCore):
     """Serves obs-websocket v5 clients and routes each request to its handler."""
 
     async def _serve(self, request: web.Request) -> web.StreamResponse:
-        ws = web.WebSocketResponse(protocols=("obswebsocket.json",), autoping=True)
+        # aiohttp picks the first subprotocol the client offers that is listed here, as
+        # OBS does; none offered means JSON.
+        ws = web.WebSocketResponse(protocols=_SUBPROTOCOLS, autoping=True)
         await ws.prepare(request)
-        session = Session(ws, request)
+        session = Session(ws, request, msgpack=ws.ws_protocol == "obswebsocket.msgpack")
         self._sessions.add(session)
         writer = asyncio.get_running_loop().create_task(self._write(session), name="sim-obs writer")
         self._hello(session)
@@ -173,7 +210,10 @@ class WireSession(SimCore):
             if session.ws.closed:
                 continue
             try:
-                await session.ws.send_str(text)
+                if session.msgpack:
+                    await session.ws.send_bytes(msgpack.packb(json.loads(text)))
+                else:
+                    await session.ws.send_str(text)
             except ConnectionError:
                 return
 
@@ -204,112 +244,166 @@ class WireSession(SimCore):
             hello["d"]["obsStudioVersion"] = VERSIONS["5.5"]["obsVersion"]
         session.send(json.dumps(hello, separators=(",", ":")))
 
+    def _decode_frame(self, session: Session, raw: str | bytes) -> Any:
+        """The frame's value, decoded in the session's encoding (OBS's checks and wording)."""
+        if session.msgpack:
+            if not isinstance(raw, bytes):
+                raise _Close(
+                    CloseCode.MESSAGE_DECODE_ERROR,
+                    "Your session encoding is set to MsgPack, but a text message was received.",
+                )
+            try:
+                return msgpack.unpackb(raw, raw=False, strict_map_key=False)
+            except (ValueError, msgpack.UnpackException) as exc:
+                raise _Close(
+                    CloseCode.MESSAGE_DECODE_ERROR, f"Unable to decode MsgPack: {exc}"
+                ) from exc
+        if not isinstance(raw, str):
+            raise _Close(
+                CloseCode.MESSAGE_DECODE_ERROR,
+                "Your session encoding is set to Json, but a binary message was received.",
+            )
+        try:
+            return json.loads(raw)
+        except ValueError as exc:
+            raise _Close(CloseCode.MESSAGE_DECODE_ERROR, f"Unable to decode Json: {exc}") from exc
+
     async def _receive(self, session: Session, raw: str | bytes) -> None:
         session.incoming += 1
-        try:
-            obj = json.loads(raw)
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise _Close(CloseCode.MESSAGE_DECODE_ERROR, f"Unable to decode Json: {exc}") from exc
+        obj = self._decode_frame(session, raw)
         if not isinstance(obj, dict):
-            raise _Close(CloseCode.MESSAGE_DECODE_ERROR, "Unable to decode Json: not an object")
+            raise _Close(CloseCode.MESSAGE_DECODE_ERROR, "You sent a non-object payload.")
+        if not session.identified and "request-type" in obj:
+            raise _Close(
+                CloseCode.UNSUPPORTED_RPC_VERSION,
+                "You appear to be attempting to connect with the pre-5.0.0 plugin protocol. "
+                "Check to make sure your client is updated.",
+            )
         # OBS checks `op` before anything else, and answers 4006 for both of these.
         if "op" not in obj:
             raise _Close(CloseCode.UNKNOWN_OP_CODE, "Your request is missing an `op`.")
-        op = obj["op"]
-        if not isinstance(op, int) or isinstance(op, bool):
+        if not _number(obj["op"]):
             raise _Close(CloseCode.UNKNOWN_OP_CODE, "Your `op` is not a number.")
+        op = int(obj["op"])  # any JSON number: OBS reads 6.0 as 6
+        d = obj.get("d")
+        if d is None:
+            raise _Close(CloseCode.MISSING_DATA_FIELD, "Your payload is missing data (`d`).")
+        if not isinstance(d, dict):
+            raise _Close(
+                CloseCode.INVALID_DATA_FIELD_TYPE, "Your payload's data (`d`) is not an object."
+            )
         if not session.identified and op != OpCode.IDENTIFY:
             raise _Close(CloseCode.NOT_IDENTIFIED, _NOT_IDENTIFIED)
-        if session.identified and op == OpCode.IDENTIFY:
-            raise _Close(
-                CloseCode.ALREADY_IDENTIFIED,
-                "You are already Identified with the obs-websocket server.",
-            )
-        if op not in (OpCode.IDENTIFY, OpCode.REIDENTIFY, OpCode.REQUEST, OpCode.REQUEST_BATCH):
-            raise _Close(CloseCode.UNKNOWN_OP_CODE, f"Unknown OpCode: {op}")
-        d = obj.get("d")
-        if not isinstance(d, dict):
-            raise _Close(CloseCode.MISSING_DATA_FIELD, "Your payload is missing data (`d`).")
-        if op == OpCode.IDENTIFY:
-            self._identify(session, d)
-            return
-        if op == OpCode.REQUEST:
-            _check_request_fields(d)
-            if not isinstance(d.get("requestData", {}), dict):
-                del d["requestData"]  # OBS ignores requestData that is not an object
-        try:
-            msg = protocol.decode(json.dumps(obj))
-        except protocol.DecodeError as exc:
-            raise _Close(exc.close_code, str(exc)) from exc
-        match msg:
-            case protocol.Reidentify():
-                if msg.event_subscriptions is not None:
-                    session.subscriptions = msg.event_subscriptions
+        match op:
+            case OpCode.IDENTIFY:
+                if session.identified:
+                    raise _Close(
+                        CloseCode.ALREADY_IDENTIFIED,
+                        "You are already Identified with the obs-websocket server.",
+                    )
+                self._identify(session, d)
+            case OpCode.REIDENTIFY:
+                self._subscriptions(session, d)
                 session.send(protocol.encode(protocol.Identified()))
-            case protocol.Request() | protocol.RequestBatch():
-                # OBS answers each request on a worker thread: a slow one (a Sleep in a
-                # batch, a delay fault) never holds up those sent after it.
-                task = asyncio.get_running_loop().create_task(
-                    self._respond(session, msg), name=f"sim-obs {session.request.remote}"
-                )
-                session.work.add(task)
-                task.add_done_callback(session.work.discard)
+            case OpCode.REQUEST:
+                self._work(session, self._respond(session, _parse_request(d)))
+            case OpCode.REQUEST_BATCH:
+                self._work(session, self._batch(session, d, *_parse_batch(d)))
+            case _:
+                raise _Close(CloseCode.UNKNOWN_OP_CODE, f"Unknown OpCode: {op}")
 
-    async def _respond(
-        self, session: Session, msg: protocol.Request | protocol.RequestBatch
-    ) -> None:
-        if isinstance(msg, protocol.Request):
-            response = await self._answer(msg, in_batch=None)
-            session.send(protocol.encode(response))
-        else:
-            await self._batch(session, msg)
+    def _work(self, session: Session, coro: Coroutine[Any, Any, None]) -> None:
+        # OBS answers each request on a worker thread: a slow one (a Sleep in a batch, a
+        # delay fault) never holds up those sent after it.
+        task = asyncio.get_running_loop().create_task(
+            coro, name=f"sim-obs {session.request.remote}"
+        )
+        session.work.add(task)
+        task.add_done_callback(session.work.discard)
+
+    async def _respond(self, session: Session, item: _Item) -> None:
+        response = await self._answer(item.request, in_batch=None)
+        wire = {"op": OpCode.REQUEST_RESPONSE, "d": item.wire(response, in_batch=False)}
+        session.send(json.dumps(wire, separators=(",", ":"), ensure_ascii=False))
+
+    def _subscriptions(self, session: Session, d: JSON) -> None:
+        if "eventSubscriptions" in d:
+            subs = d["eventSubscriptions"]
+            if not _unsigned(subs):
+                raise _Close(
+                    CloseCode.INVALID_DATA_FIELD_TYPE,
+                    "Your `eventSubscriptions` is not an unsigned number.",
+                )
+            session.subscriptions = subs
 
     def _identify(self, session: Session, d: JSON) -> None:
-        if "rpcVersion" not in d:
-            raise _Close(
-                CloseCode.MISSING_DATA_FIELD, "Your payload's data is missing an `rpcVersion`."
-            )
-        rpc = d["rpcVersion"]
-        if not isinstance(rpc, int) or isinstance(rpc, bool):
-            raise _Close(CloseCode.INVALID_DATA_FIELD_TYPE, "Your `rpcVersion` is not a number.")
+        # The order of OBS's checks: password, rpcVersion, then the subscriptions.
         expected = session.expected_auth
         if self.faults.auth_refused:
             raise _Close(CloseCode.AUTHENTICATION_FAILED, "Authentication failed.")
         if expected is not None:
-            given = d.get("authentication")
-            if not isinstance(given, str):
+            if "authentication" not in d:
                 raise _Close(
                     CloseCode.AUTHENTICATION_FAILED,
                     "Your payload's data is missing an `authentication` string, however "
                     "authentication is required.",
                 )
-            if given != expected:
+            if d["authentication"] != expected:
                 raise _Close(CloseCode.AUTHENTICATION_FAILED, "Authentication failed.")
-        if rpc != protocol.RPC_VERSION:
+        if "rpcVersion" not in d:
+            raise _Close(
+                CloseCode.MISSING_DATA_FIELD, "Your payload's data is missing an `rpcVersion`."
+            )
+        if not _unsigned(d["rpcVersion"]):
+            raise _Close(
+                CloseCode.INVALID_DATA_FIELD_TYPE, "Your `rpcVersion` is not an unsigned number."
+            )
+        if d["rpcVersion"] != protocol.RPC_VERSION:
             raise _Close(
                 CloseCode.UNSUPPORTED_RPC_VERSION,
                 "Your requested RPC version is not supported by this server.",
             )
-        subs = d.get("eventSubscriptions", EventSubscription.ALL)
-        if not isinstance(subs, int) or isinstance(subs, bool):
-            raise _Close(
-                CloseCode.INVALID_DATA_FIELD_TYPE, "Your `eventSubscriptions` is not a number."
-            )
-        session.subscriptions = subs
+        session.subscriptions = EventSubscription.ALL
+        self._subscriptions(session, d)
         session.identified = True
         session.send(protocol.encode(protocol.Identified()))
 
-    async def _batch(self, session: Session, batch: protocol.RequestBatch) -> None:
+    async def _batch(
+        self,
+        session: Session,
+        d: JSON,
+        items: list[_Item],
+        execution: int,
+        halt: bool,
+    ) -> None:
+        variables: JSON = dict(d["variables"]) if isinstance(d.get("variables"), dict) else {}
         results: list[protocol.RequestResponse] = []
-        for req in batch.requests:
-            response = await self._answer(req, in_batch=batch.execution_type)
-            results.append(response)
-            if batch.halt_on_failure and not response.status.result:
-                break
-        wire = protocol.to_wire(protocol.RequestBatchResponse(batch.request_id, tuple(results)))
-        for result in wire["d"]["results"]:
-            if not result.get("requestId"):
-                result.pop("requestId", None)  # OBS echoes a requestId only if one was sent
+        if execution == protocol.BatchExecution.PARALLEL:
+            # Every request at once on the thread pool: haltOnFailure and variables
+            # do not apply.
+            results = list(
+                await asyncio.gather(*(self._answer(i.request, in_batch=execution) for i in items))
+            )
+        else:
+            if execution == protocol.BatchExecution.SERIAL_FRAME:
+                await self._sleep(FRAME_S)  # OBS runs it from its next video frame tick
+            for item in items:
+                req = _with_input_variables(item, variables)
+                response = await self._answer(req, in_batch=execution)
+                _take_output_variables(item, response, variables)
+                results.append(response)
+                if halt and not response.status.result:
+                    break
+        wire = {
+            "op": OpCode.REQUEST_BATCH_RESPONSE,
+            "d": {
+                "requestId": d["requestId"],
+                "results": [
+                    item.wire(result, in_batch=True)
+                    for item, result in zip(items, results, strict=False)
+                ],
+            },
+        }
         session.send(json.dumps(wire, separators=(",", ":"), ensure_ascii=False))
 
     async def _answer(
@@ -330,6 +424,10 @@ class WireSession(SimCore):
 
     async def _execute(self, req: protocol.Request, in_batch: int | None) -> JSON | None:
         rtype = req.request_type
+        if not rtype:
+            raise RequestFailed(
+                Status.MISSING_REQUEST_TYPE, "Your request's `requestType` may not be empty."
+            )
         if rtype not in self.available_requests:
             raise RequestFailed(Status.UNKNOWN_REQUEST_TYPE, "Your request type is not valid.")
         args = Args(req.request_data)
@@ -338,10 +436,7 @@ class WireSession(SimCore):
             return None
         handler: Handler | None = getattr(self, f"handle_{rtype}", None)
         if handler is None:
-            raise RequestFailed(
-                Status.UNKNOWN_REQUEST_TYPE,
-                f"Your request type is not valid. (The simulated OBS does not model {rtype}.)",
-            )
+            raise RequestFailed(Status.UNKNOWN_REQUEST_TYPE, "Your request type is not valid.")
         return await handler(args)
 
     async def _sleep_request(self, args: Args, in_batch: int | None) -> None:
@@ -355,12 +450,92 @@ class WireSession(SimCore):
             raise RequestFailed(Status.UNSUPPORTED_REQUEST_BATCH_EXECUTION_TYPE)
 
 
-def _check_request_fields(d: JSON) -> None:
+def _parse_request(d: JSON) -> _Item:
+    """op 6, checked in OBS's order (requestId first); requestId may be any value."""
+    if "requestId" not in d:
+        raise _Close(CloseCode.MISSING_DATA_FIELD, "Your payload data is missing a `requestId`.")
     if "requestType" not in d:
         raise _Close(
             CloseCode.MISSING_DATA_FIELD, "Your payload's data is missing an `requestType`."
         )
     if not isinstance(d["requestType"], str):
         raise _Close(CloseCode.INVALID_DATA_FIELD_TYPE, "Your `requestType` is not a string.")
+    data = d.get("requestData")
+    # OBS treats requestData that is not an object as none (301 where a field is needed).
+    request = protocol.Request(d["requestType"], "", data if isinstance(data, dict) else None)
+    return _Item(request, d["requestId"])
+
+
+def _parse_batch(d: JSON) -> tuple[list[_Item], int, bool]:
+    """op 8, checked in OBS's order: (items, executionType, haltOnFailure)."""
     if "requestId" not in d:
         raise _Close(CloseCode.MISSING_DATA_FIELD, "Your payload data is missing a `requestId`.")
+    execution: int = protocol.BatchExecution.SERIAL_REALTIME
+    if d.get("executionType") is not None:
+        if not _unsigned(d["executionType"]):
+            raise _Close(CloseCode.INVALID_DATA_FIELD_TYPE, "Your `executionType` is not a number.")
+        execution = d["executionType"]
+        if execution not in (0, 1, 2):
+            raise _Close(
+                CloseCode.INVALID_DATA_FIELD_VALUE, "Your `executionType` has an invalid value."
+            )
+    if d.get("variables") is not None and execution == protocol.BatchExecution.PARALLEL:
+        raise _Close(CloseCode.UNSUPPORTED_FEATURE, "Variables are not supported in Parallel mode.")
+    halt = False
+    if d.get("haltOnFailure") is not None:
+        if not isinstance(d["haltOnFailure"], bool):
+            raise _Close(
+                CloseCode.INVALID_DATA_FIELD_TYPE, "Your `haltOnFailure` is not a boolean."
+            )
+        halt = d["haltOnFailure"]
+    if "requests" not in d:
+        raise _Close(CloseCode.MISSING_DATA_FIELD, "Your payload data is missing a `requests`.")
+    if not isinstance(d["requests"], list):
+        raise _Close(CloseCode.INVALID_DATA_FIELD_TYPE, "Your `requests` is not an array.")
+    items: list[_Item] = []
+    for r in d["requests"]:
+        if not isinstance(r, dict):
+            # OBS 29 crashes on this (an uncaught exception): the nearest honest answer.
+            raise _Close(CloseCode.INVALID_DATA_FIELD_TYPE, "Your `requests` is not an array.")
+        rtype = r.get("requestType")
+        data = r.get("requestData")
+        items.append(
+            _Item(
+                # A requestType that is missing or not a string becomes "" (then 203).
+                protocol.Request(
+                    rtype if isinstance(rtype, str) else "",
+                    "",
+                    data if isinstance(data, dict) else None,
+                ),
+                r.get("requestId", _UNSET),
+                r.get("inputVariables"),
+                r.get("outputVariables"),
+            )
+        )
+    return items, execution, halt
+
+
+def _with_input_variables(item: _Item, variables: JSON) -> protocol.Request:
+    """`inputVariables` {"field": "var"} sets requestData.field = variables[var], as OBS does."""
+    req = item.request
+    wanted = item.input_variables
+    if not variables or not isinstance(wanted, dict) or not wanted:
+        return req
+    data = dict(req.request_data or {})
+    for key, name in wanted.items():
+        if isinstance(name, str) and name in variables:
+            data[key] = variables[name]
+    return protocol.Request(req.request_type, req.request_id, data or req.request_data)
+
+
+def _take_output_variables(
+    item: _Item, response: protocol.RequestResponse, variables: JSON
+) -> None:
+    """`outputVariables` {"var": "field"} sets variables[var] = responseData.field."""
+    wanted = item.output_variables
+    data = response.response_data
+    if not isinstance(wanted, dict) or not data:
+        return
+    for key, field_name in wanted.items():
+        if isinstance(field_name, str) and field_name in data:
+            variables[key] = data[field_name]

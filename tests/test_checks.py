@@ -1,0 +1,466 @@
+"""Speaker checks: the measurements, `showcaller check` on the sim, checks during a show,
+and real OBS telling black, frozen, live, silent and sounding inputs apart."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import math
+import os
+import random
+import struct
+import subprocess
+import sys
+import wave
+from collections.abc import AsyncIterator, Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp import web
+
+from showcaller.checks.measure import judge_picture, judge_sound, moved_share
+from showcaller.checks.results import CheckResult
+from showcaller.checks.run import SpeakerCheck, meter_tap
+from showcaller.config import OBS, EventConfig, load_config
+from showcaller.journal import Kind, read_journal
+from showcaller.modes import RehearsalOptions, rehearse
+from showcaller.obs.client import OBSClient
+from showcaller.obs.gateway import OBSGateway
+from showcaller.obs.images import Image
+from showcaller.obs.sim import SimulatedOBS
+from showcaller.session import ShowSession
+from tests.realobs import HeadlessOBS
+from tests.sim_fixtures import SIM_PASSWORD, seed_event, sim  # noqa: F401
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "config.example.toml"
+ROOT = EXAMPLE.parent
+W, H = 64, 36
+
+
+def _image(fill: Callable[[int, int], int]) -> Image:
+    rgb = bytearray()
+    for y in range(H):
+        for x in range(W):
+            v = max(0, min(255, fill(x, y)))
+            rgb += bytes((v, v, v))
+    return Image(W, H, bytes(rgb))
+
+
+# ------------------------------------------------------------------ measurements
+
+
+def test_a_dark_picture_is_black_and_a_dim_one_is_not() -> None:
+    assert judge_picture([_image(lambda x, y: 3)], 0.03).black
+    assert not judge_picture([_image(lambda x, y: 40)], 0.03).black
+
+
+def test_encoder_noise_on_a_still_slide_reads_frozen_and_a_camera_inset_reads_live() -> None:
+    rng = random.Random(7)
+    slide = [[120 + (x * 3 + y * 5) % 60 for x in range(W)] for y in range(H)]
+
+    def noisy(frame: int) -> Image:
+        # Encoder noise: every pixel wobbles a few levels, every frame.
+        return _image(lambda x, y: slide[y][x] + rng.randint(-6, 6))
+
+    def with_camera(frame: int) -> Image:
+        # The same slide with the speaker's camera in a corner (about a tenth of the frame).
+        def fill(x: int, y: int) -> int:
+            if x >= W - 20 and y >= H - 12:
+                return (x * 17 + y * 11 + frame * 90) % 256
+            return slide[y][x] + rng.randint(-6, 6)
+
+        return _image(fill)
+
+    still = judge_picture([noisy(n) for n in range(6)], 0.03)
+    assert still.frozen, still
+    live = judge_picture([with_camera(n) for n in range(6)], 0.03)
+    assert not live.frozen, live
+    assert live.moved > 0.05
+    # Hashes would call the noisy slide "changed"; pixels do not.
+    assert noisy(0).rgb != noisy(1).rgb
+    assert moved_share(b"\x10" * 100, b"\x10" * 99 + b"\xff") == pytest.approx(0.01)
+
+
+def test_sound_is_a_peak_above_silence_and_clipping_is_peaks_at_the_top_for_long() -> None:
+    assert judge_sound([-70, -65, -30], -50, -1).sound
+    assert not judge_sound([-70, -65, -62], -50, -1).sound
+    assert not judge_sound([], -50, -1).sound
+    assert judge_sound([-0.5] * 5 + [-20] * 5, -50, -1).clipping
+    assert not judge_sound([-0.5] + [-20] * 9, -50, -1).clipping
+    assert judge_sound([], -50, -1).peak_db == -math.inf
+
+
+# ------------------------------------------------------------- `showcaller check`
+
+
+def _showcaller(*argv: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "showcaller", *argv],
+        cwd=ROOT,
+        env={**os.environ, "COLUMNS": "200", **(env or {})},
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=90,
+        check=False,
+    )
+
+
+def test_check_on_the_sim_fails_the_broken_speakers_with_hints() -> None:
+    proc = _showcaller("check", str(EXAMPLE), "--obs", "sim")
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    out = proc.stdout
+    rows = {line.split("│")[1].strip(): line for line in out.splitlines() if line.count("│") >= 4}
+    assert "fail  luma 0/255" in rows["Yui Suzuki"]  # [sim.feeds]: a black picture
+    assert "fail  peak" in rows["伊藤 翔"]  # [sim.feeds]: a silent microphone
+    assert "pass" in rows["佐藤 花子"]
+    assert "fail" not in rows["佐藤 花子"]
+    assert "カメラの開始か画面共有" in out  # the hint, in the event's language
+    assert "話してもらってください" in out
+    assert "10 passed, 0 warnings, 2 failed" in out
+
+
+def test_check_one_speaker_an_unknown_one_and_an_obs_that_is_not_there() -> None:
+    one = _showcaller("check", str(EXAMPLE), "--obs", "sim", "--speaker", "sato")
+    assert one.returncode == 0, one.stdout + one.stderr
+    assert "佐藤 花子" in one.stdout
+    assert "田中 健太" not in one.stdout
+    unknown = _showcaller("check", str(EXAMPLE), "--obs", "sim", "--speaker", "nobody")
+    assert unknown.returncode == 2
+    assert "--speaker nobody: no such speaker" in unknown.stderr
+    away = _showcaller("check", str(EXAMPLE), "--obs", "ws://127.0.0.1:9")
+    assert away.returncode == 3, away.stderr
+    assert "Traceback" not in away.stderr
+
+
+async def test_a_speaker_without_inputs_is_not_checked_and_says_why(
+    sim: SimulatedOBS,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    text = EXAMPLE.read_text(encoding="utf-8").replace(
+        'video_input = "Speaker 6 Video"\naudio_input = "Speaker 6 Audio"\n', ""
+    )
+    (tmp_path / "event.toml").write_text(text, encoding="utf-8")
+    cfg = _fast(load_config(tmp_path / "event.toml"))
+    seed_event(sim, cfg)
+    results = await _check_on(sim.url, SIM_PASSWORD, cfg, ["watanabe"])
+    (result,) = results
+    assert result.verdict == "not checked"
+    assert "video_input" in result.hint
+
+
+async def test_a_slide_link_that_answers_passes_and_one_that_does_not_is_a_warning(
+    sim: SimulatedOBS,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    async def deck(_: web.Request) -> web.Response:
+        return web.Response(text="slides")
+
+    app = web.Application()
+    app.router.add_get("/deck", deck)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    try:
+        text = (
+            EXAMPLE.read_text(encoding="utf-8")
+            .replace("slides = false", "slides = true")
+            .replace("https://speakerdeck.com/hanako_ml/small-llm", f"http://127.0.0.1:{port}/deck")
+            .replace(
+                'handle = "@kenta_t"\n',
+                f'handle = "@kenta_t"\nslides = "http://127.0.0.1:{port}/gone"\n',
+            )
+        )
+        (tmp_path / "event.toml").write_text(text, encoding="utf-8")
+        cfg = _fast(load_config(tmp_path / "event.toml"))
+        seed_event(sim, cfg)
+        results = await _check_on(sim.url, SIM_PASSWORD, cfg, ["sato", "tanaka"])
+    finally:
+        await runner.cleanup()
+    slides = {r.speaker: r for r in results if r.part == "slides"}
+    assert slides["sato"].verdict == "pass"
+    assert slides["tanaka"].verdict == "warn"
+    assert slides["tanaka"].value == "HTTP 404"
+
+
+def _fast(cfg: EventConfig, **checks: Any) -> EventConfig:
+    """The config with short check windows, so a test waits a second, not five."""
+    settings = cfg.checks.model_copy(
+        update={"window_seconds": 1.0, "frozen_seconds": 1.0, **checks}
+    )
+    return cfg.model_copy(update={"checks": settings})
+
+
+async def _check_on(
+    url: str, password: str, cfg: EventConfig, speakers: list[str] | None = None
+) -> list[CheckResult]:
+    client = OBSClient(url, password)
+    await client.connect()
+    try:
+        gateway = OBSGateway(client)
+        checker = SpeakerCheck(cfg, gateway)
+        async with meter_tap(gateway, checker.clock) as tap:
+            return await checker.run(speakers, tap=tap)
+    finally:
+        await client.close()
+
+
+# ------------------------------------------------------------ during a show
+
+
+async def test_a_microphone_that_dies_mid_talk_is_said_within_the_silence_limit(
+    sim: SimulatedOBS,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    # The example's [sim.feeds]: 小林 美咲's microphone dies 2 minutes into her LT.
+    text = EXAMPLE.read_text(encoding="utf-8").replace('transition = "Fade"', 'transition = "Cut"')
+    (tmp_path / "event.toml").write_text(text, encoding="utf-8")
+    cfg = load_config(tmp_path / "event.toml")
+    seed_event(sim, cfg)
+    obs = OBS.model_validate({"url": sim.url, "password": SIM_PASSWORD})
+    sessions: list[ShowSession] = []
+
+    def attach(session: ShowSession) -> None:
+        # `rehearse` attaches the scripted feeds only to its own built-in sim.
+        from showcaller.simfeeds import scripted_feeds
+
+        sessions.append(session)
+        session.attach("the simulated feeds", scripted_feeds(sim))
+
+    report = await rehearse(
+        cfg,
+        RehearsalOptions(obs=obs, speed=30, journal=tmp_path / "r.jsonl", from_slot=10),
+        on_session=attach,
+    )
+    assert report.ok, report.problems  # a rehearsal's check findings are warnings
+    said = [w for w in report.warnings if "小林 美咲さんの音が" in w]
+    assert said, report.warnings
+    records = list(read_journal(tmp_path / "r.jsonl"))
+    lt = next(
+        r
+        for r in records
+        if r.kind == Kind.CUE and r.data.get("title") == "Kaggle 初参加で学んだこと"
+    )
+    warning = next(
+        r for r in records if r.kind == Kind.WARNING and "小林 美咲さんの音が" in r.data["text"]
+    )
+    died_at = datetime.fromisoformat(lt.data["deadline_wall"]).timestamp() + 120
+    noticed = datetime.fromisoformat(warning.wall).timestamp() - died_at  # show seconds
+    limit = cfg.checks.on_air_silence
+    # Not before the limit (a meter reading every 50 ms real is 1.5 s of show at ×30), and
+    # at most one real second after it.
+    assert limit - 2 <= noticed, (noticed, limit)
+    assert (noticed - limit) / 30 <= 1.0, (noticed, limit)
+    # The checks were in the state too, and the command re-runs them.
+    assert sessions[0].checks
+
+
+async def test_the_checks_command_runs_them_and_the_state_has_the_results(
+    sim: SimulatedOBS,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    text = EXAMPLE.read_text(encoding="utf-8").replace('transition = "Fade"', 'transition = "Cut"')
+    (tmp_path / "event.toml").write_text(text, encoding="utf-8")
+    cfg = _fast(load_config(tmp_path / "event.toml"))
+    seed_event(sim, cfg)
+    sim.use_cases.speaker_audio("Speaker 2 Audio", "muted")
+    obs = OBS.model_validate({"url": sim.url, "password": SIM_PASSWORD})
+    answers: list[Any] = []
+    states: list[dict[str, Any]] = []
+
+    def attach(session: ShowSession) -> None:
+        async def later() -> None:
+            await asyncio.sleep(0.3)
+            answers.append(
+                await session.submit({"command": "checks", "speaker": "tanaka"}, source="keys")
+            )
+            answers.append(
+                await session.submit({"command": "checks", "speaker": "nobody"}, source="keys")
+            )
+            await asyncio.sleep(1.6)
+            states.append(json.loads(json.dumps(session.state.to_json())))
+
+        import contextlib
+
+        @contextlib.asynccontextmanager
+        async def surface(s: ShowSession) -> AsyncIterator[None]:
+            s.spawn(later(), "test surface")
+            yield
+
+        session.attach("test surface", surface)
+
+    report = await rehearse(
+        cfg,
+        RehearsalOptions(obs=obs, speed=600, journal=tmp_path / "r.jsonl", from_slot=9),
+        on_session=attach,
+    )
+    assert report.ended
+    assert answers[0].ok, answers[0]
+    assert not answers[1].ok
+    assert "no speaker has the id 'nobody'" in answers[1].message
+    (state,) = states
+    tanaka = [c for c in state["checks"] if c["speaker"] == "tanaka" and c["part"] == "audio"]
+    assert tanaka[0]["verdict"] == "fail"
+    assert tanaka[0]["value"] == "muted in OBS"
+
+
+# --------------------------------------------------------------------- real OBS
+
+
+def _wav(path: Path, *, tone: bool) -> Path:
+    """Two seconds of a 440 Hz tone at -12 dBFS, or of silence (16-bit mono, 48 kHz)."""
+    rate = 48000
+    frames = bytearray()
+    for n in range(rate * 2):
+        v = int(0.25 * 32767 * math.sin(2 * math.pi * 440 * n / rate)) if tone else 0
+        frames += struct.pack("<h", v)
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(rate)
+        out.writeframes(bytes(frames))
+    return path
+
+
+async def test_real_obs_tells_black_frozen_live_silent_and_sounding_apart(
+    real_obs: HeadlessOBS, tmp_path: Path
+) -> None:
+    client = OBSClient(real_obs.url, real_obs.password)
+    await client.connect()
+    gw = OBSGateway(client)
+    scene = "Checks"
+    await gw.create_scene(scene)
+    size = {"width": 640, "height": 360}
+    await gw.create_input(scene, "Black Cam", "color_source_v3", {"color": 0xFF000000, **size})
+    await gw.create_input(scene, "Still Cam", "color_source_v3", {"color": 0xFF808080, **size})
+    await gw.create_input(scene, "Live Cam", "color_source_v3", {"color": 0xFF0000FF, **size})
+    for name, tone in (("Tone Mic", True), ("Quiet Mic", False)):
+        wav = _wav(tmp_path / f"{name}.wav", tone=tone)
+        await gw.create_input(
+            scene,
+            name,
+            "ffmpeg_source",
+            {"local_file": str(wav), "is_local_file": True, "looping": True},
+        )
+    await gw.set_program_scene(scene)
+    speakers = [
+        ("black", "Black Cam", None),
+        ("still", "Still Cam", None),
+        ("live", "Live Cam", None),
+        ("tone", None, "Tone Mic"),
+        ("quiet", None, "Quiet Mic"),
+    ]
+    text = EXAMPLE.read_text(encoding="utf-8").split("[[speakers]]")[0]
+    # The slots name the example's speakers: keep them, add the test's five.
+    rest = "[[speakers]]" + "[[speakers]]".join(
+        EXAMPLE.read_text(encoding="utf-8").split("[[speakers]]")[1:]
+    )
+    rest = rest.split("\n# The built-in simulated OBS only")[0]
+    for sid, video, audio in speakers:
+        rest += f'\n[[speakers]]\nid = "{sid}"\nname = "{sid}"\n'
+        rest += f'video_input = "{video}"\n' if video else ""
+        rest += f'audio_input = "{audio}"\n' if audio else ""
+    (tmp_path / "event.toml").write_text(text + rest, encoding="utf-8")
+    cfg = _fast(load_config(tmp_path / "event.toml"), frozen_seconds=2.0, window_seconds=2.0)
+
+    async def keep_changing() -> None:
+        colours = [0xFF0000FF, 0xFF00FF00, 0xFFFF0000, 0xFF00FFFF]
+        n = 0
+        while True:
+            n += 1
+            await gw.set_input_settings("Live Cam", {"color": colours[n % 4]})
+            await asyncio.sleep(0.1)
+
+    changer = asyncio.create_task(keep_changing())
+    try:
+        results = await SpeakerCheck(cfg, gw).run([s for s, _, _ in speakers])
+    finally:
+        changer.cancel()
+        await asyncio.gather(changer, return_exceptions=True)
+        await client.close()
+    verdicts = {(r.speaker, r.part): (r.verdict, r.value) for r in results}
+    assert verdicts[("black", "video")][0] == "fail", verdicts
+    assert "luma 0/255" in verdicts[("black", "video")][1]
+    assert verdicts[("still", "video")] == ("fail", "unchanged for 2 s"), verdicts
+    assert verdicts[("live", "video")][0] == "pass", verdicts
+    assert verdicts[("tone", "audio")][0] == "pass", verdicts
+    assert verdicts[("quiet", "audio")][0] == "fail", verdicts
+
+
+async def test_watch_checks_a_failing_speaker_again_until_the_picture_is_back(
+    sim: SimulatedOBS,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    text = (
+        EXAMPLE.read_text(encoding="utf-8")
+        .replace("window_seconds = 5 ", "window_seconds = 1 ")
+        .replace("frozen_seconds = 3 ", "frozen_seconds = 1 ")
+    )
+    config = tmp_path / "event.toml"
+    config.write_text(text, encoding="utf-8")
+    seed_event(sim, load_config(config))
+    sim.use_cases.speaker_video("Speaker 3 Video", "black")
+    argv = ["check", str(config), "--obs", sim.url, "--speaker", "suzuki", "--watch"]
+    env = {**os.environ, "COLUMNS": "200", "SHOWCALLER_OBS__PASSWORD": SIM_PASSWORD}
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "showcaller",
+        *argv,
+        cwd=ROOT,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        await asyncio.sleep(4)  # a round or two with the black picture
+        assert proc.returncode is None, "--watch must keep checking a failing speaker"
+        sim.use_cases.speaker_video("Speaker 3 Video", "live")  # the speaker shares a screen
+        out, err = await asyncio.wait_for(proc.communicate(), 20)
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+    assert proc.returncode == 0, out.decode() + err.decode()
+    assert "2 passed, 0 warnings, 0 failed" in out.decode()
+
+
+async def test_live_checks_everyone_at_once_when_started_late_and_a_failure_is_a_problem(
+    sim: SimulatedOBS,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    from showcaller.modes import LiveOptions, live
+    from tests.test_modes import _short_show
+
+    config = tmp_path / "event.toml"
+    _short_show(config, lead_in=3, slot_s=2, stream_before_s=1)
+    text = config.read_text(encoding="utf-8").replace(
+        'name = "Speaker A"\n',
+        'name = "Speaker A"\nvideo_input = "Cam A"\naudio_input = "Mic A"\n',
+    )
+    config.write_text(text + "\n[checks]\nwindow_seconds = 1\nfrozen_seconds = 1\n")
+    cfg = load_config(config)
+    seed_event(sim, cfg)
+    sim.use_cases.stream_target()
+    sim.use_cases.speaker_audio("Mic A", "silent")
+    obs = OBS.model_validate({"url": sim.url, "password": SIM_PASSWORD})
+    report = await live(
+        cfg,
+        LiveOptions(obs=obs, journal=tmp_path / "live.jsonl", yes=True),
+        interactive=False,
+    )
+    assert report.ended
+    # The show starts 3 s from now, well inside checks.before (30 min): checked at once.
+    marks = [e.data for e in read_journal(tmp_path / "live.jsonl") if e.kind == Kind.MARK]
+    checks = next(m for m in marks if m["mark"] == "speaker_checks")
+    assert checks["status"] == "done"
+    assert any(p.startswith("check Speaker A: audio fail") for p in report.problems), (
+        report.problems
+    )
+    # On air too: the talk is short (4 s), so only the pre-show verdict is asserted.
+    assert not any("check Speaker A: video" in p for p in report.problems)
