@@ -5,9 +5,15 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from showcaller.cli import add_config_argument, add_obs_argument, command, obs_target
+
+if TYPE_CHECKING:
+    from showcaller.config import EventConfig
+    from showcaller.session import ShowSession
 
 
 def _quiet_engine_log(args: argparse.Namespace) -> None:
@@ -36,10 +42,46 @@ def _add_plain_argument(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _web_port(text: str) -> int:
+    if not text.isdigit() or int(text) > 65535:
+        raise argparse.ArgumentTypeError(f"not a port number (0 to 65535): {text!r}")
+    return int(text)
+
+
+def _add_web_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--web-port",
+        type=_web_port,
+        metavar="N",
+        help="port of the speaker timer and host page (default: the config's web.port; "
+        "0: any free port)",
+    )
+    parser.add_argument("--no-web", action="store_true", help="do not start the web app")
+
+
+def _surfaces(
+    args: argparse.Namespace, cfg: EventConfig, console: Callable[[ShowSession], None]
+) -> Callable[[ShowSession], None]:
+    """`console` plus the web app (unless --no-web); a web.host that is not safe is refused here."""
+    if args.no_web:
+        return console
+    from showcaller.surfaces.web import attach_web
+
+    web = attach_web(cfg, port=args.web_port, say=lambda line: print(line, flush=True))
+
+    def attach(session: ShowSession) -> None:
+        # The web app first: its URLs are printed before the dashboard takes the screen.
+        web(session)
+        console(session)
+
+    return attach
+
+
 def _rehearse_args(parser: argparse.ArgumentParser) -> None:
     add_config_argument(parser)
     add_obs_argument(parser)
     _add_plain_argument(parser)
+    _add_web_arguments(parser)
     parser.add_argument(
         "--speed",
         type=_positive_speed,
@@ -91,7 +133,7 @@ async def _rehearse(args: argparse.Namespace) -> int:
     )
     _quiet_engine_log(args)
     surface = choose_surface(cfg, plain=args.plain)
-    report = await rehearse(cfg, options, on_session=surface.attach)
+    report = await rehearse(cfg, options, on_session=_surfaces(args, cfg, surface.attach))
     print_report(cfg, report, surface.console)
     return 0 if report.ok else 1
 
@@ -100,6 +142,7 @@ def _live_args(parser: argparse.ArgumentParser) -> None:
     add_config_argument(parser)
     add_obs_argument(parser)
     _add_plain_argument(parser)
+    _add_web_arguments(parser)
     parser.add_argument("--yes", action="store_true", help="go on air without asking")
     parser.add_argument("--journal", type=Path, metavar="PATH", help="where to write the journal")
     parser.add_argument(
@@ -126,7 +169,7 @@ async def _live(args: argparse.Namespace) -> int:
         cfg,
         options,
         interactive=sys.stdin.isatty(),
-        on_session=surface.attach,
+        on_session=_surfaces(args, cfg, surface.attach),
         # The dashboard asks its own question on q and Ctrl-C.
         ask_on_ctrl_c=isinstance(surface, CueLog),
     )

@@ -1,0 +1,218 @@
+"""The web pages in a real headless Chromium (Debian's, driven by Playwright), on a real
+rehearsal on the simulated OBS: the timer counts down, turns yellow and red, shows
+overtime; the control page's buttons run the show; pages come back by themselves when
+showcaller restarts. Screenshots go to tests/artifacts/ (ignored by git) to be looked at.
+
+Without Chromium (or Playwright) these skip, and fail under SHOWCALLER_REQUIRE_OBS=1
+(CI installs both), like the real-OBS tests.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from showcaller.obs.sim import SimulatedOBS
+from tests.sim_fixtures import sim  # noqa: F401
+from tests.test_web import TOKEN, loopback, web_show
+
+# Debian's; SHOWCALLER_CHROMIUM names another build of Chromium on a machine without it.
+CHROMIUM = Path(os.environ.get("SHOWCALLER_CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+REQUIRE_ENV = "SHOWCALLER_REQUIRE_OBS"
+
+pytestmark = pytest.mark.slow
+
+# The example's titles, as the pages must show them.
+STANDBY, OPENING, FIRST_TALK = "まもなく開始", "オープニング", "小さな LLM を手元で動かす"
+YELLOW, RED = "rgb(255, 214, 10)", "rgb(255, 69, 58)"
+
+
+def _unavailable(why: str) -> None:
+    message = f"headless Chromium not available: {why} (apt-get install chromium; pip: playwright)"
+    if os.environ.get(REQUIRE_ENV) == "1":
+        pytest.fail(f"{REQUIRE_ENV}=1 but {message}", pytrace=False)
+    pytest.skip(message)
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Any]:
+    """Debian's Chromium, headless, through Playwright (no browser download)."""
+    try:
+        from playwright.async_api import async_playwright
+    except ImportError:
+        _unavailable("the playwright package is not installed")
+    if not CHROMIUM.exists():  # noqa: ASYNC240 (one stat before anything runs)
+        _unavailable(f"{CHROMIUM} not found")
+    async with async_playwright() as playwright:
+        chromium = await playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS
+        )
+        try:
+            yield chromium
+        finally:
+            await chromium.close()
+
+
+async def _timer_page(browser: Any, url: str, query: str = "") -> Any:
+    page = await browser.new_page(viewport={"width": 1280, "height": 720})
+    await page.goto(f"{url}/timer{query}")
+    return page
+
+
+async def _control_page(browser: Any, url: str) -> Any:
+    context = await browser.new_context(
+        viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True
+    )
+    page = await context.new_page()
+    await page.goto(f"{url}/control#token={TOKEN}")
+    await _until(page, "document.body.dataset.feed === 'live'")
+    return page
+
+
+async def _text(page: Any, selector: str, text: str, timeout_ms: float = 5000) -> None:
+    """Wait until `selector` shows `text` (a part of its text)."""
+    await page.wait_for_function(
+        "([s, t]) => (document.querySelector(s)?.textContent || '').includes(t)",
+        arg=[selector, text],
+        timeout=timeout_ms,
+    )
+
+
+async def _until(page: Any, expression: str, timeout_ms: float = 5000) -> None:
+    """Wait until the JavaScript `expression` holds (as a function: the page's CSP
+    forbids evaluating strings)."""
+    await page.wait_for_function(f"() => ({expression})", timeout=timeout_ms)
+
+
+def _shot(name: str) -> str:
+    ARTIFACTS.mkdir(exist_ok=True)
+    return str(ARTIFACTS / name)
+
+
+async def test_the_timer_counts_down_and_the_control_page_runs_the_show(
+    sim: SimulatedOBS,  # noqa: F811
+    tmp_path: Path,
+    browser: Any,
+) -> None:
+    async with web_show(sim, tmp_path, speed=20) as show:
+        timer = await _timer_page(browser, show.url)
+        await _text(timer, "#title", STANDBY)
+        first = await timer.text_content("#digits")
+        assert first is not None
+        assert first.count(":") == 1
+        # It counts down by itself between two states (20 show seconds a second).
+        await _until(timer, f"document.querySelector('#digits').textContent !== {first!r}")
+        assert await timer.text_content("#label") == "残り時間"
+        assert await timer.text_content("#next") == f"次 19:30 {OPENING}"
+
+        control = await _control_page(browser, show.url)
+        # The token is taken out of the address bar once read.
+        assert TOKEN not in control.url
+        await _text(control, "#onair-title", STANDBY)
+        await _text(control, "#timetable tbody", FIRST_TALK)
+        assert await control.text_content("#mode") == "rehearsal"
+        assert await control.text_content("#link") == "OBS ready"
+
+        await control.click("#btn-next")
+        await _text(control, "#result", "next: done")
+        await _text(control, "#onair-title", OPENING)
+        await _text(timer, "#title", OPENING, timeout_ms=2000)
+        assert show.session.state.show.on_air is not None
+        assert show.session.state.show.on_air.index == 1
+
+        await control.fill("#message-input", "あと 1 分でお願いします")
+        await control.click("#btn-message")
+        await _text(timer, "#message", "あと 1 分でお願いします", timeout_ms=2000)
+        await _text(control, "#messages", f"slot 2 {OPENING} on air")  # the message log
+
+        # The checks' answer (done, or why not) is said plainly.
+        await control.click("#btn-checks")
+        await _text(control, "#result", "checks: ")
+        await control.fill("#message-input", "")
+        await timer.screenshot(path=_shot("timer.png"))
+        await control.screenshot(path=_shot("control.png"), full_page=True)
+
+        # End is behind a second tap.
+        await control.click("#btn-end")
+        await _text(control, "#btn-end", "Tap again")
+        assert show.session.state.show.phase == "on_air"
+        await control.click("#btn-end")
+        await _text(timer, "#label", "本日のプログラムは終了しました")
+        report = await show.task
+    assert report.ended
+    assert report.problems == []
+
+
+async def test_the_timer_turns_yellow_then_red_and_shows_overtime(
+    sim: SimulatedOBS,  # noqa: F811
+    tmp_path: Path,
+    browser: Any,
+) -> None:
+    async with web_show(sim, tmp_path, speed=10) as show:
+        timer = await _timer_page(browser, show.url)
+        source = await _timer_page(browser, show.url, "?transparent=1")
+        # The first talk (15 min, then 60 s of grace), with 40 s left.
+        assert (await show.session.submit({"command": "jump", "slot": 3}, source="api")).ok
+        extend = {"command": "extend", "seconds": -(15 * 60 - 40)}
+        assert (await show.session.submit(extend, source="api")).ok
+        await _text(timer, "#title", FIRST_TALK)
+        await _until(timer, "document.querySelector('#timer').className === 'warning'")
+        color = "getComputedStyle(document.querySelector('#digits')).color"
+        await _until(timer, f"{color} === {YELLOW!r}")  # after the 0.4 s fade
+        digits = await timer.text_content("#digits")
+        assert digits is not None
+        assert digits.startswith("00:")
+        assert await timer.text_content("#speakers") == "佐藤 花子"
+        await timer.screenshot(path=_shot("timer-warning.png"))
+
+        # Zero: red, a flash, then +MM:SS while the grace runs.
+        await _until(timer, "document.querySelector('#timer').classList.contains('over')", 10000)
+        assert "flash" in str(await timer.get_attribute("#timer", "class"))
+        await _until(timer, "document.querySelector('#digits').textContent >= '+00:05'")
+        assert await timer.text_content("#label") == "時間超過"
+        await _until(timer, f"{color} === {RED!r}")
+        await timer.screenshot(path=_shot("timer-overtime.png"))
+        await _until(source, "!document.querySelector('#timer').classList.contains('flash')")
+        await source.screenshot(path=_shot("timer-transparent.png"), omit_background=True)
+        background = await source.evaluate("() => getComputedStyle(document.body).backgroundColor")
+        assert background == "rgba(0, 0, 0, 0)"
+
+
+async def test_the_pages_come_back_by_themselves_when_showcaller_restarts(
+    sim: SimulatedOBS,  # noqa: F811
+    tmp_path: Path,
+    browser: Any,
+) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    async with web_show(sim, tmp_path, access=loopback(port=port), journal="one.jsonl") as show:
+        timer = await _timer_page(browser, show.url)
+        control = await _control_page(browser, show.url)
+        await _text(timer, "#title", STANDBY)
+    # The first showcaller is gone; the pages say so and keep trying.
+    await _until(control, "['ended', 'reconnecting'].includes(document.body.dataset.feed)")
+    async with web_show(
+        sim, tmp_path, access=loopback(port=port), journal="two.jsonl", from_slot=2
+    ) as second:
+        assert second.app.port == port
+        await _text(timer, "#title", FIRST_TALK, timeout_ms=10000)
+        await _text(control, "#onair-title", FIRST_TALK, timeout_ms=10000)
+        await control.click("#btn-next")
+        await _text(timer, "#title", "質疑応答", timeout_ms=2000)
