@@ -283,6 +283,7 @@ def test_unknown_speaker_lists_the_known_ids(tmp_path: Path, example_text: str) 
 def test_duplicate_speaker_id(tmp_path: Path, example_text: str) -> None:
     text = replace_once(example_text, 'id = "ito"', 'id = "tanaka"')
     text = text.replace('speakers = ["ito"]', 'speakers = ["tanaka"]')
+    text = text.replace('speaker = "ito"', 'speaker = "tanaka"')  # [[sim.feeds]]
 
     [problem] = problems_of(write(tmp_path, text))
 
