@@ -74,6 +74,7 @@ def _state(
         on_air=views[on_air] if on_air is not None else None,
         next=views[on_air + 1 if on_air is not None else 0],
         time_left_s=left if on_air is not None else None,
+        warning_s=WARNING_S if on_air is not None else None,
         delay_s=delay,
         held=held,
         waiting_for_host=False,
@@ -151,6 +152,15 @@ def test_the_countdown_is_yellow_from_the_warning_time_and_red_with_overtime_fro
     screen, _ = _draw(_state(left=seconds))
     if seconds <= 0:
         assert f"OVERTIME {text}" in "\n".join(screen)
+
+
+def test_the_countdown_turns_yellow_at_the_warning_time_the_state_gives() -> None:
+    # The engine gives a talk five minutes of warning (one minute to a lightning talk).
+    early = dataclasses.replace(_state(left=250.0).show, warning_s=300.0)
+    _, lines = _draw(dataclasses.replace(_state(left=250.0), show=early))
+    assert _digit_colours(lines) == {"yellow"}
+    _, lines = _draw(_state(left=250.0))
+    assert _digit_colours(lines) == {"green"}
 
 
 def test_the_countdown_runs_on_between_states_and_stands_still_on_hold() -> None:

@@ -419,3 +419,14 @@ async def test_a_timed_mark_runs_once_in_the_deadline_loop_and_is_journaled(
     assert "a note from the mark" in report.problems
     marks = [e.data for e in read_journal(tmp_path / "journal.jsonl") if e.kind == "mark"]
     assert [(m["mark"], m["status"]) for m in marks] == [("test_mark", "done")]
+
+
+def test_the_speaker_countdown_warns_five_minutes_before_a_talk_ends_one_before_an_lt(
+    tmp_path: Path,
+) -> None:
+    from showcaller.engine import warning_before
+
+    cfg = _config(tmp_path)
+    by_kind = {s.kind: warning_before(s) for s in cfg.slots_resolved()}
+    assert by_kind["talk"] == 300  # 15-minute talks
+    assert by_kind["lt"] == 60  # 5-minute lightning talks

@@ -53,6 +53,10 @@ TICK_S = 1.0
 MISSED_END_S = 10.0
 # The longest a scene switch is sent ahead of its deadline.
 MAX_LEAD_S = 2.0
+# The speaker countdown's warning: this long before the end of a slot of LONG_SLOT_S or more.
+LONG_SLOT_S = 600.0
+WARNING_LONG_S = 300.0
+WARNING_SHORT_S = 60.0
 # The most messages a show keeps for its surfaces (a flood past this drops the oldest).
 MAX_MESSAGES = 1000
 
@@ -189,6 +193,7 @@ class ShowState:
     on_air: SlotView | None
     next: SlotView | None
     time_left_s: float | None
+    warning_s: float | None  # the countdown turns yellow this long before the slot's end
     delay_s: float
     held: bool
     waiting_for_host: bool
@@ -265,6 +270,12 @@ class _Lead:
         if not self._samples:
             return min(self._initial, self._cap)
         return min(statistics.median(self._samples), self._cap)
+
+
+def warning_before(slot: ResolvedSlot) -> float:
+    """When a speaker's countdown turns yellow: 5 minutes before the end of a slot of 10
+    minutes or more, 1 minute before the end of a shorter one (a lightning talk, a Q&A)."""
+    return WARNING_LONG_S if slot.duration.total_seconds() >= LONG_SLOT_S else WARNING_SHORT_S
 
 
 def planned_slots(cfg: EventConfig) -> tuple[list[ResolvedSlot], list[PlannedSlot]]:
@@ -837,6 +848,9 @@ class Show:
             on_air=on_air,
             next=nxt,
             time_left_s=status.time_left,
+            warning_s=warning_before(self.resolved[status.on_air.index])
+            if status.on_air is not None
+            else None,
             delay_s=status.delay,
             held=status.held,
             waiting_for_host=status.waiting_for_host,

@@ -14,6 +14,8 @@ from showcaller.cli import add_config_argument, add_obs_argument, command, obs_t
 if TYPE_CHECKING:
     from showcaller.config import EventConfig
     from showcaller.session import ShowSession
+    from showcaller.surfaces.console import CueLog
+    from showcaller.surfaces.dashboard import Dashboard
 
 
 def _quiet_engine_log(args: argparse.Namespace) -> None:
@@ -60,19 +62,20 @@ def _add_web_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _surfaces(
-    args: argparse.Namespace, cfg: EventConfig, console: Callable[[ShowSession], None]
+    args: argparse.Namespace, cfg: EventConfig, surface: CueLog | Dashboard
 ) -> Callable[[ShowSession], None]:
-    """`console` plus the web app (unless --no-web); a web.host that is not safe is refused here."""
+    """The terminal surface plus the web app (unless --no-web); an unsafe web.host is
+    refused here, before OBS is touched. The web app's URLs go to the terminal surface,
+    which keeps them in sight (never into the session state: one carries a token)."""
     if args.no_web:
-        return console
+        return surface.attach
     from showcaller.surfaces.web import attach_web
 
-    web = attach_web(cfg, port=args.web_port, say=lambda line: print(line, flush=True))
+    web = attach_web(cfg, port=args.web_port, say=surface.note)
 
     def attach(session: ShowSession) -> None:
-        # The web app first: its URLs are printed before the dashboard takes the screen.
         web(session)
-        console(session)
+        surface.attach(session)
 
     return attach
 
@@ -133,7 +136,7 @@ async def _rehearse(args: argparse.Namespace) -> int:
     )
     _quiet_engine_log(args)
     surface = choose_surface(cfg, plain=args.plain)
-    report = await rehearse(cfg, options, on_session=_surfaces(args, cfg, surface.attach))
+    report = await rehearse(cfg, options, on_session=_surfaces(args, cfg, surface))
     print_report(cfg, report, surface.console)
     return 0 if report.ok else 1
 
@@ -169,7 +172,7 @@ async def _live(args: argparse.Namespace) -> int:
         cfg,
         options,
         interactive=sys.stdin.isatty(),
-        on_session=_surfaces(args, cfg, surface.attach),
+        on_session=_surfaces(args, cfg, surface),
         # The dashboard asks its own question on q and Ctrl-C.
         ask_on_ctrl_c=isinstance(surface, CueLog),
     )

@@ -41,6 +41,10 @@ class CueLog:
         self._seq = 0
         self._total = len(cfg.slots_resolved())
 
+    def note(self, line: str) -> None:
+        """A line for the host only (the web app's URLs; never part of the state)."""
+        self.console.print(line, markup=False, highlight=False)
+
     def attach(self, session: ShowSession) -> None:
         """Follow `session` while it runs; say what the show waits for, if anything."""
         session.attach("the console", lambda s: follow(s, self._update))

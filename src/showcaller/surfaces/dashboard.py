@@ -173,6 +173,7 @@ class BoardUI:
     help: bool = False
     keys_on: bool = True
     logs: deque[str] = field(default_factory=lambda: deque(maxlen=50))
+    notes: list[str] = field(default_factory=list)  # lines for the host only (the URLs)
     version: int = 0
 
     def changed(self) -> None:
@@ -262,7 +263,8 @@ def _now_block(
         slot = show.on_air
         left = time_left(show, now)
         seconds = left if left is not None else 0.0
-        style = countdown_style(seconds)
+        warning_s = show.warning_s if show.warning_s is not None else WARNING_S
+        style = countdown_style(seconds, warning_s=warning_s)
         info.append(
             _line(
                 ("ON AIR", "bold reverse red"),
@@ -503,7 +505,7 @@ def render(
     show = state.show
     tz = tz or _tz(show)
     scale = 2 if width >= 120 and height >= 40 else 1
-    flex = max(2, height - _FIXED_LINES - 5 * (scale - 1))
+    flex = max(2, height - _FIXED_LINES - 5 * (scale - 1) - len(ui.notes))
     upcoming = sum(1 for s in show.slots if s.state == "upcoming")
     table_rows = min(upcoming, flex // 2) if upcoming else 1
     answer = _answer_lines(ui, width)
@@ -525,6 +527,7 @@ def render(
         parts.append(_messages_rule(state.messages, message_rows, width))
         parts.extend(_message_lines(state.messages, message_rows, tz, ui.logs))
     parts.extend(answer)
+    parts.extend(_line((note, "dim")) for note in ui.notes)
     hints = KEY_HINTS if ui.keys_on else "keys off: stdin is not a terminal"
     parts.append(_line((hints, "dim")))
     return Group(*parts)
@@ -579,6 +582,15 @@ class Dashboard:
         self.cfg = cfg
         self.console = console or Console(highlight=False)
         self.stdin_fd = sys.stdin.fileno() if stdin_fd is None else stdin_fd
+        self.notes: list[str] = []
+
+    def note(self, line: str) -> None:
+        """A line the host needs the whole show (the web app's URLs): kept on screen.
+
+        Never part of the session state: a URL may carry the host page's token.
+        """
+        self.notes.append(line)
+        self.console.print(line, markup=False, highlight=False)
 
     def attach(self, session: ShowSession) -> None:
         """Show `session` on the terminal while it runs, and take the host's keys."""
@@ -605,7 +617,7 @@ class _Board:
         self.console = dashboard.console
         self.stdin_fd = dashboard.stdin_fd
         self.session = session
-        self.ui = BoardUI()
+        self.ui = BoardUI(notes=dashboard.notes)
         self.state = session.state
         self._wake = asyncio.Event()
         self._seen_version = -1

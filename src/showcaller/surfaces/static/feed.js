@@ -152,7 +152,8 @@ export class Countdown {
     const show = this.envelope?.state.show;
     if (left === null || !show || show.phase !== "on_air" || !show.on_air) return "normal";
     if (left <= 0) return "over";
-    return left <= warningSeconds(show.on_air) ? "warning" : "normal";
+    const warning = show.warning_s ?? warningSeconds(show.on_air);
+    return left <= warning ? "warning" : "normal";
   }
 
   // Milliseconds until the display changes (the next whole second), for the next tick.
@@ -164,8 +165,9 @@ export class Countdown {
   }
 }
 
-// The warning time: 5 minutes before the end of a slot of 10 minutes or more, 1 minute
-// before the end of a shorter one (a lightning talk, a Q&A).
+// The warning time comes with the state (show.warning_s, the engine's rule); this is the
+// same rule for a state without it: 5 minutes before the end of a slot of 10 minutes or
+// more, 1 minute before the end of a shorter one.
 export function warningSeconds(slot) {
   const length = (instant(slot.expected_end) - instant(slot.expected_start)) / 1000;
   return length >= 600 ? 300 : 60;
