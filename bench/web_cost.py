@@ -33,18 +33,10 @@ from pathlib import Path
 import aiohttp
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # tests.browser
+from tests.browser import CHROMIUM, CHROMIUM_ARGS  # noqa: E402 - after the path setup
+
 EXAMPLE = ROOT / "config.example.toml"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 HAVE_CHROMIUM = CHROMIUM.exists()
 GOAL_PERCENT = 1.0
 TICKS = os.sysconf("SC_CLK_TCK")

@@ -18,21 +18,10 @@ from typing import Any
 import pytest
 
 from showcaller.obs.sim import SimulatedOBS
+from tests.browser import CHROMIUM, CHROMIUM_ARGS
 from tests.sim_fixtures import sim  # noqa: F401
 from tests.test_web import TOKEN, loopback, web_show
 
-# Debian's; SHOWCALLER_CHROMIUM names another build of Chromium on a machine without it.
-CHROMIUM = Path(os.environ.get("SHOWCALLER_CHROMIUM", "/usr/bin/chromium"))
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 REQUIRE_ENV = "SHOWCALLER_REQUIRE_OBS"
 
@@ -57,7 +46,7 @@ async def browser() -> AsyncIterator[Any]:
         from playwright.async_api import async_playwright
     except ImportError:
         _unavailable("the playwright package is not installed")
-    if not CHROMIUM.exists():  # noqa: ASYNC240 (one stat before anything runs)
+    if not CHROMIUM.exists():
         _unavailable(f"{CHROMIUM} not found")
     async with async_playwright() as playwright:
         chromium = await playwright.chromium.launch(
