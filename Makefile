@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 venv: $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/showcaller rehearse config.example.toml --obs sim --speed 120
+	$(BIN)/showcaller rehearse config.example.toml --obs sim --speed 120 --web-port 0
 
 test: $(STAMP)
 	$(BIN)/pytest
