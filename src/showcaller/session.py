@@ -120,9 +120,10 @@ class StateFeed:
         self._wake.set()
 
     def close(self) -> None:
-        """The show is over: the feed yields the last state, then ends."""
+        """The feed yields the last state, then ends (the show is over, or its surface left)."""
         self._closed = True
         self._wake.set()
+        self._session.forget(self)
 
     def __aiter__(self) -> StateFeed:
         return self
@@ -246,6 +247,11 @@ class ShowSession:
         self._feeds.append(feed)
         return feed
 
+    def forget(self, feed: StateFeed) -> None:
+        """Stop waking `feed` (it was closed)."""
+        if feed in self._feeds:
+            self._feeds.remove(feed)
+
     def _changed(self) -> None:
         for feed in self._feeds:
             feed.notify()
@@ -335,7 +341,7 @@ class ShowSession:
                         # What lives only while the show runs (pollers, checks of the
                         # stream, a question nobody answered) ends before the attachments.
                         await _cancel(self._show_tasks)
-                        for feed in self._feeds:
+                        for feed in list(self._feeds):
                             feed.close()
                 await _cancel(self._tasks)
         finally:
