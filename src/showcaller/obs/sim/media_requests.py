@@ -25,7 +25,8 @@ def _duration_ms(path: str) -> int | None:
     """A WAV file's length in ms; None for anything the sim cannot read."""
     with contextlib.suppress(OSError, wave.Error, EOFError), wave.open(str(Path(path))) as w:
         frames: int = w.getnframes()
-        return frames * 1000 // w.getframerate()
+        rate: int = w.getframerate()
+        return frames * 1000 // rate
     return None
 
 
