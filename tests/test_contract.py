@@ -383,7 +383,18 @@ async def test_toggle_record_pause(client: OBSClient, obs: Target) -> None:
 
 async def test_version_lists_only_requests_that_answer(client: OBSClient, obs: Target) -> None:
     listed = (await client.request("GetVersion"))["availableRequests"]
-    for name in ("GetTransitionKindList", "GetInputVolume", "SetInputName", "ToggleRecordPause"):
+    for name in (
+        "GetTransitionKindList",
+        "GetInputVolume",
+        "SetInputName",
+        "ToggleRecordPause",
+        "GetSceneItemTransform",
+        "SetSceneItemTransform",
+        "SetSceneItemIndex",
+        "GetMediaInputStatus",
+        "TriggerMediaInputAction",
+        "SetSourceFilterEnabled",
+    ):
         assert name in listed
     if not obs.real:
         answered_204 = []
@@ -397,3 +408,125 @@ async def test_version_lists_only_requests_that_answer(client: OBSClient, obs: T
             except errors.OBSRequestError:
                 pass
         assert answered_204 == []
+
+
+async def test_scene_item_transform_overlay_event_and_errors(obs: Target) -> None:
+    bits = protocol.EventSubscription.ALL | protocol.EventSubscription(1 << 19)
+    async with OBSClient(obs.url, obs.password, subscriptions=bits) as client:
+        created = await client.request(
+            "CreateInput",
+            {
+                "sceneName": "Scene",
+                "inputName": "Box",
+                "inputKind": "color_source_v3",
+                "inputSettings": {"width": 200, "height": 100},
+            },
+        )
+        item = {"sceneName": "Scene", "sceneItemId": created["sceneItemId"]}
+        before = (await client.request("GetSceneItemTransform", item))["sceneItemTransform"]
+        assert (before["sourceWidth"], before["width"], before["alignment"]) == (200.0, 200.0, 5)
+        assert before["boundsType"] == "OBS_BOUNDS_NONE"
+        stream = client.events(["SceneItemTransformChanged"])
+        change = {"positionX": 100, "scaleX": 2.0, "rotation": 45}
+        await client.request("SetSceneItemTransform", {**item, "sceneItemTransform": change})
+        event = (await _until(stream, "SceneItemTransformChanged"))[-1]
+        assert event.event_intent == 1 << 19
+        after = (await client.request("GetSceneItemTransform", item))["sceneItemTransform"]
+        assert event.event_data["sceneItemTransform"] == after
+        assert (after["positionX"], after["width"], after["rotation"]) == (100.0, 400.0, 45.0)
+        assert after["height"] == before["height"]
+        for bad, code, comment in (
+            ({}, 403, "The field value of `sceneItemTransform` must not be empty."),
+            ({"width": 5}, 703, "You have not provided any valid transform changes."),
+            ({"boundsType": "BAD"}, 400, "The field `boundsType` has an invalid value."),
+            (
+                {"cropLeft": -1},
+                402,
+                "The field value of `cropLeft` is below the minimum of `0.000000`",
+            ),
+        ):
+            with pytest.raises(errors.OBSRequestError) as failed:
+                await client.request("SetSceneItemTransform", {**item, "sceneItemTransform": bad})
+            assert (failed.value.code, failed.value.comment) == (code, comment)
+
+
+async def test_scene_item_index_moves_and_reindexes(client: OBSClient) -> None:
+    ids = [
+        (
+            await client.request(
+                "CreateInput",
+                {"sceneName": "Scene", "inputName": name, "inputKind": "color_source_v3"},
+            )
+        )["sceneItemId"]
+        for name in ("A", "B", "C")
+    ]
+    stream = client.events(["SceneItemListReindexed"])
+    await client.request(
+        "SetSceneItemIndex", {"sceneName": "Scene", "sceneItemId": ids[0], "sceneItemIndex": 9}
+    )
+    event = (await _until(stream, "SceneItemListReindexed"))[-1]
+    assert event.event_data["sceneItems"] == [
+        {"sceneItemId": ids[1], "sceneItemIndex": 0},
+        {"sceneItemId": ids[2], "sceneItemIndex": 1},
+        {"sceneItemId": ids[0], "sceneItemIndex": 2},
+    ]
+    index = await client.request("GetSceneItemIndex", {"sceneName": "Scene", "sceneItemId": ids[0]})
+    assert index == {"sceneItemIndex": 2}
+    with pytest.raises(errors.OBSRequestError) as below:
+        await client.request(
+            "SetSceneItemIndex", {"sceneName": "Scene", "sceneItemId": ids[0], "sceneItemIndex": -1}
+        )
+    assert below.value.code == 402
+
+
+async def test_media_input_status_and_actions(client: OBSClient) -> None:
+    for name, kind in (("Clip", "ffmpeg_source"), ("Box", "color_source_v3")):
+        await client.request(
+            "CreateInput", {"sceneName": "Scene", "inputName": name, "inputKind": kind}
+        )
+    # No file: OBS 29 says it plays, at 0 of 0 ms; a colour source is no media at all.
+    assert await client.request("GetMediaInputStatus", {"inputName": "Clip"}) == {
+        "mediaCursor": 0,
+        "mediaDuration": 0,
+        "mediaState": "OBS_MEDIA_STATE_PLAYING",
+    }
+    assert await client.request("GetMediaInputStatus", {"inputName": "Box"}) == {
+        "mediaCursor": None,
+        "mediaDuration": None,
+        "mediaState": "OBS_MEDIA_STATE_NONE",
+    }
+    stream = client.events(["MediaInputActionTriggered"])
+    play = "OBS_WEBSOCKET_MEDIA_INPUT_ACTION_PAUSE"
+    await client.request("TriggerMediaInputAction", {"inputName": "Clip", "mediaAction": play})
+    event = (await _until(stream, "MediaInputActionTriggered"))[-1]
+    assert (event.event_data["inputName"], event.event_data["mediaAction"]) == ("Clip", play)
+    await client.request("TriggerMediaInputAction", {"inputName": "Box", "mediaAction": play})
+    for action in ("OBS_WEBSOCKET_MEDIA_INPUT_ACTION_NONE", "BAD"):
+        with pytest.raises(errors.OBSRequestError) as bad:
+            await client.request(
+                "TriggerMediaInputAction", {"inputName": "Clip", "mediaAction": action}
+            )
+        assert (bad.value.code, bad.value.comment) == (
+            400,
+            "You have specified an invalid media input action.",
+        )
+    with pytest.raises(errors.InvalidResourceType):
+        await client.request("GetMediaInputStatus", {"inputName": "Scene"})
+
+
+async def test_enabling_a_missing_filter_is_600(client: OBSClient) -> None:
+    await client.request(
+        "CreateInput", {"sceneName": "Scene", "inputName": "Box", "inputKind": "color_source_v3"}
+    )
+    with pytest.raises(errors.ResourceNotFound) as missing:
+        await client.request(
+            "SetSourceFilterEnabled",
+            {"sourceName": "Box", "filterName": "Blur", "filterEnabled": True},
+        )
+    assert missing.value.comment == "No filter was found in the source `Box` with the name `Blur`."
+    with pytest.raises(errors.ResourceNotFound) as nobody:
+        await client.request(
+            "SetSourceFilterEnabled",
+            {"sourceName": "Nobody", "filterName": "Blur", "filterEnabled": True},
+        )
+    assert nobody.value.comment == "No source was found by the name of `Nobody`."

@@ -897,3 +897,56 @@ async def test_rehearse_stream_test_to_a_dead_target_reports_the_stream_not_on_a
     assert not report.ok
     assert any("never went on air" in str(p) for p in report.problems), report.problems
     assert not sim.model.stream.active
+
+
+async def test_a_wav_media_input_plays_pauses_stops_and_ends_on_the_clock(
+    vsim51: SimulatedOBS, virtual_clock: VirtualClock, tmp_path: Path
+) -> None:
+    import wave
+
+    path = tmp_path / "tone.wav"
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(48000)
+        w.writeframes(bytes(2 * 48000 * 2))  # 2 s of silence
+    client = await RawClient.identified(vsim51.url)
+    action = "OBS_WEBSOCKET_MEDIA_INPUT_ACTION_"
+
+    async def status() -> tuple[Any, Any, Any]:
+        d = (await client.request("GetMediaInputStatus", {"inputName": "Wav"}))["responseData"]
+        return d["mediaState"], d["mediaDuration"], d["mediaCursor"]
+
+    async def trigger(verb: str) -> None:
+        data = {"inputName": "Wav", "mediaAction": action + verb}
+        await client.request("TriggerMediaInputAction", data)
+
+    try:
+        settings = {"local_file": str(path)}
+        await client.request(
+            "CreateInput",
+            {
+                "sceneName": "Scene",
+                "inputName": "Wav",
+                "inputKind": "ffmpeg_source",
+                "inputSettings": settings,
+            },
+        )
+        assert await status() == ("OBS_MEDIA_STATE_PLAYING", 2000, 0)
+        virtual_clock.advance(0.5)
+        assert await status() == ("OBS_MEDIA_STATE_PLAYING", 2000, 500)
+        await trigger("PAUSE")
+        virtual_clock.advance(1.0)
+        assert await status() == ("OBS_MEDIA_STATE_PAUSED", 2000, 500)
+        await trigger("PLAY")
+        assert (await client.next_event("MediaInputPlaybackStarted"))["eventData"] == {
+            "inputName": "Wav"
+        }
+        await trigger("STOP")
+        await client.next_event("MediaInputPlaybackEnded")
+        assert await status() == ("OBS_MEDIA_STATE_ENDED", None, None)
+        await trigger("PLAY")  # from the start again
+        virtual_clock.advance(2.5)
+        assert await status() == ("OBS_MEDIA_STATE_ENDED", None, None)
+    finally:
+        await client.close()

@@ -53,6 +53,15 @@ class SceneItem:
     y: float = 0.0
     scale_x: float = 1.0
     scale_y: float = 1.0
+    rotation: float = 0.0
+    alignment: int = 5
+    bounds_type: str = "OBS_BOUNDS_NONE"
+    bounds_alignment: int = 0
+    bounds_width: float = 0.0
+    bounds_height: float = 0.0
+    crop: dict[str, int] = field(
+        default_factory=lambda: dict.fromkeys(("cropBottom", "cropLeft", "cropRight", "cropTop"), 0)
+    )
 
 
 @dataclass
@@ -87,6 +96,10 @@ class Input:
     volume_mul: float = 1.0
     video: VideoSignal | None = None
     audio: AudioSignal | None = None
+    # Media playback (ffmpeg_source with a file): the state at `media_anchor` (clock s).
+    media_state: str = "OBS_MEDIA_STATE_NONE"
+    media_anchor: float = 0.0
+    media_cursor_ms: float = 0.0
 
     @property
     def has_audio(self) -> bool:
@@ -343,6 +356,27 @@ class OBSModel:
         if not enabled:
             self.emit_item_enabled(scene, item)
         return item
+
+    def item_transform(self, item: SceneItem) -> JSON:
+        """`sceneItemTransform` as obs-websocket 5.1 reports it (width = sourceWidth × scaleX)."""
+        nw, nh = self.native_size(item.source_name)
+        return {
+            "alignment": item.alignment,
+            "boundsAlignment": item.bounds_alignment,
+            "boundsHeight": float(item.bounds_height),
+            "boundsType": item.bounds_type,
+            "boundsWidth": float(item.bounds_width),
+            **dict(sorted(item.crop.items())),
+            "height": float(nh * item.scale_y),
+            "positionX": float(item.x),
+            "positionY": float(item.y),
+            "rotation": float(item.rotation),
+            "scaleX": float(item.scale_x),
+            "scaleY": float(item.scale_y),
+            "sourceHeight": float(nh),
+            "sourceWidth": float(nw),
+            "width": float(nw * item.scale_x),
+        }
 
     def source_uuid(self, name: str) -> str | None:
         """The UUID of a scene or input."""

@@ -255,7 +255,6 @@ class SceneRequests(SimCore):
 
     def _item_json(self, item: Any, index: int) -> JSON:
         m = self.model
-        nw, nh = m.native_size(item.source_name)
         inp = m.inputs.get(item.source_name)
         data: JSON = {
             "inputKind": inp.kind if inp else None,
@@ -265,26 +264,7 @@ class SceneRequests(SimCore):
             "sceneItemId": item.item_id,
             "sceneItemIndex": index,
             "sceneItemLocked": item.locked,
-            "sceneItemTransform": {
-                "alignment": 5,
-                "boundsAlignment": 0,
-                "boundsHeight": 0.0,
-                "boundsType": "OBS_BOUNDS_NONE",
-                "boundsWidth": 0.0,
-                "cropBottom": 0,
-                "cropLeft": 0,
-                "cropRight": 0,
-                "cropTop": 0,
-                "height": float(nh * item.scale_y),
-                "positionX": float(item.x),
-                "positionY": float(item.y),
-                "rotation": 0.0,
-                "scaleX": float(item.scale_x),
-                "scaleY": float(item.scale_y),
-                "sourceHeight": float(nh),
-                "sourceWidth": float(nw),
-                "width": float(nw * item.scale_x),
-            },
+            "sceneItemTransform": m.item_transform(item),
             "sourceName": item.source_name,
             "sourceType": "OBS_SOURCE_TYPE_INPUT" if inp else "OBS_SOURCE_TYPE_SCENE",
         }

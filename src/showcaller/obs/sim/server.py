@@ -28,6 +28,7 @@ from showcaller.obs.sim.control_requests import ControlRequests
 from showcaller.obs.sim.core import FRAME_S, VERSIONS, ObsVersion
 from showcaller.obs.sim.faults import Faults
 from showcaller.obs.sim.input_requests import InputRequests
+from showcaller.obs.sim.media_requests import MediaRequests
 from showcaller.obs.sim.model import OBSModel
 from showcaller.obs.sim.output_requests import OutputRequests
 from showcaller.obs.sim.outputs import METER_INTERVAL_S, RECORD_BYTES_PER_S, STREAM_BYTES_PER_S
@@ -38,7 +39,9 @@ from showcaller.obs.sim.wire import Args, Session, WireSession
 log = logging.getLogger(__name__)
 
 
-class SimulatedOBS(WireSession, SceneRequests, InputRequests, OutputRequests, ControlRequests):
+class SimulatedOBS(
+    WireSession, SceneRequests, InputRequests, OutputRequests, ControlRequests, MediaRequests
+):
     """An obs-websocket v5 server that behaves like a fresh real OBS (30.2 unless told 5.1).
 
     `async with SimulatedOBS() as sim:` then connect any client to `sim.url`.
