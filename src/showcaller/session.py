@@ -43,7 +43,7 @@ from showcaller.obs.events import (
     StreamStateChanged,
 )
 from showcaller.obs.gateway import OBSGateway, OutputStatus
-from showcaller.obs.supervisor import LinkState, OBSLink
+from showcaller.obs.supervisor import OBSLink
 
 log = logging.getLogger(__name__)
 
@@ -188,7 +188,7 @@ class ShowSession:
         show: Show,
         gateway: OBSGateway,
         *,
-        link: OBSLink | None = None,
+        link: OBSLink,
         status_poll_s: float = STATUS_POLL_S,
     ) -> None:
         self.cfg = cfg
@@ -233,7 +233,7 @@ class ShowSession:
             self._state = SessionState(
                 version=key[0] + key[1],
                 show=self.show.state,
-                link=self.link.state.value if self.link is not None else LinkState.READY.value,
+                link=self.link.state.value,
                 stream=self._stream,
                 record=self._record,
                 checks=self.checks,
@@ -326,8 +326,7 @@ class ShowSession:
             self._on_output_event, StreamStateChanged, RecordStateChanged, RecordFileChanged
         )
         unsubscribe = [self.gateway.add_resync_hook(self._resync)]
-        if self.link is not None:
-            unsubscribe.append(self.link.on_state(lambda _: self._bump()))
+        unsubscribe.append(self.link.on_state(lambda _: self._bump()))
         try:
             async with asyncio.TaskGroup() as group:
                 self._group = group

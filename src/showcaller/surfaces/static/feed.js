@@ -152,8 +152,8 @@ export class Countdown {
     const show = this.envelope?.state.show;
     if (left === null || !show || show.phase !== "on_air" || !show.on_air) return "normal";
     if (left <= 0) return "over";
-    const warning = show.warning_s ?? warningSeconds(show.on_air);
-    return left <= warning ? "warning" : "normal";
+    // The engine's rule, in the state (5 min before a talk's end, 1 before an LT's).
+    return show.warning_s !== null && left <= show.warning_s ? "warning" : "normal";
   }
 
   // Milliseconds until the display changes (the next whole second), for the next tick.
@@ -163,14 +163,6 @@ export class Countdown {
     const fraction = left - Math.floor(left) || 1;
     return Math.min(1000, Math.max(50, (fraction * 1000) / speed + 5));
   }
-}
-
-// The warning time comes with the state (show.warning_s, the engine's rule); this is the
-// same rule for a state without it: 5 minutes before the end of a slot of 10 minutes or
-// more, 1 minute before the end of a shorter one.
-export function warningSeconds(slot) {
-  const length = (instant(slot.expected_end) - instant(slot.expected_start)) / 1000;
-  return length >= 600 ? 300 : 60;
 }
 
 // "12:34", "1:02:03", "+01:05" (overtime); "--:--" for nothing.
