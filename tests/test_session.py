@@ -219,6 +219,7 @@ async def test_the_published_state_is_json_with_link_outputs_marks_and_messages(
     assert marks["speaker_checks"] == "done"
     cues = [m for m in state["messages"] if m["level"] == "cue"]
     assert [m["slot"] for m in cues] == list(range(len(cues)))
+    assert {m["topic"] for m in cues} == {"cue"}
     assert len(state["show"]["slots"]) == len(cfg.slots_resolved())
 
 
@@ -252,16 +253,19 @@ async def test_commands_are_journaled_with_their_source_and_bad_ones_leave_the_s
     cfg = _cut_example(tmp_path)
     seed_event(sim, cfg)
     answers: list[CommandResult] = []
+    host_said: list[str] = []
 
     async def act(s: ShowSession) -> None:
         answers.append(await s.submit({"command": "extend", "minutes": "lots"}, source="web"))
         answers.append(await s.submit({"command": "message", "text": "5 min"}, source="keys"))
+        host_said.extend(m.text for m in s.state.messages if m.topic == "host")
         answers.append(await s.submit({"command": "skip"}, source="web"))
 
     report = await _rehearse(sim, cfg, tmp_path, lambda s: _when(s, _on_air(1), act, []))
     assert report.ended
     assert [a.ok for a in answers] == [False, True, True]
     assert "minutes must be a number" in answers[0].message
+    assert host_said == ["host message: 5 min"]
     commands = [(r["command"], r["source"]) for r in _records(tmp_path, Kind.COMMAND)]
     assert commands == [("message(text='5 min')", "keys"), ("skip(slot_index=None)", "web")]
     (rejected,) = _records(tmp_path, Kind.REJECTED)

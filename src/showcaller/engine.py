@@ -68,6 +68,8 @@ WARNING_LONG_S = 300.0
 WARNING_SHORT_S = 60.0
 # The most messages a show keeps for its surfaces (a flood past this drops the oldest).
 MAX_MESSAGES = 1000
+# A message's topic when its level says it all (see ShowMessage.topic).
+_LEVEL_TOPIC = {"cue": "cue", "end": "end"}
 
 
 class Mode(enum.Enum):
@@ -437,6 +439,8 @@ class Show:
                 case Message():
                     self._message = command.text
                     self.journal.write(Kind.MESSAGE, text=command.text)
+                    if command.text:
+                        self._say("info", f"host message: {command.text}", topic="host")
                     self._publish()
                     shown = f"the timer shows {command.text!r}" if command.text else "cleared"
                     result = CommandResult(True, f"message: {shown}")
@@ -661,24 +665,31 @@ class Show:
 
     # ----------------------------------------------------------------- plumbing
 
-    def warn(self, text: str, *, problem: bool = True) -> None:
+    def warn(self, text: str, *, problem: bool = True, topic: str = "") -> None:
         """Log, journal, publish and report a warning (a problem if it would spoil the show)."""
         log.warning("%s", text)
         (self.report.problems if problem else self.report.warnings).append(text)
         if not self._stopped:  # a late word (an OBS event after the end) still reaches the report
             self.journal.write(Kind.WARNING, text=text, problem=problem)
-        self._say("problem" if problem else "warning", text)
+        self._say("problem" if problem else "warning", text, topic=topic)
 
-    def say(self, text: str) -> None:
+    def say(self, text: str, *, topic: str = "") -> None:
         """Tell the host something that is neither a warning nor a problem."""
-        self._say("info", text)
+        self._say("info", text, topic=topic)
 
     def _say(
-        self, level: str, text: str, *, at: float | None = None, slot: int | None = None
+        self,
+        level: str,
+        text: str,
+        *,
+        at: float | None = None,
+        slot: int | None = None,
+        topic: str = "",
     ) -> None:
         self._seq += 1
         when = self.time.wall(self.time.now() if at is None else at).isoformat()
-        self.messages.append(ShowMessage(self._seq, level, text, when, slot))
+        topic = topic or _LEVEL_TOPIC.get(level, "")
+        self.messages.append(ShowMessage(self._seq, level, text, when, slot, topic))
         self._publish()
 
     def _snapshot(self) -> None:

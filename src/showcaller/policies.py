@@ -206,11 +206,12 @@ class StreamStart:
             show.journal.write(Kind.STREAM, action="not_on_air", at=show.time.now())
             show.warn(
                 f"the stream is NOT on air {STREAM_START_TIMEOUT_S:g} s after starting it: "
-                "check OBS's Settings > Stream (server and key) and start it in OBS"
+                "check OBS's Settings > Stream (server and key) and start it in OBS",
+                topic="stream",
             )
             return
         show.journal.write(Kind.STREAM, action="on_air", at=show.time.now())
-        show.say("the stream is on air")
+        show.say("the stream is on air", topic="stream")
 
 
 class RehearsalPolicy(Recording):
@@ -289,12 +290,17 @@ class LivePolicy(Recording):
         if event.state is OutputState.STOPPED and not self.stopping:
             self.show.warn(
                 "the stream STOPPED in OBS, and not by showcaller: "
-                "start it again in OBS (Controls > Start Streaming)"
+                "start it again in OBS (Controls > Start Streaming)",
+                topic="stream",
             )
         elif event.state is OutputState.RECONNECTING:
-            self.show.warn("OBS lost the stream server and is reconnecting", problem=False)
+            self.show.warn(
+                "OBS lost the stream server and is reconnecting", problem=False, topic="stream"
+            )
         elif event.state is OutputState.RECONNECTED:
-            self.show.warn("the stream is back on air (OBS reconnected)", problem=False)
+            self.show.warn(
+                "the stream is back on air (OBS reconnected)", problem=False, topic="stream"
+            )
 
     async def at_show_end(self, *, missed: bool, by_host: End | None = None) -> list[str]:
         """Stop the recording; the stream too at the planned end (`stream.stop_at_end`) or when

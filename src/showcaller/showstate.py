@@ -47,6 +47,11 @@ class ShowMessage:
     `level`: "cue" (a slot went on air; `slot` says which), "end" (the show ended),
     "info", "warning" or "problem" (something that would spoil the show; the report
     lists these).
+
+    `topic` says what the message is about, so that a listener (notifications, a
+    surface) can pick messages without parsing the text: "" (general), "check"
+    (speaker checks), "stream" (on air / off air / the stream's state), "record",
+    "health" (stream health), "host" (the host's own message), "cue", "end".
     """
 
     seq: int
@@ -54,6 +59,7 @@ class ShowMessage:
     text: str
     at: str  # wall-clock ISO time
     slot: int | None = None
+    topic: str = ""
 
 
 @dataclass(frozen=True)

@@ -91,9 +91,12 @@ class ShowChecks:
             self.show.warn(
                 f"check {r.name}: {r.part} {r.verdict}{value} — {r.hint}",
                 problem=problem and r.verdict == "fail",
+                topic="check",
             )
         passed = sum(1 for r in results if r.verdict == "pass")
-        self.show.say(f"speaker checks {why}: {passed} passed, {len(bad)} to look at")
+        self.show.say(
+            f"speaker checks {why}: {passed} passed, {len(bad)} to look at", topic="check"
+        )
 
     def _result(self, result: CheckResult) -> None:
         self.results[(result.speaker, result.part)] = result
@@ -205,11 +208,13 @@ class ShowChecks:
     def _alarm(self, key: str, w: _Watched, **values: object) -> None:
         text = hint(key, self.language, who=who(w.name, self.language), **values)
         # Loud in both modes; a problem of the show only when it is live.
-        self.show.warn(text, problem=self.show.mode is Mode.LIVE)
+        self.show.warn(text, problem=self.show.mode is Mode.LIVE, topic="check")
 
     def _back(self, w: _Watched, part: str) -> None:
         lang = self.language
-        self.show.say(hint("on_air_back", lang, who=who(w.name, lang), what=what(part, lang)))
+        self.show.say(
+            hint("on_air_back", lang, who=who(w.name, lang), what=what(part, lang)), topic="check"
+        )
 
 
 @contextlib.asynccontextmanager
