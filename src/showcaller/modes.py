@@ -21,6 +21,7 @@ from showcaller.clock import Clock, ScaledClock, SystemClock
 from showcaller.config import OBS, EventConfig
 from showcaller.engine import Mode, Show, ShowReport, planned_slots
 from showcaller.errors import UsageError
+from showcaller.health import stream_health
 from showcaller.journal import Journal, Kind, ResumePoint, claim, last_state, set_aside
 from showcaller.needs import needs_of
 from showcaller.obs.connect import SIM, OBSConnection, ObsSeed, open_obs
@@ -139,6 +140,8 @@ async def rehearse(
             _attach_common(session, conn)
             if options.stream_test:
                 session.attach("the stream test", stream_test)
+                if cfg.health.enabled:
+                    session.attach("stream health", stream_health)
             _say_before(show, problems, transition)
             if on_session is not None:
                 on_session(session)
@@ -278,6 +281,8 @@ async def _live_claimed(
             session.use(policy)
             _attach_common(session, conn)
             session.attach("SIGTERM", detach_on_sigterm)
+            if cfg.health.enabled:
+                session.attach("stream health", stream_health)
             if ask_on_ctrl_c:
                 session.attach("the Ctrl-C question", ctrl_c_question)
             _say_before(show, problems, transition)

@@ -33,6 +33,7 @@ from showcaller.checks.results import CheckResult
 from showcaller.config import EventConfig
 from showcaller.engine import CommandResult, Show, ShowMessage, ShowReport, ShowState
 from showcaller.errors import OBSError
+from showcaller.health import HealthMonitor, HealthView
 from showcaller.hostcommands import BadCommand, HostCommand, command_name, parse_command
 from showcaller.journal import Kind
 from showcaller.obs.events import (
@@ -96,6 +97,7 @@ class SessionState:
     record: OutputView | None
     checks: tuple[CheckResult, ...]  # speaker check results, newest per speaker and part
     messages: tuple[ShowMessage, ...]  # every message so far, numbered (seq)
+    health: HealthView | None = None  # stream health (live, stream test); None: not watched
 
     def to_json(self) -> dict[str, Any]:
         """The state as plain JSON values."""
@@ -198,6 +200,8 @@ class ShowSession:
         self.journal = show.journal
         self.policy: ModePolicy | None = None
         self.checks: tuple[CheckResult, ...] = ()
+        self.health: HealthView | None = None
+        self.health_monitor: HealthMonitor | None = None  # set by the stream health attachment
         self._status_poll_s = status_poll_s
         self._attachments: list[tuple[str, Attachment]] = []
         self._feeds: list[StateFeed] = []
@@ -238,6 +242,7 @@ class ShowSession:
                 record=self._record,
                 checks=self.checks,
                 messages=tuple(self.show.messages),
+                health=self.health,
             )
         return self._state
 
@@ -263,6 +268,11 @@ class ShowSession:
     def publish_checks(self, results: tuple[CheckResult, ...]) -> None:
         """New speaker check results for the state (the newest per speaker and part)."""
         self.checks = results
+        self._bump()
+
+    def publish_health(self, view: HealthView) -> None:
+        """A new stream health reading for the state."""
+        self.health = view
         self._bump()
 
     def problem(self, text: str, exc: BaseException | None = None) -> None:

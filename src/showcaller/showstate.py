@@ -128,6 +128,7 @@ class ShowReport:
     warnings: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     ended: bool = False
+    health: str = ""  # the stream's health over the run (live, stream test), one line
 
     @property
     def ok(self) -> bool:

@@ -14,6 +14,7 @@ from showcaller.config.sections import (
     OBS,
     Checks,
     Event,
+    Health,
     LowerThird,
     Notify,
     Record,
@@ -61,6 +62,8 @@ class EventConfig(BaseSettings):
     """The people on stage."""
     checks: Checks = Field(default_factory=Checks)
     """Speaker connection checks."""
+    health: Health = Field(default_factory=Health)
+    """Stream health thresholds."""
     web: Web = Field(default_factory=Web)
     """Countdown and host pages."""
     notify: Notify = Field(default_factory=Notify)

@@ -268,6 +268,8 @@ class Stream(_Section):
     """How long before the first slot the stream starts."""
     stop_at_end: bool = True
     """Stop the stream (and recording) when the last slot ends; false leaves it to the host."""
+    restart_after_crash: bool = True
+    """When OBS crashed on air and comes back inside the show, start the stream again."""
 
 
 class Record(_Section):
@@ -414,3 +416,26 @@ class Notify(_Section):
 
     webhooks: list[Annotated[str, AfterValidator(_http_url)]] = Field(default_factory=list)
     """Webhook URLs (Slack, Discord, ...) that get a message on every cue."""
+
+
+class Health(_Section):
+    """[health]: stream health in live and `rehearse --stream-test` (docs/health.md)."""
+
+    enabled: bool = True
+    """Watch the stream's health (GetStreamStatus and GetStats about once a second)."""
+    poll_seconds: float = Field(1.0, ge=0.2, le=10)
+    """How often OBS is asked (real seconds)."""
+    window_seconds: float = Field(10.0, ge=2, le=300)
+    """Dropped and skipped frames are counted over this window."""
+    zero_bitrate_seconds: float = Field(2.0, gt=0, le=60)
+    """On air but nothing sent this long: a warning."""
+    dropped_percent: float = Field(1.0, gt=0, le=100)
+    """Frames dropped on the network (of the frames in the window) that make a warning."""
+    skipped_percent: float = Field(2.0, gt=0, le=100)
+    """Frames the encoder or renderer skipped (of the frames in the window) that warn."""
+    min_frames: int = Field(10, ge=1)
+    """Fewer dropped or skipped frames than this in the window never warn (a hiccup)."""
+    disk_reserve_mb: float = Field(500.0, ge=0)
+    """Warn when the recording would leave less free disk than this before the show ends."""
+    fine_seconds: float = Field(5.0, ge=0, le=120)
+    """A warning is over (said once) when its cause has been gone this long."""

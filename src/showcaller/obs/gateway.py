@@ -172,6 +172,9 @@ class OutputStatus:
     bytes: int
     duration_ms: int
     paused: bool = False
+    congestion: float = 0.0  # the stream's, 0..1 (GetStreamStatus only)
+    skipped_frames: int = 0  # the stream's frames dropped on the network since it started
+    total_frames: int = 0
 
 
 @dataclass(frozen=True)
@@ -234,8 +237,8 @@ class _Answer:
     def flag(self, key: str, default: bool = _MISSING) -> bool:
         return bool(self._get(key, lambda v: isinstance(v, bool), "true or false", default))
 
-    def number(self, key: str) -> float:
-        return float(self._get(key, _is_number, "a number", _MISSING))
+    def number(self, key: str, default: float = _MISSING) -> float:
+        return float(self._get(key, _is_number, "a number", default))
 
     def integer(self, key: str, default: int = _MISSING) -> int:
         return int(self._get(key, _is_integer, "an integer", default))
@@ -842,4 +845,7 @@ def _output_status(a: _Answer) -> OutputStatus:
         bytes=a.integer("outputBytes", 0),
         duration_ms=a.integer("outputDuration", 0),
         paused=a.flag("outputPaused", False),
+        congestion=a.number("outputCongestion", 0.0),
+        skipped_frames=a.integer("outputSkippedFrames", 0),
+        total_frames=a.integer("outputTotalFrames", 0),
     )

@@ -139,6 +139,8 @@ def print_report(cfg: EventConfig, report: ShowReport, console: Console) -> None
         f"milliseconds from that moment to the request and to OBS's change event (speed "
         f"×{speed:g}; negative = sent early to compensate OBS's switch time)"
     )
+    if report.health:
+        console.print(report.health, markup=False)
     for text in report.warnings:
         console.print(f"[yellow]warning:[/] {text}")
     for text in report.problems:

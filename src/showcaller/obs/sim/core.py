@@ -45,6 +45,23 @@ VERSIONS: dict[str, dict[str, str]] = {
 FRAME_S = 1 / 30
 
 
+class FrameCounter:
+    """Frames skipped at a share of the frame rate that changes now and then (a fault)."""
+
+    def __init__(self) -> None:
+        self.base = 0.0
+        self.since = 0.0
+        self.share = 0.0
+
+    def value(self, now: float) -> int:
+        """Frames counted up to `now`."""
+        return int(self.base + (now - self.since) * self.share / FRAME_S)
+
+    def set_share(self, now: float, share: float) -> None:
+        """Count `share` of the frames from `now` on."""
+        self.base, self.since, self.share = float(self.value(now)), now, share
+
+
 class SimCore:
     """The attributes and helpers the wire, the handlers and the outputs share."""
 
@@ -62,6 +79,8 @@ class SimCore:
     _sessions: set[Session]
     _tasks: set[asyncio.Task[None]]
     _started_at: float
+    network_skipped: FrameCounter  # frames dropped on the network (faults.drop_frames)
+    encoder_skipped: FrameCounter  # frames the encoder and renderer skipped
 
     @property
     def record_dir(self) -> Path:

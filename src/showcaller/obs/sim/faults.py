@@ -20,6 +20,9 @@ class Faults:
         self.delays: dict[str | None, float] = {}
         self.auth_refused = False
         self.health: StreamHealth = "ok"
+        self.network_drop = 0.0  # share of the stream's frames dropped on the way out
+        self.encoder_skip = 0.0  # share of frames the encoder and renderer skip
+        self.disk_free_mb: float | None = None  # None: plenty (the sim's steady number)
         self._answering = asyncio.Event()
         self._answering.set()
 
@@ -80,6 +83,16 @@ class Faults:
         self.health = health
         self._sim.stream_health_changed()
 
+    def drop_frames(self, network: float = 0.0, encoder: float = 0.0) -> None:
+        """From now on drop a share (0..1) of the stream's frames on the network (congestion,
+        fewer bytes sent: GetStreamStatus outputSkippedFrames) and skip a share in the
+        encoder and renderer (GetStats outputSkippedFrames, renderSkippedFrames); 0 clears."""
+        self._sim.frames_changed(min(max(network, 0.0), 1.0), min(max(encoder, 0.0), 1.0))
+
+    def disk_space(self, mb: float | None) -> None:
+        """What GetStats reports as availableDiskSpace (MB); None: back to plenty."""
+        self.disk_free_mb = mb
+
     def clear(self) -> None:
         """Back to a healthy OBS: no delays, answering, auth accepted, stream target ok."""
         self.delays.clear()
@@ -87,3 +100,6 @@ class Faults:
         self.unstall()
         if self.health != "ok":
             self.stream_health("ok")
+        self.disk_free_mb = None
+        if self.network_drop or self.encoder_skip:
+            self.drop_frames()

@@ -33,10 +33,10 @@ class OutputRequests(Outputs):
         return {
             "outputActive": st.active,
             "outputBytes": self._stream_bytes() if st.active else 0,
-            "outputCongestion": 0.0,
+            "outputCongestion": self.faults.network_drop if st.active else 0.0,
             "outputDuration": int(duration * 1000),
             "outputReconnecting": st.state == "reconnecting",
-            "outputSkippedFrames": 0,
+            "outputSkippedFrames": self.stream_skipped_frames() if st.active else 0,
             "outputTimecode": timecode(duration),
             "outputTotalFrames": int(duration / FRAME_S),
         }

@@ -62,6 +62,7 @@ class Outputs(SimCore):
     """Stream and record state machines, and the volume meters."""
 
     _meters: asyncio.Task[None] | None
+    _network_at_start = 0  # network_skipped when the stream started (OBS counts per output)
 
     def _reset_outputs(self) -> None:
         for task in list(self._tasks):
@@ -89,10 +90,23 @@ class Outputs(SimCore):
     def _stream_bytes(self) -> int:
         st = self.model.stream
         if st.state == "started":
-            return st.bytes_base + int(
-                (self.clock.monotonic() - st.bytes_since) * STREAM_BYTES_PER_S
-            )
+            rate = STREAM_BYTES_PER_S * (1.0 - self.faults.network_drop)
+            return st.bytes_base + int((self.clock.monotonic() - st.bytes_since) * rate)
         return st.bytes_base
+
+    def stream_skipped_frames(self) -> int:
+        """GetStreamStatus outputSkippedFrames: dropped on the network since the stream started."""
+        return self.network_skipped.value(self.clock.monotonic()) - self._network_at_start
+
+    def frames_changed(self, network: float, encoder: float) -> None:
+        """React to `faults.drop_frames()`: counters and the byte rate change from now."""
+        now = self.clock.monotonic()
+        st = self.model.stream
+        if st.state == "started":
+            st.bytes_base, st.bytes_since = self._stream_bytes(), now
+        self.faults.network_drop, self.faults.encoder_skip = network, encoder
+        self.network_skipped.set_share(now, network)
+        self.encoder_skipped.set_share(now, encoder)
 
     def _start_stream(self) -> None:
         self.model.stream.state = "starting"
@@ -110,6 +124,7 @@ class Outputs(SimCore):
         await self._sleep(_OUTPUT_START_S)
         now = self.clock.monotonic()
         st.state, st.started_at, st.bytes_base, st.bytes_since = "started", now, 0, now
+        self._network_at_start = self.network_skipped.value(now)
         self._stream_event("STARTED", True)
 
     def _stop_stream(self) -> None:

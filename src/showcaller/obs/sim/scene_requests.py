@@ -44,15 +44,18 @@ class SceneRequests(SimCore):
         out_frames = 0
         if self.model.stream.active:
             out_frames = int((self.clock.monotonic() - self.model.stream.started_at) / FRAME_S)
+        skipped = self.encoder_skipped.value(self.clock.monotonic())
+        disk = self.faults.disk_free_mb
         return {
             "activeFps": 30.0,
-            "availableDiskSpace": 81390.0,
-            "averageFrameRenderTime": 0.9,
-            "cpuUsage": 2.5,
+            "availableDiskSpace": 81390.0 if disk is None else disk,
+            # A busy encoder and renderer take longer per frame, as on a real OBS.
+            "averageFrameRenderTime": 0.9 + 40.0 * self.faults.encoder_skip,
+            "cpuUsage": 2.5 + 90.0 * self.faults.encoder_skip,
             "memoryUsage": 180.0,
-            "outputSkippedFrames": 0,
+            "outputSkippedFrames": skipped,
             "outputTotalFrames": out_frames,
-            "renderSkippedFrames": 0,
+            "renderSkippedFrames": skipped,
             "renderTotalFrames": frames,
             "webSocketSessionIncomingMessages": sum(x.incoming for x in self._sessions),
             "webSocketSessionOutgoingMessages": sum(x.outgoing for x in self._sessions),

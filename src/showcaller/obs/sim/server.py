@@ -25,7 +25,7 @@ from showcaller.clock import Clock, SystemClock
 from showcaller.obs.protocol import CloseCode
 from showcaller.obs.sim import catalog
 from showcaller.obs.sim.control_requests import ControlRequests
-from showcaller.obs.sim.core import FRAME_S, VERSIONS, ObsVersion
+from showcaller.obs.sim.core import FRAME_S, VERSIONS, FrameCounter, ObsVersion
 from showcaller.obs.sim.faults import Faults
 from showcaller.obs.sim.input_requests import InputRequests
 from showcaller.obs.sim.media_requests import MediaRequests
@@ -89,6 +89,8 @@ class SimulatedOBS(
         self._transition: asyncio.Task[None] | None = None
         self._meters: asyncio.Task[None] | None = None
         self._started_at = self.clock.monotonic()
+        self.network_skipped = FrameCounter()
+        self.encoder_skipped = FrameCounter()
 
     # ------------------------------------------------------------------ lifecycle
 
