@@ -32,8 +32,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-# Bitrate is measured over about this many real seconds (smooths one late answer).
-BITRATE_SPAN_S = 2.0
+# Bitrate is measured over about this many real seconds (a faster poll averages readings).
+BITRATE_SPAN_S = 1.0
 
 
 @dataclass(frozen=True)
@@ -197,7 +197,7 @@ class HealthMonitor:
             self._window.popleft()
 
     def _bitrate(self, s: HealthSample) -> float | None:
-        """kbps over the last ~2 s of readings; None off air or with only one reading."""
+        """kbps over the last second or so of readings; None off air or with only one reading."""
         if not s.active:
             return None
         older = [x for x in self._window if s.t - x.t >= BITRATE_SPAN_S * 0.75]
