@@ -611,6 +611,16 @@ class RTMPServer:
             "rtmp_root": str(self.root) if self.root else None,
         }
 
+    def bytes_received(self) -> int:
+        """Bytes nginx has read so far (its /proc io counter): grows while a stream arrives."""
+        proc = self._res.processes.get("nginx")
+        if proc is None or proc.poll() is not None:
+            return 0
+        for line in Path(f"/proc/{proc.pid}/io").read_text().splitlines():
+            if line.startswith("rchar:"):
+                return int(line.split()[1])
+        return 0
+
     def release_ownership(self) -> None:
         """Forget the process and dir so they outlive this object (detached use)."""
         self._finalizer.detach()

@@ -53,7 +53,10 @@ class Kind(enum.StrEnum):
     COMMAND = "command"  # command (name and arguments), source: keys|web|prompt|api|test
     REJECTED = "rejected"  # command, source, reason
     MARK = "mark"  # mark: stream_start|record_start|..., status: due|done|failed|skipped, at
-    STREAM = "stream"  # action: start|on_air|not_on_air|stopped|reconnecting|...|restored
+    # STREAM action: start|on_air|not_on_air|stopped|reconnecting|...|restored, and
+    # stopped_in_obs (not by showcaller), restart_after_crash, test_saved (the host's own
+    # settings before a stream test: service_type, server; the key is never written here)
+    STREAM = "stream"
     RECORD = "record"  # action: start|started|split|chapter|file|stop|stopped, path, slot, name
     TROUBLE = "trouble"  # on (bool), scene: the trouble scene went on air or off it
     MESSAGE = "message"  # text: the host's message for the speaker timer ("" clears it)
@@ -258,6 +261,8 @@ class ResumePoint:
     line: int
     trouble: bool = False  # the trouble scene was on air
     marks_done: frozenset[str] = frozenset()  # marks that ran (e.g. "record_start")
+    stream_was_on_air: bool = False  # OBS reported the stream on air at some point
+    stream_stopped_in_obs: bool = False  # its last word: stopped in OBS, not by showcaller
 
 
 def last_state(path: Path, plan_hash: str) -> ResumePoint | None:
@@ -270,9 +275,17 @@ def last_state(path: Path, plan_hash: str) -> ResumePoint | None:
         return None
     point: ResumePoint | None = None
     done: set[str] = set()
+    was_on_air = stopped_in_obs = False
     for entry in read_journal(path):
         if entry.kind == Kind.MARK and entry.data.get("status") == "done":
             done.add(str(entry.data.get("mark")))
+        if entry.kind == Kind.STREAM:
+            action = entry.data.get("action")
+            if action in ("started", "reconnected", "restart_after_crash", "start"):
+                was_on_air = was_on_air or action == "started"
+                stopped_in_obs = False
+            elif action == "stopped_in_obs":
+                stopped_in_obs = True
         if entry.kind != Kind.STATE:
             continue
         if entry.plan != plan_hash:
@@ -290,7 +303,12 @@ def last_state(path: Path, plan_hash: str) -> ResumePoint | None:
             trouble=bool(entry.data.get("trouble", False)),
         )
     if point is not None:
-        point = dataclasses.replace(point, marks_done=frozenset(done))
+        point = dataclasses.replace(
+            point,
+            marks_done=frozenset(done),
+            stream_was_on_air=was_on_air,
+            stream_stopped_in_obs=stopped_in_obs,
+        )
     return point
 
 

@@ -277,7 +277,22 @@ async def _live_claimed(
                 stream_at=stream_at,
                 stream_on_air=stream.active,
                 done_before=point.marks_done if point is not None else (),
+                stopped_in_obs=point is not None and point.stream_stopped_in_obs,
             )
+            if (
+                point is not None
+                and point.stream_was_on_air
+                and not stream.active
+                and not cfg.stream.restart_after_crash
+                and policy.stream.mark.status == "due"
+            ):
+                # As after a crash of OBS: with restart_after_crash off, the host starts it.
+                show.skip_mark(policy.stream.mark, "stream.restart_after_crash is off")
+                show.warn(
+                    "the stream was on air before showcaller restarted and is NOT on air now: "
+                    "start it in OBS (Controls > Start Streaming)",
+                    topic="stream",
+                )
             session.use(policy)
             _attach_common(session, conn)
             session.attach("SIGTERM", detach_on_sigterm)

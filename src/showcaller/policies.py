@@ -189,10 +189,11 @@ class StreamStart:
         log.info("the stream is starting")
         # OBS answers StartStream at once even when it cannot reach the server; it then
         # gives up by itself (STARTING → STOPPED). Only outputActive says on air.
-        self.session.spawn(self._confirm(), "stream start check")
+        self.session.spawn(self.confirm(), "stream start check")
         return []
 
-    async def _confirm(self) -> None:
+    async def confirm(self) -> None:
+        """Check that the stream is on air within 10 s of starting it, and say so."""
         show = self.show
         try:
             on_air = await stream_becomes(
@@ -268,7 +269,14 @@ async def _end_test_stream(
 
 
 class LivePolicy(Recording):
-    """Live: the stream starts at its mark, is watched, and stops only when it should."""
+    """Live: the stream starts at its mark, is watched, and stops only when it should.
+
+    After OBS crashed on air (the link dropped with the stream on air, no STOPPED from
+    OBS) and came back inside the show, the stream is started again, once per crash, and
+    the recording as a new file (`stream.restart_after_crash`). A stream the host stopped
+    in OBS while OBS was up is never started again — by this process, nor by a restarted
+    showcaller (`stopped_in_obs` in the journal): both paths behave the same.
+    """
 
     def __init__(
         self,
@@ -277,22 +285,39 @@ class LivePolicy(Recording):
         stream_at: float,
         stream_on_air: bool,
         done_before: Collection[str] = (),
+        stopped_in_obs: bool = False,
     ) -> None:
         super().__init__(session, enabled=session.cfg.record.enabled, done_before=done_before)
         self.stream_at = stream_at
         # A restarted showcaller runs this mark again: the stream it finds off air (and due)
-        # is started; one it finds on air is left alone.
+        # is started; one it finds on air is left alone; one the host stopped stays off.
         self.stream = StreamStart(session, stream_at, already_on_air=stream_on_air)
         self.stopping = False  # showcaller itself is stopping the stream
+        self.on_air = stream_on_air  # the stream is on air as far as OBS last told us
+        self.stopped_in_obs = stopped_in_obs  # the host stopped it in OBS: never restarted
+        if stopped_in_obs and not stream_on_air:
+            self.show.skip_mark(
+                self.stream.mark, "the host stopped the stream in OBS; showcaller leaves it off"
+            )
 
     def on_stream(self, event: StreamStateChanged) -> None:
         """Say at once when the stream leaves the air without showcaller asking."""
+        if event.state in (OutputState.STARTED, OutputState.RECONNECTED):
+            self.on_air = True
+            self.stopped_in_obs = False
         if event.state is OutputState.STOPPED and not self.stopping:
+            # OBS said so over a live link: OBS was up, so the host (or OBS giving up) stopped it.
+            if self.on_air:
+                self.stopped_in_obs = True
+                self.show.journal.write(Kind.STREAM, action="stopped_in_obs")
+            self.on_air = False
             self.show.warn(
                 "the stream STOPPED in OBS, and not by showcaller: "
                 "start it again in OBS (Controls > Start Streaming)",
                 topic="stream",
             )
+        elif event.state is OutputState.STOPPED:
+            self.on_air = False
         elif event.state is OutputState.RECONNECTING:
             self.show.warn(
                 "OBS lost the stream server and is reconnecting", problem=False, topic="stream"
@@ -325,17 +350,60 @@ class LivePolicy(Recording):
         return warnings
 
     async def after_resync(self, gateway: OBSGateway) -> None:
-        """After OBS comes back: a loud word if the stream is not on air when it should be."""
-        if self.show.time.now() < self.stream_at:
+        """After OBS comes back: the stream (and recording) on air again if it crashed on air."""
+        show = self.show
+        if show.time.now() < self.stream_at or show.stopped or self.stopping:
             return
         try:
-            if not (await gateway.stream_status()).active:
-                self.show.warn(
-                    "OBS is back, but the stream is NOT on air: "
-                    "start it in OBS (Controls > Start Streaming)"
-                )
+            if (await gateway.stream_status()).active:
+                return
         except OBSError as exc:
-            self.show.warn(f"could not check the stream after reconnecting: {exc}")
+            show.warn(f"could not check the stream after reconnecting: {exc}")
+            return
+        if self.stopped_in_obs:
+            return  # said when it stopped; the host meant it
+        if not self.on_air or not self.cfg.stream.restart_after_crash:
+            show.warn(
+                "OBS is back, but the stream is NOT on air: "
+                "start it in OBS (Controls > Start Streaming)",
+                topic="stream",
+            )
+            return
+        # Crashed on air: no STOPPED came, OBS just went away. Back on air, once per crash.
+        self.on_air = False
+        try:
+            await gateway.start_stream()
+        except OBSError as exc:
+            show.warn(f"OBS is back, but starting the stream again failed: {exc}", topic="stream")
+            return
+        show.journal.write(Kind.STREAM, action="restart_after_crash", at=show.time.now())
+        show.warn(
+            "OBS came back after a crash: showcaller STARTED THE STREAM AGAIN "
+            "(it was on air before); viewers missed the time OBS was away",
+            problem=False,
+            topic="stream",
+        )
+        self.session.spawn(self.stream.confirm(), "stream restart check")
+        await self._record_again(gateway)
+
+    async def _record_again(self, gateway: OBSGateway) -> None:
+        if not self.enabled or (self.mark is not None and self.mark.status != "done"):
+            return
+        try:
+            if (await gateway.record_status()).active:
+                return
+            await gateway.start_record()
+        except OBSError as exc:
+            self.show.warn(f"OBS is back, but recording again failed: {exc}", topic="record")
+            return
+        self.show.journal.write(
+            Kind.RECORD, action="restart_after_crash", at=self.show.time.now()
+        )
+        self.show.warn(
+            "OBS came back after a crash: the recording goes on in a new file",
+            problem=False,
+            topic="record",
+        )
 
 
 __all__ = [

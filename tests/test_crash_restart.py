@@ -1,0 +1,219 @@
+"""Back on air after OBS crashes: live starts the stream (and recording) again by itself.
+
+On the sim (restart fault) and on real OBS 29 streaming to nginx-rtmp (SIGKILL, start
+again): each time the stream is back on air within 5 s of OBS accepting connections,
+and the scene is the planned one. A stream the host stopped in OBS is never restarted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from showcaller.config import load_config
+from showcaller.hostcommands import End
+from showcaller.modes import LiveOptions, live
+from showcaller.obs.client import OBSClient
+from showcaller.obs.gateway import OBSGateway
+from showcaller.obs.sim import SimulatedOBS
+from showcaller.session import ShowSession
+from tests.realobs import HeadlessOBS, RTMPServer
+from tests.sim_fixtures import SIM_PASSWORD, seed_event, sim  # noqa: F401
+from tests.test_modes import _obs, _short_show, provision
+
+BACK_ON_AIR_S = 5.0
+
+
+def _show(tmp_path: Path, *, slot_s: int, record: bool = False) -> Path:
+    config = tmp_path / "event.toml"
+    _short_show(config, lead_in=2, slot_s=slot_s, stream_before_s=1)
+    if record:
+        config.write_text(config.read_text().replace("enabled = false", "enabled = true"))
+    return config
+
+
+def _journal(path: Path, kind: str) -> list[dict[str, Any]]:
+    records = [json.loads(x) for x in path.read_text(encoding="utf-8").splitlines() if x.strip()]
+    return [r for r in records if r["kind"] == kind]
+
+
+async def _until(predicate: Any, within: float) -> float | None:
+    """Seconds until `predicate()` (awaited if need be) holds, or None after `within`."""
+    start = time.monotonic()
+    while time.monotonic() - start < within:
+        got = predicate()
+        if asyncio.iscoroutine(got):
+            got = await got
+        if got:
+            return time.monotonic() - start
+        await asyncio.sleep(0.05)
+    return None
+
+
+async def _run_live(config: Path, url: str, password: str, journal: Path, crashes: Any) -> Any:
+    """`live --yes` in-process; `crashes(session)` runs beside it, then ends the show."""
+    cfg = load_config(config)
+    sessions: list[ShowSession] = []
+    task: list[asyncio.Task[Any]] = []
+
+    def on_session(session: ShowSession) -> None:
+        sessions.append(session)
+
+        async def drive() -> None:
+            try:
+                await crashes(session)
+            finally:
+                await session.submit(End(), source="test")
+
+        task.append(asyncio.ensure_future(drive()))
+
+    report = await live(
+        cfg,
+        LiveOptions(obs=_obs(url, password), journal=journal, yes=True),
+        interactive=False,
+        on_session=on_session,
+    )
+    await task[0]
+    return report, sessions[0]
+
+
+async def _on_air(session: ShowSession) -> None:
+    assert await _until(lambda: session.show.state.on_air is not None, 15) is not None
+    assert (
+        await _until(lambda: any(m.text == "the stream is on air" for m in session.show.messages), 15)
+        is not None
+    )
+
+
+async def test_on_the_sim_obs_restarting_three_times_puts_the_stream_and_recording_back(
+    sim: SimulatedOBS,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    config = _show(tmp_path, slot_s=4, record=True)
+    seed_event(sim, load_config(config))
+    sim.use_cases.stream_target()
+    journal = tmp_path / "live.jsonl"
+    back_after: list[float] = []
+
+    async def crashes(session: ShowSession) -> None:
+        await _on_air(session)
+        assert await _until(lambda: sim.model.record.state == "started", 10) is not None
+        for _ in range(3):
+            await sim.faults.restart(0.3)  # listening again when this returns
+            took = await _until(lambda: sim.model.stream.state == "started", BACK_ON_AIR_S)
+            assert took is not None, "the stream is not back on air"
+            back_after.append(took)
+            planned = session.show.state.on_air
+            assert planned is not None
+            assert await _until(lambda: sim.model.program == planned.scene, 2) is not None
+            assert await _until(lambda: sim.model.record.state == "started", 2) is not None
+
+    report, session = await _run_live(config, sim.url, SIM_PASSWORD, journal, crashes)
+    assert len(back_after) == 3 and max(back_after) < BACK_ON_AIR_S
+    assert sim.requests_seen["StartStream"] == 4  # the planned start, then once per crash
+    assert sim.requests_seen["StartRecord"] == 4
+    actions = [r["action"] for r in _journal(journal, "stream")]
+    assert actions.count("restart_after_crash") == 3
+    assert [r["action"] for r in _journal(journal, "record")].count("restart_after_crash") == 3
+    loud = [m for m in session.show.messages if "STARTED THE STREAM AGAIN" in m.text]
+    assert len(loud) == 3 and all(m.topic == "stream" for m in loud)
+    assert report.ended
+
+
+async def test_a_stream_the_host_stopped_in_obs_is_not_restarted_after_obs_crashes(
+    sim: SimulatedOBS,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    config = _show(tmp_path, slot_s=20)
+    seed_event(sim, load_config(config))
+    sim.use_cases.stream_target()
+    journal = tmp_path / "live.jsonl"
+
+    async def crashes(session: ShowSession) -> None:
+        await _on_air(session)
+        client = OBSClient(sim.url, SIM_PASSWORD)
+        await client.connect()
+        await OBSGateway(client).stop_stream()  # the host clicks Stop Streaming in OBS
+        await client.close()
+        assert await _until(lambda: sim.model.stream.state == "stopped", 2) is not None
+        await asyncio.sleep(0.3)
+        await sim.faults.restart(0.3)
+        await asyncio.sleep(BACK_ON_AIR_S / 2)
+        assert await _until(lambda: session.link.state.value == "ready", 5) is not None
+        await asyncio.sleep(1.0)
+
+    _, session = await _run_live(config, sim.url, SIM_PASSWORD, journal, crashes)
+    assert sim.requests_seen["StartStream"] == 1
+    assert [r["action"] for r in _journal(journal, "stream")].count("stopped_in_obs") == 1
+    assert not any("STARTED THE STREAM AGAIN" in m.text for m in session.show.messages)
+
+
+async def test_with_restart_after_crash_off_the_host_is_told_to_start_it(
+    sim: SimulatedOBS,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    config = _show(tmp_path, slot_s=20)
+    config.write_text(
+        config.read_text().replace("[stream]\n", "[stream]\nrestart_after_crash = false\n")
+    )
+    seed_event(sim, load_config(config))
+    sim.use_cases.stream_target()
+
+    async def crashes(session: ShowSession) -> None:
+        await _on_air(session)
+        await sim.faults.restart(0.3)
+        said = await _until(
+            lambda: any("stream is NOT on air" in m.text for m in session.show.messages), 5
+        )
+        assert said is not None
+
+    await _run_live(config, sim.url, SIM_PASSWORD, tmp_path / "live.jsonl", crashes)
+    assert sim.requests_seen["StartStream"] == 1
+
+
+@pytest.mark.slow
+async def test_real_obs_sigkilled_three_times_is_back_on_air_at_the_rtmp_server_within_5_s(
+    real_obs: HeadlessOBS,
+    rtmp_server: RTMPServer,
+    tmp_path: Path,
+) -> None:
+    config = _show(tmp_path, slot_s=30)
+    cfg = load_config(config)
+    await provision(real_obs.url, real_obs.password, cfg)
+    client = OBSClient(real_obs.url, real_obs.password)
+    await client.connect()
+    await OBSGateway(client).set_stream_service(rtmp_server.url, "test")
+    await client.close()
+    back_after: list[float] = []
+    scenes: list[tuple[str, str]] = []
+
+    async def arriving() -> bool:
+        return rtmp_server.bytes_received() - base[0] > 32_000
+
+    base = [0]
+
+    async def crashes(session: ShowSession) -> None:
+        await _on_air(session)
+        for _ in range(3):
+            await asyncio.to_thread(real_obs.kill)
+            await asyncio.sleep(0.3)
+            await asyncio.to_thread(real_obs.restart)  # returns once OBS accepts
+            base[0] = rtmp_server.bytes_received()
+            took = await _until(arriving, BACK_ON_AIR_S)
+            assert took is not None, "no stream reached the RTMP server within 5 s"
+            back_after.append(took)
+            planned = session.show.state.on_air
+            assert planned is not None
+            probe = OBSClient(real_obs.url, real_obs.password)
+            await probe.connect()
+            scenes.append((await OBSGateway(probe).program_scene(), planned.scene))
+            await probe.close()
+
+    await _run_live(config, real_obs.url, real_obs.password, tmp_path / "live.jsonl", crashes)
+    assert len(back_after) == 3 and max(back_after) < BACK_ON_AIR_S, back_after
+    assert all(have == want for have, want in scenes), scenes
