@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import secrets
 import select
 import shutil
@@ -612,14 +613,16 @@ class RTMPServer:
         }
 
     def bytes_received(self) -> int:
-        """Bytes nginx has read so far (its /proc io counter): grows while a stream arrives."""
-        proc = self._res.processes.get("nginx")
-        if proc is None or proc.poll() is not None:
-            return 0
-        for line in Path(f"/proc/{proc.pid}/io").read_text().splitlines():
-            if line.startswith("rchar:"):
-                return int(line.split()[1])
-        return 0
+        """Bytes the server has received on its open connections (the kernel's tcp_info,
+        via `ss`): grows while a stream arrives; a new connection counts from 0."""
+        out = subprocess.run(
+            ["ss", "-tinH", "state", "established", f"( sport = :{self.port} )"],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=5,
+        ).stdout
+        return sum(int(m) for m in re.findall(r"bytes_received:(\d+)", out))
 
     def release_ownership(self) -> None:
         """Forget the process and dir so they outlive this object (detached use)."""
