@@ -85,7 +85,9 @@ async def _run_live(config: Path, url: str, password: str, journal: Path, crashe
 async def _on_air(session: ShowSession) -> None:
     assert await _until(lambda: session.show.state.on_air is not None, 15) is not None
     assert (
-        await _until(lambda: any(m.text == "the stream is on air" for m in session.show.messages), 15)
+        await _until(
+            lambda: any(m.text == "the stream is on air" for m in session.show.messages), 15
+        )
         is not None
     )
 

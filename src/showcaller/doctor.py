@@ -21,6 +21,7 @@ from showcaller.obs.connect import SIM, ObsSeed, open_obs
 from showcaller.obs.needs import ShowNeeds, lacking
 
 if TYPE_CHECKING:
+    from showcaller.config import EventConfig
     from showcaller.obs.gateway import OBSGateway
 
 EXIT_OK = 0
@@ -38,11 +39,17 @@ def add_doctor_arguments(parser: argparse.ArgumentParser) -> None:
         help="OBS to check: ws://host:port or sim (default: the file's obs.url); "
         "the password comes from SHOWCALLER_OBS__PASSWORD unless the file gives one",
     )
+    parser.add_argument(
+        "--fix",
+        action="store_true",
+        help="put OBS's own stream settings back when a killed stream test left the "
+        "rehearsal target set",
+    )
 
 
 async def doctor_command(args: argparse.Namespace) -> int:
     """The argparse entry point: run_doctor with the parsed arguments."""
-    return await run_doctor(args.config, args.obs)
+    return await run_doctor(args.config, args.obs, fix=args.fix)
 
 
 async def run_doctor(
@@ -51,12 +58,13 @@ async def run_doctor(
     *,
     console: Console | None = None,
     err_console: Console | None = None,
+    fix: bool = False,
 ) -> int:
     """Check OBS (against the event file if given); the exit code (0, 1, 2 or 3)."""
     out = console or Console(highlight=False)
     err = err_console or Console(stderr=True, highlight=False)
     try:
-        return await _doctor(config_path, obs_url, out)
+        return await _doctor(config_path, obs_url, out, fix=fix)
     except errors.ShowcallerError as exc:
         _print_error(err, exc)
         return exc.exit_code
@@ -71,7 +79,9 @@ def _print_error(err: Console, exc: errors.ShowcallerError) -> None:
         err.print(f"hint: {exc.hint}", markup=False, soft_wrap=True)
 
 
-async def _doctor(config_path: Path | None, obs_url: str | None, out: Console) -> int:
+async def _doctor(
+    config_path: Path | None, obs_url: str | None, out: Console, *, fix: bool = False
+) -> int:
     from showcaller.config import load_config, obs_settings
     from showcaller.needs import needs_of
 
@@ -88,6 +98,11 @@ async def _doctor(config_path: Path | None, obs_url: str | None, out: Console) -
     ) as conn:
         shown = "the built-in simulated OBS" if conn.sim is not None else conn.url
         missing = await _report(conn.gateway, shown, out, needs)
+        leftover = config is not None and not await _stream_test_leftover(
+            conn.gateway, config, out, fix=fix
+        )
+    if leftover:
+        return EXIT_MISSING
     if config_path is not None:
         if missing:
             out.print(
@@ -146,6 +161,33 @@ async def _report(gateway: OBSGateway, shown: str, out: Console, needs: ShowNeed
         named = "; ".join(whys[:2]) + (f"; and {len(whys) - 2} more" if len(whys) > 2 else "")
         out.print(f"[red]missing {what}:[/red] {escape(name)}  ({escape(named)})")
     return len(named_by)
+
+
+async def _stream_test_leftover(
+    gateway: OBSGateway, config: EventConfig, out: Console, *, fix: bool
+) -> bool:
+    """Say (and with `fix` undo) a killed stream test's target left in OBS; True when none."""
+    from showcaller.engine import Mode
+    from showcaller.modes import default_journal
+    from showcaller.streamtest import backup_path, find_leftover, put_back
+
+    test_server = config.rehearsal.stream_test_server
+    backup = backup_path(default_journal(config, Mode.REHEARSAL))
+    leftover = await find_leftover(gateway, test_server, backup)
+    if leftover is None:
+        return True
+    out.print(f"[red]✗[/red] {escape(leftover.describe(test_server))}")
+    if not fix:
+        if leftover.backup is not None:
+            out.print("  run `showcaller doctor FILE --fix` to put them back")
+        else:
+            out.print("  set OBS's own stream settings by hand (Settings > Stream)")
+        return False
+    if not await put_back(gateway, leftover):
+        out.print("  no backup to put back: set OBS's own stream settings by hand")
+        return False
+    out.print("[green]✓[/green] OBS's own stream settings are back")
+    return True
 
 
 def _yes_no(flag: bool) -> str:

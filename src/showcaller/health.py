@@ -144,8 +144,9 @@ class HealthMonitor:
         self._remember(s)
         first = self._window[0]
         bitrate = self._bitrate(s)
-        dropped, dropped_of = _delta(first.network_skipped, s.network_skipped), _delta(
-            first.network_total, s.network_total
+        dropped, dropped_of = (
+            _delta(first.network_skipped, s.network_skipped),
+            _delta(first.network_total, s.network_total),
         )
         enc = _delta(first.encoder_skipped, s.encoder_skipped) + _delta(
             first.render_skipped, s.render_skipped

@@ -10,6 +10,7 @@ opening; rehearsal may record to prove it works). What OBS lacks is found first
 from __future__ import annotations
 
 import contextlib
+import logging
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -25,7 +26,7 @@ from showcaller.health import stream_health
 from showcaller.journal import Journal, Kind, ResumePoint, claim, last_state, set_aside
 from showcaller.needs import needs_of
 from showcaller.obs.connect import SIM, OBSConnection, ObsSeed, open_obs
-from showcaller.obs.gateway import Guard, rehearsal_guard
+from showcaller.obs.gateway import Guard, OBSGateway, rehearsal_guard
 from showcaller.policies import LivePolicy, RehearsalPolicy, stream_test
 from showcaller.preflight import (
     TransitionSet,
@@ -38,7 +39,10 @@ from showcaller.prompts import ask_on_tty, ctrl_c_question, detach_on_sigterm
 from showcaller.session import ShowSession
 from showcaller.showtime import ShowTime
 from showcaller.simfeeds import scripted_feeds
+from showcaller.streamtest import backup_path, find_leftover, points_at, put_back
 from showcaller.timetable import Timetable, plan_hash
+
+log = logging.getLogger(__name__)
 
 # Rehearsal starts this many real seconds before the first slot, so the first cue is
 # timed (and lead-compensated) like every other one.
@@ -110,6 +114,8 @@ async def rehearse(
     guard = rehearsal_guard(allow_stream=options.stream_test)
     async with _claim_and_open(journal_path, options.obs, cfg, guard=guard) as conn:
         gateway = conn.gateway
+        # A stream test killed earlier: put OBS's own settings back before anything else.
+        restored = await _put_back_leftover(cfg, gateway, backup_path(journal_path))
         if (await gateway.stream_status()).active:
             raise UsageError(
                 "OBS is streaming right now: a rehearsal would switch scenes on air",
@@ -143,9 +149,48 @@ async def rehearse(
                 if cfg.health.enabled:
                     session.attach("stream health", stream_health)
             _say_before(show, problems, transition)
+            for text in restored:
+                show.warn(text, problem=False, topic="stream")
             if on_session is not None:
                 on_session(session)
             return await session.run()
+
+
+async def _put_back_leftover(cfg: EventConfig, gateway: OBSGateway, backup: Path) -> list[str]:
+    """Rehearse: a killed stream test's target still set is put back at once; what to say."""
+    test_server = cfg.rehearsal.stream_test_server
+    leftover = await find_leftover(gateway, test_server, backup)
+    if leftover is None:
+        return []
+    said = leftover.describe(test_server)
+    if not await put_back(gateway, leftover):
+        raise UsageError(
+            said, hint="set OBS's own stream settings back by hand (Settings > Stream)"
+        )
+    log.warning("%s: put back", said)
+    return [f"{said}: put back"]
+
+
+async def _live_leftover(
+    cfg: EventConfig, gateway: OBSGateway, confirm: Confirm, *, yes: bool
+) -> None:
+    """Live: OBS still at the rehearsal target is put back after asking, or refused."""
+    test_server = cfg.rehearsal.stream_test_server
+    leftover = await find_leftover(
+        gateway, test_server, backup_path(default_journal(cfg, Mode.REHEARSAL))
+    )
+    if leftover is None:
+        return
+    said = leftover.describe(test_server)
+    never = "showcaller does not go on air to the rehearsal target"
+    if leftover.backup is None:
+        raise UsageError(
+            f"{said}: {never}", hint="set OBS's own stream settings in Settings > Stream"
+        )
+    if not yes and not await confirm(f"{said}\nPut OBS's own stream settings back? Type yes: "):
+        raise UsageError(f"{said}: {never}", hint="answer yes, or set Settings > Stream in OBS")
+    await put_back(gateway, leftover)
+    log.warning("%s: put back", said)
 
 
 def _attach_common(session: ShowSession, conn: OBSConnection) -> None:
@@ -240,12 +285,14 @@ async def _live_claimed(
         )
     async with _open(options.obs, cfg) as conn:
         gateway = conn.gateway
+        await _live_leftover(cfg, gateway, confirm, yes=options.yes)
         problems = await preflight(cfg, gateway)
         stream = await gateway.stream_status()
         if not stream.active:
             problems += await stream_preflight(gateway)
         showtime = ShowTime(clock, resolved[0].start)
         stream_at = -cfg.stream.start_before_standby.total_seconds()
+        await _refuse_rehearsal_target(cfg, gateway)
         if not options.yes:
             question = _go_on_air_question(
                 cfg, options, showtime, stream_at, stream.active, point, journal_path, problems
@@ -304,6 +351,17 @@ async def _live_claimed(
             if on_session is not None:
                 on_session(session)
             return await session.run()
+
+
+async def _refuse_rehearsal_target(cfg: EventConfig, gateway: OBSGateway) -> None:
+    """Never go on air while OBS streams to the rehearsal target (the private test server)."""
+    test_server = cfg.rehearsal.stream_test_server
+    if test_server and points_at(await gateway.stream_service(), test_server):
+        raise UsageError(
+            f"OBS points at the rehearsal target {test_server} (rehearsal.stream_test_server): "
+            "showcaller does not go on air there",
+            hint="set your channel's server and key in OBS (Settings > Stream), then run again",
+        )
 
 
 def _go_on_air_question(

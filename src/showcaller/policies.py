@@ -22,12 +22,13 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Collection
 from showcaller.clock import Clock
 from showcaller.config import ResolvedSlot
 from showcaller.engine import Mark
-from showcaller.errors import OBSError
+from showcaller.errors import OBSError, UsageError
 from showcaller.hostcommands import End
 from showcaller.journal import Kind
 from showcaller.obs.events import OutputState, StreamStateChanged
 from showcaller.obs.gateway import OBSGateway, OutputStatus, StreamService
 from showcaller.session import ShowSession
+from showcaller.streamtest import backup_path, points_at, remove_backup, save_backup
 
 log = logging.getLogger(__name__)
 
@@ -232,9 +233,27 @@ async def stream_test(session: ShowSession) -> AsyncIterator[None]:
     """
     cfg, gateway, show = session.cfg, session.gateway, session.show
     saved = await gateway.stream_service()
+    test_server = cfg.rehearsal.stream_test_server
+    if points_at(saved, test_server):
+        raise UsageError(
+            f"OBS already points at the rehearsal target {test_server}: "
+            "set OBS's own stream settings back first (Settings > Stream)"
+        )
+    # Kept before anything changes, so that a SIGKILL mid-test loses nothing (the key is
+    # only in the 0600 backup file, never in the journal).
+    backup = backup_path(session.journal.path)
+    save_backup(backup, saved, test_server)
+    show.journal.write(
+        Kind.STREAM,
+        action="test_saved",
+        service_type=saved.service_type,
+        server=str(saved.settings.get("server") or saved.settings.get("service") or ""),
+        backup=str(backup),
+        key_kept="only in the backup file (mode 0600), never in the journal",
+    )
     key = cfg.rehearsal.stream_test_key.get_secret_value()
-    await gateway.set_stream_service(cfg.rehearsal.stream_test_server, key)
-    show.journal.write(Kind.STREAM, action="test_target", server=cfg.rehearsal.stream_test_server)
+    await gateway.set_stream_service(test_server, key)
+    show.journal.write(Kind.STREAM, action="test_target", server=test_server)
     at = max(-cfg.stream.start_before_standby.total_seconds(), show.time.now())
     starter = StreamStart(session, at, already_on_air=False)
     try:
@@ -260,6 +279,7 @@ async def _end_test_stream(
             # OBS keeps the old settings until the output has really stopped.
             await stream_becomes(gateway, show.time.clock, active=False, speed=show.speed)
         await gateway.restore_stream_service(saved)
+        remove_backup(backup_path(session.journal.path))
         show.journal.write(Kind.STREAM, action="restored")
     except OBSError as exc:
         show.warn(
@@ -396,9 +416,7 @@ class LivePolicy(Recording):
         except OBSError as exc:
             self.show.warn(f"OBS is back, but recording again failed: {exc}", topic="record")
             return
-        self.show.journal.write(
-            Kind.RECORD, action="restart_after_crash", at=self.show.time.now()
-        )
+        self.show.journal.write(Kind.RECORD, action="restart_after_crash", at=self.show.time.now())
         self.show.warn(
             "OBS came back after a crash: the recording goes on in a new file",
             problem=False,
