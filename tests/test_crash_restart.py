@@ -112,18 +112,21 @@ async def test_on_the_sim_obs_restarting_three_times_puts_the_stream_and_recordi
             back_after.append(took)
             planned = session.show.state.on_air
             assert planned is not None
-            assert await _until(lambda: sim.model.program == planned.scene, 2) is not None
+            scene = planned.scene
+            assert await _until(lambda s=scene: sim.model.program == s, 2) is not None
             assert await _until(lambda: sim.model.record.state == "started", 2) is not None
 
     report, session = await _run_live(config, sim.url, SIM_PASSWORD, journal, crashes)
-    assert len(back_after) == 3 and max(back_after) < BACK_ON_AIR_S
+    assert len(back_after) == 3
+    assert max(back_after) < BACK_ON_AIR_S
     assert sim.requests_seen["StartStream"] == 4  # the planned start, then once per crash
     assert sim.requests_seen["StartRecord"] == 4
     actions = [r["action"] for r in _journal(journal, "stream")]
     assert actions.count("restart_after_crash") == 3
     assert [r["action"] for r in _journal(journal, "record")].count("restart_after_crash") == 3
     loud = [m for m in session.show.messages if "STARTED THE STREAM AGAIN" in m.text]
-    assert len(loud) == 3 and all(m.topic == "stream" for m in loud)
+    assert len(loud) == 3
+    assert all(m.topic == "stream" for m in loud)
     assert report.ended
 
 
@@ -217,5 +220,6 @@ async def test_real_obs_sigkilled_three_times_is_back_on_air_at_the_rtmp_server_
             await probe.close()
 
     await _run_live(config, real_obs.url, real_obs.password, tmp_path / "live.jsonl", crashes)
-    assert len(back_after) == 3 and max(back_after) < BACK_ON_AIR_S, back_after
+    assert len(back_after) == 3
+    assert max(back_after) < BACK_ON_AIR_S, back_after
     assert all(have == want for have, want in scenes), scenes

@@ -79,7 +79,7 @@ async def test_a_sigkilled_stream_test_is_put_back_exactly_by_the_next_rehearsal
     journal = tmp_path / "r.jsonl"
     backup = tmp_path / "r.jsonl.stream-backup.json"
     env = _env(real_obs.password)
-    first = subprocess.Popen(
+    first = subprocess.Popen(  # noqa: ASYNC220 - started once, polled through the journal
         _rehearse_argv(config, real_obs.url, journal),
         cwd=ROOT,
         env=env,

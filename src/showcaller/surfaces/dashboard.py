@@ -49,6 +49,7 @@ from rich.text import Text
 
 from showcaller.config import EventConfig
 from showcaller.engine import CommandResult, ShowMessage, ShowState, SlotView
+from showcaller.health import HealthView
 from showcaller.prompts import CTRL_C_ANSWERS, CTRL_C_QUESTION, on_signal
 from showcaller.session import OutputView, SessionState, ShowSession
 from showcaller.surfaces.console import CueLog
@@ -229,6 +230,22 @@ def _output(name: str, view: OutputView | None) -> list[str | tuple[str, str]]:
             parts.append((f" {PurePath(view.file).name}", "dim"))
         return parts
     return [(f"{name} ○ off", "dim")]
+
+
+def _health(view: HealthView | None) -> list[str | tuple[str, str]]:
+    """Stream health in a few words: bitrate, drops, disk (docs/health.md)."""
+    if view is None or not view.active:
+        return []
+    words = [f"{view.bitrate_kbps:.0f} kbps" if view.bitrate_kbps is not None else "… kbps"]
+    if view.dropped_frames:
+        words.append(f"dropped {view.dropped_percent:.1f}%")
+    if view.skipped_frames:
+        words.append(f"skipped {view.skipped_percent:.1f}%")
+    if view.disk_left_min is not None:
+        words.append(f"disk {view.disk_left_min:.0f} min")
+    ok = view.status == "ok"
+    mark = "✓" if ok else "! " + ", ".join(w.replace("_", " ") for w in view.warnings)
+    return ["   ", (f"health {mark} {' · '.join(words)}", "green" if ok else "bold yellow")]
 
 
 def _speakers(slot: SlotView) -> str:
@@ -520,7 +537,12 @@ def render(
     else:
         parts.append(_timetable_lines(show.slots, tz, table_rows, width))
         parts.append(
-            _line(*_output("stream", state.stream), "   ", *_output("record", state.record))
+            _line(
+                *_output("stream", state.stream),
+                "   ",
+                *_output("record", state.record),
+                *_health(state.health),
+            )
         )
         parts.append(_marks_line(show, tz))
         parts.append(_checks_line(state))

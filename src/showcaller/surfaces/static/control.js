@@ -82,6 +82,8 @@ function render(envelope) {
 
   $("stream").textContent = output(state.stream, "on air");
   $("record").textContent = output(state.record, "recording");
+  $("health").textContent = healthText(state.health);
+  $("health").className = state.health && state.health.status === "warning" ? "warn" : "";
   $("marks").replaceChildren(
     ...show.marks.map((m) =>
       el("li", { class: "mark-" + m.status }, `${m.label}${m.at ? " at " + clockOf(m.at, true) : ""}: ${m.status}${m.detail ? " — " + m.detail : ""}`),
@@ -117,6 +119,19 @@ function render(envelope) {
   $("messages").replaceChildren(
     ...newest.map((m) => el("li", { class: "level-" + m.level, value: String(m.seq) }, el("span", { class: "at" }, clockOf(m.at, true)), " ", m.text)),
   );
+}
+
+// Stream health in a few words (docs/health.md); "—" when it is not watched.
+function healthText(h) {
+  if (!h) return "—";
+  if (!h.active) return "off air";
+  const words = [h.bitrate_kbps === null ? "… kbps" : Math.round(h.bitrate_kbps) + " kbps"];
+  if (h.reconnecting) words.push("reconnecting");
+  if (h.dropped_frames) words.push(`dropped ${h.dropped_percent.toFixed(1)}%`);
+  if (h.skipped_frames) words.push(`skipped ${h.skipped_percent.toFixed(1)}%`);
+  if (h.disk_left_min !== null) words.push(`disk ${Math.round(h.disk_left_min)} min`);
+  words.push(`CPU ${Math.round(h.cpu_percent)}%`);
+  return (h.status === "ok" ? "✓ " : "! ") + words.join(" · ");
 }
 
 function output(view, onText) {
