@@ -408,8 +408,10 @@ def _showcaller(argv: list[str], password: str = "") -> subprocess.CompletedProc
 
 
 def _live_argv(config: Path, url: str, journal: Path, *extra: str) -> list[str]:
-    """`showcaller live CONFIG --obs URL --journal JOURNAL [extra]`."""
-    return [*SHOWCALLER, "live", str(config), "--obs", url, "--journal", str(journal), *extra]
+    """`showcaller live CONFIG --obs URL --journal JOURNAL [extra]`, its web app on any
+    free port (a busy 8080 on the machine must not fail the test)."""
+    journal_args = ["--journal", str(journal), "--web-port", "0"]
+    return [*SHOWCALLER, "live", str(config), "--obs", url, *journal_args, *extra]
 
 
 def _live(config: Path, url: str, password: str, journal: Path) -> subprocess.Popen[bytes]:
