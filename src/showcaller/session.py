@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Protocol
 
+from showcaller.cards import CardsView, CueCards
 from showcaller.checks.results import CheckResult
 from showcaller.config import EventConfig
 from showcaller.engine import CommandResult, Show, ShowMessage, ShowReport, ShowState
@@ -96,6 +97,7 @@ class SessionState:
     record: OutputView | None
     checks: tuple[CheckResult, ...]  # speaker check results, newest per speaker and part
     messages: tuple[ShowMessage, ...]  # every message so far, numbered (seq)
+    cards: CardsView | None = None  # the MC's cue cards: the slot on air's and the next's
 
     def to_json(self) -> dict[str, Any]:
         """The state as plain JSON values."""
@@ -209,6 +211,7 @@ class ShowSession:
         self._version = 0
         self._state: SessionState | None = None
         self._state_key: tuple[int, int] = (-1, -1)
+        self._cards = CueCards(cfg)
         show.on_state(lambda _: self._changed())
 
     # ------------------------------------------------------------------ set-up
@@ -238,6 +241,7 @@ class ShowSession:
                 record=self._record,
                 checks=self.checks,
                 messages=tuple(self.show.messages),
+                cards=self._cards.view(self.show.state),
             )
         return self._state
 
