@@ -6,16 +6,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import json
 from collections.abc import AsyncIterator, Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from rich.cells import cell_len
 
-from showcaller.cards import cards_markdown, planned_cards
+from showcaller.cards import cards_markdown, cards_view, planned_cards
 from showcaller.cli import main
 from showcaller.config import OBS, EventConfig, load_config
 from showcaller.errors import ConfigError
@@ -385,3 +387,36 @@ def test_showcaller_cards_on_a_bad_file_says_where_and_exits_2(
     err = capsys.readouterr().err
     assert f"{path}:" in err
     assert "cards.break.intro: unknown placeholder ${resum} (did you mean ${resume}?)" in err
+
+
+# ------------------------------------------------------------------ dashboard
+
+
+def _board(on_air: int, *, width: int = 80, height: int = 24, **show: Any) -> str:
+    from tests.test_dashboard import CFG, _draw, _state
+
+    state = _state(on_air=on_air, **show)
+    state = dataclasses.replace(state, cards=cards_view(CFG, state.show))
+    screen, _ = _draw(state, width=width, height=height)
+    assert len(screen) == height
+    assert all(cell_len(line) <= width for line in screen)
+    return "\n".join(screen)
+
+
+def test_the_dashboard_shows_what_to_say_now_and_for_the_next_slot() -> None:
+    # Three minutes into the first talk: its outro, and the Q&A's intro.
+    text = _board(2)
+    assert "at end #3 佐藤 花子さん、ありがとうございました！" in text
+    assert "next #4 それでは質疑応答に移ります。" in text
+    # In its first minute a break shows its intro, with the delayed resume time
+    # (65 s late: the talk after it is expected at 20:26, planned at 20:25).
+    from tests.test_dashboard import CFG
+
+    start = CFG.slots_resolved()[BREAK].start + timedelta(seconds=65 + 20)
+    text = _board(BREAK, now=start.isoformat(), width=120)
+    assert "MC start #7 ここで10分間の休憩に入ります。 再開は20:26の予定です。" in text
+    # A tall terminal shows intro and outro both, and the post draft.
+    tall = _board(2, width=160, height=50)
+    assert "MC start #3 続いては、Example AI Lab の佐藤 花子さんによる" in tall
+    assert "at end #3 佐藤 花子さん、ありがとうございました！" in tall
+    assert "post (108/280) 佐藤 花子さん（@hanako_ml）による" in tall

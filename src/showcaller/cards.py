@@ -74,7 +74,10 @@ def _people(speakers: Sequence[Speaker], language: str) -> dict[str, str]:
             return _spaced(s.name) + "さん"
 
         def who(s: Speaker) -> str:
-            return f"{_spaced(s.affiliation)}の{san(s)}" if s.affiliation else san(s)
+            if not s.affiliation:
+                return san(s)
+            space = " " if s.name[:1].isascii() and s.name[:1].isalnum() else ""
+            return f"{_spaced(s.affiliation)}の{space}{san(s)}"
 
         def with_handle(s: Speaker) -> str:
             return f"{san(s)}（{s.handle}）" if s.handle else san(s)
