@@ -173,9 +173,7 @@ def _post(cfg: EventConfig, slot: ResolvedSlot, values: dict[str, str]) -> Post 
 
 
 def _view_times(show: ShowState, view: SlotView) -> _Times:
-    later = [
-        v for v in show.slots if v.index > view.index and v.state not in ("skipped", "done")
-    ]
+    later = [v for v in show.slots if v.index > view.index and v.state not in ("skipped", "done")]
     following = later[0] if later else None
     return _Times(
         start=datetime.fromisoformat(view.expected_start or view.planned_start),

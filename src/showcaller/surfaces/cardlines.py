@@ -3,7 +3,8 @@
 Pure (state in, lines out), like the rest of `dashboard.render`. Each line is one part of
 a card, its sentences joined, cut to the width: the slot on air's intro and outro (on an
 80×24 terminal one line: the intro for its first minute, then the outro), the next
-slot's intro and, on a tall terminal, the post draft. The whole cards are on the /control page and in `showcaller cards`.
+slot's intro and, on a tall terminal, the post draft. The whole cards are on the
+/control page and in `showcaller cards`.
 """
 
 from __future__ import annotations
