@@ -98,6 +98,11 @@ def test_the_event_file_overrides_a_kind_and_a_slot_overrides_both(tmp_path: Pat
             '[cards.talk]\nintro = "次は${who}、「${title}」（${minutes}分）。"\n'
             'outro = "${name}さんでした！"\n\n[posts]\ntalk = "${title} ${handle}"',
         )
+        # The opening gets a post of its own, and no outro at the break.
+        text = text.replace(
+            'title = "オープニング"', 'title = "オープニング"\npost = "始まりました！${hashtag}"'
+        )
+        text = text.replace('min = "4m"', 'min = "4m"\noutro = ""')
         # The second talk has its own intro (the first keeps the event's).
         return text.replace(
             'title = "Feature Store を半年運用してみた"',
@@ -112,6 +117,9 @@ def test_the_event_file_overrides_a_kind_and_a_slot_overrides_both(tmp_path: Pat
     assert first.post.text == f"{FIRST_TALK} @hanako_ml"
     assert second.intro == "お待たせしました、田中 健太さんです！"
     assert second.outro == "田中 健太さんでした！"  # the kind's outro still applies
+    assert _card(cfg, 1).post.text == "始まりました！#mlct"
+    assert _card(cfg, BREAK).outro == ""
+    assert _card(cfg, BREAK).intro.startswith("ここで10分間の休憩に入ります。")
     # The example's own [cards.qa] and the closing's outro.
     assert "YouTube のチャット" in _card(cfg, 3).intro
     assert _card(cfg, 12).outro.startswith("この後は懇親会です。")

@@ -103,6 +103,15 @@ def _people(speakers: Sequence[Speaker], language: str) -> dict[str, str]:
     }
 
 
+def _on_stage(plan: Sequence[ResolvedSlot]) -> list[Speaker]:
+    """Every speaker on a slot of the evening, in the order they first appear."""
+    seen: dict[str, Speaker] = {}
+    for slot in plan:
+        for speaker in slot.speakers:
+            seen.setdefault(speaker.id, speaker)
+    return list(seen.values())
+
+
 def _sama(name: str, language: str) -> str:
     return _spaced(name) + "様" if language == "ja" else name
 
@@ -121,7 +130,7 @@ def _values(cfg: EventConfig, slot: ResolvedSlot, times: _Times) -> dict[str, st
         "survey_url": event.survey_url,
         "next_event": event.next_event,
         "sponsors": _join([_sama(s.name, language) for s in cfg.sponsors], language),
-        "speakers": _people(cfg.speakers, language)["speaker"],
+        "speakers": _people(_on_stage(plan), language)["speaker"],
         "title": slot.title,
         "kind": KIND_TITLES[language][slot.kind],
         "start": _hm(times.start, tz),
