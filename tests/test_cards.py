@@ -40,9 +40,7 @@ def _example(tmp_path: Path, edit: Callable[[str], str] | None = None) -> EventC
 
 
 def _english(text: str) -> str:
-    return text.replace('language = "ja"', 'language = "en"').replace(
-        '[cards.qa]\nintro = """', '[cards.qa]\nintro = """\nQuestions, please!'
-    )
+    return text.replace('language = "ja"', 'language = "en"')
 
 
 def _card(cfg: EventConfig, index: int) -> Any:
