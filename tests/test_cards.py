@@ -89,6 +89,31 @@ def test_a_line_naming_an_empty_value_is_left_out(tmp_path: Path) -> None:
     assert _card(_example(tmp_path), 9).intro.startswith("続いての LT は、伊藤 翔さんによる「")
 
 
+def test_two_speakers_on_one_talk_are_both_introduced_and_thanked(tmp_path: Path) -> None:
+    def pair(text: str) -> str:
+        text = text.replace(
+            'speakers = ["sato"]       # ids', 'speakers = ["sato", "suzuki"]  # ids'
+        )
+        return text.replace(
+            'name = "株式会社Example"', 'name = "株式会社Example"\n[[sponsors]]\nname = "Data 社"'
+        )
+
+    ja = _card(_example(tmp_path, pair), 2)
+    assert ja.intro.splitlines()[0] == (
+        f"続いては、Example AI Lab の佐藤 花子さん、Kyoto University の Yui Suzuki さんによる"
+        f"「{FIRST_TALK}」です。"
+    )
+    assert "X のアカウントは @hanako_ml @yui_s です。" in ja.intro
+    assert ja.outro == "佐藤 花子さん、Yui Suzuki さん、ありがとうございました！"
+    assert (
+        "株式会社Example 様、Data 社様、ご支援ありがとうございました。"
+        in _card(_example(tmp_path, pair), 12).intro
+    )
+    en = _card(_example(tmp_path, lambda t: _english(pair(t))), 2)
+    assert en.outro == "Thank you, 佐藤 花子 and Yui Suzuki!"
+    assert "by 佐藤 花子 (@hanako_ml) and Yui Suzuki (@yui_s)" in en.post.text
+
+
 def test_the_event_file_overrides_a_kind_and_a_slot_overrides_both(tmp_path: Path) -> None:
     def edit(text: str) -> str:
         text = text.replace(
