@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Protocol
 
+from showcaller.cards import CardsView, CueCards
 from showcaller.checks.results import CheckResult
 from showcaller.config import EventConfig
 from showcaller.engine import CommandResult, Show, ShowMessage, ShowReport, ShowState
@@ -98,6 +99,7 @@ class SessionState:
     checks: tuple[CheckResult, ...]  # speaker check results, newest per speaker and part
     messages: tuple[ShowMessage, ...]  # every message so far, numbered (seq)
     health: HealthView | None = None  # stream health (live, stream test); None: not watched
+    cards: CardsView | None = None  # the MC's cue cards: the slot on air's and the next's
 
     def to_json(self) -> dict[str, Any]:
         """The state as plain JSON values."""
@@ -213,6 +215,7 @@ class ShowSession:
         self._version = 0
         self._state: SessionState | None = None
         self._state_key: tuple[int, int] = (-1, -1)
+        self._cards = CueCards(cfg)
         show.on_state(lambda _: self._changed())
 
     # ------------------------------------------------------------------ set-up
@@ -243,6 +246,7 @@ class ShowSession:
                 checks=self.checks,
                 messages=tuple(self.show.messages),
                 health=self.health,
+                cards=self._cards.view(self.show.state),
             )
         return self._state
 

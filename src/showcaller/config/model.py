@@ -12,16 +12,19 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 from showcaller.config.plan import PlanIssue, ResolvedSlot, resolve_slots
 from showcaller.config.sections import (
     OBS,
+    Cards,
     Checks,
     Event,
     Health,
     LowerThird,
     Notify,
+    Posts,
     Record,
     Rehearsal,
     Scenes,
     Sim,
     Speaker,
+    Sponsor,
     Stream,
     Timetable,
     Web,
@@ -70,6 +73,12 @@ class EventConfig(BaseSettings):
     """Notifications."""
     sim: Sim = Field(default_factory=Sim)
     """What the built-in simulated OBS's speaker feeds do (rehearsing with `--obs sim`)."""
+    sponsors: list[Sponsor] = Field(default_factory=list)
+    """Who supports the event (thanked on the MC's cue cards)."""
+    cards: Cards = Field(default_factory=Cards)
+    """The MC's cue cards: templates per slot kind."""
+    posts: Posts = Field(default_factory=Posts)
+    """Post drafts for the live-tweeting host."""
 
     _source: Path | None = PrivateAttr(default=None)
     _plan: list[ResolvedSlot] | None = PrivateAttr(default=None)

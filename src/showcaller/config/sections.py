@@ -28,6 +28,8 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from showcaller.config.templates import TemplateText
+
 SlotKind = Literal["standby", "opening", "talk", "lt", "qa", "break", "closing"]
 
 # ---------------------------------------------------------------------------------------
@@ -169,6 +171,10 @@ class Event(_Section):
     """Language of default titles and of the speaker pages."""
     crosses_midnight: bool = False
     """Set when a slot starts after midnight, so an earlier clock time means the next day."""
+    survey_url: str = ""
+    """The survey the MC asks viewers to fill in at the closing (docs/cards.md)."""
+    next_event: str = ""
+    """The next event, as the MC announces it at the closing, e.g. "1月14日（木）の #21"."""
 
     @field_validator("timezone")
     @classmethod
@@ -321,6 +327,12 @@ class Slot(_Section):
     """At the end: auto moves on, manual waits for the host, N warns, waits N s, then moves on."""
     min: MinDuration | None = None
     """For break and qa: the shortest it may be squeezed to when the show runs late."""
+    intro: TemplateText | None = None
+    """What the MC says as this slot starts, instead of the [cards] template (docs/cards.md)."""
+    outro: TemplateText | None = None
+    """What the MC says as this slot ends, instead of the [cards] template."""
+    post: TemplateText | None = None
+    """The post draft for this slot's start, instead of the [posts] template."""
 
 
 class Timetable(_Section):
@@ -439,3 +451,52 @@ class Health(_Section):
     """Warn when the recording would leave less free disk than this before the show ends."""
     fine_seconds: float = Field(5.0, ge=0, le=120)
     """A warning is over (said once) when its cause has been gone this long."""
+
+
+class Sponsor(_Section):
+    """[[sponsors]]: who supports the event (thanked on the MC's cue cards)."""
+
+    name: str = Field(min_length=1)
+    """The name as the MC says it, e.g. "株式会社Example"."""
+
+
+class CardText(_Section):
+    """[cards.<kind>]: what the MC says for every slot of one kind."""
+
+    intro: TemplateText | None = None
+    """Said as the slot starts; not set: the built-in text in event.language."""
+    outro: TemplateText | None = None
+    """Said as the slot ends; not set: the built-in text."""
+
+
+class Cards(_Section):
+    """[cards]: the MC's cue cards, one template pair per slot kind (docs/cards.md)."""
+
+    standby: CardText = Field(default_factory=CardText)
+    """Before the show."""
+    opening: CardText = Field(default_factory=CardText)
+    """The opening: welcome, hashtag, sponsors."""
+    talk: CardText = Field(default_factory=CardText)
+    """A talk: the speaker's introduction, and thanks."""
+    lt: CardText = Field(default_factory=CardText)
+    """A lightning talk."""
+    qa: CardText = Field(default_factory=CardText)
+    """Questions and answers: how to ask."""
+    break_: CardText = Field(default_factory=CardText, alias="break")
+    """A break: when the show resumes."""
+    closing: CardText = Field(default_factory=CardText)
+    """The closing: thanks, survey, next event."""
+
+    def for_kind(self, kind: str) -> CardText:
+        """The templates of one slot kind."""
+        value = self.break_ if kind == "break" else getattr(self, kind, None)
+        return value if isinstance(value, CardText) else CardText()
+
+
+class Posts(_Section):
+    """[posts]: drafts for the live-tweeting host, at the start of each talk (docs/cards.md)."""
+
+    talk: TemplateText | None = None
+    """The draft for a talk; not set: the built-in text in event.language."""
+    lt: TemplateText | None = None
+    """The draft for a lightning talk."""

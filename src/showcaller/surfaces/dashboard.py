@@ -52,6 +52,7 @@ from showcaller.engine import CommandResult, ShowMessage, ShowState, SlotView
 from showcaller.health import HealthView
 from showcaller.prompts import CTRL_C_ANSWERS, CTRL_C_QUESTION, on_signal
 from showcaller.session import OutputView, SessionState, ShowSession
+from showcaller.surfaces.cardlines import card_lines, card_rows
 from showcaller.surfaces.console import CueLog
 from showcaller.surfaces.keys import (
     CTRL_BACKSLASH,
@@ -523,6 +524,8 @@ def render(
     tz = tz or _tz(show)
     scale = 2 if width >= 120 and height >= 40 else 1
     flex = max(2, height - _FIXED_LINES - 5 * (scale - 1) - len(ui.notes))
+    cards = card_rows(flex)  # the MC's cue cards take a few of the shared lines
+    flex -= cards
     upcoming = sum(1 for s in show.slots if s.state == "upcoming")
     table_rows = min(upcoming, flex // 2) if upcoming else 1
     answer = _answer_lines(ui, width)
@@ -531,6 +534,7 @@ def render(
         _header(state, now, tz, speed),
         *_now_block(state, now, tz, width, scale),
         _next_line(show, tz),
+        *card_lines(state.cards, show, now, cards, width),
     ]
     if ui.help:
         parts.extend(_help_lines(table_rows + 1 + 3 + message_rows))

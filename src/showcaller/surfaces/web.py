@@ -62,6 +62,7 @@ _STATIC_FILES = {
     "feed.js": "text/javascript",
     "timer.js": "text/javascript",
     "control.js": "text/javascript",
+    "cards.js": "text/javascript",
     "timer.css": "text/css",
     "control.css": "text/css",
 }

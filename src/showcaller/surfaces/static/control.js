@@ -2,6 +2,7 @@
 // stream and recording, marks, check results and every message. It only shows the
 // state and sends commands; the show's logic stays in showcaller.
 import { Countdown, clockOf, follow, formatLeft, readToken, storeToken } from "/static/feed.js";
+import { renderCards } from "/static/cards.js";
 
 const $ = (id) => document.getElementById(id);
 const countdown = new Countdown();
@@ -113,6 +114,8 @@ function render(envelope) {
     ),
   );
   $("no-checks").hidden = state.checks.length > 0;
+
+  renderCards($("cards"), state.cards);
 
   for (const m of envelope.messages) messages.set(m.seq, m);
   const newest = [...messages.values()].sort((a, b) => b.seq - a.seq).slice(0, 200);

@@ -1,0 +1,56 @@
+// The MC's cue cards on the host's page: what to say as the slot on air starts and ends,
+// what to say for the next slot, and the post draft with a link that opens X's post box.
+// It only shows `state.cards` (docs/cards.md); the texts are made by showcaller.
+
+function el(tag, props = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(props)) {
+    if (key === "class") node.className = value;
+    else node.setAttribute(key, value);
+  }
+  for (const child of children) node.append(child); // text is text: never parsed as HTML
+  return node;
+}
+
+function part(label, text, name) {
+  if (!text) return [];
+  return [el("div", { class: "cue-part cue-" + name }, el("div", { class: "cue-when" }, label), el("p", { class: "cue-text" }, text))];
+}
+
+function post(draft) {
+  if (!draft) return [];
+  const link = el("a", { class: "post-link", href: draft.intent_url, target: "_blank", rel: "noopener noreferrer" }, "Post on X ↗");
+  return [
+    el(
+      "div",
+      { class: "post" },
+      el("div", { class: "cue-when" }, `post draft · ${draft.weight}/280`),
+      el("p", { class: "post-text" }, draft.text),
+      link,
+    ),
+  ];
+}
+
+function cue(which, label, card, parts) {
+  if (!card) return el("div", { class: "cue cue-empty", id: "cue-" + which }, el("div", { class: "cue-head" }, label + ": —"));
+  const said = parts.flatMap(([name, text]) => part(name === "intro" ? "at the start" : "at the end", text, name));
+  return el(
+    "div",
+    { class: "cue", id: "cue-" + which },
+    el("div", { class: "cue-head" }, el("span", { class: "cue-label" }, label), ` #${card.index + 1} ${card.start} `, el("span", { class: "cue-title" }, card.title)),
+    ...(said.length ? said : [el("p", { class: "dim" }, "nothing to say")]),
+    ...post(card.post),
+  );
+}
+
+// Draws `cards` (state.cards: {on_air, next} or null) into the element `section`.
+export function renderCards(section, cards) {
+  section.hidden = !cards;
+  if (!cards) return;
+  const onAir = cards.on_air;
+  const next = cards.next;
+  section.querySelector(".cues").replaceChildren(
+    cue("onair", "on air", onAir, onAir ? [["intro", onAir.intro], ["outro", onAir.outro]] : []),
+    cue("next", "next", next, next ? [["intro", next.intro]] : []),
+  );
+}
