@@ -13,6 +13,7 @@ from showcaller.config.plan import PlanIssue, ResolvedSlot, resolve_slots
 from showcaller.config.sections import (
     OBS,
     Checks,
+    Connpass,
     Event,
     LowerThird,
     Notify,
@@ -67,6 +68,8 @@ class EventConfig(BaseSettings):
     """Notifications."""
     sim: Sim = Field(default_factory=Sim)
     """What the built-in simulated OBS's speaker feeds do (rehearsing with `--obs sim`)."""
+    connpass: Connpass = Field(default_factory=Connpass)
+    """The event's connpass page."""
 
     _source: Path | None = PrivateAttr(default=None)
     _plan: list[ResolvedSlot] | None = PrivateAttr(default=None)

@@ -279,6 +279,17 @@ class Record(_Section):
     """One file per slot ("split": SplitRecordFile, or chapters where OBS supports it)."""
 
 
+class Connpass(_Section):
+    """[connpass]: the event's connpass page, for `showcaller import --connpass`."""
+
+    event_id: int | None = Field(None, ge=1)
+    """The number in the event's address (https://….connpass.com/event/N/)."""
+    api_key: SecretStr = SecretStr("")
+    """The connpass API key; better set in SHOWCALLER_CONNPASS__API_KEY."""
+    url: str = "https://connpass.com/api/v2/"
+    """The API's address (a local test double in tests)."""
+
+
 class Rehearsal(_Section):
     """[rehearsal]: the run-through the day before."""
 
@@ -319,6 +330,8 @@ class Slot(_Section):
     """At the end: auto moves on, manual waits for the host, N warns, waits N s, then moves on."""
     min: MinDuration | None = None
     """For break and qa: the shortest it may be squeezed to when the show runs late."""
+    do_not_record: bool = False
+    """The speaker asked not to be recorded: the recording pauses while this slot is on air."""
 
 
 class Timetable(_Section):
