@@ -54,7 +54,8 @@ class Kind(enum.StrEnum):
     REJECTED = "rejected"  # command, source, reason
     MARK = "mark"  # mark: stream_start|record_start|..., status: due|done|failed|skipped, at
     STREAM = "stream"  # action: start|on_air|not_on_air|stopped|reconnecting|...|restored
-    RECORD = "record"  # action: start|started|split|chapter|file|stop|stopped, path, slot, name
+    RECORD = "record"  # action: start|started|split|chapter|file|stop|stopped|pause|resume|
+    #                    not_recorded, path, slot, name
     TROUBLE = "trouble"  # on (bool), scene: the trouble scene went on air or off it
     MESSAGE = "message"  # text: the host's message for the speaker timer ("" clears it)
     OBS_EVENT = "obs_event"  # event, scene: a program scene change showcaller did not cause

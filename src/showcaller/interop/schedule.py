@@ -134,7 +134,7 @@ def slot_kind(type_name: str, title: str, duration: timedelta) -> SlotKind:
     """
     by_type = kind_from_word(type_name) if type_name else None
     if by_type not in (None, "talk"):
-        return by_type  # type: ignore[return-value]  # not None: checked just above
+        return by_type
     by_title = kind_from_word(title)
     if by_title is not None and by_title != "talk":
         return by_title
