@@ -96,9 +96,9 @@ class Recording:
         a slot that must not be recorded (`do_not_record`) and resume after it."""
         if not self.enabled or slot.kind not in RECORDED_KINDS:
             return []
+        if slot.do_not_record:
+            return []  # paused before the switch (`before_slot_start`)
         try:
-            if slot.do_not_record:
-                return await self._keep_out(slot)
             if self.mark is not None and self.mark.status == "due":
                 await self.show.fire(self.mark)
                 return []
@@ -116,12 +116,21 @@ class Recording:
             return [f"recording at {slot.title!r}: {exc}"]
         return []
 
-    async def _keep_out(self, slot: ResolvedSlot) -> list[str]:
-        """A slot that must not be in the file: pause the recording (no split, no chapter).
+    async def before_slot_start(self, slot: ResolvedSlot) -> list[str]:
+        """Before a `do_not_record` slot goes on air: pause the recording (no split, no
+        chapter for it); the next slot that may be recorded resumes it.
 
         Before the recording has started it simply does not start yet: the first slot that
         may be recorded starts it.
         """
+        if not self.enabled or not slot.do_not_record or slot.kind not in RECORDED_KINDS:
+            return []
+        try:
+            return await self._keep_out(slot)
+        except OBSError as exc:
+            return [f"could not pause the recording for {slot.title!r} (do_not_record): {exc}"]
+
+    async def _keep_out(self, slot: ResolvedSlot) -> list[str]:
         journal = self.show.journal
         if self.mark is not None and self.mark.status == "due":
             journal.write(Kind.RECORD, action="not_recorded", slot=slot.index)

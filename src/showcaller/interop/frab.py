@@ -307,12 +307,13 @@ def _talk(path: Path, entry: Mapping[str, Any], zone: ZoneInfo, day: Day, n: int
     duration = _duration(entry.get("duration"))
     if duration is None or duration <= timedelta(0):
         raise ScheduleError(f"{where}: duration {entry.get('duration')!r}: expected HH:MM")
+    persons = _persons(entry)
     return Talk(
         title=title,
         start=start.astimezone(zone),
         duration=duration,
-        kind=slot_kind(_text(entry, "type"), title, duration),
-        persons=_persons(entry),
+        kind=slot_kind(_text(entry, "type"), title, duration, has_speakers=bool(persons)),
+        persons=persons,
         do_not_record=entry.get("do_not_record") is True,
         url=_text(entry, "url"),
     )

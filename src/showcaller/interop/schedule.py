@@ -126,18 +126,21 @@ def kind_from_word(word: str) -> SlotKind | None:
     return None
 
 
-def slot_kind(type_name: str, title: str, duration: timedelta) -> SlotKind:
+def slot_kind(
+    type_name: str, title: str, duration: timedelta, *, has_speakers: bool = False
+) -> SlotKind:
     """The kind of a schedule entry: its type first, then its title, then its length.
 
-    A `Talk`/`lecture` of 10 minutes or less is a lightning talk; an entry whose title
-    says "Opening", "Lunch break", "休憩" … is that, whatever its type.
+    A `Talk`/`lecture` of 10 minutes or less is a lightning talk; an entry without
+    speakers whose title says "Opening", "Lunch break", "休憩" … is that, whatever its
+    type (a talk with a speaker stays a talk, whatever its title says, unless it is an LT).
     """
     by_type = kind_from_word(type_name) if type_name else None
     if by_type not in (None, "talk"):
         return by_type
     by_title = kind_from_word(title)
-    if by_title is not None and by_title != "talk":
-        return by_title
+    if by_title == "lt" or (by_title not in (None, "talk") and not has_speakers):
+        return by_title  # type: ignore[return-value]  # not None: checked just above
     if duration <= LT_LONGEST:
         return "lt"
     return "talk"

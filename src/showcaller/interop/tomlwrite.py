@@ -51,9 +51,13 @@ def toml_value(value: TomlValue) -> str:
     return "[" + ", ".join(toml_string(item) for item in value) + "]"
 
 
+_COMMENT_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+
+
 def _comment(text: str) -> str:
-    # A comment ends at the line's end: a newline in it would start a line of TOML.
-    return " ".join(text.split())
+    # A comment ends at the line's end (a newline in it would start a line of TOML), and
+    # TOML forbids control characters other than tab in comments too.
+    return " ".join(_COMMENT_CONTROL.sub(" ", text).split())
 
 
 @dataclass
@@ -65,7 +69,8 @@ class TomlDocument:
     def comment(self, text: str = "") -> None:
         """A whole-line comment (each line of `text` its own)."""
         for line in text.splitlines() or [""]:
-            self.lines.append(f"# {line}".rstrip() if line else "#")
+            line = _comment(line)
+            self.lines.append(f"# {line}" if line else "#")
 
     def blank(self) -> None:
         """An empty line (never two in a row)."""
