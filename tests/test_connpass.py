@@ -4,6 +4,7 @@ the key never printed, one request per second at most, and a clear line without 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import os
 import sys
 from collections.abc import AsyncIterator
@@ -46,14 +47,20 @@ class FakeConnpass:
 
     async def events(self, request: web.Request) -> web.Response:
         loop = asyncio.get_running_loop()
-        self.requests.append((loop.time(), request.query.get("event_id", ""), request.headers.get("X-API-Key")))
+        self.requests.append(
+            (loop.time(), request.query.get("event_id", ""), request.headers.get("X-API-Key"))
+        )
         if request.headers.get("X-API-Key") != API_KEY:
             return web.json_response({"detail": "invalid key"}, status=403)
         wanted = [int(i) for i in request.query.get("event_id", "").split(",") if i.isdigit()]
         events = [EVENT] if EVENT["id"] in wanted else []
         return web.json_response(
-            {"results_returned": len(events), "results_available": len(events),
-             "results_start": 1, "events": events}
+            {
+                "results_returned": len(events),
+                "results_available": len(events),
+                "results_start": 1,
+                "events": events,
+            }
         )
 
 
@@ -75,8 +82,13 @@ async def fake() -> AsyncIterator[FakeConnpass]:
 async def _cli(*args: str, env: dict[str, str]) -> tuple[int, str, str]:
     clean = {k: v for k, v in os.environ.items() if not k.upper().startswith("SHOWCALLER_")}
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "showcaller", *args,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env={**clean, **env},
+        sys.executable,
+        "-m",
+        "showcaller",
+        *args,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env={**clean, **env},
     )
     out, err = await asyncio.wait_for(proc.communicate(), 60)
     return proc.returncode or 0, out.decode(), err.decode()
@@ -110,7 +122,9 @@ async def test_connpass_fills_title_date_start_hashtag_and_url_around_a_csv(
     assert API_KEY not in stdout + stderr + text
 
 
-async def test_connpass_alone_gives_an_evening_to_fill_in(fake: FakeConnpass, tmp_path: Path) -> None:
+async def test_connpass_alone_gives_an_evening_to_fill_in(
+    fake: FakeConnpass, tmp_path: Path
+) -> None:
     out = tmp_path / "event.toml"
     env = {"SHOWCALLER_CONNPASS__API_KEY": API_KEY, "SHOWCALLER_CONNPASS__URL": fake.url}
     code, _, stderr = await _cli("import", "--connpass", "334455", "-o", str(out), env=env)
@@ -149,7 +163,9 @@ async def test_a_refused_key_and_an_unknown_event_are_clear_and_never_echo_the_k
 async def test_an_unreachable_api_is_one_line(tmp_path: Path) -> None:
     settings = ConnpassSettings(api_key=API_KEY, url="http://127.0.0.1:9/api/v2/")
     async with ConnpassClient(settings) as client:
-        with pytest.raises(ConnpassError, match="cannot reach connpass at http://127.0.0.1:9/api/v2/"):
+        with pytest.raises(
+            ConnpassError, match=r"cannot reach connpass at http://127\.0\.0\.1:9/api/v2/"
+        ):
             await client.event(1)
 
 
@@ -160,7 +176,7 @@ async def test_the_rate_limiter_lets_one_go_through_per_second() -> None:
     for _ in range(4):
         await limiter.wait()
         moments.append(clock.monotonic())
-    assert [round(b - a, 6) for a, b in zip(moments, moments[1:], strict=False)] == [1.0, 1.0, 1.0]
+    assert [round(b - a, 6) for a, b in itertools.pairwise(moments)] == [1.0, 1.0, 1.0]
     # Waiting longer than the interval costs nothing more.
     clock.advance(5)
     before = clock.monotonic()
@@ -174,6 +190,6 @@ async def test_requests_reach_connpass_at_most_once_a_second(fake: FakeConnpass)
         events: list[Any] = await asyncio.gather(*(client.event(334455) for _ in range(3)))
     assert [e.title for e in events] == [EVENT["title"]] * 3
     times = [t for t, _, _ in fake.requests]
-    gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(times)]
     assert len(gaps) == 2
     assert min(gaps) >= 0.95

@@ -78,13 +78,16 @@ def _event_file(tmp_path: Path, title: str) -> Path:
     return path
 
 
-def test_every_slot_is_an_event_at_its_local_time_with_title_speakers_and_url(tmp_path: Path) -> None:
+def test_every_slot_is_an_event_at_its_local_time_with_title_speakers_and_url(
+    tmp_path: Path,
+) -> None:
     long_title = "小さな LLM を手元で動かす, 量子化; \\\\ と「長い」タイトル 🎤 " * 3
     path = _event_file(tmp_path, toml_string(long_title))
     cfg = load_config(path)
     data = calendar(cfg, STAMP).encode()
     lines = unfold(data)
-    assert lines[0] == "BEGIN:VCALENDAR" and lines[-1] == "END:VCALENDAR"
+    assert lines[0] == "BEGIN:VCALENDAR"
+    assert lines[-1] == "END:VCALENDAR"
     assert "TZID:Asia/Tokyo" in lines
     assert "TZOFFSETTO:+0900" in lines
     found = events(lines)
@@ -117,7 +120,9 @@ def test_uids_are_stable_per_event_and_slot(tmp_path: Path) -> None:
         EXAMPLE.read_text(encoding="utf-8").replace("date = 2026-12-10", "date = 2026-12-17"),
         encoding="utf-8",
     )
-    assert set(first).isdisjoint(e["UID"] for e in events(unfold(calendar(load_config(other), STAMP).encode())))
+    assert set(first).isdisjoint(
+        e["UID"] for e in events(unfold(calendar(load_config(other), STAMP).encode()))
+    )
 
 
 def test_a_show_through_a_clock_change_is_written_in_utc(tmp_path: Path) -> None:
@@ -125,7 +130,12 @@ def test_a_show_through_a_clock_change_is_written_in_utc(tmp_path: Path) -> None
     text = text.replace('timezone = "Asia/Tokyo"', 'timezone = "Europe/Berlin"')
     # 2026-03-29 02:00 CET the clocks go to 03:00 CEST, between the LTs and the closing.
     text = text.replace("date = 2026-12-10", "date = 2026-03-29")
-    for before, after in (("19:20", "00:20"), ("19:30", "00:30"), ("20:25", "01:25"), ("21:00", "03:00")):
+    for before, after in (
+        ("19:20", "00:20"),
+        ("19:30", "00:30"),
+        ("20:25", "01:25"),
+        ("21:00", "03:00"),
+    ):
         text = text.replace(f'start = "{before}"', f'start = "{after}"')
     path = tmp_path / "dst.toml"
     path.write_text(text, encoding="utf-8")
@@ -136,7 +146,9 @@ def test_a_show_through_a_clock_change_is_written_in_utc(tmp_path: Path) -> None
     assert found[-1]["DTSTART"] == "20260329T010000Z"  # 03:00 CEST
 
 
-@pytest.mark.parametrize("line", ["x" * 74, "x" * 75, "x" * 76, "あ" * 30, "🎤" * 40, "a" + "あ" * 40])
+@pytest.mark.parametrize(
+    "line", ["x" * 74, "x" * 75, "x" * 76, "あ" * 30, "🎤" * 40, "a" + "あ" * 40]
+)
 def test_folding_keeps_characters_whole(line: str) -> None:
     folded = fold("SUMMARY:" + line).encode()
     assert unfold(folded) == ["SUMMARY:" + line]

@@ -41,7 +41,9 @@ def add_import_arguments(parser: argparse.ArgumentParser) -> None:
         "--day", metavar="N|DATE", help="the schedule's day: its number (1, 2, …) or its date"
     )
     parser.add_argument(
-        "--format", metavar="pretalx|frab|csv", help="the schedule's format (default: from its name)"
+        "--format",
+        metavar="pretalx|frab|csv",
+        help="the schedule's format (default: from its name)",
     )
     parser.add_argument("--title", help="the event's title (over the schedule's)")
     parser.add_argument("--date", type=_date, metavar="YYYY-MM-DD", help="the day (CSV)")
@@ -83,7 +85,9 @@ async def import_command(args: argparse.Namespace) -> int:
         language=args.language,
     )
     if args.schedule is None and args.connpass is None:
-        raise UsageError("give a schedule file, or --connpass EVENT_ID", hint="showcaller import --help")
+        raise UsageError(
+            "give a schedule file, or --connpass EVENT_ID", hint="showcaller import --help"
+        )
     connpass = None
     if args.connpass is not None:
         connpass = await fetch_event(args.connpass, ConnpassSettings())
@@ -121,7 +125,9 @@ def add_ics_arguments(parser: argparse.ArgumentParser) -> None:
     add_output_argument(parser)
 
 
-@command("ics", "write the plan as an iCalendar file (one entry per slot)", arguments=add_ics_arguments)
+@command(
+    "ics", "write the plan as an iCalendar file (one entry per slot)", arguments=add_ics_arguments
+)
 def ics_command(args: argparse.Namespace) -> int:
     """Load the event file and write its calendar."""
     from showcaller.clock import SystemClock

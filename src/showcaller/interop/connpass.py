@@ -116,7 +116,9 @@ class ConnpassClient:
                         "connpass says: too many requests (HTTP 429); try again in a minute"
                     )
                 if response.status != 200:
-                    raise ConnpassError(f"connpass answered HTTP {response.status} for event {event_id}")
+                    raise ConnpassError(
+                        f"connpass answered HTTP {response.status} for event {event_id}"
+                    )
                 data = await response.json(content_type=None)
         except (aiohttp.ClientError, TimeoutError) as exc:
             what = "no answer in time" if isinstance(exc, TimeoutError) else type(exc).__name__
@@ -125,7 +127,9 @@ class ConnpassClient:
                 hint="check the network, or import without --connpass",
             ) from exc
         except ValueError as exc:  # the body is not JSON
-            raise ConnpassError(f"connpass answered something that is not JSON for event {event_id}") from exc
+            raise ConnpassError(
+                f"connpass answered something that is not JSON for event {event_id}"
+            ) from exc
         return _event_from(data, event_id)
 
 

@@ -52,7 +52,9 @@ def event_file(event: ImportedEvent) -> str:
     _record(doc, event)
     if event.connpass_event is not None:
         doc.table("connpass", "the event's connpass page (showcaller import --connpass)")
-        doc.set("event_id", event.connpass_event, "the API key: SHOWCALLER_CONNPASS__API_KEY", width=_W)
+        doc.set(
+            "event_id", event.connpass_event, "the API key: SHOWCALLER_CONNPASS__API_KEY", width=_W
+        )
     _timetable(doc, event)
     _speakers(doc, event)
     return doc.text()
@@ -76,7 +78,9 @@ def _event(doc: TomlDocument, event: ImportedEvent) -> None:
 
 def _obs(doc: TomlDocument) -> None:
     doc.table("obs")
-    doc.set("url", "sim", '"sim" = built-in simulated OBS; real OBS: "ws://127.0.0.1:4455"', width=_W)
+    doc.set(
+        "url", "sim", '"sim" = built-in simulated OBS; real OBS: "ws://127.0.0.1:4455"', width=_W
+    )
     doc.comment("password: set SHOWCALLER_OBS__PASSWORD (OBS: Tools > WebSocket Server Settings)")
     doc.set("transition", "Fade", "OBS transition for every switch", width=_W)
     doc.set("transition_ms", 300, "its length in milliseconds", width=_W)
@@ -92,7 +96,9 @@ def _obs(doc: TomlDocument) -> None:
 def _record(doc: TomlDocument, event: ImportedEvent) -> None:
     doc.table("record")
     doc.set("enabled", True, "record the show", width=_W)
-    doc.set("per_talk", "split", 'one file per talk: "split", "chapter", "restart" or "off"', width=_W)
+    doc.set(
+        "per_talk", "split", 'one file per talk: "split", "chapter", "restart" or "off"', width=_W
+    )
     if any(s.do_not_record for s in event.slots):
         doc.comment("slots with do_not_record = true are not recorded: the recording pauses")
         doc.comment("while they are on air and goes on with the next slot")
@@ -139,7 +145,9 @@ def _speakers(doc: TomlDocument, event: ImportedEvent) -> None:
         if speaker.affiliation:
             doc.set("affiliation", speaker.affiliation, width=_W)
         if n == 0:
-            doc.comment('video_input = "Speaker 1 Video"  # the OBS input with their picture (checked)')
+            doc.comment(
+                'video_input = "Speaker 1 Video"  # the OBS input with their picture (checked)'
+            )
             doc.comment('audio_input = "Speaker 1 Audio"  # the OBS input with their sound')
 
 

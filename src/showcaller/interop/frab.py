@@ -136,7 +136,9 @@ def _days(path: Path, conference: Mapping[str, Any]) -> list[Day]:
             ) from None
         rooms = raw.get("rooms") or {}
         if not isinstance(rooms, dict) or not all(isinstance(v, list) for v in rooms.values()):
-            raise ScheduleError(f"{path}: schedule.conference.days[{n}].rooms is not an object of lists")
+            raise ScheduleError(
+                f"{path}: schedule.conference.days[{n}].rooms is not an object of lists"
+            )
         index = raw.get("index")
         days.append(Day(index if isinstance(index, int) else n + 1, date, rooms))
     if not days:
@@ -164,7 +166,7 @@ def _room_list(days: Sequence[Day], rooms: Sequence[str]) -> str:
 
 
 def _quoted(text: str) -> str:
-    return f"'{text}'" if any(c in text for c in " \"&;|()<>$`\\") else text
+    return f"'{text}'" if any(c in text for c in ' "&;|()<>$`\\') else text
 
 
 def _choose_room(path: Path, rooms: list[str], room: str | None, days: Sequence[Day]) -> str:
@@ -283,8 +285,11 @@ def _persons(entry: Mapping[str, Any]) -> tuple[Person, ...]:
         if not isinstance(raw, dict):
             continue
         name = next(
-            (raw[k].strip() for k in ("public_name", "name", "full_public_name")
-             if isinstance(raw.get(k), str) and raw[k].strip()),
+            (
+                raw[k].strip()
+                for k in ("public_name", "name", "full_public_name")
+                if isinstance(raw.get(k), str) and raw[k].strip()
+            ),
             "",
         )
         if not name:

@@ -84,12 +84,17 @@ def _zone(name: str, where: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ScheduleError(f"{where}: unknown time zone {name!r}", hint="use an IANA name like Asia/Tokyo") from None
+        raise ScheduleError(
+            f"{where}: unknown time zone {name!r}", hint="use an IANA name like Asia/Tokyo"
+        ) from None
 
 
 def _connpass_zone(moment: datetime | None) -> str:
     """Asia/Tokyo when connpass's time is at Tokyo's offset (it always is), else UTC±N."""
-    if moment is None or moment.utcoffset() == moment.astimezone(ZoneInfo(DEFAULT_ZONE)).utcoffset():
+    if (
+        moment is None
+        or moment.utcoffset() == moment.astimezone(ZoneInfo(DEFAULT_ZONE)).utcoffset()
+    ):
         return DEFAULT_ZONE
     hours = (moment.utcoffset() or timedelta(0)).total_seconds() / 3600
     return f"Etc/GMT{-int(hours):+d}" if hours == int(hours) and hours else "UTC"
@@ -138,8 +143,10 @@ def _from_sheet(request: ImportRequest, connpass: ConnpassEvent | None) -> Impor
         sheet = replace(sheet, rows=(first, *rows[1:]))
     talks = sheet.talks(date, zone, room)
     slots, speakers, warnings = build_timetable(talks)
-    language = request.language or head.get("language") or guess_language(
-        [t.title for t in talks] + [s.name for s in speakers]
+    language = (
+        request.language
+        or head.get("language")
+        or guess_language([t.title for t in talks] + [s.name for s in speakers])
     )
     return ImportedEvent(
         title=title,
@@ -193,7 +200,10 @@ def _from_connpass_only(connpass: ConnpassEvent, request: ImportRequest) -> Impo
     slots = (
         ImportedSlot("opening", None, start, opening, anchored=True),
         ImportedSlot(
-            "talk", None, start + opening, end - start - opening - closing,
+            "talk",
+            None,
+            start + opening,
+            end - start - opening - closing,
             note="connpass has no timetable: put your talks here",
         ),
         ImportedSlot("closing", None, end - closing, closing),

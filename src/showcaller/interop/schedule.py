@@ -107,9 +107,7 @@ _KIND_WORDS: tuple[tuple[SlotKind, re.Pattern[str]], ...] = (
     ("qa", re.compile(r"^\s*(q\s*&\s*a|q\s*and\s*a|qa|質疑(応答)?)\s*$", re.IGNORECASE)),
     ("standby", re.compile(r"^\s*(standby|stand-by|開始前|まもなく開始)\s*$", re.IGNORECASE)),
 )
-_KINDS: frozenset[str] = frozenset(
-    {"standby", "opening", "talk", "lt", "qa", "break", "closing"}
-)
+_KINDS: frozenset[str] = frozenset({"standby", "opening", "talk", "lt", "qa", "break", "closing"})
 LT_LONGEST = timedelta(minutes=10)
 
 
@@ -140,7 +138,7 @@ def slot_kind(
         return by_type
     by_title = kind_from_word(title)
     if by_title == "lt" or (by_title not in (None, "talk") and not has_speakers):
-        return by_title  # type: ignore[return-value]  # not None: checked just above
+        return by_title
     if duration <= LT_LONGEST:
         return "lt"
     return "talk"
@@ -150,7 +148,7 @@ _JAPANESE = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
 
 
 def guess_language(texts: Iterable[str]) -> str:
-    """"ja" when any title or name is written in Japanese, else "en"."""
+    """ "ja" when any title or name is written in Japanese, else "en"."""
     return "ja" if any(_JAPANESE.search(t) for t in texts) else "en"
 
 
@@ -170,7 +168,9 @@ def speaker_ids(persons: Iterable[Person]) -> dict[str, ImportedSpeaker]:
         while ident in taken:
             ident, n = f"{base}-{n}", n + 1
         taken.add(ident)
-        speakers[person.key] = ImportedSpeaker(ident, person.name, person.affiliation, person.handle)
+        speakers[person.key] = ImportedSpeaker(
+            ident, person.name, person.affiliation, person.handle
+        )
     return speakers
 
 

@@ -105,7 +105,9 @@ def read_sheet(path: Path) -> Sheet:
     lines = text.splitlines()
     header: dict[str, str] = {}
     first = 0
-    while first < len(lines) and (lines[first].lstrip().startswith("#") or not lines[first].strip()):
+    while first < len(lines) and (
+        lines[first].lstrip().startswith("#") or not lines[first].strip()
+    ):
         key, sep, value = lines[first].lstrip().lstrip("#").partition(":")
         if sep and key.strip().casefold() in HEADER_KEYS:
             header[key.strip().casefold()] = value.strip()

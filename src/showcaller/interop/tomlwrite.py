@@ -17,7 +17,15 @@ TomlValue = str | bool | int | dt.date | Sequence[str]
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
 # TOML basic strings may hold any character except ", \ and the control characters
 # (U+0000-U+001F, U+007F), which must be escaped; tab may stay but is escaped for clarity.
-_ESCAPES = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\t": "\\t", "\n": "\\n", "\f": "\\f", "\r": "\\r"}
+_ESCAPES = {
+    '"': '\\"',
+    "\\": "\\\\",
+    "\b": "\\b",
+    "\t": "\\t",
+    "\n": "\\n",
+    "\f": "\\f",
+    "\r": "\\r",
+}
 _NEEDS_ESCAPE = re.compile(r'["\\\x00-\x1f\x7f]')
 
 
