@@ -390,3 +390,34 @@ async def test_the_imported_pretalx_day_rehearses_and_never_records_the_do_not_r
     assert ours.index(("pause", dnr)) + 1 == ours.index(("resume", dnr + 1))
     assert ("split", dnr) not in ours  # no file of its own for a talk that is not recorded
     assert not sim.model.record.active  # stopped at the end
+
+
+async def test_a_first_slot_that_must_not_be_recorded_starts_the_recording_after_it(
+    sim: SimulatedOBS,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    example = Path(__file__).resolve().parent.parent / "config.example.toml"
+    text = example.read_text(encoding="utf-8").replace('transition = "Fade"', 'transition = "Cut"')
+    text = text.replace('title = "オープニング"', 'title = "オープニング"\ndo_not_record = true')
+    path = tmp_path / "event.toml"
+    path.write_text(text, encoding="utf-8")
+    cfg = load_config(path)
+    seed_event(sim, cfg)
+    obs = OBS.model_validate({"url": sim.url, "password": SIM_PASSWORD})
+    report = await rehearse(
+        cfg, RehearsalOptions(obs=obs, speed=3000, journal=tmp_path / "r.jsonl", record=True)
+    )
+    assert report.problems == []
+    entries = list(read_journal(tmp_path / "r.jsonl"))
+    actions = [
+        (e.data.get("action"), e.data.get("slot"))
+        for e in entries
+        if e.kind == Kind.RECORD and e.data.get("action") in ("not_recorded", "start", "split")
+    ]
+    # Slot 1 (index 1) is the opening: not recorded; the first talk (index 2) starts the file.
+    assert actions[:2] == [("not_recorded", 1), ("start", None)]
+    first_cue_after = next(
+        e for e in entries if e.kind == Kind.CUE and e.data.get("slot") == 2
+    )
+    start = next(e for e in entries if e.kind == Kind.RECORD and e.data.get("action") == "start")
+    assert start.mono >= first_cue_after.mono
