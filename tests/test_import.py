@@ -416,8 +416,44 @@ async def test_a_first_slot_that_must_not_be_recorded_starts_the_recording_after
     ]
     # Slot 1 (index 1) is the opening: not recorded; the first talk (index 2) starts the file.
     assert actions[:2] == [("not_recorded", 1), ("start", None)]
-    first_cue_after = next(
-        e for e in entries if e.kind == Kind.CUE and e.data.get("slot") == 2
-    )
+    first_cue_after = next(e for e in entries if e.kind == Kind.CUE and e.data.get("slot") == 2)
     start = next(e for e in entries if e.kind == Kind.RECORD and e.data.get("action") == "start")
     assert start.mono >= first_cue_after.mono
+
+
+async def test_as_a_new_user_import_then_rehearse_on_the_built_in_obs(tmp_path: Path) -> None:
+    import asyncio
+    import sys
+
+    path = _schedule(
+        tmp_path,
+        [
+            _entry("19:30", "00:05", "オープニング", "Talk"),
+            _entry("19:35", "00:20", "小さな LLM を手元で動かす", "Talk", ("SATO1", "佐藤 花子")),
+            _entry("20:00", "00:05", "Kaggle 初参加", "Lightning Talk", ("KOBA", "小林 美咲")),
+            _entry("20:05", "00:10", "クロージング", "Talk"),
+        ],
+    )
+    out = tmp_path / "event.toml"
+    clean = {k: v for k, v in os.environ.items() if not k.upper().startswith("SHOWCALLER_")}
+
+    async def cli(*args: str) -> tuple[int, str]:
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "showcaller",
+            *args,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+            env=clean,
+        )
+        output, _ = await asyncio.wait_for(proc.communicate(), 120)
+        return proc.returncode or 0, output.decode()
+
+    code, output = await cli("import", str(path), "-o", str(out))
+    assert code == 0, output
+    code, output = await cli(
+        "rehearse", str(out), "--obs", "sim", "--speed", "1500", "--plain", "--no-web"
+    )
+    assert code == 0, output
+    assert "OK: 6 cues, show ended, no problems" in output

@@ -163,7 +163,8 @@ def speaker_ids(persons: Iterable[Person]) -> dict[str, ImportedSpeaker]:
     for person in persons:
         if person.key in speakers:
             continue
-        base = _slug(person.name) or _slug(person.key) or "speaker"
+        code = person.key[3:] if person.key.startswith("id:") else ""
+        base = _slug(person.name) or _slug(code) or "speaker"
         ident, n = base, 2
         while ident in taken:
             ident, n = f"{base}-{n}", n + 1
