@@ -3,8 +3,10 @@ back with the config loader and rehearse on the simulated OBS; bad input → one
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
+import sys
 import tomllib
 from datetime import UTC, time, timedelta
 from pathlib import Path
@@ -27,6 +29,7 @@ from tests.test_session import _when
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "schedules"
 PRETALX = FIXTURES / "pretalx-democon.json"
 FRAB = FIXTURES / "frab-camp2019.json"
+EXAMPLE = Path(__file__).resolve().parent.parent / "config.example.toml"
 HOSTILE = [
     'say "hi"',
     "back\\slash \\n not a newline",
@@ -347,8 +350,6 @@ async def test_the_imported_pretalx_day_rehearses_and_never_records_the_do_not_r
 ) -> None:
     out = tmp_path / "democon.toml"
     # main() runs its own event loop: import in a worker thread of this test's loop.
-    import asyncio
-
     code = await asyncio.to_thread(
         main, ["import", str(PRETALX), "--room", "Gray Room", "--day", "2", "-o", str(out)]
     )
@@ -396,8 +397,7 @@ async def test_a_first_slot_that_must_not_be_recorded_starts_the_recording_after
     sim: SimulatedOBS,  # noqa: F811
     tmp_path: Path,
 ) -> None:
-    example = Path(__file__).resolve().parent.parent / "config.example.toml"
-    text = example.read_text(encoding="utf-8").replace('transition = "Fade"', 'transition = "Cut"')
+    text = EXAMPLE.read_text(encoding="utf-8").replace('transition = "Fade"', 'transition = "Cut"')
     text = text.replace('title = "オープニング"', 'title = "オープニング"\ndo_not_record = true')
     path = tmp_path / "event.toml"
     path.write_text(text, encoding="utf-8")
@@ -422,9 +422,6 @@ async def test_a_first_slot_that_must_not_be_recorded_starts_the_recording_after
 
 
 async def test_as_a_new_user_import_then_rehearse_on_the_built_in_obs(tmp_path: Path) -> None:
-    import asyncio
-    import sys
-
     path = _schedule(
         tmp_path,
         [
