@@ -127,7 +127,9 @@ async def test_connpass_alone_gives_an_evening_to_fill_in(
 ) -> None:
     out = tmp_path / "event.toml"
     env = {"SHOWCALLER_CONNPASS__API_KEY": API_KEY, "SHOWCALLER_CONNPASS__URL": fake.url}
-    code, _, stderr = await _cli("import", "--connpass", "334455", "-o", str(out), env=env)
+    code, _, stderr = await _cli(
+        "import", "--connpass", "https://mlct.connpass.com/event/334455/", "-o", str(out), env=env
+    )
     assert code == 0, stderr
     slots = load_config(out).slots_resolved()
     assert [s.kind for s in slots] == ["standby", "opening", "talk", "closing"]

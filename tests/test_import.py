@@ -23,7 +23,9 @@ from showcaller.journal import Kind, read_journal
 from showcaller.modes import RehearsalOptions, rehearse
 from showcaller.obs.sim import SimulatedOBS
 from showcaller.session import ShowSession
+from tests.realobs import HeadlessOBS
 from tests.sim_fixtures import SIM_PASSWORD, seed_event, sim  # noqa: F401
+from tests.test_modes import provision
 from tests.test_session import _when
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "schedules"
@@ -454,3 +456,60 @@ async def test_as_a_new_user_import_then_rehearse_on_the_built_in_obs(tmp_path: 
     )
     assert code == 0, output
     assert "OK: 6 cues, show ended, no problems" in output
+
+
+async def test_on_real_obs_a_do_not_record_talk_is_paused_out_of_the_recording(
+    real_obs: HeadlessOBS, tmp_path: Path
+) -> None:
+    dnr = _entry("19:35", "00:15", "録画しない発表", "Talk", ("SATO1", "佐藤 花子"))
+    dnr["do_not_record"] = True
+    path = _schedule(
+        tmp_path,
+        [
+            _entry("19:30", "00:05", "オープニング", "Talk"),
+            dnr,
+            _entry("19:50", "00:15", "録画する発表", "Talk", ("ITO22", "伊藤 翔")),
+            _entry("20:05", "00:05", "クロージング", "Talk"),
+        ],
+    )
+    out = tmp_path / "event.toml"
+    assert await asyncio.to_thread(main, ["import", str(path), "-o", str(out)]) == 0
+    # OBS 29 cannot split files; one file for the show is what this test looks at.
+    out.write_text(
+        out.read_text(encoding="utf-8").replace('per_talk = "split"', 'per_talk = "off"'),
+        encoding="utf-8",
+    )
+    cfg = _cut(out)
+    index = next(s.index for s in cfg.slots_resolved() if s.do_not_record)
+    await provision(real_obs.url, real_obs.password, cfg)
+    seen: list[Any] = []
+
+    def watch(session: ShowSession) -> None:
+        async def record_status(s: ShowSession) -> Any:
+            return await s.gateway.record_status()
+
+        _when(
+            session,
+            lambda st: st.show.on_air is not None and st.show.on_air.index == index,
+            record_status,
+            seen,
+        )
+
+    obs = OBS.model_validate({"url": real_obs.url, "password": real_obs.password})
+    report = await rehearse(
+        cfg,
+        RehearsalOptions(obs=obs, speed=600, journal=tmp_path / "r.jsonl", record=True),
+        on_session=watch,
+    )
+    assert report.problems == []
+    assert len(seen) == 1
+    assert seen[0].active
+    assert seen[0].paused  # real OBS says outputPaused while the talk is on air
+    records = [dict(e.data) for e in read_journal(tmp_path / "r.jsonl") if e.kind == Kind.RECORD]
+    actions = [r["action"] for r in records]
+    # Ours (pause, resume) and OBS's own RecordStateChanged (paused, resumed), in order.
+    assert actions.index("pause") < actions.index("resume")
+    assert actions.index("paused") < actions.index("resumed")
+    saved = [r["path"] for r in records if r["action"] == "stop"]
+    assert len(saved) == 1
+    assert Path(saved[0]).stat().st_size > 0

@@ -112,8 +112,7 @@ def _check(text: str, output: Path | None) -> None:
 
     from showcaller.config import load_config
 
-    folder = output.parent if output is not None and output.parent.is_dir() else None
-    with tempfile.TemporaryDirectory(dir=folder) as tmp:
+    with tempfile.TemporaryDirectory(prefix="showcaller-import-") as tmp:
         path = Path(tmp) / (output.name if output is not None else "imported.toml")
         path.write_text(text, encoding="utf-8")
         load_config(path)
