@@ -513,3 +513,78 @@ async def test_on_real_obs_a_do_not_record_talk_is_paused_out_of_the_recording(
     saved = [r["path"] for r in records if r["action"] == "stop"]
     assert len(saved) == 1
     assert Path(saved[0]).stat().st_size > 0
+
+
+async def test_a_pause_the_host_made_is_left_alone_and_one_under_a_do_not_record_slot_resumes(
+    sim: SimulatedOBS,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    text = EXAMPLE.read_text(encoding="utf-8").replace('transition = "Fade"', 'transition = "Cut"')
+    # The second talk (slot index 4) must not be recorded.
+    text = text.replace(
+        'title = "Feature Store を半年運用してみた"',
+        'title = "Feature Store を半年運用してみた"\ndo_not_record = true',
+    )
+    path = tmp_path / "event.toml"
+    path.write_text(text, encoding="utf-8")
+    cfg = load_config(path)
+    seed_event(sim, cfg)
+    results: list[Any] = []
+
+    def on_air(index: int) -> Any:
+        return lambda st: st.show.on_air is not None and st.show.on_air.index == index
+
+    def host(session: ShowSession) -> None:
+        async def pause(s: ShowSession) -> Any:
+            await s.gateway.pause_record()  # the host pauses in OBS
+            return "paused"
+
+        async def status(s: ShowSession) -> Any:
+            return await s.gateway.record_status()
+
+        _when(session, on_air(3), pause, results)  # the first Q&A, before the talk
+        _when(session, on_air(6), pause, results)  # the break, before an ordinary talk
+        _when(session, on_air(8), status, results)  # that talk's Q&A
+
+    obs = OBS.model_validate({"url": sim.url, "password": SIM_PASSWORD})
+    report = await rehearse(
+        cfg,
+        RehearsalOptions(obs=obs, speed=3000, journal=tmp_path / "r.jsonl", record=True),
+        on_session=host,
+    )
+    assert report.problems == []
+    assert results[:2] == ["paused", "paused"]
+    records = [dict(e.data) for e in read_journal(tmp_path / "r.jsonl") if e.kind == Kind.RECORD]
+    ours = [
+        (r["action"], r.get("slot"))
+        for r in records
+        if r["action"] in ("pause", "resume", "not_recorded")
+    ]
+    # Paused already when the do_not_record talk came: that talk held the pause, and its
+    # Q&A (index 5, which may be recorded) resumed it. The pause in the break was the
+    # host's alone: nothing resumed it.
+    assert ours == [("not_recorded", 4), ("resume", 5)]
+    assert results[2].active
+    assert results[2].paused
+
+
+def test_csv_rooms_and_do_not_record_columns(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sheet = tmp_path / "two-rooms.csv"
+    sheet.write_text(
+        "start,duration,kind,title,speakers,room,do_not_record\n"
+        "19:00,20m,talk,A,Ann,Hall,\n"
+        "19:00,20m,talk,B,Bob,Annex,yes\n"
+        "19:20,20m,talk,C,Cid,Annex,\n",
+        encoding="utf-8",
+    )
+    args = ["--title", "Two rooms", "--date", "2026-12-10", "--language", "en"]
+    assert _import(tmp_path, str(sheet), *args)[0] == 2
+    error, hint = _one_error(capsys)
+    assert "has 2 rooms: choose one with --room" in error
+    assert hint == "hint: rooms: Hall, Annex"
+    code, out = _import(tmp_path, str(sheet), *args, "--room", "Annex")
+    assert code == 0
+    slots = [s for s in load_config(out).slots_resolved() if s.kind == "talk"]
+    assert [(s.title, s.do_not_record) for s in slots] == [("B", True), ("C", False)]

@@ -141,6 +141,10 @@ class Recording:
             return []
         status = await self.gateway.record_status()
         if not status.active or status.paused:
+            if status.active:
+                # Paused already (by the host, or by showcaller before a restart): this slot
+                # holds the pause now, and the next slot that may be recorded resumes it.
+                self._paused_for = slot.index
             journal.write(Kind.RECORD, action="not_recorded", slot=slot.index)
             return []
         await self.gateway.pause_record()
