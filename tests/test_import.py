@@ -312,6 +312,8 @@ def test_csv_with_header_lines_and_japanese_separators(tmp_path: Path) -> None:
         ("伊藤 翔", "@sho_ito"),
     ]
     assert slots[2].speakers == slots[1].speakers
+    # Names without Latin letters: the ids come from the handles.
+    assert [sp.id for sp in cfg.speakers] == ["hanako-ml", "misaki-k", "sho-ito"]
     assert slots[-1].start.astimezone(cfg.tz).time() == time(20, 5)
 
 

@@ -157,14 +157,16 @@ def guess_language(texts: Iterable[str]) -> str:
 
 
 def speaker_ids(persons: Iterable[Person]) -> dict[str, ImportedSpeaker]:
-    """One speaker per person key, with a short readable id (`brian-robinson`), unique."""
+    """One speaker per person key, with a short readable id, unique: from the name
+    (`brian-robinson`), else the handle (`hanako-ml`), else the schedule's code, else
+    `speaker`."""
     speakers: dict[str, ImportedSpeaker] = {}
     taken: set[str] = set()
     for person in persons:
         if person.key in speakers:
             continue
         code = person.key[3:] if person.key.startswith("id:") else ""
-        base = _slug(person.name) or _slug(code) or "speaker"
+        base = _slug(person.name) or _slug(person.handle) or _slug(code) or "speaker"
         ident, n = base, 2
         while ident in taken:
             ident, n = f"{base}-{n}", n + 1

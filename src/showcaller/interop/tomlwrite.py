@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -59,6 +60,11 @@ def toml_value(value: TomlValue) -> str:
     return "[" + ", ".join(toml_string(item) for item in value) + "]"
 
 
+def display_width(text: str) -> int:
+    """Columns `text` takes in a terminal or editor (wide CJK characters count two)."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
 _COMMENT_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 
 
@@ -96,7 +102,8 @@ class TomlDocument:
         """`key = value`, padded to `width` before its comment."""
         line = f"{toml_key(key)} = {toml_value(value)}"
         if comment:
-            line = f"{line.ljust(width)}  # {_comment(comment)}"
+            pad = " " * max(0, width - display_width(line))
+            line = f"{line}{pad}  # {_comment(comment)}"
         self.lines.append(line)
 
     def text(self) -> str:
