@@ -514,7 +514,7 @@ async def test_on_real_obs_a_do_not_record_talk_is_paused_out_of_the_recording(
     assert actions.index("paused") < actions.index("resumed")
     saved = [r["path"] for r in records if r["action"] == "stop"]
     assert len(saved) == 1
-    assert Path(saved[0]).stat().st_size > 0
+    assert os.path.getsize(saved[0]) > 0  # noqa: ASYNC240 - after the show, nothing waits
 
 
 async def test_a_pause_the_host_made_is_left_alone_and_one_under_a_do_not_record_slot_resumes(
