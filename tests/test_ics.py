@@ -7,10 +7,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from showcaller.cli import main
 from showcaller.config import load_config
-from showcaller.interop.ics import calendar, fold
+from showcaller.interop.ics import calendar, escape_text, fold
 from showcaller.interop.tomlwrite import toml_string
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "config.example.toml"
@@ -160,3 +162,15 @@ def test_the_command_writes_the_file(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert len(events(unfold(out.read_bytes()))) == len(load_config(EXAMPLE).slots_resolved())
     assert main(["ics", str(tmp_path / "missing.toml")]) == 2
     assert "no such file" in capsys.readouterr().err
+
+
+@given(st.text())
+def test_any_text_folds_and_escapes_so_that_it_reads_back(text: str) -> None:
+    line = "DESCRIPTION:" + escape_text(text)
+    (back,) = unfold(fold(line).encode())
+    kept = "".join(
+        c
+        for c in text.replace("\r\n", "\n").replace("\r", "\n")
+        if c in "\t\n" or (ord(c) >= 0x20 and ord(c) != 0x7F)
+    )
+    assert unescape(back.partition(":")[2]) == kept
