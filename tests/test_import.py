@@ -115,7 +115,7 @@ def test_do_not_record_is_kept_on_the_slot(tmp_path: Path) -> None:
 
 
 def test_frab_export_keeps_berlin_time_and_ids_as_speakers(tmp_path: Path) -> None:
-    code, out = _import(tmp_path, str(FRAB), "--room", "Curie", "--day", "2")
+    code, out = _import(tmp_path, str(FRAB), "--room", "curie", "--day", "02")
     assert code == 0
     cfg = load_config(out)
     assert cfg.event.title == "Chaos Communication Camp 2019"

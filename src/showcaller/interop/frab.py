@@ -208,7 +208,7 @@ def _choose_day(path: Path, days: list[Day], day: str | None, room: str) -> Day:
             hint=_day_list(days, room),
         )
     for d in days:
-        if day == str(d.index) or day == d.date.isoformat():
+        if (day.isdigit() and int(day) == d.index) or day == d.date.isoformat():
             return d
     raise ScheduleError(f"{path}: no day {day!r} in the schedule", hint=_day_list(days, room))
 
