@@ -115,6 +115,11 @@ class ShowGateway(Protocol):
 class ShowActions(Protocol):
     """Mode-specific actions around the timetable (stream, recording)."""
 
+    async def before_slot_start(self, slot: ResolvedSlot) -> list[str]:
+        """Run what must happen before a slot's scene goes on air (pause the recording for a
+        `do_not_record` slot); returns warnings."""
+        ...
+
     async def at_slot_start(self, slot: ResolvedSlot, *, caught_up: bool) -> list[str]:
         """Run the mode's actions for a slot start; returns warnings."""
         ...
@@ -500,6 +505,10 @@ class Show:
         # Texts first, in one go with the switch: the lower third must already be right
         # when the new scene appears.
         texts = self._lower_third(slot)
+        if self.actions is not None and slot.do_not_record:
+            # Before the switch: not one frame of a talk that must not be recorded in the file.
+            for warning in await self.actions.before_slot_start(slot):
+                self.warn(warning)
         results: list[BaseException | None]
         try:
             results = list(await self.gateway.cue(texts, scene))

@@ -57,7 +57,8 @@ class Kind(enum.StrEnum):
     # stopped_in_obs (not by showcaller), restart_after_crash, test_saved (the host's own
     # settings before a stream test: service_type, server; the key is never written here)
     STREAM = "stream"
-    RECORD = "record"  # action: start|started|split|chapter|file|stop|stopped, path, slot, name
+    RECORD = "record"  # action: start|started|split|chapter|file|stop|stopped|pause|resume|
+    #                    not_recorded, path, slot, name
     TROUBLE = "trouble"  # on (bool), scene: the trouble scene went on air or off it
     MESSAGE = "message"  # text: the host's message for the speaker timer ("" clears it)
     OBS_EVENT = "obs_event"  # event, scene: a program scene change showcaller did not cause

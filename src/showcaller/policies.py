@@ -74,6 +74,7 @@ class Recording:
         self.cfg = session.cfg
         self.enabled = enabled
         self._warned_split = False
+        self._paused_for: int | None = None  # the do_not_record slot showcaller paused for
         self.mark: Mark | None = None
         if enabled:
             self.mark = self.show.add_mark(
@@ -92,22 +93,78 @@ class Recording:
         return []
 
     async def at_slot_start(self, slot: ResolvedSlot, *, caught_up: bool) -> list[str]:
-        """Start recording from the opening on; split per talk as the config asks."""
+        """Start recording from the opening on; split per talk as the config asks; pause for
+        a slot that must not be recorded (`do_not_record`) and resume after it."""
         if not self.enabled or slot.kind not in RECORDED_KINDS:
             return []
-        if self.mark is not None and self.mark.status == "due":
-            await self.show.fire(self.mark)
-            return []
+        if slot.do_not_record:
+            return []  # paused before the switch (`before_slot_start`)
         try:
-            if not (await self.gateway.record_status()).active:
+            if self.mark is not None and self.mark.status == "due":
+                await self.show.fire(self.mark)
+                return []
+            status = await self.gateway.record_status()
+            if not status.active:
                 # Stopped since (in OBS, or before a restart of showcaller): record again.
+                self._paused_for = None
                 await self._start_record()
                 return []
+            if status.paused and self._paused_for is not None:
+                await self._resume(slot)
             if slot.kind in PER_TALK_KINDS and not caught_up:
                 return await self._per_talk(slot)
         except OBSError as exc:
             return [f"recording at {slot.title!r}: {exc}"]
         return []
+
+    async def before_slot_start(self, slot: ResolvedSlot) -> list[str]:
+        """Before a `do_not_record` slot goes on air: pause the recording (no split, no
+        chapter for it); the next slot that may be recorded resumes it.
+
+        Before the recording has started it simply does not start yet: the first slot that
+        may be recorded starts it.
+        """
+        if not self.enabled or not slot.do_not_record or slot.kind not in RECORDED_KINDS:
+            return []
+        try:
+            return await self._keep_out(slot)
+        except OBSError as exc:
+            return [f"could not pause the recording for {slot.title!r} (do_not_record): {exc}"]
+
+    async def _keep_out(self, slot: ResolvedSlot) -> list[str]:
+        journal = self.show.journal
+        if self.mark is not None and self.mark.status == "due":
+            journal.write(Kind.RECORD, action="not_recorded", slot=slot.index)
+            self.show.say(
+                f"not recording {slot.title!r} (do_not_record): the recording starts after it",
+                topic="record",
+            )
+            return []
+        status = await self.gateway.record_status()
+        if not status.active or status.paused:
+            if status.active:
+                # Paused already (by the host, or by showcaller before a restart): this slot
+                # holds the pause now, and the next slot that may be recorded resumes it.
+                self._paused_for = slot.index
+            journal.write(Kind.RECORD, action="not_recorded", slot=slot.index)
+            return []
+        await self.gateway.pause_record()
+        self._paused_for = slot.index
+        journal.write(Kind.RECORD, action="pause", slot=slot.index, reason="do_not_record")
+        self.show.say(
+            f"recording paused: {slot.title!r} must not be recorded (do_not_record)",
+            topic="record",
+        )
+        log.info("recording paused for slot %d (do_not_record)", slot.index + 1)
+        return []
+
+    async def _resume(self, slot: ResolvedSlot) -> None:
+        await self.gateway.resume_record()
+        self.show.journal.write(
+            Kind.RECORD, action="resume", slot=slot.index, after=self._paused_for
+        )
+        self._paused_for = None
+        self.show.say(f"recording resumed for {slot.title!r}", topic="record")
 
     async def _per_talk(self, slot: ResolvedSlot) -> list[str]:
         mode = self.cfg.record.per_talk

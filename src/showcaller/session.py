@@ -58,6 +58,10 @@ Attachment = Callable[["ShowSession"], contextlib.AbstractAsyncContextManager[An
 class ModePolicy(Protocol):
     """What a mode adds around the timetable (see `policies`); the session owns it."""
 
+    async def before_slot_start(self, slot: Any) -> list[str]:
+        """The mode's actions before a slot's scene goes on air; warnings."""
+        ...
+
     async def at_slot_start(self, slot: Any, *, caught_up: bool) -> list[str]:
         """The mode's actions at a slot start; warnings."""
         ...

@@ -14,6 +14,7 @@ from showcaller.config.sections import (
     OBS,
     Cards,
     Checks,
+    Connpass,
     Event,
     Health,
     LowerThird,
@@ -79,6 +80,8 @@ class EventConfig(BaseSettings):
     """The MC's cue cards: templates per slot kind."""
     posts: Posts = Field(default_factory=Posts)
     """Post drafts for the live-tweeting host."""
+    connpass: Connpass = Field(default_factory=Connpass)
+    """The event's connpass page."""
 
     _source: Path | None = PrivateAttr(default=None)
     _plan: list[ResolvedSlot] | None = PrivateAttr(default=None)

@@ -64,6 +64,7 @@ class ResolvedSlot:
     end_mode: EndMode
     grace_s: int
     min_s: float | None
+    do_not_record: bool = False
 
     @property
     def duration(self) -> timedelta:
@@ -211,6 +212,7 @@ def resolve_slots(
                 end_mode="grace" if isinstance(slot.end, int) else slot.end,
                 grace_s=slot.end if isinstance(slot.end, int) else 0,
                 min_s=_min_seconds(slot, timetable, end - start),
+                do_not_record=slot.do_not_record,
             )
         )
     return resolved, issues

@@ -287,6 +287,17 @@ class Record(_Section):
     """One file per slot ("split": SplitRecordFile, or chapters where OBS supports it)."""
 
 
+class Connpass(_Section):
+    """[connpass]: the event's connpass page, for `showcaller import --connpass`."""
+
+    event_id: int | None = Field(None, ge=1)
+    """The number in the event's address (https://….connpass.com/event/N/)."""
+    api_key: SecretStr = SecretStr("")
+    """The connpass API key; better set in SHOWCALLER_CONNPASS__API_KEY."""
+    url: str = "https://connpass.com/api/v2/"
+    """The API's address (a local test double in tests)."""
+
+
 class Rehearsal(_Section):
     """[rehearsal]: the run-through the day before."""
 
@@ -333,6 +344,8 @@ class Slot(_Section):
     """What the MC says as this slot ends, instead of the [cards] template."""
     post: TemplateText | None = None
     """The post draft for this slot's start, instead of the [posts] template."""
+    do_not_record: bool = False
+    """The speaker asked not to be recorded: the recording pauses while this slot is on air."""
 
 
 class Timetable(_Section):

@@ -819,6 +819,14 @@ class OBSGateway:
         """Whether recording runs (and is paused), bytes written, timecode."""
         return _output_status(await self._answer("GetRecordStatus"))
 
+    async def pause_record(self) -> None:
+        """Pause the recording (OutputPaused if it is paused already)."""
+        await self.request("PauseRecord")
+
+    async def resume_record(self) -> None:
+        """Resume a paused recording (OutputNotPaused if it is not paused)."""
+        await self.request("ResumeRecord")
+
     async def split_record(self) -> None:
         """Start a new recording file; UnsupportedFeature before obs-websocket 5.5."""
         await self._optional("SplitRecordFile", None)

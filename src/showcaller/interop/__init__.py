@@ -1,0 +1,2 @@
+"""Around the show: schedule importers (frab/pretalx `schedule.json`, CSV, connpass) and
+the iCalendar export of the plan."""
