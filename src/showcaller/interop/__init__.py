@@ -1,0 +1,1 @@
+"""Around the show: exports from the journal (chapters, report) and notifications."""
