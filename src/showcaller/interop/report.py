@@ -269,23 +269,10 @@ def markdown(report: Report) -> str:
     return "\n".join(out) + "\n"
 
 
-CSV_FIELDS = [
-    "index",
-    "kind",
-    "title",
-    "speakers",
-    "planned_start",
-    "planned_end",
-    "actual_start",
-    "actual_end",
-    "delay_s",
-    "planned_s",
-    "actual_s",
-    "over_s",
-    "overran",
-    "skipped",
-    "late_ms",
-]
+CSV_FIELDS = (
+    "index", "kind", "title", "speakers", "planned_start", "planned_end", "actual_start",
+    "actual_end", "delay_s", "planned_s", "actual_s", "over_s", "overran", "skipped", "late_ms",
+)  # fmt: skip
 
 
 def _num(value: float | None) -> str:

@@ -120,7 +120,9 @@ class Run:
                 )
         for h in self.of(Kind.LANDED):
             index = h.data.get("slot")
-            run = runs.get(index) if isinstance(index, int) else None
+            if not isinstance(index, int):
+                continue
+            run = runs.get(index)
             if run is not None and run.landed is None:
                 runs[index] = dataclasses.replace(
                     run, landed=_float(h.data.get("at")), late_ms=_float(h.data.get("late_ms"))

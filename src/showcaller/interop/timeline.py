@@ -268,7 +268,8 @@ def _checks_table(report: Report) -> str:
         f"<td>{escape(str(c.get('hint', '')))}</td><td>{clock(report.run, c.get('at_s'))}</td></tr>"
         for c in report.checks
     )
-    head = "<tr><th>speaker</th><th>part</th><th>verdict</th><th>value</th><th>hint</th><th>at</th></tr>"
+    names = ("speaker", "part", "verdict", "value", "hint", "at")
+    head = "<tr>" + "".join(f"<th>{n}</th>" for n in names) + "</tr>"
     return f"<table>{head}{rows}</table><p>{report.failed_checks} failed check(s) in all.</p>"
 
 
