@@ -86,6 +86,20 @@ class OutputView:
 
 
 @dataclass(frozen=True)
+class NotifyView:
+    """The notification webhooks as the surfaces show them (never their URLs)."""
+
+    webhooks: int  # how many are configured
+    sent: int = 0  # messages delivered
+    failed: int = 0  # messages given up on after the retries
+    retries: int = 0  # requests tried again (a timeout, a 5xx, a 429)
+    dropped: int = 0  # messages dropped unsent because the queue was full
+    pending: int = 0  # messages waiting to be sent
+    last_error: str | None = None  # "webhook 2 (slack): HTTP 500", without the URL
+    last_error_at: str | None = None  # wall-clock ISO time
+
+
+@dataclass(frozen=True)
 class SessionState:
     """The one published state of a running show (served as JSON by the web API)."""
 
@@ -96,6 +110,7 @@ class SessionState:
     record: OutputView | None
     checks: tuple[CheckResult, ...]  # speaker check results, newest per speaker and part
     messages: tuple[ShowMessage, ...]  # every message so far, numbered (seq)
+    notify: NotifyView | None = None  # the notification webhooks; None without any
 
     def to_json(self) -> dict[str, Any]:
         """The state as plain JSON values."""
@@ -198,6 +213,7 @@ class ShowSession:
         self.journal = show.journal
         self.policy: ModePolicy | None = None
         self.checks: tuple[CheckResult, ...] = ()
+        self.notify: NotifyView | None = None
         self._status_poll_s = status_poll_s
         self._attachments: list[tuple[str, Attachment]] = []
         self._feeds: list[StateFeed] = []
@@ -238,6 +254,7 @@ class ShowSession:
                 record=self._record,
                 checks=self.checks,
                 messages=tuple(self.show.messages),
+                notify=self.notify,
             )
         return self._state
 
@@ -263,6 +280,11 @@ class ShowSession:
     def publish_checks(self, results: tuple[CheckResult, ...]) -> None:
         """New speaker check results for the state (the newest per speaker and part)."""
         self.checks = results
+        self._bump()
+
+    def publish_notify(self, view: NotifyView) -> None:
+        """New counts of the notification webhooks for the state."""
+        self.notify = view
         self._bump()
 
     def problem(self, text: str, exc: BaseException | None = None) -> None:
@@ -447,6 +469,7 @@ async def follow(
 __all__ = [
     "Attachment",
     "ModePolicy",
+    "NotifyView",
     "OutputView",
     "SessionState",
     "ShowSession",

@@ -36,6 +36,7 @@ from showcaller.config.sections import (
     Stream,
     Timetable,
     Web,
+    Webhook,
     format_duration,
     parse_duration,
 )
@@ -60,6 +61,7 @@ __all__ = [
     "Stream",
     "Timetable",
     "Web",
+    "Webhook",
     "format_duration",
     "json_schema",
     "load_config",
