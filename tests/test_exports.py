@@ -4,6 +4,7 @@ journal alone, the HTML report opened in headless Chromium."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 import subprocess
@@ -62,7 +63,7 @@ def test_chapters_start_at_zero_with_speakers_and_say_what_they_are_relative_to(
     assert lines[0].startswith("00:00 ")
     assert len(lines) >= 3
     times = [_seconds(line.split(" ", 1)[0]) for line in lines]
-    assert all(b - a >= 10 for a, b in zip(times, times[1:], strict=False))
+    assert all(b - a >= 10 for a, b in itertools.pairwise(times))
     assert any("小さな LLM を手元で動かす — 佐藤 花子" in line for line in lines)
     # 110 minutes of show: H:MM:SS from the hour on, MM:SS before it.
     assert re.fullmatch(r"1:\d\d:\d\d", lines[-1].split(" ", 1)[0])
@@ -79,7 +80,8 @@ def test_chapters_of_a_split_recording_come_per_file_each_from_zero(journal: Pat
     assert len(blocks) == len(files) + 1  # the first file, then one per split
     for block in blocks:
         head, first, *_ = [*block.splitlines(), ""]
-        assert head.startswith("# ") and head.endswith(".mkv")
+        assert head.startswith("# ")
+        assert head.endswith(".mkv")
         assert first.startswith("00:00 ")
     assert "Feature Store を半年運用してみた — 田中 健太" in blocks[2].splitlines()[1]
     assert "split" in done.stderr
@@ -91,7 +93,8 @@ def test_the_markdown_and_csv_reports_show_planned_vs_actual_and_overruns(journa
     for title in TITLES:
         assert title in md.stdout
     assert md.stdout.count("**overrun**") == len(GRACE_SLOTS)
-    assert "## Speaker checks" in md.stdout and "Yui Suzuki" in md.stdout
+    assert "## Speaker checks" in md.stdout
+    assert "Yui Suzuki" in md.stdout
     assert "OBS: the recording started" in md.stdout
     done = _showcaller("report", journal, "--format", "csv")
     rows = done.stdout.strip().splitlines()
@@ -108,9 +111,11 @@ def test_a_journal_of_an_older_showcaller_is_refused_with_a_clear_line(
     old.write_text("".join(ln for ln in lines if '"kind": "plan"' not in ln), encoding="utf-8")
     done = _showcaller("chapters", old)
     assert done.returncode == 2
-    assert "older showcaller" in done.stderr and "Traceback" not in done.stderr
+    assert "older showcaller" in done.stderr
+    assert "Traceback" not in done.stderr
     done = _showcaller("report", tmp_path / "missing.jsonl")
-    assert done.returncode == 2 and "no such journal" in done.stderr
+    assert done.returncode == 2
+    assert "no such journal" in done.stderr
 
 
 def _record(kind: str, template: dict[str, Any], **data: Any) -> str:
@@ -141,7 +146,8 @@ def test_a_resumed_show_is_one_run_and_a_rerun_is_a_new_one(journal: Path, tmp_p
     )
     whole = runs_of(read_journal(journal), journal)
     merged = runs_of(read_journal(resumed), resumed)
-    assert len(merged) == 1 and merged[0].resumes == 1
+    assert len(merged) == 1
+    assert merged[0].resumes == 1
     assert merged[0].slot_runs() == whole[0].slot_runs()
     twice = tmp_path / "twice.jsonl"
     twice.write_text("".join(lines) * 2, encoding="utf-8")
@@ -169,9 +175,8 @@ async def test_the_html_report_draws_the_timeline_in_chromium(
     done = _showcaller("report", journal, "--format", "html", "-o", page_file)
     assert done.returncode == 0, done.stderr
     html = page_file.read_text(encoding="utf-8")
-    assert "<script" not in html and "http://" not in html.replace(
-        'xmlns="http://www.w3.org/2000/svg"', ""
-    )
+    assert "<script" not in html
+    assert "http://" not in html.replace('xmlns="http://www.w3.org/2000/svg"', "")
     page = await browser.new_page(viewport={"width": 1220, "height": 900})
     blocked: list[str] = []
     await page.route("**/*", lambda route: _only_the_file(route, blocked))
@@ -196,7 +201,8 @@ async def test_the_html_report_draws_the_timeline_in_chromium(
     assert await page.locator("svg .overrun").count() == len(GRACE_SLOTS)
     assert await page.locator("svg .marker").count() > 0
     box = await page.locator("svg.timeline").bounding_box()
-    assert box is not None and box["width"] > 1000
+    assert box is not None
+    assert box["width"] > 1000
     assert "小さな LLM を手元で動かす" in await page.locator("svg.timeline").inner_html()
     artifacts = ROOT / "tests" / "artifacts"
     artifacts.mkdir(exist_ok=True)
