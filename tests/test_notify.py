@@ -43,6 +43,8 @@ talk = "Talk"
 closing = "Closing"
 [record]
 enabled = false
+[rehearsal]
+stream_test_server = "rtmp://127.0.0.1:1935/rehearsal"
 [notify]
 next_speaker_before = "1m"
 timeout = 1
@@ -145,7 +147,13 @@ def _config(tmp_path: Path, webhooks: list[dict[str, Any]]) -> EventConfig:
 
 
 async def _rehearse(
-    obs_sim: SimulatedOBS, cfg: EventConfig, journal: Path, *, notify: bool, host_message: str = ""
+    obs_sim: SimulatedOBS,
+    cfg: EventConfig,
+    journal: Path,
+    *,
+    notify: bool,
+    host_message: str = "",
+    stream_test: bool = False,
 ) -> tuple[Any, list[SessionState]]:
     states: list[SessionState] = []
     seed_event(obs_sim, cfg)
@@ -169,7 +177,9 @@ async def _rehearse(
         session.attach("test watch", watch)
 
     obs = OBS.model_validate({"url": obs_sim.url, "password": SIM_PASSWORD})
-    options = RehearsalOptions(obs=obs, speed=SPEED, journal=journal, notify=notify)
+    options = RehearsalOptions(
+        obs=obs, speed=SPEED, journal=journal, notify=notify, stream_test=stream_test
+    )
     sessions: list[ShowSession] = []
 
     def both(session: ShowSession) -> None:
@@ -212,8 +222,10 @@ async def test_a_rehearsal_with_notify_tells_the_next_speaker_in_time_in_japanes
         ],
     )
     journal = tmp_path / "r.jsonl"
-    report, states = await _rehearse(sim, cfg, journal, notify=True, host_message="あと5分")
-    assert report.ok
+    report, states = await _rehearse(
+        sim, cfg, journal, notify=True, host_message="あと5分", stream_test=True
+    )
+    assert report.ok, report.problems
     discord = [body for _, body in receiver.got["discord"]]
     slack = [body for _, body in receiver.got["slack"]]
     assert all(set(b) == {"content", "allowed_mentions"} for b in discord)
@@ -232,6 +244,11 @@ async def test_a_rehearsal_with_notify_tells_the_next_speaker_in_time_in_japanes
         i for i, t in enumerate(texts) if t.startswith("[リハーサル] ▶") and "Feature" in t
     )
     assert "[リハーサル] 📣 あと5分" in texts
+    # The stream test went on air and off again: both said, in Japanese, to both webhooks.
+    for hook in ("slack", "discord"):
+        said = receiver.texts(hook)
+        on = said.index("[リハーサル] 🔴 配信が始まりました（オンエア）")
+        assert said.index("[リハーサル] ⚫ 配信が終了しました（オフエア）") > on
     assert any("終了" in t for t in texts)  # the `end` event
     assert "▶" not in " ".join(receiver.texts("discord"))  # cue is not a default event
     view = states[-1].notify

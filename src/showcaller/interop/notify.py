@@ -39,6 +39,9 @@ import aiohttp
 from showcaller.clock import SystemClock
 from showcaller.config import EventConfig, Webhook
 from showcaller.engine import Mark, Mode
+from showcaller.errors import OBSError
+from showcaller.journal import Kind, read_journal
+from showcaller.obs.events import OutputState, StreamStateChanged
 from showcaller.session import NotifyView, SessionState, ShowSession
 
 log = logging.getLogger(__name__)
@@ -171,6 +174,7 @@ class Notifier:
         now: Callable[[], datetime],
         backoff_s: float = BACKOFF_S,
         prefix: str = "",
+        on_failing: Callable[[str], None] | None = None,
     ) -> None:
         self.settings = cfg.notify
         self.http = http
@@ -190,6 +194,7 @@ class Notifier:
         self._backoff_s = backoff_s
         self._clock = SystemClock()
         self._failing: set[str] = set()
+        self._on_failing = on_failing  # told once per failing streak of a webhook
 
     def wants(self, topic: str) -> bool:
         """Some webhook gets this topic."""
@@ -292,12 +297,14 @@ class Notifier:
         self.counts.last_error_at = self._now().isoformat()
         if hook.label not in self._failing:
             self._failing.add(hook.label)
-            log.warning(
-                "%s: a notification was not delivered (%s); the show goes on — "
-                "check the webhook's URL in SHOWCALLER_NOTIFY__WEBHOOKS",
-                hook.label,
-                error,
+            text = (
+                f"{hook.label}: a notification was not delivered ({error}); the show goes on "
+                "— check the webhook's URL in SHOWCALLER_NOTIFY__WEBHOOKS"
             )
+            if self._on_failing is not None:
+                self._on_failing(text)
+            else:
+                log.warning("%s", text)
         else:
             log.debug("%s: not delivered (%s)", hook.label, error)
 
@@ -317,9 +324,13 @@ class ShowNotices:
         self.marks: dict[int, Mark] = {}
         self._seq = 0
         self._on_air: bool | None = None
+        self.off_air = asyncio.Event()
 
-    def add_marks(self) -> None:
-        """A `next_speaker_N` mark ahead of each upcoming slot that brings new speakers."""
+    def add_marks(self, done_before: frozenset[str] = frozenset()) -> None:
+        """A `next_speaker_N` mark ahead of each upcoming slot that brings new speakers.
+
+        `done_before`: marks a resumed show's journal says were done (not sent again).
+        """
         if not self.notifier.wants("next_speaker"):
             return
         upcoming = {v.index for v in self.show.state.slots if v.state == "upcoming"}
@@ -335,7 +346,7 @@ class ShowNotices:
                     self._next_speaker_action(slot.index),
                     at=at,
                 )
-                self.marks[slot.index] = self.show.add_mark(mark)
+                self.marks[slot.index] = self.show.add_mark(mark, done_before=done_before)
             previous = ids
 
     def _next_speaker_action(self, index: int) -> Callable[[], Any]:
@@ -373,18 +384,31 @@ class ShowNotices:
     def on_state(self, state: SessionState) -> None:
         """Queue the notices this state brings (called outside the cue loop)."""
         self.follow_marks(state)
-        stream = state.stream
-        if stream is not None:
-            if self._on_air is not None and stream.active != self._on_air:
-                self.notifier.post(
-                    "stream", text_for(self.language, "on_air" if stream.active else "off_air")
-                )
-            self._on_air = stream.active
         for message in state.messages:
             if message.seq <= self._seq:
                 continue
             self._seq = message.seq
             self._message(message.topic, message.level, message.text, message.slot)
+
+    def on_stream(self, event: StreamStateChanged) -> None:
+        """OBS's stream started or stopped: on air / off air (on the receive loop: queue only).
+
+        From OBS's events rather than the state, so that the stop at the show's end (whose
+        event comes after the show has stopped publishing) is said too.
+        """
+        if event.state is OutputState.STARTED and self._on_air is not True:
+            self._on_air = True
+            self.off_air.clear()
+            self.notifier.post("stream", text_for(self.language, "on_air"))
+        elif event.state is OutputState.STOPPED and self._on_air is not False:
+            self._on_air = False
+            self.off_air.set()
+            self.notifier.post("stream", text_for(self.language, "off_air"))
+
+    @property
+    def on_air(self) -> bool:
+        """The stream is on air, as far as OBS's events said."""
+        return self._on_air is True
 
     def _message(self, topic: str, level: str, text: str, slot: int | None) -> None:
         loud = level in ("warning", "problem")
@@ -401,6 +425,20 @@ class ShowNotices:
             self.notifier.post("end", text_for(self.language, "end"))
 
 
+def _marks_done(session: ShowSession) -> frozenset[str]:
+    """The next-speaker marks the show's journal says were done (before a restart)."""
+    path = session.journal.path
+    if not path.exists():
+        return frozenset()
+    return frozenset(
+        str(e.data.get("mark"))
+        for e in read_journal(path)
+        if e.kind == Kind.MARK
+        and e.data.get("status") == "done"
+        and str(e.data.get("mark", "")).startswith("next_speaker_")
+    )
+
+
 @contextlib.asynccontextmanager
 async def notifications(session: ShowSession) -> AsyncIterator[Notifier]:
     """The attachment: a sender per webhook, the next-speaker marks, the state listener."""
@@ -413,14 +451,18 @@ async def notifications(session: ShowSession) -> AsyncIterator[Notifier]:
             on_change=session.publish_notify,
             now=lambda: session.show.time.wall(session.show.time.now()),
             prefix=text_for(cfg.event.language, "rehearsal") if rehearsal else "",
+            on_failing=lambda text: session.show.warn(text, problem=False, topic="notify"),
         )
         session.publish_notify(notifier.view())
         notices = ShowNotices(session, notifier)
-        notices.add_marks()
+        # A resumed live show: the notices that went out before the restart are done.
+        done = frozenset() if rehearsal else await asyncio.to_thread(_marks_done, session)
+        notices.add_marks(done)
         senders = [
             session.spawn(notifier.deliver(hook), f"{hook.label} sender", with_show=False)
             for hook in notifier.hooks
         ]
+        unwatch = await session.gateway.on(notices.on_stream, StreamStateChanged)
         feed = session.feed()
 
         async def listen() -> None:
@@ -433,6 +475,13 @@ async def notifications(session: ShowSession) -> AsyncIterator[Notifier]:
         finally:
             with contextlib.suppress(asyncio.CancelledError):
                 await listener
+            if notices.on_air:
+                # The stop at the end: OBS's "stopped" may come a moment after the show.
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(DRAIN_S):
+                        await notices.off_air.wait()
+            with contextlib.suppress(OBSError):
+                await unwatch()
             clock = SystemClock()
             until = clock.monotonic() + DRAIN_S
             while not notifier.idle and clock.monotonic() < until:
