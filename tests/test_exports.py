@@ -217,3 +217,62 @@ async def _only_the_file(route: Any, blocked: list[str]) -> None:
     else:
         blocked.append(url)
         await route.abort()
+
+
+def _write_journal(path: Path, records: list[tuple[float, str, dict[str, Any]]]) -> None:
+    """A journal as showcaller writes it: (show seconds, kind, fields) per record."""
+    origin = "2026-12-10T19:30:00+09:00"
+    lines = []
+    for at, kind, data in records:
+        wall = f"2026-12-10T19:{30 + int(at // 60):02d}:{int(at % 60):02d}+09:00"
+        record = {"kind": kind, "wall": wall, "mono": 1000 + at, "plan": "p", "v": 2, **data}
+        if kind == "start":
+            record |= {"mode": "live", "origin": origin, "show_seconds": at, "slots": 4}
+        lines.append(json.dumps(record, ensure_ascii=False) + "\n")
+    path.write_text("".join(lines), encoding="utf-8")
+
+
+def _slot(index: int, kind: str, title: str, start: float, end: float, *names: str) -> Any:
+    speakers = [{"id": n, "name": n, "handle": ""} for n in names]
+    return {"index": index, "kind": kind, "title": title, "speakers": speakers}| {
+        "start": start,
+        "end": end,
+        "scene": kind,
+    }
+
+
+def test_a_chapter_shorter_than_ten_seconds_is_merged_and_said(tmp_path: Path) -> None:
+    slots = [
+        _slot(0, "opening", "Opening", 0, 300),
+        _slot(1, "talk", "Too short", 300, 1200, "Ann"),
+        _slot(2, "talk", "Second <talk>", 1200, 2100, "Bo", "Cy"),
+        _slot(3, "closing", "Closing", 2100, 2400),
+    ]
+    plan = {"event": {"title": "T", "timezone": "Asia/Tokyo", "language": "en"}, "slots": slots}
+    cue = "slot_started"
+    _write_journal(
+        tmp_path / "j.jsonl",
+        [
+            (-120, "start", {}),
+            (-120, "plan", plan),
+            (-60, "stream", {"action": "started", "active": True}),
+            (0, "cue", {"cue": cue, "slot": 0, "deadline": 0, "sent": 0}),
+            (300, "cue", {"cue": cue, "slot": 1, "deadline": 300, "sent": 300}),
+            (300.2, "landed", {"slot": 1, "at": 300.2, "late_ms": 0.2}),
+            (305, "command", {"command": "next", "source": "keys"}),
+            (305, "cue", {"cue": cue, "slot": 2, "deadline": 305, "sent": 305}),
+            (1300, "cue", {"cue": cue, "slot": 3, "deadline": 1300, "sent": 1300}),
+            (1600, "cue", {"cue": "show_ended", "at": 1600}),
+            (1601, "stop", {"phase": "ended"}),
+        ],
+    )
+    done = _showcaller("chapters", tmp_path / "j.jsonl")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == [
+        "00:00 Stream starts",  # the first slot began a minute into the stream
+        "01:00 Opening",
+        "06:05 Second ‹talk› — Bo / Cy",
+        "22:40 Closing",
+    ]
+    assert "'Too short — Ann' lasted 5 s: merged into the chapter before" in done.stderr
+    assert "relative to the stream's start" in done.stderr
