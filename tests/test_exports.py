@@ -234,7 +234,7 @@ def _write_journal(path: Path, records: list[tuple[float, str, dict[str, Any]]])
 
 def _slot(index: int, kind: str, title: str, start: float, end: float, *names: str) -> Any:
     speakers = [{"id": n, "name": n, "handle": ""} for n in names]
-    return {"index": index, "kind": kind, "title": title, "speakers": speakers}| {
+    return {"index": index, "kind": kind, "title": title, "speakers": speakers} | {
         "start": start,
         "end": end,
         "scene": kind,

@@ -9,6 +9,8 @@ import contextlib
 import json
 import logging
 import socket
+import subprocess
+import sys
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -26,6 +28,7 @@ from showcaller.journal import read_journal
 from showcaller.modes import RehearsalOptions, rehearse
 from showcaller.obs.sim import SimulatedOBS
 from showcaller.session import NotifyView, SessionState, ShowSession
+from tests.realobs import HeadlessOBS
 from tests.sim_fixtures import SIM_PASSWORD, seed_event, sim  # noqa: F401
 
 SECRET = "tok-3f9a1c-never-shown"
@@ -391,3 +394,42 @@ def test_webhooks_come_from_the_environment_and_are_never_echoed(
     out = capsys.readouterr()
     assert "http:// or https://" in out.err
     assert SECRET not in out.err + out.out
+
+
+async def test_on_real_obs_a_dead_webhook_leaves_cues_and_recording_chapters_intact(
+    real_obs: HeadlessOBS, receiver: Receiver, tmp_path: Path
+) -> None:
+    from tests.test_modes import provision
+
+    events = ["next_speaker", "cue"]
+    cfg = _config(tmp_path, [{"url": _dead_url(), "events": events}, {"url": receiver.url("ok")}])
+    text = (tmp_path / "event.toml").read_text(encoding="utf-8")
+    text = text.replace("[record]\nenabled = false", '[record]\nenabled = true\nper_talk = "off"')
+    (tmp_path / "event.toml").write_text(text, encoding="utf-8")
+    cfg = load_config(tmp_path / "event.toml")
+    await provision(real_obs.url, real_obs.password, cfg)
+    obs = OBS.model_validate({"url": real_obs.url, "password": real_obs.password})
+    journal = tmp_path / "real.jsonl"
+    options = RehearsalOptions(obs=obs, speed=60, journal=journal, notify=True, record=True)
+    report = await rehearse(cfg, options)
+    assert report.ok, report.problems
+    assert [c.landed is not None for c in report.cues] == [True, True, False, True]
+    assert max(abs(x) for x in _landings(journal)) < 150  # real ms, a real OBS's fade-free cut
+    texts = receiver.texts("ok")
+    assert any("田中 健太" in t and "通話" in t for t in texts)
+    done = subprocess.run(
+        [sys.executable, "-m", "showcaller", "chapters", str(journal), "--recording"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0].startswith("00:00 ")
+    assert [ln.split(" ", 1)[1] for ln in lines[-3:]] == [
+        "小さな LLM — 佐藤 花子",
+        "Feature Store — 田中 健太",
+        "クロージング",
+    ]
+    files = [e.data["path"] for e in read_journal(journal) if e.data.get("action") == "stopped"]
+    assert files and Path(files[-1]).exists()  # the real recording the chapters belong to
