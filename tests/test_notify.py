@@ -8,6 +8,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
 import socket
 import subprocess
 import sys
@@ -417,7 +418,8 @@ async def test_on_real_obs_a_dead_webhook_leaves_cues_and_recording_chapters_int
     assert max(abs(x) for x in _landings(journal)) < 150  # real ms, a real OBS's fade-free cut
     texts = receiver.texts("ok")
     assert any("田中 健太" in t and "通話" in t for t in texts)
-    done = subprocess.run(
+    done = await asyncio.to_thread(
+        subprocess.run,
         [sys.executable, "-m", "showcaller", "chapters", str(journal), "--recording"],
         capture_output=True,
         text=True,
@@ -432,4 +434,5 @@ async def test_on_real_obs_a_dead_webhook_leaves_cues_and_recording_chapters_int
         "クロージング",
     ]
     files = [e.data["path"] for e in read_journal(journal) if e.data.get("action") == "stopped"]
-    assert files and Path(files[-1]).exists()  # the real recording the chapters belong to
+    assert files
+    assert await asyncio.to_thread(os.path.exists, files[-1])  # the real recording
