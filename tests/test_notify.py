@@ -270,6 +270,8 @@ async def test_a_rehearsal_without_notify_sends_nothing(
     _, states = await _rehearse(sim, cfg, tmp_path / "r.jsonl", notify=False)
     assert receiver.got == {}
     assert states[-1].notify is None
+    said = [m.text for m in states[-1].messages if m.topic == "notify"]
+    assert said and "rehearse --notify" in said[0]  # the host knows why nothing was sent
 
 
 async def test_dead_and_slow_webhooks_never_delay_a_cue_nor_show_their_url(

@@ -157,6 +157,12 @@ def _attach_common(session: ShowSession, conn: OBSConnection, *, notify: bool = 
         from showcaller.interop.notify import notifications
 
         session.attach("the notifications", notifications)
+    elif session.cfg.notify.webhooks:
+        session.show.say(
+            "the [notify] webhooks get nothing from a rehearsal "
+            "(rehearse --notify sends to them, each message marked as a rehearsal)",
+            topic="notify",
+        )
 
 
 def _say_before(show: Show, problems: list[str], transition: TransitionSet) -> None:

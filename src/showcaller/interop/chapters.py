@@ -13,8 +13,8 @@ at least three chapters, each at least 10 seconds long, in time order. Times are
   later, a chapter named after the stream (配信開始 / "Stream starts") fills the gap.
 - A chapter shorter than 10 s is merged into the one before it (the first: into the
   next), with a note.
-- Split recordings (`record.per_talk = "split"`) with `recording=True`: one block per
-  file, each from 0:00 and headed by the file's name.
+- Split recordings (`record.per_talk = "split"` or `"restart"`) with `recording=True`:
+  one block per file, each from 0:00 and headed by the file's name.
 
 Notes for the host (what was merged, what the times are relative to) are returned
 beside the text; the command prints them on stderr.
@@ -198,7 +198,8 @@ def chapters_of(run: Run, *, recording: bool = False) -> Chapters:
     end_rel = None if end is None else end - reference
     speed = f" (show time: the rehearsal ran x{run.speed:g})" if run.speed != 1 else ""
     notes.append(f"chapters relative to {what}{speed}")
-    files = _split_files(run, reference) if recording and run.per_talk == "split" else []
+    per_file = recording and run.per_talk in ("split", "restart")
+    files = _split_files(run, reference) if per_file else []
     if len(files) <= 1:
         starts = _from_zero(_starts(run, reference), run.language, what)
         block = ChapterList(_merge_short(starts, end_rel, notes))
