@@ -271,7 +271,8 @@ async def test_a_rehearsal_without_notify_sends_nothing(
     assert receiver.got == {}
     assert states[-1].notify is None
     said = [m.text for m in states[-1].messages if m.topic == "notify"]
-    assert said and "rehearse --notify" in said[0]  # the host knows why nothing was sent
+    assert said, "the host must be told why nothing was sent"
+    assert "rehearse --notify" in said[0]
 
 
 async def test_dead_and_slow_webhooks_never_delay_a_cue_nor_show_their_url(
