@@ -104,15 +104,15 @@ def _reference(run: Run, recording: bool, notes: list[str]) -> tuple[float, str]
         return cues[0][0], "the first slot on air"
     if stream is not None:
         return stream, "the stream's start"
-    if record is not None:
-        notes.append(
-            f"the stream never started in this {run.mode}: chapters are from the recording's start"
-        )
-        return record, "the recording's start"
-    notes.append(
-        f"neither stream nor recording started in this {run.mode}: "
-        "chapters are from the first slot on air"
+    why = (
+        "the stream never started in this rehearsal"
+        if run.mode == "rehearsal"
+        else "the journal has no stream start (was it on air before showcaller started?)"
     )
+    if record is not None:
+        notes.append(f"{why}: chapters are from the recording's start")
+        return record, "the recording's start"
+    notes.append(f"{why}, nor a recording: chapters are from the first slot on air")
     return cues[0][0], "the first slot on air"
 
 
