@@ -125,9 +125,10 @@ def _bands(report: Report, axis: _Axis, end: float) -> list[str]:
 
 def _markers(report: Report, axis: _Axis, height: float) -> list[str]:
     out = []
-    items = [(s, "problem", "#c62828") for s in report.problems]
-    items += [(s, "warning", "#e8a317") for s in report.warnings]
-    for n, (said, level, colour) in enumerate(sorted(items, key=lambda i: i[0].at), start=1):
+    # Warnings first, so a problem's marker is drawn over a warning's at the same moment.
+    items = [(s, "warning", "#e8a317") for s in report.warnings]
+    items += [(s, "problem", "#c62828") for s in report.problems]
+    for said, level, colour in items:
         x = axis.x(min(max(said.at, axis.t0), axis.t1))
         tip = f"{clock(report.run, said.at)} {level}: {said.text}"
         out.append(
@@ -136,7 +137,6 @@ def _markers(report: Report, axis: _Axis, height: float) -> list[str]:
             f'stroke-width="1.2" stroke-dasharray="3 3" opacity="0.75"/>'
             f'<path d="M{x - 6:.1f},52 L{x + 6:.1f},52 L{x:.1f},62 Z" fill="{colour}"/></g>'
         )
-        del n
     return out
 
 
