@@ -48,7 +48,7 @@ closing = "Closing"
 [record]
 enabled = false
 [rehearsal]
-stream_test_server = "rtmp://127.0.0.1:1935/rehearsal"
+stream_test_server = "{stream_server}"
 [notify]
 next_speaker_before = "1m"
 timeout = 1
@@ -140,13 +140,16 @@ def _dead_url() -> str:
     return f"http://127.0.0.1:{port}/dead/{SECRET}"
 
 
-def _config(tmp_path: Path, webhooks: list[dict[str, Any]]) -> EventConfig:
+def _config(
+    tmp_path: Path, webhooks: list[dict[str, Any]], *, stream_server: str = ""
+) -> EventConfig:
     tables = "".join(
         "[[notify.webhooks]]\n" + "".join(f"{k} = {json.dumps(v)}\n" for k, v in hook.items())
         for hook in webhooks
     )
     path = tmp_path / "event.toml"
-    path.write_text(EVENT.replace("{webhooks}", tables), encoding="utf-8")
+    text = EVENT.replace("{webhooks}", tables).replace("{stream_server}", stream_server)
+    path.write_text(text, encoding="utf-8")
     return load_config(path)
 
 
@@ -218,17 +221,22 @@ async def test_a_rehearsal_with_notify_tells_the_next_speaker_in_time_in_japanes
     tmp_path: Path,
 ) -> None:
     all_events = ["next_speaker", "check", "stream", "host", "health", "cue", "end"]
+    # The stream test's target: a local TCP listener (the sim goes on air when it accepts).
+    server = await asyncio.start_server(lambda _r, w: w.close(), "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
     cfg = _config(
         tmp_path,
         [
             {"url": receiver.url("discord"), "format": "discord"},
             {"url": receiver.url("slack"), "events": all_events},
         ],
+        stream_server=f"rtmp://127.0.0.1:{port}/rehearsal",
     )
     journal = tmp_path / "r.jsonl"
-    report, states = await _rehearse(
-        sim, cfg, journal, notify=True, host_message="あと5分", stream_test=True
-    )
+    async with server:
+        report, states = await _rehearse(
+            sim, cfg, journal, notify=True, host_message="あと5分", stream_test=True
+        )
     assert report.ok, report.problems
     discord = [body for _, body in receiver.got["discord"]]
     slack = [body for _, body in receiver.got["slack"]]
