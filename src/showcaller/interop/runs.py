@@ -14,6 +14,7 @@ show time, what the live show would have been.
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -289,10 +290,27 @@ def last_run(path: Path) -> Run:
             hint="`showcaller rehearse` and `live` write <event>.<mode>.jsonl beside the event",
         )
     try:
+        _looks_like_a_journal(path)
         entries = list(read_journal(path))
     except (OSError, UnicodeDecodeError) as exc:
         raise UsageError(f"{path}: cannot read the journal: {exc}") from None
     return runs_of(entries, path)[-1]
+
+
+def _looks_like_a_journal(path: Path) -> None:
+    """UsageError at once for a file whose first line is not a journal record (a TOML file)."""
+    with path.open(encoding="utf-8") as fh:
+        first = next((line for line in fh if line.strip()), "")
+    try:
+        record = json.loads(first) if first else None
+    except ValueError:
+        record = None
+    if not isinstance(record, dict) or "kind" not in record:
+        raise UsageError(
+            f"{path}: not a show journal (its first line is not a journal record)",
+            hint="pass the .jsonl file that `showcaller rehearse` or `live` wrote "
+            "(beside the event file: <event>.rehearsal.jsonl or <event>.live.jsonl)",
+        )
 
 
 def kind_label(kind: str, language: str) -> str:
