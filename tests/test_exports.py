@@ -116,6 +116,11 @@ def test_a_journal_of_an_older_showcaller_is_refused_with_a_clear_line(
     done = _showcaller("report", tmp_path / "missing.jsonl")
     assert done.returncode == 2
     assert "no such journal" in done.stderr
+    done = _showcaller("chapters", EXAMPLE)  # the event file instead of its journal
+    assert done.returncode == 2
+    assert done.stderr.splitlines()[0] == (
+        f"error: {EXAMPLE}: not a show journal (its first line is not a journal record)"
+    )
 
 
 def _record(kind: str, template: dict[str, Any], **data: Any) -> str:
