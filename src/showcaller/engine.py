@@ -33,6 +33,7 @@ from showcaller.hostcommands import (
     command_name,
 )
 from showcaller.journal import Journal, Kind
+from showcaller.journalplan import plan_record
 from showcaller.obs.events import ProgramSceneChanged
 from showcaller.showstate import (
     CommandResult,
@@ -343,6 +344,7 @@ class Show:
             show_seconds=self.time.now(),
             slots=len(self.planned),
         )
+        self.journal.write(Kind.PLAN, **plan_record(self.cfg, self.resolved, self._speed))
         getter: asyncio.Task[tuple[HostCommand, str, asyncio.Future[CommandResult]]] | None = None
         try:
             with contextlib.suppress(OBSError):

@@ -66,6 +66,9 @@ class Kind(enum.StrEnum):
     ANCHOR = "anchor"  # jump_seconds: the wall clock jumped; times re-anchored
     WARNING = "warning"  # text, problem (bool)
     STOP = "stop"  # phase: ended|detached|...
+    # Added in format 2 (additive: older readers skip them).
+    PLAN = "plan"  # event, slots, record, speed: the resolved plan, so exports need no config
+    CHECK = "check"  # speaker, name, part, verdict, value, hint: one speaker check result
 
 
 @dataclass(frozen=True)

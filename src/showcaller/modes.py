@@ -81,6 +81,7 @@ class RehearsalOptions:
     record: bool = False
     lead: bool = True
     stream_test: bool = False
+    notify: bool = False  # send the [notify] webhooks, marked as a rehearsal
 
 
 def default_journal(cfg: EventConfig, mode: Mode) -> Path:
@@ -143,7 +144,7 @@ async def rehearse(
             )
             session = ShowSession(cfg, show, gateway, link=conn.link)
             session.use(RehearsalPolicy(session, enabled=options.record))
-            _attach_common(session, conn)
+            _attach_common(session, conn, notify=options.notify)
             if options.stream_test:
                 session.attach("the stream test", stream_test)
                 if cfg.health.enabled:
@@ -193,12 +194,23 @@ async def _live_leftover(
     log.warning("%s: put back", said)
 
 
-def _attach_common(session: ShowSession, conn: OBSConnection) -> None:
-    """What both modes run beside the show: the sim's scripted feeds, the speaker checks."""
+def _attach_common(session: ShowSession, conn: OBSConnection, *, notify: bool = True) -> None:
+    """What both modes run beside the show: the sim's scripted feeds, the speaker checks,
+    the notification webhooks (`notify`: a rehearsal only with --notify)."""
     if conn.sim is not None and session.cfg.sim.feeds:
         session.attach("the simulated feeds", scripted_feeds(conn.sim))
     if any(s.video_input or s.audio_input for s in session.cfg.speakers):
         session.attach("the speaker checks", speaker_checks)
+    if notify and session.cfg.notify.webhooks:
+        from showcaller.interop.notify import notifications
+
+        session.attach("the notifications", notifications)
+    elif session.cfg.notify.webhooks:
+        session.show.say(
+            "the [notify] webhooks get nothing from a rehearsal "
+            "(rehearse --notify sends to them, each message marked as a rehearsal)",
+            topic="notify",
+        )
 
 
 def _say_before(show: Show, problems: list[str], transition: TransitionSet) -> None:

@@ -92,6 +92,20 @@ class OutputView:
 
 
 @dataclass(frozen=True)
+class NotifyView:
+    """The notification webhooks as the surfaces show them (never their URLs)."""
+
+    webhooks: int  # how many are configured
+    sent: int = 0  # messages delivered
+    failed: int = 0  # messages given up on after the retries
+    retries: int = 0  # requests tried again (a timeout, a 5xx, a 429)
+    dropped: int = 0  # messages dropped unsent because the queue was full
+    pending: int = 0  # messages waiting to be sent
+    last_error: str | None = None  # "webhook 2 (slack): HTTP 500", without the URL
+    last_error_at: str | None = None  # wall-clock ISO time
+
+
+@dataclass(frozen=True)
 class SessionState:
     """The one published state of a running show (served as JSON by the web API)."""
 
@@ -104,6 +118,7 @@ class SessionState:
     messages: tuple[ShowMessage, ...]  # every message so far, numbered (seq)
     health: HealthView | None = None  # stream health (live, stream test); None: not watched
     cards: CardsView | None = None  # the MC's cue cards: the slot on air's and the next's
+    notify: NotifyView | None = None  # the notification webhooks; None without any
 
     def to_json(self) -> dict[str, Any]:
         """The state as plain JSON values."""
@@ -208,6 +223,7 @@ class ShowSession:
         self.checks: tuple[CheckResult, ...] = ()
         self.health: HealthView | None = None
         self.health_monitor: HealthMonitor | None = None  # set by the stream health attachment
+        self.notify: NotifyView | None = None
         self._status_poll_s = status_poll_s
         self._attachments: list[tuple[str, Attachment]] = []
         self._feeds: list[StateFeed] = []
@@ -251,6 +267,7 @@ class ShowSession:
                 messages=tuple(self.show.messages),
                 health=self.health,
                 cards=self._cards.view(self.show.state),
+                notify=self.notify,
             )
         return self._state
 
@@ -281,6 +298,10 @@ class ShowSession:
     def publish_health(self, view: HealthView) -> None:
         """A new stream health reading for the state."""
         self.health = view
+
+    def publish_notify(self, view: NotifyView) -> None:
+        """New counts of the notification webhooks for the state."""
+        self.notify = view
         self._bump()
 
     def problem(self, text: str, exc: BaseException | None = None) -> None:
@@ -465,6 +486,7 @@ async def follow(
 __all__ = [
     "Attachment",
     "ModePolicy",
+    "NotifyView",
     "OutputView",
     "SessionState",
     "ShowSession",

@@ -32,6 +32,7 @@ from showcaller.clock import SystemClock
 from showcaller.engine import CommandResult, Mark, Mode
 from showcaller.errors import OBSError
 from showcaller.hostcommands import RunChecks
+from showcaller.journal import Kind
 from showcaller.obs.images import Image
 from showcaller.session import ShowSession
 
@@ -100,6 +101,17 @@ class ShowChecks:
 
     def _result(self, result: CheckResult) -> None:
         self.results[(result.speaker, result.part)] = result
+        if result.verdict in ("pass", "warn", "fail") and not self.show.stopped:
+            # Journaled, so the report shows every check from the journal alone.
+            self.session.journal.write(
+                Kind.CHECK,
+                speaker=result.speaker,
+                name=result.name,
+                part=result.part,
+                verdict=result.verdict,
+                value=result.value,
+                hint=result.hint,
+            )
         self.session.publish_checks(tuple(self.results.values()))
 
     async def command(self, command: RunChecks) -> CommandResult:

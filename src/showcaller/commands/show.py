@@ -107,6 +107,12 @@ def _rehearse_args(parser: argparse.ArgumentParser) -> None:
         "are put back afterwards",
     )
     parser.add_argument(
+        "--notify",
+        action="store_true",
+        help="also send the [notify] webhooks, each message marked as a rehearsal "
+        "(without it a rehearsal sends nothing to the speakers' channel)",
+    )
+    parser.add_argument(
         "--no-lead",
         action="store_true",
         help="send scene switches at the deadline, without compensating OBS's switch latency",
@@ -133,6 +139,7 @@ async def _rehearse(args: argparse.Namespace) -> int:
         record=args.record,
         lead=not args.no_lead,
         stream_test=args.stream_test,
+        notify=args.notify,
     )
     _quiet_engine_log(args)
     surface = choose_surface(cfg, plain=args.plain)

@@ -37,6 +37,7 @@ from showcaller.config.sections import (
     Stream,
     Timetable,
     Web,
+    Webhook,
     format_duration,
     parse_duration,
 )
@@ -62,6 +63,7 @@ __all__ = [
     "Stream",
     "Timetable",
     "Web",
+    "Webhook",
     "format_duration",
     "json_schema",
     "load_config",

@@ -436,11 +436,51 @@ class Web(_Section):
     """Token the host page asks for; better set in SHOWCALLER_WEB__TOKEN."""
 
 
-class Notify(_Section):
-    """[notify]: where reminders and cue notices go."""
+NotifyTopic = Literal["next_speaker", "check", "stream", "host", "health", "cue", "end"]
+# What a webhook gets when its `events` are not given: what speakers and helpers act on.
+DEFAULT_NOTIFY_EVENTS: tuple[NotifyTopic, ...] = (
+    "next_speaker",
+    "check",
+    "stream",
+    "host",
+    "health",
+)
 
-    webhooks: list[Annotated[str, AfterValidator(_http_url)]] = Field(default_factory=list)
-    """Webhook URLs (Slack, Discord, ...) that get a message on every cue."""
+
+def _webhook_entry(value: object) -> object:
+    # A bare URL (the old `webhooks = ["https://..."]` form) is a webhook with defaults.
+    return {"url": value} if isinstance(value, str | SecretStr) else value
+
+
+def _secret_http_url(value: SecretStr) -> SecretStr:
+    _http_url(value.get_secret_value())
+    return value
+
+
+class Webhook(_Section):
+    """[[notify.webhooks]]: one Discord or Slack incoming webhook."""
+
+    url: Annotated[SecretStr, AfterValidator(_secret_http_url)]
+    """The webhook's URL (a secret: better in SHOWCALLER_NOTIFY__WEBHOOKS)."""
+    format: Literal["auto", "discord", "slack"] = "auto"
+    """The payload: auto (by the URL's host: discord.com → discord, else slack), discord, slack."""
+    events: list[NotifyTopic] = Field(default_factory=lambda: list(DEFAULT_NOTIFY_EVENTS))
+    """What it gets: next_speaker, check, stream, host, health (default), and cue, end."""
+
+
+class Notify(_Section):
+    """[notify]: where reminders and show notices go (see docs/notify.md)."""
+
+    webhooks: list[Annotated[Webhook, BeforeValidator(_webhook_entry)]] = Field(
+        default_factory=list
+    )
+    """Discord/Slack webhooks: URLs, or tables with url, format and events."""
+    next_speaker_before: Duration = timedelta(minutes=5)
+    """The next speaker is asked to join the call this long before their slot."""
+    timeout: float = Field(5.0, gt=0)
+    """Seconds one webhook request may take."""
+    retries: int = Field(3, ge=0, le=10)
+    """How many times a failed request is tried again (with backoff)."""
 
 
 class Health(_Section):
