@@ -165,6 +165,8 @@ class Event(_Section):
     """Shown in the lower third and the reminders, e.g. "#mlct"."""
     url: str = ""
     """The event page."""
+    next_event: str = ""
+    """The next meetup (date, place), shown on the closing scene of the scene templates."""
     language: Literal["ja", "en"] = "ja"
     """Language of default titles and of the speaker pages."""
     crosses_midnight: bool = False
