@@ -22,8 +22,7 @@ from showcaller.config import OBS, EventConfig
 from showcaller.engine import Mode, Show, ShowReport, planned_slots
 from showcaller.errors import UsageError
 from showcaller.journal import Journal, Kind, ResumePoint, claim, last_state, set_aside
-from showcaller.needs import needs_of
-from showcaller.obs.connect import SIM, OBSConnection, ObsSeed, open_obs
+from showcaller.obs.connect import SIM, OBSConnection, open_obs
 from showcaller.obs.gateway import Guard, rehearsal_guard
 from showcaller.policies import LivePolicy, RehearsalPolicy, stream_test
 from showcaller.preflight import (
@@ -34,6 +33,7 @@ from showcaller.preflight import (
     stream_preflight,
 )
 from showcaller.prompts import ask_on_tty, ctrl_c_question, detach_on_sigterm
+from showcaller.provision import sim_seed
 from showcaller.session import ShowSession
 from showcaller.showtime import ShowTime
 from showcaller.simfeeds import scripted_feeds
@@ -328,7 +328,7 @@ def _open(
         obs.password.get_secret_value() or None,
         connect_timeout=obs.connect_timeout,
         request_timeout=obs.request_timeout,
-        seed=ObsSeed(needs=needs_of(cfg)) if obs.url == SIM else None,
+        seed=sim_seed(cfg) if obs.url == SIM else None,
         guard=guard,
     )
 

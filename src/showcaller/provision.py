@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from showcaller.config import EventConfig
 from showcaller.errors import OBSError
@@ -24,6 +24,9 @@ from showcaller.obs.gateway import OBSGateway
 from showcaller.obs.items import ALIGN_LEFT, ALIGN_TOP_LEFT, ItemTransform, SceneItemInfo
 from showcaller.templates import ROLES, Item, Template, builtin_templates, rgb_to_obs
 from showcaller.textfields import input_name
+
+if TYPE_CHECKING:
+    from showcaller.obs.connect import ObsSeed
 
 MARK = "showcaller"
 SPEAKERS_TEMPLATE = "speakers"
@@ -494,6 +497,20 @@ async def provision(
     return the_plan, await apply(gateway, the_plan.changes)
 
 
+def sim_seed(cfg: EventConfig) -> ObsSeed:
+    """What the simulated OBS starts with for this event: the provisioned scene templates,
+    then every scene and input the event needs, the speakers' feeds live."""
+    from showcaller.needs import needs_of
+    from showcaller.obs.connect import ObsSeed
+
+    async def build(gateway: OBSGateway) -> None:
+        the_plan, outcome = await provision(gateway, cfg)
+        for step, why in outcome.failed:  # a sim that refuses its own templates is a bug
+            raise OBSError(f"the simulated OBS refused {step}: {why}")
+
+    return ObsSeed(needs=needs_of(cfg), provision=build)
+
+
 __all__ = [
     "MARK",
     "Outcome",
@@ -506,5 +523,6 @@ __all__ = [
     "apply",
     "plan",
     "provision",
+    "sim_seed",
     "wanted",
 ]

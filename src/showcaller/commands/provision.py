@@ -1,0 +1,83 @@
+"""`showcaller provision FILE [--obs URL|sim] [--dry-run] [--force]`: build the scenes in OBS."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import TYPE_CHECKING
+
+from showcaller.cli import add_config_argument, add_obs_argument, command, obs_target
+
+if TYPE_CHECKING:
+    from showcaller.provision import Plan
+
+
+def add_provision_arguments(parser: argparse.ArgumentParser) -> None:
+    """FILE, --obs, --dry-run and --force."""
+    add_config_argument(parser)
+    add_obs_argument(parser)
+    parser.add_argument(
+        "--dry-run", action="store_true", help="print the plan and change nothing in OBS"
+    )
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="also take over what the host made (inputs and scenes of the same names)",
+    )
+
+
+@command(
+    "provision",
+    "create the event's scenes and inputs in OBS from the scene templates (idempotent)",
+    arguments=add_provision_arguments,
+)
+async def provision_command(args: argparse.Namespace) -> int:
+    """Plan, print the plan, and (unless --dry-run) make OBS match it."""
+    from showcaller.config import load_config
+    from showcaller.errors import OBSConnectionError
+    from showcaller.obs.connect import SIM, open_obs
+    from showcaller.provision import apply, plan
+
+    cfg = load_config(args.config)
+    obs = obs_target(args, cfg)
+    async with open_obs(
+        obs.url,
+        obs.password.get_secret_value() or None,
+        connect_timeout=obs.connect_timeout,
+        request_timeout=obs.request_timeout,
+    ) as conn:
+        where = "the built-in simulated OBS (a fresh one)" if obs.url == SIM else conn.url
+        the_plan = await plan(conn.gateway, cfg, force=args.force)
+        print_plan(the_plan, where)
+        if not the_plan.changes:
+            print("nothing to do: OBS already has every scene, input and item of the templates")
+            return 0
+        if args.dry_run:
+            print(f"dry run: {len(the_plan.changes)} change(s) planned, nothing was sent to OBS")
+            return 0
+        try:
+            outcome = await apply(conn.gateway, the_plan.changes)
+        except OBSConnectionError as exc:
+            exc.hint = "run `showcaller provision` again once OBS is back: it finishes the job"
+            raise
+    for step, why in outcome.failed:
+        print(f"failed: {step.action} {step.what} {step.name}: {why}", file=sys.stderr)
+    created = sum(1 for s in outcome.done if s.action == "create")
+    updated = len(outcome.done) - created
+    print(f"done: {created} created, {updated} updated, {len(outcome.failed)} failed")
+    return 1 if outcome.failed else 0
+
+
+def print_plan(the_plan: Plan, where: str) -> None:
+    """The plan as the host reads it: every change and every thing of the host's kept."""
+    print(f"plan for {where}:")
+    quiet = 0
+    for step in the_plan.steps:
+        if step.run is None and "host" not in step.reason and step.action != "skip":
+            quiet += 1
+            continue
+        print(f"  {step}")
+    if quiet:
+        print(f"  ({quiet} already as the templates want)")
+    for note in the_plan.notes:
+        print(f"note: {note}")
