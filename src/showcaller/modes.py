@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import sys
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -22,13 +22,14 @@ from showcaller.config import OBS, EventConfig
 from showcaller.engine import Mode, Show, ShowReport, planned_slots
 from showcaller.errors import UsageError
 from showcaller.journal import Journal, Kind, ResumePoint, claim, last_state, set_aside
+from showcaller.livetexts import scene_texts
 from showcaller.obs.connect import SIM, OBSConnection, open_obs
 from showcaller.obs.gateway import Guard, rehearsal_guard
 from showcaller.policies import LivePolicy, RehearsalPolicy, stream_test
 from showcaller.preflight import (
     TransitionSet,
+    check_obs,
     initial_lead,
-    preflight,
     set_transition,
     stream_preflight,
 )
@@ -114,7 +115,8 @@ async def rehearse(
                 "OBS is streaming right now: a rehearsal would switch scenes on air",
                 hint="stop the stream in OBS, or rehearse on another OBS (--obs sim)",
             )
-        problems = await preflight(cfg, gateway)
+        checked = await check_obs(cfg, gateway)
+        problems = checked.problems
         transition = await set_transition(cfg, gateway)
         lead_in = timedelta(seconds=REHEARSAL_LEAD_IN_S * options.speed)
         start = resolved[options.from_slot].start - lead_in
@@ -139,7 +141,7 @@ async def rehearse(
             _attach_common(session, conn)
             if options.stream_test:
                 session.attach("the stream test", stream_test)
-            _say_before(show, problems, transition)
+            _say_before(show, problems, transition, checked.warnings)
             if on_session is not None:
                 on_session(session)
             return await session.run()
@@ -151,13 +153,16 @@ def _attach_common(session: ShowSession, conn: OBSConnection) -> None:
         session.attach("the simulated feeds", scripted_feeds(conn.sim))
     if any(s.video_input or s.audio_input for s in session.cfg.speakers):
         session.attach("the speaker checks", speaker_checks)
+    session.attach("the scene texts", scene_texts)
 
 
-def _say_before(show: Show, problems: list[str], transition: TransitionSet) -> None:
+def _say_before(
+    show: Show, problems: list[str], transition: TransitionSet, warnings: Sequence[str] = ()
+) -> None:
     # Through the show, so the surfaces show them before the first cue.
     for text in problems + transition.problems:
         show.warn(text)
-    for text in transition.notes:
+    for text in [*warnings, *transition.notes]:
         show.warn(text, problem=False)
 
 
@@ -237,7 +242,15 @@ async def _live_claimed(
         )
     async with _open(options.obs, cfg) as conn:
         gateway = conn.gateway
-        problems = await preflight(cfg, gateway)
+        checked = await check_obs(cfg, gateway)
+        if checked.hard:
+            raise UsageError(
+                f"OBS cannot show every slot: {checked.hard[0]}"
+                + (f" (and {len(checked.hard) - 1} more)" if len(checked.hard) > 1 else ""),
+                hint="create the scenes (`showcaller provision FILE`) or fix [scenes] in the "
+                "event file; `showcaller validate FILE --obs URL` lists them all",
+            )
+        problems = checked.problems
         stream = await gateway.stream_status()
         if not stream.active:
             problems += await stream_preflight(gateway)
@@ -280,7 +293,7 @@ async def _live_claimed(
             session.attach("SIGTERM", detach_on_sigterm)
             if ask_on_ctrl_c:
                 session.attach("the Ctrl-C question", ctrl_c_question)
-            _say_before(show, problems, transition)
+            _say_before(show, problems, transition, checked.warnings)
             if on_session is not None:
                 on_session(session)
             return await session.run()

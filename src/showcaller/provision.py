@@ -360,7 +360,9 @@ def _item_steps(
             return steps  # the new input's first item is made with it
     if not mine:
         return steps
-    existing = next((i for i in seen.items.get(item.scene, []) if i.source_name == item.source), None)
+    existing = next(
+        (i for i in seen.items.get(item.scene, []) if i.source_name == item.source), None
+    )
     if existing is None:
 
         async def add(gw: OBSGateway) -> None:
@@ -390,9 +392,7 @@ def _item_steps(
     return steps
 
 
-def _input_step(
-    want: WantedInput, item: WantedItem, seen: _Seen, force: bool, mine: bool
-) -> Step:
+def _input_step(want: WantedInput, item: WantedItem, seen: _Seen, force: bool, mine: bool) -> Step:
     name = want.name
     if name not in seen.kinds:
         if not mine:
@@ -504,7 +504,7 @@ def sim_seed(cfg: EventConfig) -> ObsSeed:
     from showcaller.obs.connect import ObsSeed
 
     async def build(gateway: OBSGateway) -> None:
-        the_plan, outcome = await provision(gateway, cfg)
+        _, outcome = await provision(gateway, cfg)
         for step, why in outcome.failed:  # a sim that refuses its own templates is a bug
             raise OBSError(f"the simulated OBS refused {step}: {why}")
 

@@ -103,17 +103,17 @@ def _template(path: Path, data: dict[str, Any], problems: list[ConfigProblem]) -
         bad(f"unknown field {key!r} (known: {', '.join(sorted(_TOP_KEYS))})")
     role, part = data.get("role"), data.get("part")
     if (role is None) == (part is None):
-        bad(f"give exactly one of role = \"…\" or part = \"…\"")
+        bad('give exactly one of role = "…" or part = "…"')
     if role is not None and role not in ROLES:
         bad(f"role {role!r} is not one of {', '.join(ROLES)}")
     if part is not None and (not isinstance(part, str) or not part.strip()):
-        bad(f"part must be the scene's name")
+        bad("part must be the scene's name")
     version = data.get("version", 1)
     if not isinstance(version, int) or isinstance(version, bool) or version < 1:
-        bad(f"version must be a whole number from 1")
+        bad("version must be a whole number from 1")
     raw_items = data.get("item", [])
     if not isinstance(raw_items, list):
-        bad(f"item must be a list of [[item]] tables")
+        bad("item must be a list of [[item]] tables")
         raw_items = []
     items = [
         item
@@ -138,39 +138,41 @@ def _item(file: str, where: str, raw: object, problems: list[ConfigProblem]) -> 
         problems.append(ConfigProblem(file, None, where, message))
 
     if not isinstance(raw, dict):
-        bad(f"not a table")
+        bad("not a table")
         return None
     before = len(problems)
     for key in sorted(set(raw) - _ITEM_KEYS):
         bad(f"unknown field {key!r}")
     what = [k for k in ("input", "speakers", "scene") if k in raw]
     if len(what) != 1:
-        bad(f"give exactly one of input, speakers or scene")
+        bad("give exactly one of input, speakers or scene")
     if "speakers" in raw and raw["speakers"] not in ("video", "audio"):
-        bad(f"speakers must be \"video\" or \"audio\"")
+        bad('speakers must be "video" or "audio"')
     kind = raw.get("kind")
     if "input" in raw:
         if not isinstance(raw["input"], str) or not raw["input"].strip():
-            bad(f"input must be the input's name")
+            bad("input must be the input's name")
         if not isinstance(kind, str):
             bad(f"an input needs a kind ({', '.join(KINDS)})")
         elif kind not in KINDS and raw.get("fallback") not in KINDS:
-            bad(f"kind {kind!r} is an OBS kind of its own: give a fallback "
-                f"(one of {', '.join(KINDS)})")
+            bad(
+                f"kind {kind!r} is an OBS kind of its own: give a fallback "
+                f"(one of {', '.join(KINDS)})"
+            )
     box = raw.get("box")
     if box is not None and not _is_box(box):
-        bad(f"box must be [x, y, width, height], each from 0 to 1")
+        bad("box must be [x, y, width, height], each from 0 to 1")
     color = raw.get("color")
     if color is not None and not _is_color(color):
-        bad(f"color must be \"#RRGGBB\", not {color!r}")
+        bad(f'color must be "#RRGGBB", not {color!r}')
     size = raw.get("size")
     if size is not None and not (isinstance(size, int | float) and 0 < size <= 1):
-        bad(f"size must be a part of the canvas height (0 to 1)")
+        bad("size must be a part of the canvas height (0 to 1)")
     text = raw.get("text")
     if text is not None and not (
         isinstance(text, dict) and text and all(isinstance(v, str) for v in text.values())
     ):
-        bad(f"text must be {{ ja = \"…\", en = \"…\" }}")
+        bad('text must be { ja = "…", en = "…" }')
     fill = raw.get("fill")
     if fill is not None:
         from showcaller.textfields import FIELDS
@@ -178,7 +180,7 @@ def _item(file: str, where: str, raw: object, problems: list[ConfigProblem]) -> 
         if fill not in FIELDS:
             bad(f"fill {fill!r} is not one of {', '.join(FIELDS)}")
     if kind in ("text", "timer") and fill is None and text is None:
-        bad(f"a {kind} needs fill = \"…\" or text = {{…}}")
+        bad(f'a {kind} needs fill = "…" or text = {{…}}')
     if len(problems) > before:
         return None
     return Item(
@@ -200,7 +202,7 @@ def _is_box(box: object) -> bool:
         return False
     if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in box):
         return False
-    x, y, w, h = box
+    x, y, w, h = (float(v) for v in box)
     return 0 <= x <= 1 and 0 <= y <= 1 and 0 < w <= 1 and 0 < h <= 1
 
 
@@ -231,7 +233,9 @@ def _cross_check(templates: Iterable[Template]) -> list[ConfigProblem]:
         for n, item in enumerate(t.items, 1):
             if item.scene is not None and item.scene not in parts:
                 problems.append(
-                    ConfigProblem(t.path, None, f"item {n}", f"no template is the part {item.scene!r}")
+                    ConfigProblem(
+                        t.path, None, f"item {n}", f"no template is the part {item.scene!r}"
+                    )
                 )
             if item.input is None:
                 continue
@@ -255,7 +259,7 @@ def _cross_check(templates: Iterable[Template]) -> list[ConfigProblem]:
 
 
 def rgb_to_obs(color: str) -> int:
-    """"#RRGGBB" as OBS's opaque 0xAABBGGRR colour integer."""
+    """ "#RRGGBB" as OBS's opaque 0xAABBGGRR colour integer."""
     value = int(color[1:], 16)
     r, g, b = (value >> 16) & 0xFF, (value >> 8) & 0xFF, value & 0xFF
     return 0xFF000000 | (b << 16) | (g << 8) | r

@@ -111,7 +111,9 @@ def template_scenes(cfg: EventConfig, templates: Sequence[Template]) -> dict[str
     return {name: tuple(dict.fromkeys(scenes)) for name, scenes in shown_by.items()}
 
 
-def bindings(cfg: EventConfig, templates: Sequence[Template] | None = None) -> tuple[TextBinding, ...]:
+def bindings(
+    cfg: EventConfig, templates: Sequence[Template] | None = None
+) -> tuple[TextBinding, ...]:
     """Every text input a template fills, with its field and scenes (the built-ins by default)."""
     if templates is None:
         from showcaller.templates import builtin_templates
