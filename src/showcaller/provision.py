@@ -424,6 +424,8 @@ def _input_step(want: WantedInput, item: WantedItem, seen: _Seen, force: bool, m
 
         seen.kinds[name] = want.kind
         seen.settings[name] = dict(want.settings)
+        for items in seen.items.values():  # removing an input removes its items everywhere
+            items[:] = [i for i in items if i.source_name != name]
         return Step("update", "input", name, f"--force: replaced by a {want.kind}", replace)
     if not owned and not force:
         return Step("keep", "input", name, "made by the host: left as is (--force takes it over)")

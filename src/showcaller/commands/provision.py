@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from showcaller.cli import add_config_argument, add_obs_argument, command, obs_target
 
 if TYPE_CHECKING:
+    from showcaller.config import OBS, EventConfig
     from showcaller.provision import Plan
 
 
@@ -81,3 +82,31 @@ def print_plan(the_plan: Plan, where: str) -> None:
         print(f"  ({quiet} already as the templates want)")
     for note in the_plan.notes:
         print(f"note: {note}")
+
+
+async def validate_against_obs(cfg: EventConfig, obs: OBS) -> int:
+    """`validate --obs`: every scene and input OBS lacks (with "did you mean …?"); 1 if any."""
+    from showcaller.obs.connect import SIM, open_obs
+    from showcaller.preflight import check_obs
+    from showcaller.provision import sim_seed
+
+    async with open_obs(
+        obs.url,
+        obs.password.get_secret_value() or None,
+        connect_timeout=obs.connect_timeout,
+        request_timeout=obs.request_timeout,
+        seed=sim_seed(cfg) if obs.url == SIM else None,
+    ) as conn:
+        checked = await check_obs(cfg, conn.gateway)
+        shown = "the built-in simulated OBS" if conn.sim is not None else conn.url
+    for problem in checked.problems:
+        print(f"problem: {problem}")
+    for warning in checked.warnings:
+        print(f"warning: {warning}")
+    if checked.hard:
+        print(f"✗ {shown} cannot show every slot: `live` would refuse to start")
+    if checked.problems:
+        print(f"✗ {shown} lacks {len(checked.problems)} scene(s)/input(s) the event uses")
+        return 1
+    print(f"✓ {shown} has every scene and input the event uses")
+    return 0
