@@ -34,8 +34,8 @@ def cfg() -> EventConfig:
 
 
 @contextlib.asynccontextmanager
-async def gateway_for(sim: SimulatedOBS) -> AsyncIterator[OBSGateway]:
-    async with OBSClient(sim.url, SIM_PASSWORD) as client:
+async def gateway_for(obs: SimulatedOBS) -> AsyncIterator[OBSGateway]:
+    async with OBSClient(obs.url, SIM_PASSWORD) as client:
         yield OBSGateway(client)
 
 
@@ -70,7 +70,8 @@ def test_the_top_level_scenes_folder_is_the_package_s() -> None:
     assert names == sorted(p.name for p in package.glob("*.toml"))
     assert {f"{r}.toml" for r in ROLES if r != "lt"} | {"lt.toml"} <= set(names)
     _, mismatch, missing = filecmp.cmpfiles(top, package, names, shallow=False)
-    assert mismatch == [] and missing == []
+    assert mismatch == []
+    assert missing == []
 
 
 def test_every_role_has_a_template_and_every_text_says_what_fills_it() -> None:
@@ -103,7 +104,8 @@ def test_the_lower_third_inputs_are_the_ones_the_config_names(tmp_path: Path) ->
     path.write_text(text, encoding="utf-8")
     found = {b.field: b for b in bindings(load_config(path))}
     assert found["speakers"].input == "登壇者名"
-    assert "Talk" in found["speakers"].scenes and "Lightning Talk" in found["speakers"].scenes
+    assert "Talk" in found["speakers"].scenes
+    assert "Lightning Talk" in found["speakers"].scenes
     assert found["countdown.next"].scenes == ("Break",)
 
 
@@ -115,8 +117,8 @@ async def test_a_fresh_obs_gets_every_scene_then_a_second_run_has_nothing_to_do(
     cfg: EventConfig, tmp_path: Path, canvas: tuple[int, int]
 ) -> None:
     async with (
-        SimulatedOBS(password=SIM_PASSWORD, canvas=canvas, record_dir=tmp_path) as sim,
-        gateway_for(sim) as gw,
+        SimulatedOBS(password=SIM_PASSWORD, canvas=canvas, record_dir=tmp_path) as obs,
+        gateway_for(obs) as gw,
     ):
         changes = await provisioned(gw, cfg)
         assert changes, "a fresh OBS needs everything"
@@ -129,7 +131,8 @@ async def test_a_fresh_obs_gets_every_scene_then_a_second_run_has_nothing_to_do(
         again = await plan(gw, cfg)
         assert again.changes == ()
         talk = [i.source_name for i in await gw.scene_items("Talk")]
-        assert talk[0] == "Talk Background" and talk[-1] == "Lower Third"  # bottom to top
+        assert talk[0] == "Talk Background"
+        assert talk[-1] == "Lower Third"
         # Sizes follow the canvas: the lower third's bar starts at 80 % of its height.
         await gw.set_text("Lower Third Name", "Yui Suzuki (Kyoto University)")
         shot = await gw.screenshot("Talk", 160, 90, image_format="png")
@@ -156,7 +159,7 @@ async def test_what_the_host_made_is_kept_and_force_takes_it_over(
         assert [i.source_name for i in await gw.scene_items("Talk")] == [
             i.source_name for i in before
         ]
-        kind, settings = await gw.input_kind_and_settings("Lower Third Name")
+        _kind, settings = await gw.input_kind_and_settings("Lower Third Name")
         assert settings == {"text": "the host's", "font": {"size": 9}}
         assert MARK not in settings
         # The other scenes are built; the Lower Third part shows the host's input.
@@ -183,7 +186,8 @@ async def test_a_moved_item_and_a_changed_setting_of_showcaller_s_are_put_back(
         await gw.set_text("Break Countdown", "再開まで 3:00")
         changes = await provisioned(gw, cfg)
         assert len(changes) == 2, changes
-        assert "moved: positionX" in changes[1] and "changed: color" in changes[0]
+        assert "moved: positionX" in changes[1]
+        assert "changed: color" in changes[0]
         _, settings = await gw.input_kind_and_settings("Break Countdown")
         assert settings["text"] == "再開まで 3:00"
 
@@ -231,7 +235,8 @@ async def test_provision_killed_half_way_completes_on_the_rerun(
     assert 12 <= len(sim.model.inputs) < 40
     async with gateway_for(sim) as gw:
         rest = await provisioned(gw, cfg)
-        assert rest and not any("Lower Third Bar" in line for line in rest)
+        assert rest
+        assert not any("Lower Third Bar" in line for line in rest)
         assert (await plan(gw, cfg)).changes == ()
         assert len({i.name for i in await gw.inputs()}) == len(sim.model.inputs)
 
@@ -268,13 +273,15 @@ async def test_the_command_prints_a_plan_then_says_nothing_to_do(
     argv = ["provision", str(EXAMPLE), "--obs", sim.url]
     assert await asyncio.to_thread(main, [*argv, "--dry-run"]) == 0
     out = capsys.readouterr().out
-    assert "create  scene  Talk" in out and "dry run: " in out
+    assert "create  scene  Talk" in out
+    assert "dry run: " in out
     assert "Talk" not in sim.model.scenes[-1].name  # the dry run sent nothing
     assert await asyncio.to_thread(main, argv) == 0
     assert "done: " in capsys.readouterr().out
     assert await asyncio.to_thread(main, argv) == 0
     out = capsys.readouterr().out
-    assert "nothing to do" in out and "create" not in out
+    assert "nothing to do" in out
+    assert "create" not in out
 
 
 async def test_the_simulated_obs_of_a_rehearsal_starts_provisioned(cfg: EventConfig) -> None:
@@ -283,7 +290,8 @@ async def test_the_simulated_obs_of_a_rehearsal_starts_provisioned(cfg: EventCon
 
     async with open_obs(SIM, None, seed=sim_seed(cfg)) as conn:
         items = [i.source_name for i in await conn.gateway.scene_items("Talk")]
-        assert "Talk Background" in items and "Speaker 1 Video" in items
+        assert "Talk Background" in items
+        assert "Speaker 1 Video" in items
         # The speakers' feeds carry the simulated picture: the talk scene shows it.
         shot = await conn.gateway.screenshot("Speaker 1 Video", 32, 18, image_format="png")
         assert max(shot.rgb) > 40

@@ -19,7 +19,7 @@ from collections.abc import AsyncIterator, Sequence
 
 from showcaller.errors import OBSError
 from showcaller.session import ShowSession
-from showcaller.textfields import TextBinding, bindings, live_texts, live_values, scenes_in_view
+from showcaller.textfields import TextBinding, bindings, scene_texts_now
 
 log = logging.getLogger(__name__)
 
@@ -48,10 +48,8 @@ class SceneTexts:
 
     def due(self, targets: Sequence[TextBinding]) -> list[tuple[str, str]]:
         """The (input, text) that differ from what was last written, at this moment."""
-        state = self.show.state
         now = self.show.time.wall(self.show.time.now())
-        values = live_values(self.session.cfg, state, now)
-        texts = live_texts(targets, values, scenes_in_view(state))
+        texts = scene_texts_now(self.session.cfg, targets, self.show.state, now)
         return [(name, text) for name, text in texts if self.sent.get(name) != text]
 
     async def write(self, texts: Sequence[tuple[str, str]]) -> None:

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
     from showcaller.config import EventConfig, ResolvedSlot
-    from showcaller.showstate import ShowState
+    from showcaller.showstate import ShowState, SlotView
     from showcaller.templates import Template
 
 Writer = Literal["cue", "live"]
@@ -168,56 +168,76 @@ def clock_text(seconds: float) -> str:
     return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
 
 
-def live_values(cfg: EventConfig, state: ShowState, now: datetime) -> dict[str, str]:
-    """What every live field shows at `now` (an aware time), from the published state."""
+def live_values(
+    cfg: EventConfig, state: ShowState, now: datetime, slot: SlotView | None = None
+) -> dict[str, str]:
+    """What every live field shows at `now` (an aware time) on the scene of `slot`.
+
+    `slot` is the slot on air (the default) or the one about to be: its scene already
+    shows what it will show on air, "next" meaning the slot after it.
+    """
     words = _WORDS[cfg.event.language]
-    published = datetime.fromisoformat(state.now)
+    on_air = slot is None or (state.on_air is not None and slot.index == state.on_air.index)
+    slot = state.on_air if slot is None else slot
     values = {"event.title": cfg.event.title, "event.next": cfg.event.next_event}
-    nxt = state.next
+    nxt = state.next if on_air else _after(state, slot)
     values["next.title"] = words["next"].format(title=nxt.title) if nxt is not None else ""
+    values["countdown.next"] = ""
     if nxt is not None:
         left = (datetime.fromisoformat(nxt.expected_start) - now).total_seconds()
         values["countdown.next"] = (
             words["back_in"].format(t=clock_text(left)) if left > 0 else words["back_soon"]
         )
-    else:
-        values["countdown.next"] = ""
     first = next((s for s in state.slots if s.kind != "standby" and s.state == "upcoming"), None)
+    values["countdown.start"] = words["starting"]
     if first is not None:
         left = (datetime.fromisoformat(first.expected_start) - now).total_seconds()
-        values["countdown.start"] = (
-            words["start_in"].format(t=clock_text(left)) if left > 0 else words["starting"]
-        )
-    else:
-        values["countdown.start"] = words["starting"]
-    remaining = ""
-    if state.time_left_s is not None:
-        left = state.time_left_s
-        if not state.held:
-            left -= (now - published).total_seconds()
-        remaining = clock_text(left) if left >= 0 else "-" + clock_text(-left)
-    values["countdown.remaining"] = remaining
+        if left > 0:
+            values["countdown.start"] = words["start_in"].format(t=clock_text(left))
+    values["countdown.remaining"] = _remaining(state, now, slot, on_air)
     return values
 
 
-def scenes_in_view(state: ShowState) -> set[str]:
-    """The scenes on air or about to be: program, the slot on air's, the next slot's."""
-    scenes = {state.program_scene} if state.program_scene else set()
-    for slot in (state.on_air, state.next):
-        if slot is not None and slot.scene:
-            scenes.add(slot.scene)
-    return scenes
+def _after(state: ShowState, slot: SlotView | None) -> SlotView | None:
+    """The upcoming slot that follows `slot` in the timetable."""
+    if slot is None:
+        return None
+    return next((s for s in state.slots if s.index > slot.index and s.state == "upcoming"), None)
 
 
-def live_texts(
-    found: Iterable[TextBinding], values: dict[str, str], scenes: set[str]
+def _remaining(state: ShowState, now: datetime, slot: SlotView | None, on_air: bool) -> str:
+    if slot is None:
+        return ""
+    if on_air:
+        if state.time_left_s is None:
+            return ""
+        left = state.time_left_s
+        if not state.held:
+            left -= (now - datetime.fromisoformat(state.now)).total_seconds()
+    else:  # not started yet: its whole length
+        start, end = (datetime.fromisoformat(t) for t in (slot.expected_start, slot.expected_end))
+        left = (end - start).total_seconds()
+    return clock_text(left) if left >= 0 else "-" + clock_text(-left)
+
+
+def scene_texts_now(
+    cfg: EventConfig, found: Iterable[TextBinding], state: ShowState, now: datetime
 ) -> list[tuple[str, str]]:
-    """(input, text) for the live bindings shown in `scenes`."""
-    return [
-        (b.input, values[b.field])
-        for b in found
-        if b.writer == "live" and b.field in values and scenes.intersection(b.scenes)
-    ]
+    """(input, text) for the live bindings of the scenes on air and next, each with the
+    values of its own slot (the scene on air wins where both show an input)."""
+    found = [b for b in found if b.writer == "live"]
+    texts: dict[str, str] = {}
+    anchors = [(state.on_air, {state.program_scene} if state.program_scene else set())]
+    anchors.append((state.next, set()))
+    for slot, extra in anchors:
+        if slot is None:
+            continue
+        scenes = {slot.scene, *extra} - {""}
+        values = live_values(cfg, state, now, slot)
+        for b in found:
+            if b.input not in texts and scenes.intersection(b.scenes) and b.field in values:
+                texts[b.input] = values[b.field]
+    return list(texts.items())
 
 
 __all__ = [
@@ -228,9 +248,8 @@ __all__ = [
     "clock_text",
     "cue_texts",
     "input_name",
-    "live_texts",
     "live_values",
-    "scenes_in_view",
+    "scene_texts_now",
     "speakers_text",
     "template_scenes",
 ]
