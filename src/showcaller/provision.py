@@ -43,7 +43,14 @@ CANDIDATES: dict[str, tuple[str, ...]] = {
 }
 # When OBS has none of a kind's candidates: what to build instead.
 FALLBACKS = {"timer": "text", "feed": "media", "capture": "media", "image": "color"}
-TEXT_FACE = {"gdiplus": "Arial", "ft2": "Sans Serif"}
+# Text faces by (text kind, language). A face OBS lacks falls back to its default font
+# (measured on OBS 29), so a Japanese face is safe where it is missing.
+TEXT_FACE = {
+    ("gdiplus", "ja"): "Yu Gothic UI",
+    ("gdiplus", "en"): "Arial",
+    ("ft2", "ja"): "Noto Sans CJK JP",
+    ("ft2", "en"): "Sans Serif",
+}
 
 Action = Literal["create", "update", "keep", "skip"]
 What = Literal["scene", "input", "item"]
@@ -240,16 +247,17 @@ class _Builder:
         color = rgb_to_obs(item.color or "#FFFFFF")
         text = ""
         if item.text is not None:
-            lang = self.cfg.event.language
-            text = item.text.get(lang) or next(iter(item.text.values()))
+            text = item.text.get(self.cfg.event.language) or next(iter(item.text.values()))
         elif item.fill == "event.title":
             text = self.cfg.event.title
         elif item.fill == "event.next":
             text = self.cfg.event.next_event
+        lang = self.cfg.event.language
         if obs_kind.startswith("text_gdiplus"):
-            font = {"face": TEXT_FACE["gdiplus"], "size": px, "style": "Regular", "flags": 0}
+            face = TEXT_FACE[("gdiplus", lang)]
+            font = {"face": face, "size": px, "style": "Regular", "flags": 0}
             return {"text": text, "font": font, "color": color & 0xFFFFFF}
-        font = {"face": TEXT_FACE["ft2"], "size": px, "style": "Regular", "flags": 0}
+        font = {"face": TEXT_FACE[("ft2", lang)], "size": px, "style": "Regular", "flags": 0}
         return {"text": text, "font": font, "color1": color, "color2": color}
 
     def _transform(self, item: Item, abstract: str) -> ItemTransform | None:
