@@ -111,3 +111,28 @@ def test_preflight_reads_the_same_needs_as_doctor(tmp_path: Path) -> None:
     hard = {t.name for t in needs_of(cfg).texts if not t.soft}
     assert {"Standby Countdown", "Break Countdown", "Break Next Title"} <= soft
     assert hard == {"Lower Third Name", "Lower Third Title", "Lower Third Hashtag"}
+
+
+async def test_doctor_suggests_the_near_name_and_only_notes_unprovisioned_templates(
+    sim: SimulatedOBS,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import io
+
+    from rich.console import Console
+
+    from showcaller.doctor import run_doctor
+
+    monkeypatch.setenv("SHOWCALLER_OBS__PASSWORD", SIM_PASSWORD)
+    cfg = load_config(EXAMPLE)
+    seed_event(sim, cfg)
+    sim.model.remove_input("Standby Countdown")
+    out = io.StringIO()
+    console = Console(file=out, width=200, highlight=False)
+    assert await run_doctor(EXAMPLE, sim.url, console=console, err_console=console) == 0
+    assert "not provisioned: 1 text(s) of the scene templates (Standby Countdown)" in out.getvalue()
+    _rename_scene(sim, "Break", "break")
+    out.truncate(0)
+    assert await run_doctor(EXAMPLE, sim.url, console=console, err_console=console) == 1
+    assert "missing scene: Break" in out.getvalue()
+    assert "did you mean 'break'?" in out.getvalue()
