@@ -296,3 +296,28 @@ async def test_the_simulated_obs_of_a_rehearsal_starts_provisioned(cfg: EventCon
         shot = await conn.gateway.screenshot("Speaker 1 Video", 32, 18, image_format="png")
         assert max(shot.rgb) > 40
         assert (await plan(conn.gateway, cfg)).changes == ()
+
+
+def test_an_obs_kind_of_a_template_falls_back_when_this_obs_lacks_it(
+    cfg: EventConfig, tmp_path: Path
+) -> None:
+    from showcaller.provision import wanted
+
+    (tmp_path / "talk.toml").write_text(
+        'role = "talk"\n[[item]]\ninput = "Call"\nkind = "ndi_source"\nfallback = "media"\n'
+        "box = [0, 0, 1, 1]\n",
+        encoding="utf-8",
+    )
+    templates = load_templates(tmp_path)
+    with_ndi = wanted(cfg, (1280, 720), ["ndi_source", "ffmpeg_source"], templates)
+    assert with_ndi.inputs["Call"].kind == "ndi_source"
+    assert with_ndi.notes == ()
+    without = wanted(cfg, (1280, 720), ["ffmpeg_source", "color_source_v3"], templates)
+    assert without.inputs["Call"].kind == "ffmpeg_source"
+    assert without.notes == (
+        "'Call': this OBS has no input kind ndi_source: using a ffmpeg_source instead",
+    )
+    nothing = wanted(cfg, (1280, 720), ["color_source_v3"], templates)
+    assert "Call" not in nothing.inputs
+    assert nothing.scenes[0].items == ()
+    assert any("no input kind for a ndi_source: left out" in n for n in nothing.notes)
