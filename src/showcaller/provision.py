@@ -165,7 +165,8 @@ class _Builder:
             return [WantedItem(scene, item.scene, None, is_scene=True)]
         if item.speakers is not None:
             return self._speaker_items(scene, item)
-        assert item.input is not None  # templates.py checked: input, speakers or scene
+        if item.input is None:  # templates.py allows no other item
+            return []
         name = item.input if item.fill is None else input_name(self.cfg, item.fill, item.input)
         if name is None:
             self.notes.append(
@@ -231,10 +232,11 @@ class _Builder:
             settings = {"color": rgb_to_obs(item.color or "#000000"), "width": bw, "height": bh}
         elif abstract == "text":
             settings = self._text_settings(item, obs_kind)
-        elif abstract in ("timer", "feed") and obs_kind == "browser_source":
-            url = self.timer_url if abstract == "timer" else ""
-            settings = {"url": url, "width": bw if abstract == "timer" else w,
-                        "height": bh if abstract == "timer" else h}  # fmt: skip
+        elif abstract == "timer" and obs_kind == "browser_source":
+            settings = {"url": self.timer_url, "width": bw, "height": bh}
+        elif abstract == "feed" and obs_kind == "browser_source":
+            # The host pastes the speaker's call link (VDO.Ninja and the like); canvas-sized.
+            settings = {"url": "", "width": w, "height": h}
         elif obs_kind == "ffmpeg_source":
             # A network stream (SRT/RTMP/NDI bridge) for a feed; a looping file otherwise.
             settings = {"is_local_file": abstract == "media", "looping": abstract == "media"}
