@@ -134,3 +134,47 @@ def test_the_time_left_counts_on_from_the_published_state_unless_held(
     assert values["countdown.start"] == "Starting in 9:50"
     assert values["next.title"] == "Next: Next one"
     assert clock_text(3725.2) == "1:02:06"
+
+
+async def test_a_shared_scene_shows_only_the_feeds_of_its_slot_s_speakers(tmp_path: Path) -> None:
+    cfg = load_config(_config(tmp_path, "ja"))
+    shown: dict[int, set[str]] = {}
+
+    async def visible(session: ShowSession) -> set[str]:
+        items = await session.gateway.scene_items("Talk")
+        feeds = {n for sp in cfg.speakers for n in (sp.video_input, sp.audio_input) if n}
+        return {i.source_name for i in items if i.enabled and i.source_name in feeds}
+
+    @contextlib.asynccontextmanager
+    async def sampler(session: ShowSession) -> AsyncIterator[None]:
+        async def run() -> None:
+            want = {
+                2: {"Speaker 1 Video", "Speaker 1 Audio"},
+                4: {"Speaker 2 Video", "Speaker 2 Audio"},
+            }
+            for index, feeds in want.items():
+                async with asyncio.timeout(5):
+                    while True:  # the feeds switch before the slot and while it is on air
+                        on_air = session.show.state.on_air
+                        now = await visible(session)
+                        if on_air is not None and on_air.index == index and now == feeds:
+                            shown[index] = now
+                            break
+                        await asyncio.sleep(0.02)
+            await session.submit({"command": "end"}, source="api")
+
+        session.spawn(run(), "sampler")
+        yield
+
+    report = await rehearse(
+        cfg,
+        RehearsalOptions(
+            obs=OBS.model_validate({"url": SIM}),
+            speed=600,  # a talk and its Q&A: 2 s
+            from_slot=2,
+            journal=tmp_path / "r.jsonl",
+        ),
+        on_session=lambda s: s.attach("sampler", sampler),
+    )
+    assert set(shown) == {2, 4}, report.warnings
+    assert report.problems == []

@@ -1,4 +1,5 @@
-"""The scene texts that change while a scene is on air: countdowns, the next title.
+"""What changes on screen while the show runs: countdowns and next titles (`scene_texts`),
+and which speaker's feed a shared scene shows (`speaker_feeds`).
 
 `scene_texts` is a session attachment. About once a second (faster in a sped-up
 rehearsal) it works out the live fields (`textfields.live_values`: the countdown to the
@@ -113,4 +114,113 @@ async def scene_texts(session: ShowSession) -> AsyncIterator[None]:
     yield
 
 
-__all__ = ["MIN_TICK_S", "TICK_S", "SceneTexts", "scene_texts"]
+class SpeakerFeeds:
+    """Shows the feeds of the slot's own speakers in its scene and hides the others'.
+
+    Templates put every speaker of a scene's slots in one box (three talks share "Talk");
+    before a slot goes on air (while it is next) and while it is on air, its scene shows
+    only its speakers' video and audio items — a hidden item is neither seen nor heard.
+    Only the placeholders showcaller provisioned (marked) are switched: a host's own
+    arrangement is never touched. Failures: one warning, then DEBUG.
+    """
+
+    def __init__(self, session: ShowSession) -> None:
+        self.session = session
+        self.show = session.show
+        self.shown: dict[tuple[str, int], bool] = {}
+        self.items: dict[str, list[tuple[int, str]]] = {}  # scene → (item id, source)
+        self.failing = False
+
+    async def marked_inputs(self) -> set[str]:
+        """The speakers' inputs that showcaller provisioned."""
+        from showcaller.provision import MARK
+
+        names = {
+            n for sp in self.session.cfg.speakers for n in (sp.video_input, sp.audio_input) if n
+        }
+        have = {i.name for i in await self.session.gateway.inputs()}
+        marked = set()
+        for name in names & have:
+            settings = await self.session.gateway.input_settings(name)
+            if isinstance(settings.get(MARK), dict):
+                marked.add(name)
+        return marked
+
+    def wanted(self, feeds: set[str]) -> dict[str, set[str]]:
+        """Scene → the feeds its slot (on air, else next) wants shown."""
+        state = self.show.state
+        scenes: dict[str, set[str]] = {}
+        for view in (state.on_air, state.next):
+            if view is None or not view.scene or view.scene in scenes:
+                continue
+            slot = self.show.resolved[view.index]
+            if not slot.speakers:
+                continue
+            own = {n for sp in slot.speakers for n in (sp.video_input, sp.audio_input) if n}
+            scenes[view.scene] = own & feeds
+        return scenes
+
+    async def switch(self, scene: str, show: set[str], feeds: set[str]) -> None:
+        """Enable `show` and disable the other `feeds` among the items of `scene`."""
+        gateway = self.session.gateway
+        if scene not in self.items:
+            self.items[scene] = [
+                (i.item_id, i.source_name) for i in await gateway.scene_items(scene)
+            ]
+        requests = []
+        for item_id, source in self.items[scene]:
+            if source not in feeds:
+                continue
+            enabled = source in show
+            if self.shown.get((scene, item_id)) != enabled:
+                requests.append((item_id, enabled))
+        if not requests:
+            return
+        responses = await gateway.batch(
+            [
+                (
+                    "SetSceneItemEnabled",
+                    {"sceneName": scene, "sceneItemId": i, "sceneItemEnabled": e},
+                )
+                for i, e in requests
+            ]
+        )
+        for (item_id, enabled), response in zip(requests, responses, strict=False):
+            if response.status.result:
+                self.shown[(scene, item_id)] = enabled
+            else:
+                self.items.pop(scene, None)  # the scene changed under us: read it again
+                raise OBSError(f"{scene!r}: {response.status.comment or response.status.code}")
+
+    async def run(self) -> None:
+        """Tick until cancelled (the show stopped)."""
+        try:
+            feeds = await self.marked_inputs()
+        except OBSError as exc:
+            self.show.warn(f"speaker feeds: could not read OBS's inputs: {exc}", problem=False)
+            return
+        if not feeds:
+            return
+        period = max(MIN_TICK_S, TICK_S / max(self.show.speed, 1e-9))
+        while True:
+            try:
+                for scene, show in self.wanted(feeds).items():
+                    await self.switch(scene, show, feeds)
+            except OBSError as exc:
+                if not self.failing:
+                    self.show.warn(f"speaker feeds not switched: {exc}", problem=False)
+                self.failing = True
+                log.debug("speaker feeds not switched: %s", exc)
+            else:
+                self.failing = False
+            await asyncio.sleep(period)
+
+
+@contextlib.asynccontextmanager
+async def speaker_feeds(session: ShowSession) -> AsyncIterator[None]:
+    """The attachment: each shared scene shows its slot's own speakers only."""
+    session.spawn(SpeakerFeeds(session).run(), "the speaker feeds")
+    yield
+
+
+__all__ = ["MIN_TICK_S", "TICK_S", "SceneTexts", "SpeakerFeeds", "scene_texts", "speaker_feeds"]

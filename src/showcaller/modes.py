@@ -22,7 +22,7 @@ from showcaller.config import OBS, EventConfig
 from showcaller.engine import Mode, Show, ShowReport, planned_slots
 from showcaller.errors import UsageError
 from showcaller.journal import Journal, Kind, ResumePoint, claim, last_state, set_aside
-from showcaller.livetexts import scene_texts
+from showcaller.livetexts import scene_texts, speaker_feeds
 from showcaller.obs.connect import SIM, OBSConnection, open_obs
 from showcaller.obs.gateway import Guard, rehearsal_guard
 from showcaller.policies import LivePolicy, RehearsalPolicy, stream_test
@@ -154,6 +154,7 @@ def _attach_common(session: ShowSession, conn: OBSConnection) -> None:
     if any(s.video_input or s.audio_input for s in session.cfg.speakers):
         session.attach("the speaker checks", speaker_checks)
     session.attach("the scene texts", scene_texts)
+    session.attach("the speaker feeds", speaker_feeds)
 
 
 def _say_before(
