@@ -49,10 +49,10 @@ async def provision_command(args: argparse.Namespace) -> int:
     ) as conn:
         where = "the built-in simulated OBS (a fresh one)" if obs.url == SIM else conn.url
         the_plan = await plan(conn.gateway, cfg, force=args.force)
-        print_plan(the_plan, where)
         if not the_plan.changes:
-            print("nothing to do: OBS already has every scene, input and item of the templates")
+            print(f"{where}: nothing to do: OBS has every scene, input and item of the templates")
             return 0
+        print_plan(the_plan, where)
         if args.dry_run:
             print(f"dry run: {len(the_plan.changes)} change(s) planned, nothing was sent to OBS")
             return 0
