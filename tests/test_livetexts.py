@@ -178,3 +178,36 @@ async def test_a_shared_scene_shows_only_the_feeds_of_its_slot_s_speakers(tmp_pa
     )
     assert set(shown) == {2, 4}, report.warnings
     assert report.problems == []
+
+
+async def test_a_slow_obs_for_the_feeds_never_delays_a_cue(tmp_path: Path) -> None:
+    from showcaller.needs import needs_of
+    from showcaller.obs.client import OBSClient
+    from showcaller.obs.gateway import OBSGateway
+    from showcaller.obs.sim import SimulatedOBS
+    from showcaller.provision import provision
+
+    cfg = load_config(_config(tmp_path, "ja"))
+    async with SimulatedOBS(password="pw", record_dir=tmp_path / "rec") as obs:
+        async with OBSClient(obs.url, "pw") as client:
+            _, outcome = await provision(OBSGateway(client), cfg)
+        assert outcome.failed == ()
+        obs.use_cases.seed_show(needs_of(cfg))
+        # Only the feeds attachment sends SetSceneItemEnabled: each takes a second to answer.
+        obs.faults.delay("SetSceneItemEnabled", 1.0)
+        report = await rehearse(
+            cfg,
+            RehearsalOptions(
+                obs=OBS.model_validate({"url": obs.url, "password": "pw"}),
+                speed=300,
+                from_slot=9,  # three lightning talks in one scene, then the closing: 5 s
+                journal=tmp_path / "r.jsonl",
+            ),
+        )
+        switched = obs.requests_seen["SetSceneItemEnabled"]
+    assert report.ended
+    assert switched > 0  # the feeds were being switched all along
+    late = [c.sent - c.deadline for c in report.cues]
+    # 0.1 s of real time is 30 s of show at ×300: a cue held up by a feed switch would show.
+    assert max(late) < 30, late
+    assert report.problems == []
