@@ -116,16 +116,30 @@ def obs_target(args: argparse.Namespace, config: EventConfig | None) -> OBS:
 # -- commands -------------------------------------------------------------------------------
 
 
+def _validate_arguments(parser: argparse.ArgumentParser) -> None:
+    add_config_argument(parser)
+    parser.add_argument(
+        "--obs",
+        metavar="URL|sim",
+        help="also check that this OBS has every scene and input the file and the scene "
+        "templates name (the password comes from SHOWCALLER_OBS__PASSWORD)",
+    )
+
+
 @command(
     "validate",
-    "check an event file and show its timetable",
-    arguments=add_config_argument,
+    "check an event file and show its timetable (with --obs: and that OBS has its scenes)",
+    arguments=_validate_arguments,
 )
-def _validate(args: argparse.Namespace) -> int:
+def _validate(args: argparse.Namespace) -> int | Coroutine[Any, Any, int]:
     from showcaller.config import load_config
 
     config = load_config(args.config)
     print_summary(config, _stdout_console())
+    if args.obs:
+        from showcaller.commands.provision import validate_against_obs
+
+        return validate_against_obs(config, obs_target(args, config))
     return 0
 
 

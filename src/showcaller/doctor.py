@@ -155,11 +155,26 @@ async def _report(gateway: OBSGateway, shown: str, out: Console, needs: ShowNeed
         return 0
     # One line per missing scene or input, with every place of the file that names it.
     named_by: dict[tuple[str, str], list[str]] = {}
+    near: dict[tuple[str, str], str] = {}
+    templates: list[str] = []  # the scene templates' live texts: only a note
     for gap in lacking(needs, set(scenes), {i.name for i in inputs}):
+        if gap.soft:
+            templates.append(gap.name)
+            continue
         named_by.setdefault((gap.what, gap.name), []).append(gap.why)
+        if gap.near:
+            near[(gap.what, gap.name)] = gap.near
     for (what, name), whys in named_by.items():
         named = "; ".join(whys[:2]) + (f"; and {len(whys) - 2} more" if len(whys) > 2 else "")
-        out.print(f"[red]missing {what}:[/red] {escape(name)}  ({escape(named)})")
+        meant = near.get((what, name))
+        hint = f" — did you mean {escape(repr(meant))}?" if meant else ""
+        out.print(f"[red]missing {what}:[/red] {escape(name)}  ({escape(named)}){hint}")
+    if templates:
+        out.print(
+            f"[yellow]not provisioned:[/yellow] {len(templates)} text(s) of the scene templates "
+            f"({escape(', '.join(templates[:3]))}{', …' if len(templates) > 3 else ''}): "
+            "`showcaller provision FILE` creates them"
+        )
     return len(named_by)
 
 

@@ -46,6 +46,7 @@ from showcaller.showstate import (
     SlotView,
 )
 from showcaller.showtime import ShowTime
+from showcaller.textfields import cue_texts
 from showcaller.timetable import (
     CommandRejected,
     PlannedSlot,
@@ -549,19 +550,7 @@ class Show:
                 self.warn(warning)
 
     def _lower_third(self, slot: ResolvedSlot) -> list[tuple[str, str]]:
-        lt = self.cfg.lower_third
-        texts: list[tuple[str, str]] = []
-        if lt.speaker_input:
-            names = " / ".join(
-                f"{sp.name} ({sp.affiliation})" if sp.affiliation else sp.name
-                for sp in slot.speakers
-            )
-            texts.append((lt.speaker_input, names))
-        if lt.title_input:
-            texts.append((lt.title_input, slot.title))
-        if lt.hashtag_input:
-            texts.append((lt.hashtag_input, self.cfg.event.hashtag))
-        return texts
+        return cue_texts(self.cfg, slot)
 
     def _overrun(self, cue: SlotOverrun) -> None:
         slot = self.resolved[cue.slot_index]

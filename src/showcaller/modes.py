@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import sys
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -24,18 +24,19 @@ from showcaller.engine import Mode, Show, ShowReport, planned_slots
 from showcaller.errors import UsageError
 from showcaller.health import stream_health
 from showcaller.journal import Journal, Kind, ResumePoint, claim, last_state, set_aside
-from showcaller.needs import needs_of
-from showcaller.obs.connect import SIM, OBSConnection, ObsSeed, open_obs
+from showcaller.livetexts import scene_texts, speaker_feeds
+from showcaller.obs.connect import SIM, OBSConnection, open_obs
 from showcaller.obs.gateway import Guard, OBSGateway, rehearsal_guard
 from showcaller.policies import LivePolicy, RehearsalPolicy, stream_test
 from showcaller.preflight import (
     TransitionSet,
+    check_obs,
     initial_lead,
-    preflight,
     set_transition,
     stream_preflight,
 )
 from showcaller.prompts import ask_on_tty, ctrl_c_question, detach_on_sigterm
+from showcaller.provision import sim_seed
 from showcaller.session import ShowSession
 from showcaller.showtime import ShowTime
 from showcaller.simfeeds import scripted_feeds
@@ -122,7 +123,8 @@ async def rehearse(
                 "OBS is streaming right now: a rehearsal would switch scenes on air",
                 hint="stop the stream in OBS, or rehearse on another OBS (--obs sim)",
             )
-        problems = await preflight(cfg, gateway)
+        checked = await check_obs(cfg, gateway)
+        problems = checked.problems
         transition = await set_transition(cfg, gateway)
         lead_in = timedelta(seconds=REHEARSAL_LEAD_IN_S * options.speed)
         start = resolved[options.from_slot].start - lead_in
@@ -149,7 +151,7 @@ async def rehearse(
                 session.attach("the stream test", stream_test)
                 if cfg.health.enabled:
                     session.attach("stream health", stream_health)
-            _say_before(show, problems, transition)
+            _say_before(show, problems, transition, checked.warnings)
             for text in restored:
                 show.warn(text, problem=False, topic="stream")
             if on_session is not None:
@@ -201,6 +203,8 @@ def _attach_common(session: ShowSession, conn: OBSConnection, *, notify: bool = 
         session.attach("the simulated feeds", scripted_feeds(conn.sim))
     if any(s.video_input or s.audio_input for s in session.cfg.speakers):
         session.attach("the speaker checks", speaker_checks)
+    session.attach("the scene texts", scene_texts)
+    session.attach("the speaker feeds", speaker_feeds)
     if notify and session.cfg.notify.webhooks:
         from showcaller.interop.notify import notifications
 
@@ -213,11 +217,13 @@ def _attach_common(session: ShowSession, conn: OBSConnection, *, notify: bool = 
         )
 
 
-def _say_before(show: Show, problems: list[str], transition: TransitionSet) -> None:
+def _say_before(
+    show: Show, problems: list[str], transition: TransitionSet, warnings: Sequence[str] = ()
+) -> None:
     # Through the show, so the surfaces show them before the first cue.
     for text in problems + transition.problems:
         show.warn(text)
-    for text in transition.notes:
+    for text in [*warnings, *transition.notes]:
         show.warn(text, problem=False)
 
 
@@ -298,7 +304,15 @@ async def _live_claimed(
     async with _open(options.obs, cfg) as conn:
         gateway = conn.gateway
         await _live_leftover(cfg, gateway, confirm, yes=options.yes)
-        problems = await preflight(cfg, gateway)
+        checked = await check_obs(cfg, gateway)
+        if checked.hard:
+            raise UsageError(
+                f"OBS cannot show every slot: {checked.hard[0]}"
+                + (f" (and {len(checked.hard) - 1} more)" if len(checked.hard) > 1 else ""),
+                hint="create the scenes (`showcaller provision FILE`) or fix [scenes] in the "
+                "event file; `showcaller validate FILE --obs URL` lists them all",
+            )
+        problems = checked.problems
         stream = await gateway.stream_status()
         if not stream.active:
             problems += await stream_preflight(gateway)
@@ -359,7 +373,7 @@ async def _live_claimed(
                 session.attach("stream health", stream_health)
             if ask_on_ctrl_c:
                 session.attach("the Ctrl-C question", ctrl_c_question)
-            _say_before(show, problems, transition)
+            _say_before(show, problems, transition, checked.warnings)
             if on_session is not None:
                 on_session(session)
             return await session.run()
@@ -418,7 +432,7 @@ def _open(
         obs.password.get_secret_value() or None,
         connect_timeout=obs.connect_timeout,
         request_timeout=obs.request_timeout,
-        seed=ObsSeed(needs=needs_of(cfg)) if obs.url == SIM else None,
+        seed=sim_seed(cfg) if obs.url == SIM else None,
         guard=guard,
     )
 

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from showcaller.config import EventConfig
 from showcaller.obs.needs import SceneNeed, ShowNeeds, SpeakerNeed, TextNeed
+from showcaller.textfields import bindings
 
 ROLES = ("standby", "opening", "talk", "lt", "break", "qa", "closing", "trouble")
 
 
 def needs_of(cfg: EventConfig) -> ShowNeeds:
-    """The scenes (every slot's, and every role's), lower-third texts and speaker feeds."""
+    """The scenes (every slot's, and every role's), lower-third texts, speaker feeds, and
+    the scene templates' live texts (countdowns: `soft`, the show runs without them)."""
     slots = cfg.slots_resolved()
     scenes = [
         SceneNeed(slot.scene, f"slot {slot.index + 1} {slot.title!r}", on_air=True)
@@ -32,6 +34,11 @@ def needs_of(cfg: EventConfig) -> ShowNeeds:
             ("hashtag_input", lt.hashtag_input),
         )
         if name
+    )
+    texts += tuple(
+        TextNeed(b.input, f"scene template {b.template}: {b.field}", b.scenes, soft=True)
+        for b in bindings(cfg)
+        if b.writer == "live"
     )
     speakers = []
     for sp in cfg.speakers:

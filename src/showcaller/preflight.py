@@ -18,11 +18,40 @@ BUILTIN_TRANSITIONS = {"cut": "cut_transition", "fade": "fade_transition"}
 FRAME_S = 1 / 30
 
 
-async def preflight(cfg: EventConfig, gateway: OBSGateway) -> list[str]:
-    """Problems OBS would cause during the show: every missing scene and input, where named."""
+@dataclass(frozen=True)
+class ObsCheck:
+    """What OBS lacks for the show: problems, warnings, and whether the show cannot run."""
+
+    problems: list[str]  # missing scenes and inputs the show uses (with "did you mean …?")
+    warnings: list[str]  # the scene templates' texts, if OBS was not provisioned
+    hard: list[str]  # the problems a live show must not start with: a slot without its scene
+
+
+async def check_obs(cfg: EventConfig, gateway: OBSGateway) -> ObsCheck:
+    """Every scene and input the config and the scene templates name, looked for in OBS."""
+    needs = needs_of(cfg)
     scenes = set(await gateway.scene_names())
     inputs = {i.name for i in await gateway.inputs()}
-    return [str(m) for m in lacking(needs_of(cfg), scenes, inputs)]
+    gaps = lacking(needs, scenes, inputs)
+    on_air = {s.name for s in needs.scenes if s.on_air}
+    problems = [str(m) for m in gaps if not m.soft]
+    hard = [str(m) for m in gaps if m.what == "scene" and m.name in on_air]
+    soft = [m for m in gaps if m.soft]
+    warnings = []
+    if soft:
+        names = ", ".join(repr(m.name) for m in soft[:3]) + (", …" if len(soft) > 3 else "")
+        near = [str(m) for m in soft if m.near]
+        warnings.append(
+            f"OBS lacks {len(soft)} text(s) of the scene templates ({names}): the countdowns "
+            "stay blank; `showcaller provision FILE` creates them"
+        )
+        warnings += near
+    return ObsCheck(problems, warnings, hard)
+
+
+async def preflight(cfg: EventConfig, gateway: OBSGateway) -> list[str]:
+    """Problems OBS would cause during the show: every missing scene and input, where named."""
+    return (await check_obs(cfg, gateway)).problems
 
 
 async def stream_preflight(gateway: OBSGateway) -> list[str]:
@@ -91,7 +120,9 @@ def initial_lead(cfg: EventConfig, transition: TransitionSet) -> float:
 
 __all__ = [
     "BUILTIN_TRANSITIONS",
+    "ObsCheck",
     "TransitionSet",
+    "check_obs",
     "initial_lead",
     "preflight",
     "set_transition",

@@ -174,7 +174,8 @@ class Event(_Section):
     survey_url: str = ""
     """The survey the MC asks viewers to fill in at the closing (docs/cards.md)."""
     next_event: str = ""
-    """The next event, as the MC announces it at the closing, e.g. "1月14日（木）の #21"."""
+    """The next event, e.g. "1月14日（木）の #21": on the closing scene (the scene templates)
+    and in the MC's closing card."""
 
     @field_validator("timezone")
     @classmethod

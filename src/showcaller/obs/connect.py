@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -31,12 +31,14 @@ class ObsSeed:
 
     `needs` (what a show needs: `showcaller.needs.needs_of(cfg)`) seeds every scene,
     lower-third text input and speaker feed with live picture and sound; `scenes` and
-    `inputs` (name, kind, scene) add more.
+    `inputs` (name, kind, scene) add more. `provision` (run over the connection first,
+    e.g. `showcaller provision`'s) builds the scene templates before those are added.
     """
 
     needs: ShowNeeds | None = None
     scenes: tuple[str, ...] = ()
     inputs: tuple[tuple[str, str, str], ...] = ()
+    provision: Callable[[OBSGateway], Awaitable[None]] | None = None
 
 
 @dataclass(frozen=True)
@@ -74,14 +76,21 @@ async def open_obs(
             sim = await stack.enter_async_context(
                 SimulatedOBS(host="127.0.0.1", port=0, password=password)
             )
-            if seed is not None:
-                if seed.needs is not None:
-                    sim.use_cases.seed_show(seed.needs)
-                sim.seed(scenes=seed.scenes, inputs=seed.inputs)
+            if seed is not None and seed.provision is None:
+                _seed(sim, seed)
             url = sim.url
         link = OBSLink(
             url, password, connect_timeout=connect_timeout, request_timeout=request_timeout
         )
         await stack.enter_async_context(link)
         await link.wait_ready(fail_fast=True)
+        if sim is not None and seed is not None and seed.provision is not None:
+            await seed.provision(OBSGateway(link))
+            _seed(sim, seed)
         yield OBSConnection(link, OBSGateway(link, guard=guard), url, sim)
+
+
+def _seed(sim: SimulatedOBS, seed: ObsSeed) -> None:
+    if seed.needs is not None:
+        sim.use_cases.seed_show(seed.needs)
+    sim.seed(scenes=seed.scenes, inputs=seed.inputs)

@@ -20,19 +20,23 @@ from showcaller.obs import protocol
 from showcaller.obs.client import EventListener, OBSClient
 from showcaller.obs.events import TYPED_EVENTS, OBSEvent, event_subscription, parse_event
 from showcaller.obs.images import Image, ImageDecodeError, decode_data_url
+from showcaller.obs.items import ItemTransform, SceneItemInfo, SceneItemVerbs, VideoSettings
 
 __all__ = [
     "Capabilities",
     "Image",
     "InputInfo",
+    "ItemTransform",
     "OBSGateway",
     "OBSLinkLike",
     "OBSVersion",
     "OutputStatus",
+    "SceneItemInfo",
     "Stats",
     "StreamService",
     "TransitionInfo",
     "UnsupportedFeature",
+    "VideoSettings",
     "rehearsal_guard",
 ]
 
@@ -345,8 +349,9 @@ def _opt_in_events(link: OBSLinkLike) -> _OptInEvents:
 # --------------------------------------------------------------------------- gateway
 
 
-class OBSGateway:
-    """Typed verbs over an `OBSLinkLike`; every request passes the guard first."""
+class OBSGateway(SceneItemVerbs):
+    """Typed verbs over an `OBSLinkLike`; every request passes the guard first (scene items
+    and the canvas: `obs.items`)."""
 
     def __init__(self, link: OBSLinkLike, guard: Guard | None = None) -> None:
         """Wrap `link`; `guard(request_type)` may raise GuardRefused before any request."""

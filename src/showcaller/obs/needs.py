@@ -26,6 +26,7 @@ class TextNeed:
     name: str
     why: str  # the config field: "lower_third.speaker_input"
     scenes: tuple[str, ...]
+    soft: bool = False  # a scene template's text (countdowns): missing is a warning only
 
 
 @dataclass(frozen=True)
@@ -68,19 +69,34 @@ class Missing:
     what: str  # "scene" or "input"
     name: str
     why: str
+    near: str | None = None  # the name OBS has that the host probably meant
+    soft: bool = False  # only a scene template's: the show runs without it
 
     def __str__(self) -> str:
-        return f"{self.why}: OBS has no {self.what} {self.name!r}"
+        near = f" — did you mean {self.near!r}?" if self.near else ""
+        return f"{self.why}: OBS has no {self.what} {self.name!r}{near}"
 
 
 def lacking(needs: ShowNeeds, scenes: set[str], inputs: set[str]) -> list[Missing]:
-    """What OBS (with these scene and input names) lacks, one line per place that names it."""
-    missing = [Missing("scene", s.name, s.why) for s in needs.scenes if s.name not in scenes]
-    missing += [Missing("input", t.name, t.why) for t in needs.texts if t.name not in inputs]
+    """What OBS (with these scene and input names) lacks, one line per place that names it,
+    each with the nearest name OBS has (case, width, a typo) if one is near."""
+    from showcaller.nearnames import nearest
+
+    missing = [
+        Missing("scene", s.name, s.why, nearest(s.name, scenes))
+        for s in needs.scenes
+        if s.name not in scenes
+    ]
+    missing += [
+        Missing("input", t.name, t.why, nearest(t.name, inputs), soft=t.soft)
+        for t in needs.texts
+        if t.name not in inputs
+    ]
     for sp in needs.speakers:
         for field, name in (("video_input", sp.video_input), ("audio_input", sp.audio_input)):
             if name and name not in inputs:
-                missing.append(Missing("input", name, f"speaker {sp.speaker}: {field}"))
+                why = f"speaker {sp.speaker}: {field}"
+                missing.append(Missing("input", name, why, nearest(name, inputs)))
     return missing
 
 

@@ -48,7 +48,7 @@ class InputRequests(SimCore):
     async def handle_GetInputKindList(self, a: Args) -> JSON:
         """The input kinds the sim knows."""
         plain = a.boolean("unversioned") if a.has("unversioned") else False
-        kinds = [unversioned(k) if plain else k for k in catalog.INPUT_KINDS]
+        kinds = [unversioned(k) if plain else k for k in self.model.input_kinds]
         return {"inputKinds": kinds}
 
     async def handle_CreateInput(self, a: Args) -> JSON:

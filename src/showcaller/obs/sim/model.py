@@ -194,6 +194,8 @@ class OBSModel:
         ]
         self.transition = "Fade"
         self.transition_ms = 300
+        # GetInputKindList: a test may take one away (an OBS without obs-browser).
+        self.input_kinds: list[str] = list(catalog.INPUT_KINDS)
         self.stream_service_type = "rtmp_common"
         self.stream_service_settings: JSON = {}
         self.stream = StreamOutput()
@@ -315,7 +317,7 @@ class OBSModel:
             raise RequestFailed(
                 Status.RESOURCE_ALREADY_EXISTS, "A source already exists by that input name."
             )
-        if kind not in catalog.INPUT_KINDS:
+        if kind not in self.input_kinds:
             raise RequestFailed(
                 Status.INVALID_INPUT_KIND,
                 "Your specified input kind is not supported by OBS. Check that your specified "
@@ -509,23 +511,65 @@ class OBSModel:
         return bytes(width * height * 4)
 
     def _render_scene(self, scene: Scene, width: int, height: int, t: float, depth: int) -> bytes:
-        canvas = bytearray(b"\x00\x00\x00\xff" * (width * height))
+        # Black where nothing is drawn; a scene shown in another scene is see-through there.
+        canvas = bytearray((b"\x00\x00\x00\xff" if depth == 0 else bytes(4)) * (width * height))
         if depth > _MAX_DEPTH:
             return bytes(canvas)
         fx, fy = width / self.canvas[0], height / self.canvas[1]
         for item in scene.items:
             if not item.enabled:
                 continue
-            nw, nh = self.native_size(item.source_name)
-            x0, y0 = round(item.x * fx), round(item.y * fy)
-            w, h = round(nw * item.scale_x * fx), round(nh * item.scale_y * fy)
-            if w <= 0 or h <= 0:
+            x, y, w, h = self.drawn_rect(item)
+            x0, y0, pw, ph = round(x * fx), round(y * fy), round(w * fx), round(h * fy)
+            if pw <= 0 or ph <= 0:
                 continue
-            picture = self.render(item.source_name, w, h, t, depth + 1)
+            picture = self.render(item.source_name, pw, ph, t, depth + 1)
             if not any(picture[3::4]):
                 continue  # fully transparent (an offline feed, an empty media source)
-            _blit(canvas, width, height, picture, x0, y0, w, h)
+            _blit(canvas, width, height, picture, x0, y0, pw, ph)
         return bytes(canvas)
+
+    def drawn_rect(self, item: SceneItem) -> tuple[float, float, float, float]:
+        """Where an item's picture lands on the canvas (x, y, w, h), as OBS draws it:
+        scaled by its bounds (or its scale), anchored at its position by its alignment."""
+        nw, nh = self.native_size(item.source_name)
+        box_w, box_h = nw * item.scale_x, nh * item.scale_y
+        w, h = box_w, box_h
+        if item.bounds_type != "OBS_BOUNDS_NONE" and nw > 0 and nh > 0:
+            box_w, box_h = item.bounds_width, item.bounds_height
+            w, h = _bounded(item.bounds_type, nw, nh, box_w, box_h)
+        x = item.x - _offset(item.alignment, box_w, horizontal=True)
+        y = item.y - _offset(item.alignment, box_h, horizontal=False)
+        if item.bounds_type != "OBS_BOUNDS_NONE":
+            x += _offset(item.bounds_alignment, box_w - w, horizontal=True)
+            y += _offset(item.bounds_alignment, box_h - h, horizontal=False)
+        return x, y, w, h
+
+
+def _bounded(kind: str, nw: float, nh: float, bw: float, bh: float) -> tuple[float, float]:
+    """A source of nw×nh scaled into a bw×bh bounds box by OBS's bounds type."""
+    inner = min(bw / nw, bh / nh)
+    scale = {
+        "OBS_BOUNDS_STRETCH": None,
+        "OBS_BOUNDS_SCALE_INNER": inner,
+        "OBS_BOUNDS_SCALE_OUTER": max(bw / nw, bh / nh),
+        "OBS_BOUNDS_SCALE_TO_WIDTH": bw / nw,
+        "OBS_BOUNDS_SCALE_TO_HEIGHT": bh / nh,
+        "OBS_BOUNDS_MAX_ONLY": min(1.0, inner),
+    }.get(kind, 1.0)
+    if scale is None:
+        return bw, bh
+    return nw * scale, nh * scale
+
+
+def _offset(alignment: int, size: float, *, horizontal: bool) -> float:
+    """How far the alignment's anchor lies from the left/top of `size` (OBS_ALIGN_* bits)."""
+    low, high = (1, 2) if horizontal else (4, 8)
+    if alignment & low:
+        return 0.0
+    if alignment & high:
+        return size
+    return size / 2
 
 
 def unversioned(kind: str) -> str:
@@ -537,22 +581,30 @@ def unversioned(kind: str) -> str:
 def _blit(
     canvas: bytearray, cw: int, ch: int, picture: bytes, x0: int, y0: int, w: int, h: int
 ) -> None:
-    # Opaque copy, clipped to the canvas: the sim's sources are opaque or invisible.
+    # Clipped to the canvas; an opaque picture is copied row by row, one with transparent
+    # pixels (a text's background) pixel by pixel, the transparent ones left out.
     left, right = max(0, x0), min(cw, x0 + w)
     if left >= right:
         return
+    opaque = all(a == 0xFF for a in picture[3::4])
     for y in range(max(0, y0), min(ch, y0 + h)):
         src = (y - y0) * w * 4
-        canvas[(y * cw + left) * 4 : (y * cw + right) * 4] = picture[
-            src + (left - x0) * 4 : src + (right - x0) * 4
-        ]
+        row = picture[src + (left - x0) * 4 : src + (right - x0) * 4]
+        at = (y * cw + left) * 4
+        if opaque:
+            canvas[at : at + len(row)] = row
+            continue
+        for i in range(0, len(row), 4):
+            if row[i + 3]:
+                canvas[at + i : at + i + 4] = row[i : i + 4]
 
 
 def _text_picture(inp: Input, width: int, height: int) -> bytes:
-    """A caption box: one cell per character in the text colour, on black."""
+    """A caption: one cell per character in the text colour, on a transparent background
+    (as OBS draws text); different texts give different cells."""
     text = str(inp.settings.get("text", "")) or " "
     ink = abgr_to_rgba(int(inp.effective("color1") or 0xFFFFFFFF))[:3] + b"\xff"
-    paper = b"\x00\x00\x00\xff"
+    paper = b"\x00\x00\x00\x00"
     salt = zlib.crc32(text.encode())
     glyph_row = bytearray()
     for x in range(width):

@@ -182,15 +182,16 @@ class UseCases:
 
         Text inputs go into every scene that shows them (the slots' scenes); each
         speaker's feeds, with live picture and speaking sound, into the scenes of their
-        slots. Existing sources are left as they are.
+        slots. Existing sources are left as they are, and where they are (a speaker's
+        existing input only gets its live picture and sound).
         """
         self._sim.seed(needs.scene_names)
         m = self._sim.model
+        # An input that is there already (a provisioned one) is where its owner put it.
         for text in needs.texts:
-            if not text.scenes:
+            if not text.scenes or text.name in m.inputs:
                 continue
-            if text.name not in m.inputs:
-                m.create_input(text.scenes[0], text.name, TEXT_KIND, {"text": ""})
+            m.create_input(text.scenes[0], text.name, TEXT_KIND, {"text": ""})
             self._show_in(text.name, text.scenes)
         for speaker in needs.speakers:
             if not speaker.scenes:
@@ -202,8 +203,10 @@ class UseCases:
             if speaker.audio_input and speaker.audio_input != speaker.video_input:
                 feeds.append((speaker.audio_input, None, "speaking"))
             for name, video, audio in feeds:
+                placed = name in m.inputs
                 self.speaker_feed(name, speaker.scenes[0], video=video, audio=audio)
-                self._show_in(name, speaker.scenes[1:])
+                if not placed:
+                    self._show_in(name, speaker.scenes[1:])
 
     def _show_in(self, source: str, scenes: Iterable[str]) -> None:
         """Add `source` to each of `scenes` that does not show it yet."""
