@@ -43,12 +43,12 @@ async def _gateway(url: str, password: str) -> tuple[OBSClient, OBSGateway]:
     return client, OBSGateway(client)
 
 
-def _rehearse_argv(config: Path, url: str, journal: Path) -> list[str]:
+def _rehearse_argv(config: Path, url: str, journal: Path, *, stream_test: bool = True) -> list[str]:
     return [
         *SHOWCALLER,
         "rehearse",
         str(config),
-        "--stream-test",
+        *(["--stream-test"] if stream_test else []),
         "--plain",
         "--obs",
         url,
@@ -105,9 +105,12 @@ async def test_a_sigkilled_stream_test_is_put_back_exactly_by_the_next_rehearsal
     saved = [json.loads(x) for x in journal.read_text().splitlines() if '"test_saved"' in x]
     assert saved[0]["server"] == "rtmp://127.0.0.1:9/the-real-one"
 
+    assert (await gw.stream_status()).active  # and the test stream still runs
+    # The next rehearsal, a plain one (no stream test of its own), stops the leftover test
+    # stream and puts the host's settings back before anything else.
     second = await asyncio.to_thread(
         subprocess.run,
-        _rehearse_argv(config, real_obs.url, journal),
+        _rehearse_argv(config, real_obs.url, journal, stream_test=False),
         cwd=ROOT,
         env=env,
         stdin=subprocess.DEVNULL,
@@ -119,7 +122,8 @@ async def test_a_sigkilled_stream_test_is_put_back_exactly_by_the_next_rehearsal
     output = second.stdout + second.stderr
     assert "OBS still points at the rehearsal target" in output, output
     assert "real-key-SECRET" not in output
-    assert "stream health:" in output
+    assert second.returncode == 0, output
+    assert not (await gw.stream_status()).active
     after = await gw.stream_service()
     assert (after.service_type, dict(after.settings)) == (
         before.service_type,

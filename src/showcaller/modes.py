@@ -166,7 +166,11 @@ async def _put_back_leftover(cfg: EventConfig, gateway: OBSGateway, backup: Path
     if leftover is None:
         return []
     said = leftover.describe(test_server)
-    if not await put_back(gateway, leftover):
+    # The killed test may still be streaming, to the rehearsal target only (OBS points
+    # there: that is how it was found). Stopping it is the rehearsal's own business, so it
+    # goes past the guard that keeps a rehearsal off the real stream; nothing else does.
+    own_test = OBSGateway(gateway.link)
+    if not await put_back(own_test, leftover):
         raise UsageError(
             said, hint="set OBS's own stream settings back by hand (Settings > Stream)"
         )
