@@ -625,7 +625,13 @@ class OBSGateway(SceneItemVerbs):
         ]
 
     async def set_transition(self, name: str, duration_ms: int | None = None) -> None:
-        """Make `name` the current transition (and set its duration) in one round trip."""
+        """Make `name` the current transition (and set its duration), and return once OBS
+        has them: the first cue after this must fade as configured.
+
+        OBS 29 answers both requests before it applies them (its UI thread does): a Get
+        right after read the old name or duration in 2 runs of 10 here. So this asks
+        until OBS says so (a fixed transition such as Cut has no duration to wait for).
+        """
         requests: list[tuple[str, dict[str, Any] | None]] = [
             ("SetCurrentSceneTransition", {"transitionName": name})
         ]
@@ -634,6 +640,18 @@ class OBSGateway(SceneItemVerbs):
                 ("SetCurrentSceneTransitionDuration", {"transitionDuration": duration_ms})
             )
         await self._batch_ok(requests)
+        try:
+            async with asyncio.timeout(STATE_CHANGE_TIMEOUT):
+                while True:
+                    now = await self.transition()
+                    duration_ok = duration_ms is None or now.fixed or now.duration_ms == duration_ms
+                    if now.name == name and duration_ok:
+                        return
+                    await asyncio.sleep(0.02)
+        except TimeoutError as exc:
+            raise errors.RequestTimeout(
+                f"OBS did not take the transition {name!r} within {STATE_CHANGE_TIMEOUT:g} s"
+            ) from exc
 
     async def create_scene(self, name: str) -> None:
         """Create an empty scene; ResourceAlreadyExists if there is one."""
