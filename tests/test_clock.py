@@ -17,13 +17,25 @@ async def test_a_sleeper_cancelled_in_its_last_millisecond_leaves_no_loop_error(
     # The engine cancels its sleeper whenever a host command arrives; the precise
     # final spin must not leave a callback behind that fails on the cancelled future.
     clock = SystemClock()
-    for _ in range(50):
-        sleeper = asyncio.create_task(clock.sleep_until(clock.monotonic() + 0.0015))
-        await asyncio.sleep(0)  # the sleeper runs first: it is in its final spin now
-        sleeper.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await sleeper
-    await asyncio.sleep(0.01)  # give any stray callback its chance to fail
+    loop = asyncio.get_running_loop()
+    loop_errors: list[dict[str, object]] = []
+    loop.set_exception_handler(lambda _loop, context: loop_errors.append(context))
+    cancelled = 0
+    try:
+        for _ in range(50):
+            sleeper = asyncio.create_task(clock.sleep_until(clock.monotonic() + 0.0015))
+            await asyncio.sleep(0)  # the sleeper runs first: it is in its final spin now
+            sleeper.cancel()
+            # On a loaded machine the sleeper may already be done when cancel() comes.
+            try:
+                await sleeper
+            except asyncio.CancelledError:
+                cancelled += 1
+        await asyncio.sleep(0.01)  # give any stray callback its chance to fail
+    finally:
+        loop.set_exception_handler(None)
+    assert loop_errors == []
+    assert cancelled > 0  # the case under test happened at least once
 
 
 async def test_system_clock_wakes_at_the_deadline_not_before() -> None:
