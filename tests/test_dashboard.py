@@ -18,7 +18,8 @@ from rich.segment import Segment
 
 from showcaller.config import load_config
 from showcaller.engine import CommandResult, MarkView, ShowMessage, ShowState, SlotView
-from showcaller.session import OutputView, SessionState
+from showcaller.health import HealthView
+from showcaller.session import NotifyView, OutputView, SessionState
 from showcaller.surfaces.dashboard import (
     WARNING_S,
     BoardUI,
@@ -245,6 +246,44 @@ def test_trouble_hold_and_the_timer_message_are_flagged() -> None:
 
 
 # ----------------------------------------------------------------------- keys
+
+
+def _health(**changes: Any) -> HealthView:
+    view = HealthView(
+        status="ok", active=True, reconnecting=False, congestion=0.0, bitrate_kbps=2480.0,
+        dropped_frames=0, dropped_percent=0.0, skipped_frames=0, skipped_percent=0.0,
+        render_ms=1.2, cpu_percent=12.0, disk_free_mb=9000.0, disk_left_min=95.0,
+        show_left_min=40.0, warnings=(), window_s=10.0,
+    )  # fmt: skip
+    return dataclasses.replace(view, **changes)
+
+
+def test_stream_health_and_the_webhooks_are_on_the_outputs_line_and_loud_when_wrong() -> None:
+    fine = dataclasses.replace(
+        _state(), health=_health(), notify=NotifyView(webhooks=2, sent=7, pending=1)
+    )
+    text, _ = _draw(fine, width=160, height=40)
+    (outputs,) = [line for line in text if "health" in line]
+    assert "health ✓ 2480 kbps · disk 95 min" in outputs
+    assert "notify ✓ 7 sent · 1 waiting" in outputs
+    bad = dataclasses.replace(
+        _state(),
+        health=_health(
+            status="warning", bitrate_kbps=0.0, reconnecting=True, warnings=("reconnecting",)
+        ),
+        notify=NotifyView(webhooks=2, sent=7, failed=2, last_error="webhook 1 (discord): HTTP 500"),
+    )
+    text, lines = _draw(bad, width=160, height=40)
+    (outputs,) = [line for line in text if "health" in line]
+    assert "health ! reconnecting 0 kbps" in outputs
+    assert "notify ! 2 failed — webhook 1 (discord): HTTP 500" in outputs
+    loud = {
+        str(seg.style.color.name)
+        for line in lines
+        for seg in line
+        if "notify !" in seg.text and seg.style is not None and seg.style.color is not None
+    }
+    assert loud == {"yellow"}
 
 
 def test_keys_send_the_commands_of_the_session() -> None:

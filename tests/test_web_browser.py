@@ -20,7 +20,7 @@ import pytest
 from showcaller.obs.sim import SimulatedOBS
 from tests.browser import CHROMIUM, CHROMIUM_ARGS
 from tests.sim_fixtures import sim  # noqa: F401
-from tests.test_web import TOKEN, loopback, web_show
+from tests.test_web import TOKEN, cut_example, loopback, web_show
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 REQUIRE_ENV = "SHOWCALLER_REQUIRE_OBS"
@@ -205,3 +205,26 @@ async def test_the_pages_come_back_by_themselves_when_showcaller_restarts(
         await _text(control, "#onair-title", FIRST_TALK, timeout_ms=10000)
         await control.click("#btn-next")
         await _text(timer, "#title", "質疑応答", timeout_ms=2000)
+
+
+async def test_the_control_page_says_when_the_webhooks_fail(
+    sim: SimulatedOBS,  # noqa: F811
+    tmp_path: Path,
+    browser: Any,
+) -> None:
+    # A webhook nobody answers (the discard port): the host's message cannot be delivered.
+    def dead_webhook(text: str) -> str:
+        hook = 'webhooks = ["http://127.0.0.1:9/hook"]\nretries = 0'
+        return text.replace("webhooks = []", hook, 1)
+
+    cfg = cut_example(tmp_path, dead_webhook)
+    async with web_show(sim, tmp_path, cfg=cfg, from_slot=2, notify=True) as show:
+        control = await _control_page(browser, show.url)
+        assert (
+            await show.session.submit({"command": "message", "text": "あと5分"}, source="api")
+        ).ok
+        await _text(control, "#notify", " failed — webhook 1 (slack): ")
+        shown = await control.text_content("#notify") or ""
+        assert shown.startswith("! "), shown
+        assert await control.get_attribute("#notify", "class") == "warn"
+        assert "127.0.0.1:9" not in shown

@@ -51,7 +51,7 @@ from showcaller.config import EventConfig
 from showcaller.engine import CommandResult, ShowMessage, ShowState, SlotView
 from showcaller.health import HealthView
 from showcaller.prompts import CTRL_C_ANSWERS, CTRL_C_QUESTION, on_signal
-from showcaller.session import OutputView, SessionState, ShowSession
+from showcaller.session import NotifyView, OutputView, SessionState, ShowSession
 from showcaller.surfaces.cardlines import card_lines, card_rows
 from showcaller.surfaces.console import CueLog
 from showcaller.surfaces.keys import (
@@ -247,6 +247,18 @@ def _health(view: HealthView | None) -> list[str | tuple[str, str]]:
     ok = view.status == "ok"
     mark = "✓" if ok else "! " + ", ".join(w.replace("_", " ") for w in view.warnings)
     return ["   ", (f"health {mark} {' · '.join(words)}", "green" if ok else "bold yellow")]
+
+
+def _notify(view: NotifyView | None) -> list[str | tuple[str, str]]:
+    """The webhooks in a few words: nothing while all is well, loud once one fails."""
+    if view is None:
+        return []
+    queued = f" · {view.pending} waiting" if view.pending else ""
+    if not view.failed and not view.dropped:
+        return ["   ", (f"notify ✓ {view.sent} sent{queued}", "dim")]
+    lost = f"{view.failed} failed" + (f", {view.dropped} dropped" if view.dropped else "")
+    error = f" — {view.last_error}" if view.last_error else ""
+    return ["   ", (f"notify ! {lost}{error}", "bold yellow")]
 
 
 def _speakers(slot: SlotView) -> str:
@@ -546,6 +558,7 @@ def render(
                 "   ",
                 *_output("record", state.record),
                 *_health(state.health),
+                *_notify(state.notify),
             )
         )
         parts.append(_marks_line(show, tz))

@@ -85,6 +85,8 @@ function render(envelope) {
   $("record").textContent = output(state.record, "recording");
   $("health").textContent = healthText(state.health);
   $("health").className = state.health && state.health.status === "warning" ? "warn" : "";
+  $("notify").textContent = notifyText(state.notify);
+  $("notify").className = state.notify && (state.notify.failed || state.notify.dropped) ? "warn" : "";
   $("marks").replaceChildren(
     ...show.marks.map((m) =>
       el("li", { class: "mark-" + m.status }, `${m.label}${m.at ? " at " + clockOf(m.at, true) : ""}: ${m.status}${m.detail ? " — " + m.detail : ""}`),
@@ -135,6 +137,15 @@ function healthText(h) {
   if (h.disk_left_min !== null) words.push(`disk ${Math.round(h.disk_left_min)} min`);
   words.push(`CPU ${Math.round(h.cpu_percent)}%`);
   return (h.status === "ok" ? "✓ " : "! ") + words.join(" · ");
+}
+
+// The notification webhooks (docs/notify.md); "—" when there are none.
+function notifyText(n) {
+  if (!n) return "—";
+  const waiting = n.pending ? ` · ${n.pending} waiting` : "";
+  if (!n.failed && !n.dropped) return `✓ ${n.sent} sent${waiting}`;
+  const lost = `${n.failed} failed` + (n.dropped ? `, ${n.dropped} dropped` : "");
+  return `! ${lost}${n.last_error ? " — " + n.last_error : ""}${waiting}`;
 }
 
 function output(view, onText) {
