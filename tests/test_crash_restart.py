@@ -117,6 +117,7 @@ async def test_on_the_sim_obs_restarting_three_times_puts_the_stream_and_recordi
             assert await _until(lambda: sim.model.record.state == "started", 2) is not None
 
     report, session = await _run_live(config, sim.url, SIM_PASSWORD, journal, crashes)
+    print(f"back on air (bytes at the RTMP server) after: {[round(t, 2) for t in back_after]} s")
     assert len(back_after) == 3
     assert max(back_after) < BACK_ON_AIR_S
     assert sim.requests_seen["StartStream"] == 4  # the planned start, then once per crash
@@ -220,6 +221,7 @@ async def test_real_obs_sigkilled_three_times_is_back_on_air_at_the_rtmp_server_
             await probe.close()
 
     await _run_live(config, real_obs.url, real_obs.password, tmp_path / "live.jsonl", crashes)
+    print(f"back on air (bytes at the RTMP server) after: {[round(t, 2) for t in back_after]} s")
     assert len(back_after) == 3
     assert max(back_after) < BACK_ON_AIR_S, back_after
     assert all(have == want for have, want in scenes), scenes
