@@ -211,3 +211,69 @@ async def test_a_slow_obs_for_the_feeds_never_delays_a_cue(tmp_path: Path) -> No
     # 0.1 s of real time is 30 s of show at ×300: a cue held up by a feed switch would show.
     assert max(late) < 30, late
     assert report.problems == []
+
+
+async def test_after_obs_restarts_the_texts_and_feeds_are_written_again(tmp_path: Path) -> None:
+    # A restarted OBS shows its last saved scene collection: an unchanged next title, or
+    # another speaker's feed left visible, must not stay that way.
+    from showcaller.needs import needs_of
+    from showcaller.obs.client import OBSClient
+    from showcaller.obs.gateway import OBSGateway
+    from showcaller.obs.sim import SimulatedOBS
+    from showcaller.provision import provision
+
+    cfg = load_config(_config(tmp_path, "ja"))
+    next_title = cfg.slots_resolved()[BREAK + 1].title
+    got: dict[str, object] = {}
+    async with SimulatedOBS(password="pw", record_dir=tmp_path / "rec") as obs:
+        async with OBSClient(obs.url, "pw") as client:
+            _, outcome = await provision(OBSGateway(client), cfg)
+        assert outcome.failed == ()
+        obs.use_cases.seed_show(needs_of(cfg))
+        model = obs.model
+
+        def title() -> object:
+            return model.inputs["Break Next Title"].settings.get("text")
+
+        def talk_feeds() -> set[str]:
+            scene = model.find_scene("Talk")
+            assert scene is not None
+            return {i.source_name for i in scene.items if i.enabled and "Speaker" in i.source_name}
+
+        async def until(check: object, within: float) -> bool:
+            async with asyncio.timeout(within):
+                while not check():  # type: ignore[operator]  # noqa: ASYNC110 - polls the sim model
+                    await asyncio.sleep(0.02)
+            return True
+
+        @contextlib.asynccontextmanager
+        async def crash(session: ShowSession) -> AsyncIterator[None]:
+            async def run() -> None:
+                await until(lambda: next_title in str(title()), 10)
+                wanted = talk_feeds()  # the next talk's speaker only, while the break is on
+                # What an OBS that lost its last changes would show, then the restart:
+                model.inputs["Break Next Title"].settings["text"] = "stale"
+                scene = model.find_scene("Talk")
+                assert scene is not None
+                for item in scene.items:
+                    if "Speaker" in item.source_name:
+                        item.enabled = True
+                await obs.faults.restart(0.2)
+                got["title"] = await until(lambda: next_title in str(title()), 5)
+                got["feeds"] = await until(lambda: talk_feeds() == wanted, 5)
+                await session.submit({"command": "end"}, source="api")
+
+            session.spawn(run(), "crash")
+            yield
+
+        report = await rehearse(
+            cfg,
+            RehearsalOptions(
+                obs=OBS.model_validate({"url": obs.url, "password": "pw"}),
+                speed=20,  # the 10-minute break lasts 30 s: time for the restart
+                from_slot=BREAK,
+                journal=tmp_path / "r.jsonl",
+            ),
+            on_session=lambda s: s.attach("crash", crash),
+        )
+    assert got == {"title": True, "feeds": True}, report.warnings

@@ -9,6 +9,9 @@ or next only, in one batch. It runs as a task of its own: no cue waits for it, a
 slow OBS makes it skip ticks rather than queue them. It writes only inputs OBS has as
 text inputs (a browser-source timer needs nothing). A failure is said once as a
 warning, then logged at DEBUG until it works again.
+
+After OBS reconnects (a restarted OBS loads its last *saved* scene collection), both
+attachments forget what they wrote and write every text and switch every feed again.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import logging
 from collections.abc import AsyncIterator, Sequence
 
 from showcaller.errors import OBSError
+from showcaller.obs.gateway import OBSGateway
 from showcaller.session import ShowSession
 from showcaller.textfields import TextBinding, bindings, scene_texts_now
 
@@ -110,8 +114,18 @@ class SceneTexts:
 async def scene_texts(session: ShowSession) -> AsyncIterator[None]:
     """The attachment: keeps the scene templates' countdowns and next titles current."""
     texts = SceneTexts(session)
+
+    async def reconnected(_: OBSGateway) -> None:
+        # A restarted OBS shows its last *saved* scene collection, not what was written
+        # since: write every text again (an unchanged next title would stay stale).
+        texts.sent.clear()
+
+    remove = session.gateway.add_resync_hook(reconnected)
     session.spawn(texts.run(), "the scene texts")
-    yield
+    try:
+        yield
+    finally:
+        remove()
 
 
 class SpeakerFeeds:
@@ -219,8 +233,20 @@ class SpeakerFeeds:
 @contextlib.asynccontextmanager
 async def speaker_feeds(session: ShowSession) -> AsyncIterator[None]:
     """The attachment: each shared scene shows its slot's own speakers only."""
-    session.spawn(SpeakerFeeds(session).run(), "the speaker feeds")
-    yield
+    feeds = SpeakerFeeds(session)
+
+    async def reconnected(_: OBSGateway) -> None:
+        # A restarted OBS may show an older arrangement (another speaker's face, a live
+        # microphone): switch every item again, read afresh.
+        feeds.shown.clear()
+        feeds.items.clear()
+
+    remove = session.gateway.add_resync_hook(reconnected)
+    session.spawn(feeds.run(), "the speaker feeds")
+    try:
+        yield
+    finally:
+        remove()
 
 
 __all__ = ["MIN_TICK_S", "TICK_S", "SceneTexts", "SpeakerFeeds", "scene_texts", "speaker_feeds"]
