@@ -10,7 +10,6 @@ that has (an entry at +09:00 stays at its local time).
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -28,6 +27,7 @@ from showcaller.interop.schedule import (
     guess_language,
     slot_kind,
 )
+from showcaller.nearnames import fold, nearest
 
 
 @dataclass(frozen=True)
@@ -181,11 +181,13 @@ def _choose_room(path: Path, rooms: list[str], room: str | None, days: Sequence[
         )
     if room in rooms:
         return room
-    folded = {r.casefold(): r for r in rooms}
-    if room.casefold() in folded:
-        return folded[room.casefold()]
-    close = difflib.get_close_matches(room, rooms, n=1)
-    also = f"did you mean {close[0]!r}? " if close else ""
+    # Compared as scene names are (nearnames): case, full/half width and spaces do not
+    # matter; a typo gets "did you mean …?".
+    same = [r for r in rooms if fold(r) == fold(room)]
+    if len(same) == 1:
+        return same[0]
+    close = nearest(room, rooms)
+    also = f"did you mean {close!r}? " if close else ""
     raise ScheduleError(
         f"{path}: no room {room!r} in the schedule", hint=also + _room_list(days, rooms)
     )
