@@ -16,10 +16,10 @@ from rich.cells import cell_len
 from rich.console import Console
 from rich.segment import Segment
 
+from showcaller.checks.health import HealthView
 from showcaller.config import load_config
-from showcaller.engine import CommandResult, MarkView, ShowMessage, ShowState, SlotView
-from showcaller.health import HealthView
-from showcaller.session import NotifyView, OutputView, SessionState
+from showcaller.show.engine import CommandResult, MarkView, ShowMessage, ShowState, SlotView
+from showcaller.show.session import NotifyView, OutputView, SessionState
 from showcaller.surfaces.dashboard import (
     WARNING_S,
     BoardUI,

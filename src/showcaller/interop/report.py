@@ -17,7 +17,7 @@ from typing import Any
 
 from showcaller.errors import UsageError
 from showcaller.interop.runs import PlanSlot, Run
-from showcaller.journal import Kind
+from showcaller.show.journal import Kind
 
 # A slot that ran this much longer than planned (show seconds) counts as an overrun.
 OVERRUN_S = 1.0

@@ -23,8 +23,8 @@ from collections.abc import AsyncIterator, Sequence
 
 from showcaller.errors import OBSError
 from showcaller.obs.gateway import OBSGateway
-from showcaller.session import ShowSession
-from showcaller.textfields import TextBinding, bindings, scene_texts_now
+from showcaller.show.session import ShowSession
+from showcaller.stage.textfields import TextBinding, bindings, scene_texts_now
 
 log = logging.getLogger(__name__)
 
@@ -147,7 +147,7 @@ class SpeakerFeeds:
 
     async def marked_inputs(self) -> set[str]:
         """The speakers' inputs that showcaller provisioned."""
-        from showcaller.provision import MARK
+        from showcaller.stage.provision import MARK
 
         names = {
             n for sp in self.session.cfg.speakers for n in (sp.video_input, sp.audio_input) if n

@@ -114,7 +114,7 @@ async def put_back(gateway: OBSGateway, leftover: Leftover, *, speed: float = 1.
     if leftover.backup is None:
         return False
     if leftover.streaming:
-        from showcaller.policies import stream_becomes  # policies imports this module
+        from showcaller.show.policies import stream_becomes  # policies imports this module
 
         await gateway.stop_stream()
         # OBS keeps the old settings until the output has really stopped.

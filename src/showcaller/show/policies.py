@@ -21,14 +21,14 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Collection
 
 from showcaller.clock import Clock
 from showcaller.config import ResolvedSlot
-from showcaller.engine import Mark
 from showcaller.errors import OBSError, UsageError
-from showcaller.hostcommands import End
-from showcaller.journal import Kind
 from showcaller.obs.events import OutputState, StreamStateChanged
 from showcaller.obs.gateway import OBSGateway, OutputStatus, StreamService
-from showcaller.session import ShowSession
-from showcaller.streamtest import backup_path, points_at, remove_backup, save_backup
+from showcaller.show.engine import Mark
+from showcaller.show.hostcommands import End
+from showcaller.show.journal import Kind
+from showcaller.show.session import ShowSession
+from showcaller.show.streamtest import backup_path, points_at, remove_backup, save_backup
 
 log = logging.getLogger(__name__)
 

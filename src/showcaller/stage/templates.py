@@ -175,7 +175,7 @@ def _item(file: str, where: str, raw: object, problems: list[ConfigProblem]) -> 
         bad('text must be { ja = "…", en = "…" }')
     fill = raw.get("fill")
     if fill is not None:
-        from showcaller.textfields import FIELDS
+        from showcaller.stage.textfields import FIELDS
 
         if fill not in FIELDS:
             bad(f"fill {fill!r} is not one of {', '.join(FIELDS)}")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from showcaller.config import EventConfig
 from showcaller.obs.needs import SceneNeed, ShowNeeds, SpeakerNeed, TextNeed
-from showcaller.textfields import bindings
+from showcaller.stage.textfields import bindings
 
 ROLES = ("standby", "opening", "talk", "lt", "break", "qa", "closing", "trouble")
 

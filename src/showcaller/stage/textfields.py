@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
     from showcaller.config import EventConfig, ResolvedSlot
-    from showcaller.showstate import ShowState, SlotView
-    from showcaller.templates import Template
+    from showcaller.show.state import ShowState, SlotView
+    from showcaller.stage.templates import Template
 
 Writer = Literal["cue", "live"]
 
@@ -116,7 +116,7 @@ def bindings(
 ) -> tuple[TextBinding, ...]:
     """Every text input a template fills, with its field and scenes (the built-ins by default)."""
     if templates is None:
-        from showcaller.templates import builtin_templates
+        from showcaller.stage.templates import builtin_templates
 
         templates = builtin_templates()
     scenes = template_scenes(cfg, templates)
