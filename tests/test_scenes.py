@@ -102,7 +102,7 @@ def test_the_lower_third_inputs_are_the_ones_the_config_names(tmp_path: Path) ->
     )
     path = tmp_path / "event.toml"
     path.write_text(text, encoding="utf-8")
-    found = {b.field: b for b in bindings(load_config(path))}
+    found = {b.field: b for b in bindings(load_config(path), builtin_templates())}
     assert found["speakers"].input == "登壇者名"
     assert "Talk" in found["speakers"].scenes
     assert "Lightning Talk" in found["speakers"].scenes

@@ -111,14 +111,8 @@ def template_scenes(cfg: EventConfig, templates: Sequence[Template]) -> dict[str
     return {name: tuple(dict.fromkeys(scenes)) for name, scenes in shown_by.items()}
 
 
-def bindings(
-    cfg: EventConfig, templates: Sequence[Template] | None = None
-) -> tuple[TextBinding, ...]:
-    """Every text input a template fills, with its field and scenes (the built-ins by default)."""
-    if templates is None:
-        from showcaller.stage.templates import builtin_templates
-
-        templates = builtin_templates()
+def bindings(cfg: EventConfig, templates: Sequence[Template]) -> tuple[TextBinding, ...]:
+    """Every text input the templates fill, with its field and scenes."""
     scenes = template_scenes(cfg, templates)
     found: dict[str, TextBinding] = {}
     for t in templates:
