@@ -16,10 +16,18 @@ from rich.cells import cell_len
 from rich.console import Console
 from rich.segment import Segment
 
-from showcaller.checks.health import HealthView
 from showcaller.config import load_config
-from showcaller.show.engine import CommandResult, MarkView, ShowMessage, ShowState, SlotView
-from showcaller.show.session import NotifyView, OutputView, SessionState
+from showcaller.show.state import (
+    CommandResult,
+    HealthView,
+    MarkView,
+    NotifyView,
+    OutputView,
+    SessionState,
+    ShowMessage,
+    ShowState,
+    SlotView,
+)
 from showcaller.surfaces.dashboard import (
     WARNING_S,
     BoardUI,

@@ -47,10 +47,19 @@ from rich.segment import Segment
 from rich.table import Table
 from rich.text import Text
 
-from showcaller.checks.health import HealthView
 from showcaller.config import EventConfig
-from showcaller.show.engine import CommandResult, ShowMessage, ShowState, SlotView
-from showcaller.show.session import NotifyView, OutputView, SessionState, ShowSession
+from showcaller.show.context import ShowContext
+from showcaller.show.session import ShowSession
+from showcaller.show.state import (
+    CommandResult,
+    HealthView,
+    NotifyView,
+    OutputView,
+    SessionState,
+    ShowMessage,
+    ShowState,
+    SlotView,
+)
 from showcaller.surfaces.cardlines import card_lines, card_rows
 from showcaller.surfaces.console import CueLog
 from showcaller.surfaces.keys import (
@@ -651,7 +660,7 @@ def _visible(state: SessionState) -> tuple[Any, ...]:
 class _Board:
     """The dashboard of one running show: the screen, the keys, the signals."""
 
-    def __init__(self, dashboard: Dashboard, session: ShowSession) -> None:
+    def __init__(self, dashboard: Dashboard, session: ShowContext) -> None:
         self.cfg = dashboard.cfg
         self.console = dashboard.console
         self.stdin_fd = dashboard.stdin_fd
@@ -720,7 +729,7 @@ class _Board:
                 await follower
 
     def _now(self) -> datetime:
-        time = self.session.show.time
+        time = self.session.time
         return time.wall(time.now())
 
     def _frame_key(self) -> tuple[Any, ...]:
@@ -749,7 +758,7 @@ class _Board:
             ui=self.ui,
             width=size.width,
             height=size.height,
-            speed=self.session.show.speed,
+            speed=self.session.speed,
             tz=self.cfg.tz,
         )
 
