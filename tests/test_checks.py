@@ -256,7 +256,7 @@ async def test_a_microphone_that_dies_mid_talk_is_said_within_the_silence_limit(
     assert limit - 2 <= noticed, (noticed, limit)
     assert (noticed - limit) / 30 <= 1.0, (noticed, limit)
     # The checks were in the state too, and the command re-runs them.
-    assert sessions[0].checks
+    assert sessions[0].state.checks
 
 
 async def test_the_checks_command_runs_them_and_the_state_has_the_results(

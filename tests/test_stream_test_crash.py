@@ -153,19 +153,19 @@ async def test_health_is_green_on_real_obs_and_says_reconnecting_within_3_s_of_l
             try:
                 green = await _until(
                     lambda: (
-                        session.health is not None
-                        and session.health.status == "ok"
-                        and (session.health.bitrate_kbps or 0) > 100
+                        session.state.health is not None
+                        and session.state.health.status == "ok"
+                        and (session.state.health.bitrate_kbps or 0) > 100
                     ),
                     15,
                 )
-                found["green"] = green is not None and session.health
+                found["green"] = green is not None and session.state.health
                 await asyncio.to_thread(rtmp_server.stop)
                 found["warned_after"] = await _until(
                     lambda: (
-                        session.health is not None
-                        and session.health.reconnecting
-                        and session.health.bitrate_kbps == 0.0
+                        session.state.health is not None
+                        and session.state.health.reconnecting
+                        and session.state.health.bitrate_kbps == 0.0
                         and any(
                             m.topic == "health" and m.level == "warning"
                             for m in session.show.messages

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import re
+import typing
 from datetime import time, timedelta
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
@@ -31,6 +32,8 @@ from pydantic_core import PydanticCustomError
 from showcaller.config.templates import TemplateText
 
 SlotKind = Literal["standby", "opening", "talk", "lt", "qa", "break", "closing"]
+# Every slot kind, in the order a show runs them: the one list (importers, policies read it).
+SLOT_KINDS: tuple[SlotKind, ...] = typing.get_args(SlotKind)
 
 # ---------------------------------------------------------------------------------------
 # Value types: durations and clock times as people write them in the TOML file.

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
-from showcaller.config.sections import SlotKind
+from showcaller.config.sections import SLOT_KINDS, SlotKind
 from showcaller.errors import UsageError
 
 
@@ -107,7 +107,7 @@ _KIND_WORDS: tuple[tuple[SlotKind, re.Pattern[str]], ...] = (
     ("qa", re.compile(r"^\s*(q\s*&\s*a|q\s*and\s*a|qa|質疑(応答)?)\s*$", re.IGNORECASE)),
     ("standby", re.compile(r"^\s*(standby|stand-by|開始前|まもなく開始)\s*$", re.IGNORECASE)),
 )
-_KINDS: frozenset[str] = frozenset({"standby", "opening", "talk", "lt", "qa", "break", "closing"})
+_KINDS: frozenset[str] = frozenset(SLOT_KINDS)
 LT_LONGEST = timedelta(minutes=10)
 
 

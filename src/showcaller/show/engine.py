@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from showcaller.config import ResolvedSlot
-from showcaller.errors import OBSError, ShowcallerError, UsageError
+from showcaller.errors import OBSError, ShowcallerError, UsageError, describe
 from showcaller.obs.events import ProgramSceneChanged
 from showcaller.show import timetable as tt_mod
 from showcaller.show.hostcommands import (
@@ -526,10 +526,10 @@ class Show:
             results = [None] * len(texts) + [exc]  # one problem for the whole cue
         for (name, _), result in zip(texts, results[:-1], strict=True):
             if result is not None:
-                self.warn(f"lower third {name!r} not updated: {_describe(result)}")
+                self.warn(f"lower third {name!r} not updated: {describe(result)}")
         switch = results[-1]
         if switch is not None:
-            record.error = _describe(switch)
+            record.error = describe(switch)
             self._pending_switch.pop(scene, None)
             self.warn(f"slot {slot.index + 1} {slot.title!r}: scene {scene!r}: {record.error}")
         else:
@@ -666,7 +666,7 @@ class Show:
                 self._journal.write(Kind.RESYNC, scene=scene, found=current)
             self._program_scene = scene
         except (OBSError, ShowcallerError) as exc:
-            self.warn(f"could not resync the scene after reconnecting: {_describe(exc)}")
+            self.warn(f"could not resync the scene after reconnecting: {describe(exc)}")
 
     # ----------------------------------------------------------------- plumbing
 
@@ -766,12 +766,6 @@ class Show:
             except Exception:
                 # A broken surface must not take the show down with it.
                 log.exception("a state listener failed")
-
-
-def _describe(exc: BaseException) -> str:
-    if isinstance(exc, ShowcallerError):
-        return str(exc)
-    return f"{type(exc).__name__}: {exc}"
 
 
 __all__ = [

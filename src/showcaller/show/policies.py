@@ -20,7 +20,7 @@ import logging
 from collections.abc import AsyncIterator, Collection
 
 from showcaller.config import ResolvedSlot
-from showcaller.config.sections import Record, Rehearsal, Stream
+from showcaller.config.sections import SLOT_KINDS, Record, Rehearsal, Stream
 from showcaller.errors import OBSError, UsageError
 from showcaller.obs.events import OutputState, StreamStateChanged
 from showcaller.obs.gateway import OBSGateway, StreamService
@@ -33,7 +33,8 @@ from showcaller.show.streamtest import backup_path, points_at, remove_backup, sa
 
 log = logging.getLogger(__name__)
 
-RECORDED_KINDS = frozenset({"opening", "talk", "lt", "qa", "break", "closing"})
+# Every kind but the stand-by screen is recorded.
+RECORDED_KINDS = frozenset(SLOT_KINDS) - {"standby"}
 PER_TALK_KINDS = frozenset({"talk", "lt"})
 
 
