@@ -443,7 +443,7 @@ async def test_every_view_an_attachment_publishes_reaches_a_state_feed(
 
     health = HealthView(
         "ok", True, False, 0.0, 2500.0, 0, 0.0, 0, 0.0, 1.0, 2.0, None, None, None, (), 10.0
-    )  # noqa: E501
+    )
     samples: dict[str, Any] = {
         "stream": OutputView(active=True, bytes=1000),
         "record": OutputView(active=True, file="/rec/a.mkv"),
