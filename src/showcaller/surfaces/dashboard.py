@@ -265,7 +265,10 @@ def _speakers(slot: SlotView) -> str:
     return ", ".join(slot.speakers)
 
 
-def _slot_number(slot: SlotView, total: int) -> str:
+def _slot_number(slot: SlotView, slots: tuple[SlotView, ...]) -> str:
+    # A show started from a later slot lists the slots from there on: the last one's
+    # number is the evening's count.
+    total = slots[-1].index + 1 if slots else 0
     return f"{slot.index + 1}/{total}"
 
 
@@ -287,7 +290,6 @@ def _now_block(
     state: SessionState, now: datetime, tz: tzinfo, width: int, scale: int
 ) -> list[Text]:
     show = state.show
-    total = len(show.slots)
     info: list[Text] = []
     if show.on_air is not None:
         slot = show.on_air
@@ -298,7 +300,7 @@ def _now_block(
         info.append(
             _line(
                 ("ON AIR", "bold reverse red"),
-                f" {_slot_number(slot, total)} ",
+                f" {_slot_number(slot, show.slots)} ",
                 (slot.kind, "cyan"),
                 " ",
                 (slot.title, "bold"),
@@ -371,7 +373,7 @@ def _next_line(state: SessionState, tz: tzinfo, width: int) -> Text:
         (_clock(nxt.expected_start, tz), "bold"),
         " (",
         (_delay(show.delay_s), delay_style),
-        f") {_slot_number(nxt, len(show.slots))} ",
+        f") {_slot_number(nxt, show.slots)} ",
         (nxt.kind, "cyan"),
         " ",
     )
