@@ -713,7 +713,11 @@ def render(
         parts.append(_messages_rule(state.messages, message_rows, width))
         parts.extend(_message_lines(state.messages, message_rows, tz, ui.logs))
     parts.extend(answer)
-    parts.extend(_line((note, "dim")) for note in ui.notes)
+    for note in ui.notes:
+        # The URL is what counts: on a narrow terminal its "(…)" comment goes first.
+        if cell_len(note) > width and "  (" in note:
+            note = note.split("  (")[0]
+        parts.append(_line((note, "dim")))
     keys = KEY_HINTS if ui.keys_on else "keys off: stdin is not a terminal"
     parts.append(_line((keys, "dim")))
     return Group(*parts)
