@@ -8,6 +8,7 @@ import io
 import itertools
 import os
 import pty
+import re
 import termios
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -481,3 +482,13 @@ def test_the_report_on_80_columns_shows_slot_planned_actual_delay_and_note() -> 
     wide_text = wide.export_text()
     assert "sent ms" in wide_text
     assert "landed ms" in wide_text
+
+
+def test_more_failures_than_the_screen_holds_say_how_many_more() -> None:
+    failing = [
+        (f"登壇者 {n:02d} さん", "audio", "peak -73 dBFS, silent for 20 s") for n in range(30)
+    ]
+    screen, _ = _draw(dataclasses.replace(_state(), checks=_checks(*failing)))
+    assert len(screen) == 24
+    assert screen[-1].startswith("n next b back")  # the key hints stay on screen
+    assert any(re.search(r"… \d+ more to look at: /control lists them all", x) for x in screen)

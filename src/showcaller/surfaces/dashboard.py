@@ -674,6 +674,11 @@ def render(
     # Fixed: header, countdown, next, answer, notes, key hints. Around the shared lines:
     # the table's header, outputs, marks, the checks and the messages' rule.
     fixed = 1 + 5 * scale + 1 + len(answer) + len(ui.notes) + 1
+    room = max(1, height - fixed - 4 - 2)
+    if len(checks) > room:  # more failures than a screen: say how to see the rest
+        hidden = sum(line.plain.count("✗ ") + line.plain.count("! ") for line in checks[room - 1 :])
+        more = f"{' ' * cell_len(_CHECKS_LABEL)}… {hidden} more to look at: /control lists them all"
+        checks = [*checks[: room - 1], _line((more, "bold red"))]
     flex = max(2, height - fixed - 4 - len(checks))
     upcoming = sum(1 for s in show.slots if s.state == "upcoming")
     # The MC's cards take what they need (wrapped) first; a row of the table and one
