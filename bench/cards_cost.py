@@ -20,10 +20,10 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from showcaller.cards import CueCards, cards_markdown
 from showcaller.config import load_config
-from showcaller.posts import weighted_length
-from showcaller.showstate import ShowState, SlotView
+from showcaller.show.state import ShowState, SlotView
+from showcaller.stage.cards import CueCards, cards_markdown
+from showcaller.stage.posts import weighted_length
 
 ROOT = Path(__file__).resolve().parent.parent
 

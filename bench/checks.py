@@ -77,8 +77,8 @@ def _wav(path: Path) -> Path:
 
 @asynccontextmanager
 async def _sim(cfg: EventConfig) -> AsyncIterator[tuple[str, str, int | None]]:
-    from showcaller.needs import needs_of
     from showcaller.obs.sim import SimulatedOBS
+    from showcaller.stage.needs import needs_of
 
     async with SimulatedOBS(password="bench") as sim:
         sim.use_cases.seed_show(needs_of(cfg))
@@ -173,7 +173,7 @@ class _FakeShow:
     """Just what `ShowChecks.watch_on_air` reads of a show: one slot on air, at speed 1."""
 
     def __init__(self, cfg: EventConfig) -> None:
-        from showcaller.engine import Mode
+        from showcaller.show.engine import Mode
 
         self.cfg = cfg
         self.speed = 1.0

@@ -35,7 +35,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # tests.realobs
 sys.path.insert(0, str(ROOT / "src"))
 
-from showcaller.health import read_sample  # noqa: E402 - after the path setup
+from showcaller.checks.health import read_sample  # noqa: E402 - after the path setup
 from showcaller.obs.client import OBSClient  # noqa: E402
 from showcaller.obs.gateway import OBSGateway  # noqa: E402
 

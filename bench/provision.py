@@ -25,7 +25,7 @@ from showcaller.config import EventConfig, load_config  # noqa: E402 - after the
 from showcaller.obs.client import OBSClient  # noqa: E402
 from showcaller.obs.gateway import OBSGateway  # noqa: E402
 from showcaller.obs.sim import SimulatedOBS  # noqa: E402
-from showcaller.provision import apply, plan  # noqa: E402
+from showcaller.stage.provision import apply, plan  # noqa: E402
 
 PASSWORD = "bench"
 

@@ -55,13 +55,13 @@ from tests.sim_fixtures import seed_event  # noqa: E402
 
 from showcaller.clock import SystemClock, VirtualClock  # noqa: E402 - after the path setup
 from showcaller.config import EventConfig, load_config  # noqa: E402
-from showcaller.engine import Mode, Show, ShowReport, planned_slots  # noqa: E402
-from showcaller.journal import Journal, read_journal  # noqa: E402
 from showcaller.obs.connect import open_obs  # noqa: E402
 from showcaller.obs.gateway import rehearsal_guard  # noqa: E402
 from showcaller.obs.sim import SimulatedOBS  # noqa: E402
-from showcaller.showtime import ShowTime  # noqa: E402
-from showcaller.timetable import plan_hash  # noqa: E402
+from showcaller.show.engine import Mode, Show, ShowReport, planned_slots  # noqa: E402
+from showcaller.show.journal import Journal, read_journal  # noqa: E402
+from showcaller.show.showtime import ShowTime  # noqa: E402
+from showcaller.show.timetable import plan_hash  # noqa: E402
 
 FRAME_MS = 1000 / 30
 SCENES = ("Talk", "Lightning Talk")

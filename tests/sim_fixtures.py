@@ -14,9 +14,9 @@ import pytest
 
 from showcaller.clock import VirtualClock
 from showcaller.config import EventConfig
-from showcaller.needs import needs_of
 from showcaller.obs import protocol
 from showcaller.obs.sim import SimulatedOBS
+from showcaller.stage.needs import needs_of
 
 SIM_PASSWORD = "sim-secret"
 

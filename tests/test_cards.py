@@ -17,14 +17,14 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from rich.cells import cell_len
 
-from showcaller.cards import cards_markdown, cards_view, planned_cards
 from showcaller.cli import main
 from showcaller.config import OBS, EventConfig, load_config
 from showcaller.errors import ConfigError
-from showcaller.modes import RehearsalOptions, rehearse
 from showcaller.obs.sim import SimulatedOBS
-from showcaller.posts import MAX_WEIGHT, fitted, intent_url, weighted_length
-from showcaller.session import SessionState, ShowSession
+from showcaller.show.modes import RehearsalOptions, rehearse
+from showcaller.show.session import SessionState, ShowSession
+from showcaller.stage.cards import cards_markdown, cards_view, planned_cards
+from showcaller.stage.posts import MAX_WEIGHT, fitted, intent_url, weighted_length
 from tests.sim_fixtures import SIM_PASSWORD, sim  # noqa: F401
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "config.example.toml"

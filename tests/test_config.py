@@ -13,8 +13,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from showcaller.config import EventConfig, load_config, obs_settings
+from showcaller.config.tomlpos import TomlLocator, format_path
 from showcaller.errors import ConfigError, ConfigProblem, UsageError
-from showcaller.tomlpos import TomlLocator, format_path
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "config.example.toml"
 TOKYO = ZoneInfo("Asia/Tokyo")

@@ -26,8 +26,8 @@ from pathlib import Path
 import pytest
 
 from showcaller.config import load_config
+from showcaller.config.tomlpos import TomlLocator, parse_path
 from showcaller.errors import ConfigError, ConfigProblem
-from showcaller.tomlpos import TomlLocator, parse_path
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "config.example.toml"
 EXAMPLE_TEXT = EXAMPLE.read_text(encoding="utf-8")

@@ -16,12 +16,12 @@ from typing import Any
 import pytest
 
 from showcaller.config import load_config
-from showcaller.hostcommands import End
-from showcaller.modes import LiveOptions, live
 from showcaller.obs.client import OBSClient
 from showcaller.obs.gateway import OBSGateway
 from showcaller.obs.sim import SimulatedOBS
-from showcaller.session import ShowSession
+from showcaller.show.hostcommands import End
+from showcaller.show.modes import LiveOptions, live
+from showcaller.show.session import ShowSession
 from tests.realobs import HeadlessOBS, RTMPServer
 from tests.sim_fixtures import SIM_PASSWORD, seed_event, sim  # noqa: F401
 from tests.test_modes import _obs, _short_show, provision

@@ -19,10 +19,10 @@ from rich.cells import cell_len
 from rich.console import Console
 from rich.segment import Segment
 
+from showcaller.checks.health import HealthView
 from showcaller.config import load_config
-from showcaller.engine import CommandResult, MarkView, ShowMessage, ShowState, SlotView
-from showcaller.health import HealthView
-from showcaller.session import NotifyView, OutputView, SessionState
+from showcaller.show.engine import CommandResult, MarkView, ShowMessage, ShowState, SlotView
+from showcaller.show.session import NotifyView, OutputView, SessionState
 from showcaller.surfaces.dashboard import (
     WARNING_S,
     BoardUI,
@@ -426,7 +426,7 @@ def test_the_next_speakers_check_is_beside_next() -> None:
 
 
 def test_at_80x24_the_mc_intro_wraps_whole_and_the_help_fits() -> None:
-    from showcaller.cards import cards_view
+    from showcaller.stage.cards import cards_view
 
     state = _state(on_air=1)  # the opening; next: 佐藤 花子's talk
     state = dataclasses.replace(state, cards=cards_view(CFG, state.show))
@@ -459,7 +459,7 @@ def test_japanese_wraps_between_characters_but_never_before_a_closing_mark() -> 
 
 
 def test_the_report_on_80_columns_shows_slot_planned_actual_delay_and_note() -> None:
-    from showcaller.engine import CueRecord, ShowReport
+    from showcaller.show.engine import CueRecord, ShowReport
     from showcaller.surfaces.console import print_report
 
     slots = CFG.slots_resolved()

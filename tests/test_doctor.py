@@ -12,7 +12,7 @@ import pytest
 from aiohttp import web
 from rich.console import Console
 
-from showcaller.doctor import run_doctor
+from showcaller.stage.doctor import run_doctor
 from tests.realobs import HeadlessOBS
 from tests.test_client import closed_port_url, http_server, silent_tcp_server
 

@@ -19,12 +19,12 @@ import pytest
 
 from showcaller.clock import VirtualClock
 from showcaller.config import EventConfig, load_config
-from showcaller.engine import Mark, Mode, Show, planned_slots
-from showcaller.hostcommands import End, Message, Trouble
-from showcaller.journal import Journal, last_state, read_journal
 from showcaller.obs.events import ProgramSceneChanged
-from showcaller.showtime import ShowTime
-from showcaller.timetable import Back, Jump, Next, Timetable, plan_hash
+from showcaller.show.engine import Mark, Mode, Show, planned_slots
+from showcaller.show.hostcommands import End, Message, Trouble
+from showcaller.show.journal import Journal, last_state, read_journal
+from showcaller.show.showtime import ShowTime
+from showcaller.show.timetable import Back, Jump, Next, Timetable, plan_hash
 from tests.recording_obs import RecordingOBS
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "config.example.toml"
@@ -424,7 +424,7 @@ async def test_a_timed_mark_runs_once_in_the_deadline_loop_and_is_journaled(
 def test_the_speaker_countdown_warns_five_minutes_before_a_talk_ends_one_before_an_lt(
     tmp_path: Path,
 ) -> None:
-    from showcaller.engine import warning_before
+    from showcaller.show.engine import warning_before
 
     cfg = _config(tmp_path)
     by_kind = {s.kind: warning_before(s) for s in cfg.slots_resolved()}

@@ -16,7 +16,7 @@ import pytest
 
 from showcaller.interop.chapters import stamp
 from showcaller.interop.runs import runs_of
-from showcaller.journal import read_journal
+from showcaller.show.journal import read_journal
 from tests.test_web_browser import browser  # noqa: F401
 
 ROOT = Path(__file__).resolve().parent.parent

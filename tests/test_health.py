@@ -11,12 +11,12 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
+from showcaller.checks.health import HealthMonitor, HealthSample
 from showcaller.config import Health, load_config
-from showcaller.health import HealthMonitor, HealthSample
-from showcaller.modes import LiveOptions, live
 from showcaller.obs.sim import SimulatedOBS
-from showcaller.session import ShowSession
-from showcaller.session import follow as follow_state
+from showcaller.show.modes import LiveOptions, live
+from showcaller.show.session import ShowSession
+from showcaller.show.session import follow as follow_state
 from tests.sim_fixtures import SIM_PASSWORD, seed_event, sim  # noqa: F401
 from tests.test_modes import _obs, _short_show
 

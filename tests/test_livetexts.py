@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 
 from showcaller.config import OBS, load_config
-from showcaller.modes import RehearsalOptions, rehearse
 from showcaller.obs.connect import SIM
-from showcaller.session import ShowSession
-from showcaller.showstate import ShowState, SlotView
-from showcaller.textfields import clock_text, live_values
+from showcaller.show.modes import RehearsalOptions, rehearse
+from showcaller.show.session import ShowSession
+from showcaller.show.state import ShowState, SlotView
+from showcaller.stage.textfields import clock_text, live_values
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "config.example.toml"
 BREAK = 6  # the example's break, counted from 0
@@ -181,11 +181,11 @@ async def test_a_shared_scene_shows_only_the_feeds_of_its_slot_s_speakers(tmp_pa
 
 
 async def test_a_slow_obs_for_the_feeds_never_delays_a_cue(tmp_path: Path) -> None:
-    from showcaller.needs import needs_of
     from showcaller.obs.client import OBSClient
     from showcaller.obs.gateway import OBSGateway
     from showcaller.obs.sim import SimulatedOBS
-    from showcaller.provision import provision
+    from showcaller.stage.needs import needs_of
+    from showcaller.stage.provision import provision
 
     cfg = load_config(_config(tmp_path, "ja"))
     async with SimulatedOBS(password="pw", record_dir=tmp_path / "rec") as obs:
@@ -216,11 +216,11 @@ async def test_a_slow_obs_for_the_feeds_never_delays_a_cue(tmp_path: Path) -> No
 async def test_after_obs_restarts_the_texts_and_feeds_are_written_again(tmp_path: Path) -> None:
     # A restarted OBS shows its last saved scene collection: an unchanged next title, or
     # another speaker's feed left visible, must not stay that way.
-    from showcaller.needs import needs_of
     from showcaller.obs.client import OBSClient
     from showcaller.obs.gateway import OBSGateway
     from showcaller.obs.sim import SimulatedOBS
-    from showcaller.provision import provision
+    from showcaller.stage.needs import needs_of
+    from showcaller.stage.provision import provision
 
     cfg = load_config(_config(tmp_path, "ja"))
     next_title = cfg.slots_resolved()[BREAK + 1].title

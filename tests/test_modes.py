@@ -27,12 +27,12 @@ import pytest
 
 from showcaller.config import OBS, EventConfig, load_config
 from showcaller.errors import UsageError
-from showcaller.modes import LiveOptions, RehearsalOptions, find_slot, live, rehearse
-from showcaller.needs import needs_of
 from showcaller.obs.client import OBSClient
 from showcaller.obs.gateway import OBSGateway
 from showcaller.obs.protocol import Event
 from showcaller.obs.sim import SimulatedOBS
+from showcaller.show.modes import LiveOptions, RehearsalOptions, find_slot, live, rehearse
+from showcaller.stage.needs import needs_of
 from tests.realobs import HeadlessOBS, RTMPServer
 from tests.sim_fixtures import SIM_PASSWORD, seed_event, sim  # noqa: F401
 

@@ -10,12 +10,12 @@ import pytest
 from showcaller.cli import main
 from showcaller.config import OBS, EventConfig, load_config
 from showcaller.errors import UsageError
-from showcaller.modes import LiveOptions, live
 from showcaller.nearnames import nearest
 from showcaller.obs.client import OBSClient
 from showcaller.obs.gateway import OBSGateway
 from showcaller.obs.sim import SimulatedOBS
-from showcaller.preflight import check_obs
+from showcaller.show.modes import LiveOptions, live
+from showcaller.stage.preflight import check_obs
 from tests.sim_fixtures import SIM_PASSWORD, seed_event, sim  # noqa: F401 - fixture
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "config.example.toml"
@@ -104,7 +104,7 @@ async def test_validate_with_obs_passes_after_provision_and_fails_with_a_suggest
 
 def test_preflight_reads_the_same_needs_as_doctor(tmp_path: Path) -> None:
     # One "needs" function: the templates' live texts are in it, marked soft.
-    from showcaller.needs import needs_of
+    from showcaller.stage.needs import needs_of
 
     cfg: EventConfig = load_config(EXAMPLE)
     soft = {t.name for t in needs_of(cfg).texts if t.soft}
@@ -121,7 +121,7 @@ async def test_doctor_suggests_the_near_name_and_only_notes_unprovisioned_templa
 
     from rich.console import Console
 
-    from showcaller.doctor import run_doctor
+    from showcaller.stage.doctor import run_doctor
 
     monkeypatch.setenv("SHOWCALLER_OBS__PASSWORD", SIM_PASSWORD)
     cfg = load_config(EXAMPLE)

@@ -18,9 +18,9 @@ from showcaller.obs.client import OBSClient
 from showcaller.obs.gateway import OBSGateway
 from showcaller.obs.images import Image
 from showcaller.obs.sim import SimulatedOBS
-from showcaller.provision import MARK, apply, plan
-from showcaller.templates import builtin_dir, builtin_templates, load_templates
-from showcaller.textfields import bindings
+from showcaller.stage.provision import MARK, apply, plan
+from showcaller.stage.templates import builtin_dir, builtin_templates, load_templates
+from showcaller.stage.textfields import bindings
 from tests.sim_fixtures import SIM_PASSWORD, sim  # noqa: F401 - fixture
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -102,7 +102,7 @@ def test_the_lower_third_inputs_are_the_ones_the_config_names(tmp_path: Path) ->
     )
     path = tmp_path / "event.toml"
     path.write_text(text, encoding="utf-8")
-    found = {b.field: b for b in bindings(load_config(path))}
+    found = {b.field: b for b in bindings(load_config(path), builtin_templates())}
     assert found["speakers"].input == "登壇者名"
     assert "Talk" in found["speakers"].scenes
     assert "Lightning Talk" in found["speakers"].scenes
@@ -286,7 +286,7 @@ async def test_the_command_prints_a_plan_then_says_nothing_to_do(
 
 async def test_the_simulated_obs_of_a_rehearsal_starts_provisioned(cfg: EventConfig) -> None:
     from showcaller.obs.connect import SIM, open_obs
-    from showcaller.provision import sim_seed
+    from showcaller.stage.provision import sim_seed
 
     async with open_obs(SIM, None, seed=sim_seed(cfg)) as conn:
         items = [i.source_name for i in await conn.gateway.scene_items("Talk")]
@@ -301,7 +301,7 @@ async def test_the_simulated_obs_of_a_rehearsal_starts_provisioned(cfg: EventCon
 def test_an_obs_kind_of_a_template_falls_back_when_this_obs_lacks_it(
     cfg: EventConfig, tmp_path: Path
 ) -> None:
-    from showcaller.provision import wanted
+    from showcaller.stage.provision import wanted
 
     (tmp_path / "talk.toml").write_text(
         'role = "talk"\n[[item]]\ninput = "Call"\nkind = "ndi_source"\nfallback = "media"\n'

@@ -17,13 +17,13 @@ from typing import Any
 import pytest
 
 from showcaller.config import OBS, EventConfig, load_config
-from showcaller.engine import CommandResult
-from showcaller.hostcommands import BadCommand, Extend, Message, parse_command
-from showcaller.journal import Kind, read_journal
-from showcaller.modes import RehearsalOptions, rehearse
 from showcaller.obs.sim import SimulatedOBS
-from showcaller.session import SessionState, ShowSession, follow
-from showcaller.timetable import Jump, Skip
+from showcaller.show.engine import CommandResult
+from showcaller.show.hostcommands import BadCommand, Extend, Message, parse_command
+from showcaller.show.journal import Kind, read_journal
+from showcaller.show.modes import RehearsalOptions, rehearse
+from showcaller.show.session import SessionState, ShowSession, follow
+from showcaller.show.timetable import Jump, Skip
 from tests.sim_fixtures import SIM_PASSWORD, seed_event, sim  # noqa: F401
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "config.example.toml"

@@ -21,12 +21,12 @@ import pytest
 
 from showcaller.config import load_config
 from showcaller.errors import UsageError
-from showcaller.hostcommands import End
-from showcaller.modes import LiveOptions, live
 from showcaller.obs.client import OBSClient
 from showcaller.obs.gateway import OBSGateway, StreamService
 from showcaller.obs.sim import SimulatedOBS
-from showcaller.session import ShowSession
+from showcaller.show.hostcommands import End
+from showcaller.show.modes import LiveOptions, live
+from showcaller.show.session import ShowSession
 from tests.realobs import HeadlessOBS, RTMPServer
 from tests.sim_fixtures import SIM_PASSWORD, seed_event, sim  # noqa: F401
 from tests.test_crash_restart import _until
@@ -233,9 +233,9 @@ async def test_live_asks_then_puts_back_what_a_killed_stream_test_left(
     sim: SimulatedOBS,  # noqa: F811
     tmp_path: Path,
 ) -> None:
-    from showcaller.engine import Mode
-    from showcaller.modes import default_journal
-    from showcaller.streamtest import backup_path, save_backup
+    from showcaller.show.engine import Mode
+    from showcaller.show.modes import default_journal
+    from showcaller.show.streamtest import backup_path, save_backup
 
     cfg = _live_cfg(tmp_path)
     seed_event(sim, cfg)

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from showcaller.errors import UsageError
-from showcaller.timetable import (
+from showcaller.show.timetable import (
     Back,
     Command,
     CommandRejected,

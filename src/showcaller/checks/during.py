@@ -29,12 +29,12 @@ from showcaller.checks.measure import MOVING_SHARE, judge_picture
 from showcaller.checks.results import CheckResult
 from showcaller.checks.run import SHOT_H, SHOT_W, MeterTap, SpeakerCheck, meter_tap
 from showcaller.clock import SystemClock
-from showcaller.engine import CommandResult, Mark, Mode
 from showcaller.errors import OBSError
-from showcaller.hostcommands import RunChecks
-from showcaller.journal import Kind
 from showcaller.obs.images import Image
-from showcaller.session import ShowSession
+from showcaller.show.engine import CommandResult, Mark, Mode
+from showcaller.show.hostcommands import RunChecks
+from showcaller.show.journal import Kind
+from showcaller.show.session import ShowSession
 
 log = logging.getLogger(__name__)
 

@@ -18,8 +18,8 @@ def _cards_args(parser: argparse.ArgumentParser) -> None:
     arguments=_cards_args,
 )
 def _cards(args: argparse.Namespace) -> int:
-    from showcaller.cards import cards_markdown
     from showcaller.config import load_config
+    from showcaller.stage.cards import cards_markdown
 
     write_document(cards_markdown(load_config(args.config)), args.output)
     return 0

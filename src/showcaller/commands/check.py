@@ -87,9 +87,9 @@ async def _check(args: argparse.Namespace) -> int:
     from showcaller.checks.run import SpeakerCheck, meter_tap, summary
     from showcaller.config import load_config
     from showcaller.errors import UsageError
-    from showcaller.needs import needs_of
     from showcaller.obs.connect import SIM, ObsSeed, open_obs
-    from showcaller.simfeeds import apply_initial_feeds
+    from showcaller.stage.needs import needs_of
+    from showcaller.stage.simfeeds import apply_initial_feeds
 
     cfg = load_config(args.config)
     known = {s.id: s.name for s in cfg.speakers}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from showcaller.cli import command
-from showcaller.doctor import add_doctor_arguments, doctor_command
+from showcaller.stage.doctor import add_doctor_arguments, doctor_command
 
 command(
     "doctor",

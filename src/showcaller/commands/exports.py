@@ -62,8 +62,8 @@ def _report_args(parser: argparse.ArgumentParser) -> None:
     arguments=_report_args,
 )
 def _report(args: argparse.Namespace) -> int:
-    from showcaller.interop.report import render
     from showcaller.interop.runs import last_run
+    from showcaller.interop.timeline import render
 
     write_document(render(last_run(args.journal), args.format), args.output)
     return 0

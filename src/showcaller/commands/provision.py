@@ -10,7 +10,7 @@ from showcaller.cli import add_config_argument, add_obs_argument, command, obs_t
 
 if TYPE_CHECKING:
     from showcaller.config import OBS, EventConfig
-    from showcaller.provision import Plan
+    from showcaller.stage.provision import Plan
 
 
 def add_provision_arguments(parser: argparse.ArgumentParser) -> None:
@@ -37,7 +37,7 @@ async def provision_command(args: argparse.Namespace) -> int:
     from showcaller.config import load_config
     from showcaller.errors import OBSConnectionError
     from showcaller.obs.connect import SIM, open_obs
-    from showcaller.provision import apply, plan
+    from showcaller.stage.provision import apply, plan
 
     cfg = load_config(args.config)
     obs = obs_target(args, cfg)
@@ -87,8 +87,8 @@ def print_plan(the_plan: Plan, where: str) -> None:
 async def validate_against_obs(cfg: EventConfig, obs: OBS) -> int:
     """`validate --obs`: every scene and input OBS lacks (with "did you mean …?"); 1 if any."""
     from showcaller.obs.connect import SIM, open_obs
-    from showcaller.preflight import check_obs
-    from showcaller.provision import sim_seed
+    from showcaller.stage.preflight import check_obs
+    from showcaller.stage.provision import sim_seed
 
     async with open_obs(
         obs.url,

@@ -13,7 +13,7 @@ from showcaller.cli import add_config_argument, add_obs_argument, command, obs_t
 
 if TYPE_CHECKING:
     from showcaller.config import EventConfig
-    from showcaller.session import ShowSession
+    from showcaller.show.session import ShowSession
     from showcaller.surfaces.console import CueLog
     from showcaller.surfaces.dashboard import Dashboard
 
@@ -22,7 +22,11 @@ def _quiet_engine_log(args: argparse.Namespace) -> None:
     # The console surface prints every cue, mark and warning of the show (and the journal
     # keeps them); their log lines would only say everything twice. --debug keeps them.
     if not args.debug:
-        for name in ("showcaller.engine", "showcaller.policies", "showcaller.session"):
+        for name in (
+            "showcaller.show.engine",
+            "showcaller.show.policies",
+            "showcaller.show.session",
+        ):
             logging.getLogger(name).setLevel(logging.ERROR)
 
 
@@ -126,7 +130,7 @@ def _rehearse_args(parser: argparse.ArgumentParser) -> None:
 )
 async def _rehearse(args: argparse.Namespace) -> int:
     from showcaller.config import load_config
-    from showcaller.modes import RehearsalOptions, find_slot, rehearse
+    from showcaller.show.modes import RehearsalOptions, find_slot, rehearse
     from showcaller.surfaces.console import print_report
     from showcaller.surfaces.dashboard import choose_surface
 
@@ -165,7 +169,7 @@ def _live_args(parser: argparse.ArgumentParser) -> None:
 @command("live", "run the show on air, in real time", arguments=_live_args)
 async def _live(args: argparse.Namespace) -> int:
     from showcaller.config import load_config
-    from showcaller.modes import LiveOptions, live
+    from showcaller.show.modes import LiveOptions, live
     from showcaller.surfaces.console import CueLog, print_report
     from showcaller.surfaces.dashboard import choose_surface
 

@@ -40,8 +40,8 @@ async def sim_command(args: argparse.Namespace) -> int:
     """Run `showcaller sim` with parsed arguments (the event file, if any, seeds it)."""
     # Imported here, so `showcaller --version` stays quick.
     from showcaller.config import load_config
-    from showcaller.needs import needs_of
     from showcaller.obs.sim import run_sim
+    from showcaller.stage.needs import needs_of
 
     password = args.password if args.password is not None else os.environ.get(PASSWORD_ENV)
     needs = needs_of(load_config(args.config)) if args.config is not None else None

@@ -22,9 +22,9 @@ from pydantic_settings import EnvSettingsSource, SettingsError
 from showcaller.config.model import EventConfig
 from showcaller.config.plan import PlanIssue, resolve_slots, slot_label
 from showcaller.config.sections import OBS, OBS_URL_HINT, Event, Scenes, Slot, Speaker, Timetable
+from showcaller.config.tomlpos import Path as KeyPath
+from showcaller.config.tomlpos import TomlLocator
 from showcaller.errors import ConfigError, ConfigProblem, UsageError
-from showcaller.tomlpos import Path as KeyPath
-from showcaller.tomlpos import TomlLocator
 
 _AT_LINE = re.compile(r"\s*\(at line (\d+), column (\d+)\)\s*$")
 # More digits than int() will read (Python's guard against quadratic-time conversions).

@@ -21,9 +21,9 @@ from showcaller.config.sections import (
     Timetable,
     format_duration,
 )
+from showcaller.config.tomlpos import Path as KeyPath
+from showcaller.config.tomlpos import format_path
 from showcaller.errors import ConfigProblem
-from showcaller.tomlpos import Path as KeyPath
-from showcaller.tomlpos import format_path
 
 EndMode = Literal["auto", "manual", "grace"]
 

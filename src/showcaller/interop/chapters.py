@@ -27,7 +27,7 @@ from pathlib import PurePath
 
 from showcaller.errors import UsageError
 from showcaller.interop.runs import Run, by_index, with_speakers
-from showcaller.journal import Kind
+from showcaller.show.journal import Kind
 
 # YouTube's shortest chapter and fewest chapters.
 MIN_CHAPTER_S = 10.0

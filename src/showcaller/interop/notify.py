@@ -38,11 +38,11 @@ import aiohttp
 
 from showcaller.clock import SystemClock
 from showcaller.config import EventConfig, Webhook
-from showcaller.engine import Mark, Mode
 from showcaller.errors import OBSError
-from showcaller.journal import Kind, read_journal
 from showcaller.obs.events import OutputState, StreamStateChanged
-from showcaller.session import NotifyView, SessionState, ShowSession
+from showcaller.show.engine import Mark, Mode
+from showcaller.show.journal import Kind, read_journal
+from showcaller.show.session import NotifyView, SessionState, ShowSession
 
 log = logging.getLogger(__name__)
 

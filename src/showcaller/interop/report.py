@@ -15,9 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import PurePath
 from typing import Any
 
-from showcaller.errors import UsageError
 from showcaller.interop.runs import PlanSlot, Run
-from showcaller.journal import Kind
+from showcaller.show.journal import Kind
 
 # A slot that ran this much longer than planned (show seconds) counts as an overrun.
 OVERRUN_S = 1.0
@@ -313,18 +312,4 @@ def csv_text(report: Report) -> str:
     return buffer.getvalue()
 
 
-def render(run: Run, fmt: str) -> str:
-    """The report of `run` as `md`, `csv` or `html`."""
-    report = build(run)
-    if fmt == "md":
-        return markdown(report)
-    if fmt == "csv":
-        return csv_text(report)
-    if fmt == "html":
-        from showcaller.interop.timeline import html_page
-
-        return html_page(report)
-    raise UsageError(f"unknown report format {fmt!r}", hint="use md, csv or html")
-
-
-__all__ = ["Report", "Said", "SlotLine", "build", "csv_text", "markdown", "render"]
+__all__ = ["Report", "Said", "SlotLine", "build", "csv_text", "markdown"]

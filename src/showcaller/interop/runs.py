@@ -23,7 +23,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from showcaller.errors import UsageError
-from showcaller.journal import Entry, Kind, read_journal
+from showcaller.show.journal import Entry, Kind, read_journal
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,19 @@ from __future__ import annotations
 
 from html import escape
 
-from showcaller.interop.report import Report, Said, clock, length, run_summary, signed
-from showcaller.interop.runs import kind_label
+from showcaller.errors import UsageError
+from showcaller.interop.report import (
+    Report,
+    Said,
+    build,
+    clock,
+    csv_text,
+    length,
+    markdown,
+    run_summary,
+    signed,
+)
+from showcaller.interop.runs import Run, kind_label
 
 # Drawing sizes (SVG user units = CSS pixels at 100 %).
 WIDTH = 1160
@@ -319,4 +330,16 @@ def html_page(report: Report) -> str:
 """
 
 
-__all__ = ["html_page", "timeline_svg"]
+def render(run: Run, fmt: str) -> str:
+    """The report of `run` as `md`, `csv` or `html`."""
+    report = build(run)
+    if fmt == "md":
+        return markdown(report)
+    if fmt == "csv":
+        return csv_text(report)
+    if fmt == "html":
+        return html_page(report)
+    raise UsageError(f"unknown report format {fmt!r}", hint="use md, csv or html")
+
+
+__all__ = ["html_page", "render", "timeline_svg"]

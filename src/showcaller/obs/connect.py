@@ -29,7 +29,7 @@ SIM = "sim"
 class ObsSeed:
     """What the simulated OBS starts with, so `sim` looks like a host's prepared OBS.
 
-    `needs` (what a show needs: `showcaller.needs.needs_of(cfg)`) seeds every scene,
+    `needs` (what a show needs: `showcaller.stage.needs.needs_of(cfg)`) seeds every scene,
     lower-third text input and speaker feed with live picture and sound; `scenes` and
     `inputs` (name, kind, scene) add more. `provision` (run over the connection first,
     e.g. `showcaller provision`'s) builds the scene templates before those are added.

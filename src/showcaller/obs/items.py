@@ -8,10 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from showcaller.obs.gateway import _Answer
+from showcaller.obs.answer import Answer as _Answer
 
 # obs_alignment bits: an item's anchor, and where a source sits in its bounds (0: centre).
 ALIGN_LEFT, ALIGN_RIGHT, ALIGN_TOP, ALIGN_BOTTOM = 1, 2, 4, 8
@@ -208,8 +207,6 @@ class SceneItemVerbs:
 
 def _sub(a: _Answer, key: str) -> _Answer:
     """The object at `key` of an answer, read field by field like the answer itself."""
-    from showcaller.obs.gateway import _Answer
-
     return _Answer(a.request_type, a.mapping(key), f"{key}.")
 
 

@@ -1,6 +1,6 @@
 """What a show needs from OBS, as plain data: scenes, text inputs, speaker feeds, transition.
 
-Written by `showcaller.needs.needs_of` from an event config; read by doctor, preflight,
+Written by `showcaller.stage.needs.needs_of` from an event config; read by doctor, preflight,
 the simulated OBS's seeding and the tests. It lives in `obs/` so that the simulated OBS
 can seed itself from it without knowing the event config.
 """

@@ -15,8 +15,8 @@ from rich.markup import escape
 from rich.table import Table
 
 from showcaller.config import EventConfig
-from showcaller.engine import ShowReport
-from showcaller.session import SessionState, ShowSession, follow
+from showcaller.show.engine import ShowReport
+from showcaller.show.session import SessionState, ShowSession, follow
 
 
 def _clock(iso: str, cfg: EventConfig) -> str:

@@ -48,12 +48,11 @@ from rich.segment import Segment
 from rich.table import Table
 from rich.text import Text
 
+from showcaller.checks.health import HealthView
 from showcaller.checks.results import CheckResult
 from showcaller.config import EventConfig
-from showcaller.engine import CommandResult, ShowMessage, ShowState, SlotView
-from showcaller.health import HealthView
-from showcaller.prompts import CTRL_C_ANSWERS, CTRL_C_QUESTION, on_signal
-from showcaller.session import NotifyView, OutputView, SessionState, ShowSession
+from showcaller.show.engine import CommandResult, ShowMessage, ShowState, SlotView
+from showcaller.show.session import NotifyView, OutputView, SessionState, ShowSession
 from showcaller.surfaces.cardlines import card_lines, card_rows
 from showcaller.surfaces.console import CueLog
 from showcaller.surfaces.keys import (
@@ -67,6 +66,7 @@ from showcaller.surfaces.keys import (
     TerminalKeys,
     key_command,
 )
+from showcaller.surfaces.prompts import CTRL_C_ANSWERS, CTRL_C_QUESTION, on_signal
 
 log = logging.getLogger(__name__)
 

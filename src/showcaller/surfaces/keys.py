@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Literal
 
-from showcaller.engine import ShowState
+from showcaller.show.engine import ShowState
 
 log = logging.getLogger(__name__)
 

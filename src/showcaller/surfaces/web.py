@@ -45,8 +45,8 @@ from aiohttp import web
 from showcaller.config import EventConfig
 from showcaller.config.sections import Web
 from showcaller.errors import UsageError
-from showcaller.hostcommands import BadCommand, parse_command
-from showcaller.session import SessionState, ShowSession
+from showcaller.show.hostcommands import BadCommand, parse_command
+from showcaller.show.session import SessionState, ShowSession
 
 log = logging.getLogger(__name__)
 

@@ -12,10 +12,10 @@ import signal
 import sys
 from collections.abc import AsyncIterator, Callable
 
-from showcaller.engine import CommandResult
-from showcaller.hostcommands import Detach, End, HostCommand
-from showcaller.session import ShowSession
-from showcaller.timetable import Next
+from showcaller.show.engine import CommandResult
+from showcaller.show.hostcommands import Detach, End, HostCommand
+from showcaller.show.session import ShowSession
+from showcaller.show.timetable import Next
 
 
 def _read_answer(question: str) -> str:

@@ -23,12 +23,12 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from showcaller.config import Health
-from showcaller.engine import Mode
 from showcaller.errors import OBSError
+from showcaller.show.engine import Mode
 
 if TYPE_CHECKING:
     from showcaller.obs.gateway import OBSGateway
-    from showcaller.session import ShowSession
+    from showcaller.show.session import ShowSession
 
 log = logging.getLogger(__name__)
 

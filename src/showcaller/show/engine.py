@@ -20,10 +20,11 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Collection, Sequence
 from typing import Any, Protocol
 
-from showcaller import timetable as tt_mod
 from showcaller.config import EventConfig, ResolvedSlot
 from showcaller.errors import OBSError, ShowcallerError, UsageError
-from showcaller.hostcommands import (
+from showcaller.obs.events import ProgramSceneChanged
+from showcaller.show import timetable as tt_mod
+from showcaller.show.hostcommands import (
     Detach,
     End,
     HostCommand,
@@ -32,10 +33,10 @@ from showcaller.hostcommands import (
     Trouble,
     command_name,
 )
-from showcaller.journal import Journal, Kind
-from showcaller.journalplan import plan_record
-from showcaller.obs.events import ProgramSceneChanged
-from showcaller.showstate import (
+from showcaller.show.journal import Journal, Kind
+from showcaller.show.planrecord import plan_record
+from showcaller.show.showtime import ShowTime
+from showcaller.show.state import (
     CommandResult,
     CueRecord,
     Mark,
@@ -45,9 +46,7 @@ from showcaller.showstate import (
     ShowState,
     SlotView,
 )
-from showcaller.showtime import ShowTime
-from showcaller.textfields import cue_texts
-from showcaller.timetable import (
+from showcaller.show.timetable import (
     CommandRejected,
     PlannedSlot,
     ShowEnded,
@@ -55,6 +54,7 @@ from showcaller.timetable import (
     SlotStarted,
     Timetable,
 )
+from showcaller.stage.textfields import cue_texts
 
 log = logging.getLogger(__name__)
 

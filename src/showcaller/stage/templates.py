@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from showcaller.errors import ConfigError, ConfigProblem
+from showcaller.stage.textfields import FIELDS
 
 # What a template may ask for; provision.py turns each into an OBS input kind.
 KINDS = ("color", "text", "image", "media", "capture", "feed", "timer")
@@ -174,11 +175,8 @@ def _item(file: str, where: str, raw: object, problems: list[ConfigProblem]) -> 
     ):
         bad('text must be { ja = "…", en = "…" }')
     fill = raw.get("fill")
-    if fill is not None:
-        from showcaller.textfields import FIELDS
-
-        if fill not in FIELDS:
-            bad(f"fill {fill!r} is not one of {', '.join(FIELDS)}")
+    if fill is not None and fill not in FIELDS:
+        bad(f"fill {fill!r} is not one of {', '.join(FIELDS)}")
     if kind in ("text", "timer") and fill is None and text is None:
         bad(f'a {kind} needs fill = "…" or text = {{…}}')
     if len(problems) > before:

@@ -83,7 +83,7 @@ async def _doctor(
     config_path: Path | None, obs_url: str | None, out: Console, *, fix: bool = False
 ) -> int:
     from showcaller.config import load_config, obs_settings
-    from showcaller.needs import needs_of
+    from showcaller.stage.needs import needs_of
 
     config = load_config(config_path) if config_path is not None else None
     obs = obs_settings(config, url=obs_url)
@@ -182,9 +182,9 @@ async def _stream_test_leftover(
     gateway: OBSGateway, config: EventConfig, out: Console, *, fix: bool
 ) -> bool:
     """Say (and with `fix` undo) a killed stream test's target left in OBS; True when none."""
-    from showcaller.engine import Mode
-    from showcaller.modes import default_journal
-    from showcaller.streamtest import backup_path, find_leftover, put_back
+    from showcaller.show.engine import Mode
+    from showcaller.show.modes import default_journal
+    from showcaller.show.streamtest import backup_path, find_leftover, put_back
 
     test_server = config.rehearsal.stream_test_server
     backup = backup_path(default_journal(config, Mode.REHEARSAL))

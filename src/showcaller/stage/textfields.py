@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
     from showcaller.config import EventConfig, ResolvedSlot
-    from showcaller.showstate import ShowState, SlotView
-    from showcaller.templates import Template
+    from showcaller.show.state import ShowState, SlotView
+    from showcaller.stage.templates import Template
 
 Writer = Literal["cue", "live"]
 
@@ -111,14 +111,8 @@ def template_scenes(cfg: EventConfig, templates: Sequence[Template]) -> dict[str
     return {name: tuple(dict.fromkeys(scenes)) for name, scenes in shown_by.items()}
 
 
-def bindings(
-    cfg: EventConfig, templates: Sequence[Template] | None = None
-) -> tuple[TextBinding, ...]:
-    """Every text input a template fills, with its field and scenes (the built-ins by default)."""
-    if templates is None:
-        from showcaller.templates import builtin_templates
-
-        templates = builtin_templates()
+def bindings(cfg: EventConfig, templates: Sequence[Template]) -> tuple[TextBinding, ...]:
+    """Every text input the templates fill, with its field and scenes."""
     scenes = template_scenes(cfg, templates)
     found: dict[str, TextBinding] = {}
     for t in templates:

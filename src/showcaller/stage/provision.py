@@ -22,8 +22,8 @@ from showcaller.config import EventConfig
 from showcaller.errors import OBSError
 from showcaller.obs.gateway import OBSGateway
 from showcaller.obs.items import ALIGN_LEFT, ALIGN_TOP_LEFT, ItemTransform, SceneItemInfo
-from showcaller.templates import ROLES, Item, Template, builtin_templates, rgb_to_obs
-from showcaller.textfields import input_name
+from showcaller.stage.templates import ROLES, Item, Template, builtin_templates, rgb_to_obs
+from showcaller.stage.textfields import input_name
 
 if TYPE_CHECKING:
     from showcaller.obs.connect import ObsSeed
@@ -512,8 +512,8 @@ async def provision(
 def sim_seed(cfg: EventConfig) -> ObsSeed:
     """What the simulated OBS starts with for this event: the provisioned scene templates,
     then every scene and input the event needs, the speakers' feeds live."""
-    from showcaller.needs import needs_of
     from showcaller.obs.connect import ObsSeed
+    from showcaller.stage.needs import needs_of
 
     async def build(gateway: OBSGateway) -> None:
         _, outcome = await provision(gateway, cfg)

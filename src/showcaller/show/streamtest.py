@@ -20,6 +20,7 @@ from typing import Any
 
 from showcaller.clock import SystemClock
 from showcaller.obs.gateway import OBSGateway, StreamService
+from showcaller.show.outputs import stream_becomes
 
 BACKUP_SUFFIX = ".stream-backup.json"
 
@@ -114,8 +115,6 @@ async def put_back(gateway: OBSGateway, leftover: Leftover, *, speed: float = 1.
     if leftover.backup is None:
         return False
     if leftover.streaming:
-        from showcaller.policies import stream_becomes  # policies imports this module
-
         await gateway.stop_stream()
         # OBS keeps the old settings until the output has really stopped.
         await stream_becomes(gateway, SystemClock(), active=False, speed=speed)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from showcaller.config import EventConfig
 from showcaller.obs.needs import SceneNeed, ShowNeeds, SpeakerNeed, TextNeed
-from showcaller.textfields import bindings
+from showcaller.stage.templates import builtin_templates
+from showcaller.stage.textfields import bindings
 
 ROLES = ("standby", "opening", "talk", "lt", "break", "qa", "closing", "trouble")
 
@@ -37,7 +38,7 @@ def needs_of(cfg: EventConfig) -> ShowNeeds:
     )
     texts += tuple(
         TextNeed(b.input, f"scene template {b.template}: {b.field}", b.scenes, soft=True)
-        for b in bindings(cfg)
+        for b in bindings(cfg, builtin_templates())
         if b.writer == "live"
     )
     speakers = []

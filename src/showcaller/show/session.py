@@ -29,14 +29,10 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Protocol
 
-from showcaller.cards import CardsView, CueCards
+from showcaller.checks.health import HealthMonitor, HealthView
 from showcaller.checks.results import CheckResult
 from showcaller.config import EventConfig
-from showcaller.engine import CommandResult, Show, ShowMessage, ShowReport, ShowState
 from showcaller.errors import OBSError
-from showcaller.health import HealthMonitor, HealthView
-from showcaller.hostcommands import BadCommand, HostCommand, command_name, parse_command
-from showcaller.journal import Kind
 from showcaller.obs.events import (
     OBSEvent,
     OutputState,
@@ -46,6 +42,10 @@ from showcaller.obs.events import (
 )
 from showcaller.obs.gateway import OBSGateway, OutputStatus
 from showcaller.obs.supervisor import OBSLink
+from showcaller.show.engine import CommandResult, Show, ShowMessage, ShowReport, ShowState
+from showcaller.show.hostcommands import BadCommand, HostCommand, command_name, parse_command
+from showcaller.show.journal import Kind
+from showcaller.stage.cards import CardsView, CueCards
 
 log = logging.getLogger(__name__)
 

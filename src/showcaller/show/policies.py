@@ -17,49 +17,23 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Collection
+from collections.abc import AsyncIterator, Collection
 
-from showcaller.clock import Clock
 from showcaller.config import ResolvedSlot
-from showcaller.engine import Mark
 from showcaller.errors import OBSError, UsageError
-from showcaller.hostcommands import End
-from showcaller.journal import Kind
 from showcaller.obs.events import OutputState, StreamStateChanged
-from showcaller.obs.gateway import OBSGateway, OutputStatus, StreamService
-from showcaller.session import ShowSession
-from showcaller.streamtest import backup_path, points_at, remove_backup, save_backup
+from showcaller.obs.gateway import OBSGateway, StreamService
+from showcaller.show.engine import Mark
+from showcaller.show.hostcommands import End
+from showcaller.show.journal import Kind
+from showcaller.show.outputs import STREAM_START_TIMEOUT_S, output_becomes, stream_becomes
+from showcaller.show.session import ShowSession
+from showcaller.show.streamtest import backup_path, points_at, remove_backup, save_backup
 
 log = logging.getLogger(__name__)
 
 RECORDED_KINDS = frozenset({"opening", "talk", "lt", "qa", "break", "closing"})
 PER_TALK_KINDS = frozenset({"talk", "lt"})
-
-# How long OBS may take to get the stream on air (or off it) before the host is told.
-STREAM_START_TIMEOUT_S = 10.0
-
-
-async def output_becomes(
-    status: Callable[[], Awaitable[OutputStatus]],
-    clock: Clock,
-    *,
-    active: bool,
-    speed: float = 1.0,
-) -> bool:
-    """Wait (real seconds, on `clock`) until an output (stream, record) is, or is not, active."""
-    give_up = clock.monotonic() + STREAM_START_TIMEOUT_S * speed
-    while (await status()).active is not active:
-        if clock.monotonic() >= give_up:
-            return False
-        await clock.sleep_until(clock.monotonic() + 0.25 * speed)
-    return True
-
-
-async def stream_becomes(
-    gateway: OBSGateway, clock: Clock, *, active: bool, speed: float = 1.0
-) -> bool:
-    """Wait (real seconds, on `clock`) until OBS's stream is, or is not, active."""
-    return await output_becomes(gateway.stream_status, clock, active=active, speed=speed)
 
 
 class Recording:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, fields, is_dataclass
 from typing import Any, TypeAlias
 
 from showcaller.errors import UsageError
-from showcaller.timetable import Back, Command, Extend, Hold, Jump, Next, Resume, Skip, Start
+from showcaller.show.timetable import Back, Command, Extend, Hold, Jump, Next, Resume, Skip, Start
 
 # The longest a slot may be extended (or shortened) by one command.
 MAX_EXTEND_S = 6 * 3600

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 
 from showcaller.config import EventConfig
 from showcaller.errors import OBSError
-from showcaller.needs import needs_of
 from showcaller.obs.gateway import OBSGateway
 from showcaller.obs.needs import lacking
+from showcaller.stage.needs import needs_of
 
 # OBS names its built-in transitions in its UI language ("フェード" on an OBS in Japanese):
 # the config's "Cut" and "Fade" also find them by kind.

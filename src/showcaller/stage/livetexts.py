@@ -23,8 +23,9 @@ from collections.abc import AsyncIterator, Sequence
 
 from showcaller.errors import OBSError
 from showcaller.obs.gateway import OBSGateway
-from showcaller.session import ShowSession
-from showcaller.textfields import TextBinding, bindings, scene_texts_now
+from showcaller.show.session import ShowSession
+from showcaller.stage.templates import builtin_templates
+from showcaller.stage.textfields import TextBinding, bindings, scene_texts_now
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +46,7 @@ class SceneTexts:
 
     async def targets(self) -> list[TextBinding]:
         """The live bindings whose input OBS has, as a text input."""
-        wanted = [b for b in bindings(self.session.cfg) if b.writer == "live"]
+        wanted = [b for b in bindings(self.session.cfg, builtin_templates()) if b.writer == "live"]
         if not wanted:
             return []
         kinds = {i.name: i.kind for i in await self.session.gateway.inputs()}
@@ -147,7 +148,7 @@ class SpeakerFeeds:
 
     async def marked_inputs(self) -> set[str]:
         """The speakers' inputs that showcaller provisioned."""
-        from showcaller.provision import MARK
+        from showcaller.stage.provision import MARK
 
         names = {
             n for sp in self.session.cfg.speakers for n in (sp.video_input, sp.audio_input) if n

@@ -17,11 +17,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from showcaller.cardtexts import CARDS, LABELS, POSTS
 from showcaller.config import KIND_TITLES, EventConfig, ResolvedSlot, Speaker
 from showcaller.config.templates import fill
-from showcaller.posts import Post, fitted, make_post
-from showcaller.showstate import ShowState, SlotView
+from showcaller.show.state import ShowState, SlotView
+from showcaller.stage.cardtexts import CARDS, LABELS, POSTS
+from showcaller.stage.posts import Post, fitted, make_post
 
 
 @dataclass(frozen=True)

@@ -18,30 +18,30 @@ from datetime import timedelta
 from pathlib import Path
 
 from showcaller.checks.during import speaker_checks
+from showcaller.checks.health import stream_health
 from showcaller.clock import Clock, ScaledClock, SystemClock
 from showcaller.config import OBS, EventConfig
-from showcaller.engine import Mode, Show, ShowReport, planned_slots
 from showcaller.errors import UsageError
-from showcaller.health import stream_health
-from showcaller.journal import Journal, Kind, ResumePoint, claim, last_state, set_aside
-from showcaller.livetexts import scene_texts, speaker_feeds
 from showcaller.obs.connect import SIM, OBSConnection, open_obs
 from showcaller.obs.gateway import Guard, OBSGateway, rehearsal_guard
-from showcaller.policies import LivePolicy, RehearsalPolicy, stream_test
-from showcaller.preflight import (
+from showcaller.show.engine import Mode, Show, ShowReport, planned_slots
+from showcaller.show.journal import Journal, Kind, ResumePoint, claim, last_state, set_aside
+from showcaller.show.policies import LivePolicy, RehearsalPolicy, stream_test
+from showcaller.show.session import ShowSession
+from showcaller.show.showtime import ShowTime
+from showcaller.show.streamtest import backup_path, find_leftover, points_at, put_back
+from showcaller.show.timetable import Timetable, plan_hash
+from showcaller.stage.livetexts import scene_texts, speaker_feeds
+from showcaller.stage.preflight import (
     TransitionSet,
     check_obs,
     initial_lead,
     set_transition,
     stream_preflight,
 )
-from showcaller.prompts import ask_on_tty, ctrl_c_question, detach_on_sigterm
-from showcaller.provision import sim_seed
-from showcaller.session import ShowSession
-from showcaller.showtime import ShowTime
-from showcaller.simfeeds import scripted_feeds
-from showcaller.streamtest import backup_path, find_leftover, points_at, put_back
-from showcaller.timetable import Timetable, plan_hash
+from showcaller.stage.provision import sim_seed
+from showcaller.stage.simfeeds import scripted_feeds
+from showcaller.surfaces.prompts import ask_on_tty, ctrl_c_question, detach_on_sigterm
 
 log = logging.getLogger(__name__)
 

@@ -16,7 +16,7 @@ from showcaller.config import EventConfig, SimFeed
 
 if TYPE_CHECKING:
     from showcaller.obs.sim import SimulatedOBS
-    from showcaller.session import ShowSession
+    from showcaller.show.session import ShowSession
 
 
 def apply_feed(sim: SimulatedOBS, cfg: EventConfig, feed: SimFeed) -> str:
