@@ -169,26 +169,28 @@ def _obs_cpu(pid: int | None) -> float:
     return (int(fields[11]) + int(fields[12])) / TICKS
 
 
-class _FakeShow:
-    """Just what `ShowChecks.watch_on_air` reads of a show: one slot on air, at speed 1."""
+class _FakeContext:
+    """Just what `ShowChecks.watch_on_air` reads of a show's context: one slot on air."""
 
-    def __init__(self, cfg: EventConfig) -> None:
-        from showcaller.show.engine import Mode
+    def __init__(self, cfg: EventConfig, gateway: OBSGateway) -> None:
+        from showcaller.show.plan import ShowPlan
+        from showcaller.show.state import Mode
 
-        self.cfg = cfg
+        self.gateway = gateway
         self.speed = 1.0
         self.mode = Mode.LIVE
-        self.resolved = cfg.slots_resolved()
-        talk = next(s for s in self.resolved if s.speakers)
-        self.state = type(
-            "State", (), {"on_air": type("On", (), {"index": talk.index})(), "trouble": False}
-        )()
+        self.plan = ShowPlan.of(cfg)
+        talk = next(s for s in self.plan.slots if s.speakers)
+        show = type(
+            "Show", (), {"on_air": type("On", (), {"index": talk.index})(), "trouble": False}
+        )
+        self.state = type("State", (), {"show": show()})()
         self.warnings: list[str] = []
 
-    def warn(self, text: str, *, problem: bool = True) -> None:
+    def warn(self, text: str, *, problem: bool = True, topic: str = "") -> None:
         self.warnings.append(text)
 
-    def say(self, text: str) -> None:
+    def say(self, text: str, *, topic: str = "") -> None:
         self.warnings.append(text)
 
 
@@ -200,9 +202,8 @@ async def _watch_cost(
     gw = OBSGateway(client)
     try:
         async with meter_tap(gw, SystemClock()) as tap:
-            session: Any = type("Session", (), {})()
-            session.show, session.cfg, session.gateway = _FakeShow(cfg), cfg, gw
-            checks = ShowChecks(session, tap)
+            ctx: Any = _FakeContext(cfg, gw)
+            checks = ShowChecks(ctx, cfg, tap)
 
             async def measure(watch: bool) -> tuple[float, float]:
                 cpu0, obs0 = time.process_time(), _obs_cpu(pid)

@@ -37,9 +37,9 @@ sys.path.insert(0, str(ROOT / "src"))
 from tests.sim_fixtures import seed_event  # noqa: E402
 
 from showcaller.config import OBS, load_config  # noqa: E402 - after the path setup
+from showcaller.modes import RehearsalOptions, rehearse  # noqa: E402
 from showcaller.obs.sim import SimulatedOBS  # noqa: E402
 from showcaller.show.journal import read_journal  # noqa: E402
-from showcaller.show.modes import RehearsalOptions, rehearse  # noqa: E402
 from showcaller.show.session import ShowSession  # noqa: E402
 
 SPEED = 60.0

@@ -58,10 +58,12 @@ from showcaller.config import EventConfig, load_config  # noqa: E402
 from showcaller.obs.connect import open_obs  # noqa: E402
 from showcaller.obs.gateway import rehearsal_guard  # noqa: E402
 from showcaller.obs.sim import SimulatedOBS  # noqa: E402
-from showcaller.show.engine import Mode, Show, ShowReport, planned_slots  # noqa: E402
+from showcaller.show.engine import Show  # noqa: E402
 from showcaller.show.journal import Journal, read_journal  # noqa: E402
+from showcaller.show.plan import ShowPlan  # noqa: E402
 from showcaller.show.showtime import ShowTime  # noqa: E402
-from showcaller.show.timetable import plan_hash  # noqa: E402
+from showcaller.show.state import Mode, ShowReport  # noqa: E402
+from showcaller.stage.textfields import cue_texts  # noqa: E402
 
 FRAME_MS = 1000 / 30
 SCENES = ("Talk", "Lightning Talk")
@@ -383,17 +385,19 @@ async def run_show(
     tick: float | None = None,
 ) -> Run:
     """Run the whole generated timetable as `rehearse` does (no recording, no stream)."""
-    resolved, planned = planned_slots(cfg)
-    showtime = ShowTime(clock, resolved[0].start)
+    plan = ShowPlan.of(cfg)
+    showtime = ShowTime(clock, plan.origin)
     extra: dict[str, Any] = {} if tick is None else {"tick": tick}
     started, stolen = time.monotonic(), steal_seconds()
-    with Journal(journal_path, clock, plan_hash(planned)) as journal:
+    with Journal(journal_path, clock, plan.hash) as journal:
         show = Show(
-            cfg,
+            plan,
             gateway,
             showtime,
             journal,
             mode=Mode.REHEARSAL,
+            trouble_scene=cfg.scenes.trouble,
+            cue_texts=lambda slot: cue_texts(cfg, slot),
             lead=lead,
             initial_lead=INITIAL_LEAD_S,
             **extra,

@@ -20,9 +20,10 @@ from rich.cells import cell_len
 from showcaller.cli import main
 from showcaller.config import OBS, EventConfig, load_config
 from showcaller.errors import ConfigError
+from showcaller.modes import RehearsalOptions, rehearse
 from showcaller.obs.sim import SimulatedOBS
-from showcaller.show.modes import RehearsalOptions, rehearse
-from showcaller.show.session import SessionState, ShowSession
+from showcaller.show.session import ShowSession
+from showcaller.show.state import SessionState
 from showcaller.stage.cards import cards_markdown, cards_view, planned_cards
 from showcaller.stage.posts import MAX_WEIGHT, fitted, intent_url, weighted_length
 from tests.sim_fixtures import SIM_PASSWORD, sim  # noqa: F401

@@ -21,16 +21,16 @@ import pytest
 from aiohttp import web
 
 from showcaller.checks.measure import judge_picture, judge_sound, moved_share
-from showcaller.checks.results import CheckResult
 from showcaller.checks.run import SpeakerCheck, meter_tap
 from showcaller.config import OBS, EventConfig, load_config
+from showcaller.modes import RehearsalOptions, rehearse
 from showcaller.obs.client import OBSClient
 from showcaller.obs.gateway import OBSGateway
 from showcaller.obs.images import Image
 from showcaller.obs.sim import SimulatedOBS
 from showcaller.show.journal import Kind, read_journal
-from showcaller.show.modes import RehearsalOptions, rehearse
 from showcaller.show.session import ShowSession
+from showcaller.show.state import CheckResult
 from tests.realobs import HeadlessOBS
 from tests.sim_fixtures import SIM_PASSWORD, seed_event, sim  # noqa: F401
 
@@ -229,7 +229,7 @@ async def test_a_microphone_that_dies_mid_talk_is_said_within_the_silence_limit(
         from showcaller.stage.simfeeds import scripted_feeds
 
         sessions.append(session)
-        session.attach("the simulated feeds", scripted_feeds(sim))
+        session.attach("the simulated feeds", scripted_feeds(sim, cfg))
 
     report = await rehearse(
         cfg,
@@ -434,7 +434,7 @@ async def test_live_checks_everyone_at_once_when_started_late_and_a_failure_is_a
     sim: SimulatedOBS,  # noqa: F811
     tmp_path: Path,
 ) -> None:
-    from showcaller.show.modes import LiveOptions, live
+    from showcaller.modes import LiveOptions, live
     from tests.test_modes import _short_show
 
     config = tmp_path / "event.toml"

@@ -16,11 +16,11 @@ from typing import Any
 import pytest
 
 from showcaller.config import load_config
+from showcaller.modes import LiveOptions, live
 from showcaller.obs.client import OBSClient
 from showcaller.obs.gateway import OBSGateway
 from showcaller.obs.sim import SimulatedOBS
 from showcaller.show.hostcommands import End
-from showcaller.show.modes import LiveOptions, live
 from showcaller.show.session import ShowSession
 from tests.realobs import HeadlessOBS, RTMPServer
 from tests.sim_fixtures import SIM_PASSWORD, seed_event, sim  # noqa: F401

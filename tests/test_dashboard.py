@@ -19,10 +19,18 @@ from rich.cells import cell_len
 from rich.console import Console
 from rich.segment import Segment
 
-from showcaller.checks.health import HealthView
 from showcaller.config import load_config
-from showcaller.show.engine import CommandResult, MarkView, ShowMessage, ShowState, SlotView
-from showcaller.show.session import NotifyView, OutputView, SessionState
+from showcaller.show.state import (
+    CommandResult,
+    HealthView,
+    MarkView,
+    NotifyView,
+    OutputView,
+    SessionState,
+    ShowMessage,
+    ShowState,
+    SlotView,
+)
 from showcaller.surfaces.dashboard import (
     WARNING_S,
     BoardUI,
@@ -364,7 +372,7 @@ async def test_keys_arrive_through_the_event_loop() -> None:
 
 def _checks(*failing: tuple[str, str, str], checking: tuple[str, ...] = ()) -> tuple[Any, ...]:
     """Checks of a Japanese evening: everyone passes but `failing` (name, part, value)."""
-    from showcaller.checks.results import CheckResult
+    from showcaller.show.state import CheckResult
 
     names = ["中村 さくら", "山田 太郎", "佐藤 花子", "田中 健太", "伊藤 翔", "小林 美咲"]
     names += [n for n, _, _ in failing if n not in names]
@@ -459,7 +467,7 @@ def test_japanese_wraps_between_characters_but_never_before_a_closing_mark() -> 
 
 
 def test_the_report_on_80_columns_shows_slot_planned_actual_delay_and_note() -> None:
-    from showcaller.show.engine import CueRecord, ShowReport
+    from showcaller.show.state import CueRecord, ShowReport
     from showcaller.surfaces.console import print_report
 
     slots = CFG.slots_resolved()

@@ -8,6 +8,7 @@ over a real socket (the simulated OBS, real OBS) are in test_modes.py.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import os
 import re
@@ -18,13 +19,17 @@ from pathlib import Path
 import pytest
 
 from showcaller.clock import VirtualClock
-from showcaller.config import EventConfig, load_config
+from showcaller.config import EventConfig, ResolvedSlot, load_config
 from showcaller.obs.events import ProgramSceneChanged
-from showcaller.show.engine import Mark, Mode, Show, planned_slots
+from showcaller.show.engine import Show
 from showcaller.show.hostcommands import End, Message, Trouble
 from showcaller.show.journal import Journal, last_state, read_journal
+from showcaller.show.plan import ShowPlan
+from showcaller.show.planrecord import plan_record
 from showcaller.show.showtime import ShowTime
-from showcaller.show.timetable import Back, Jump, Next, Timetable, plan_hash
+from showcaller.show.state import Mark, Mode
+from showcaller.show.timetable import Back, Jump, Next, PlannedSlot, Timetable, plan_hash
+from showcaller.stage.textfields import cue_texts
 from tests.recording_obs import RecordingOBS
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "config.example.toml"
@@ -38,6 +43,11 @@ def _close_journals() -> Iterator[None]:
     yield
     while _OPEN_JOURNALS:
         _OPEN_JOURNALS.pop().close()
+
+
+def planned_slots(cfg: EventConfig) -> tuple[list[ResolvedSlot], list[PlannedSlot]]:
+    plan = ShowPlan.of(cfg)
+    return list(plan.slots), list(plan.planned)
 
 
 def _config(tmp_path: Path, edit: Callable[[str], str] | None = None) -> EventConfig:
@@ -57,20 +67,21 @@ def _show(
     clock: VirtualClock | None = None,
     trouble: bool = False,
 ) -> tuple[Show, RecordingOBS, VirtualClock]:
-    resolved, planned = planned_slots(cfg)
-    clock = clock or VirtualClock(
-        resolved[0].start - timedelta(seconds=start_before), autojump=True
-    )
-    scenes = [s.scene for s in resolved] + [cfg.scenes.trouble or "Trouble"]
+    plan = ShowPlan.of(cfg)
+    clock = clock or VirtualClock(plan.origin - timedelta(seconds=start_before), autojump=True)
+    scenes = [s.scene for s in plan.slots] + [cfg.scenes.trouble or "Trouble"]
     obs = RecordingOBS(clock, scenes, missing=missing)
-    journal = Journal(tmp_path / "journal.jsonl", clock, plan_hash(planned)).open()
+    journal = Journal(tmp_path / "journal.jsonl", clock, plan.hash).open()
     _OPEN_JOURNALS.append(journal)
     show = Show(
-        cfg,
+        plan,
         obs,
-        ShowTime(clock, resolved[0].start),
+        ShowTime(clock, plan.origin),
         journal,
         mode=Mode.LIVE,
+        trouble_scene=cfg.scenes.trouble,
+        cue_texts=functools.partial(cue_texts, cfg),
+        plan_record=plan_record(cfg, plan),
         timetable=timetable,
         lead=False,
         trouble=trouble,
@@ -209,7 +220,7 @@ async def test_resuming_from_the_journal_repeats_no_cue(tmp_path: Path) -> None:
     runner.cancel()  # as abrupt as the loop allows: the journal is all that is left
     with pytest.raises(asyncio.CancelledError):
         await runner
-    show.journal.close()
+    _OPEN_JOURNALS[-1].close()
     first_run = list(obs.switches)
 
     point = last_state(tmp_path / "journal.jsonl", plan_hash(planned))
@@ -248,7 +259,7 @@ async def test_an_obs_event_that_arrives_after_the_show_has_ended_is_ignored(
     await asyncio.sleep(0)
     late_listener = obs._listeners[0]
     report = await asyncio.wait_for(runner, 10)
-    show.journal.close()
+    _OPEN_JOURNALS[-1].close()
     result = late_listener(ProgramSceneChanged(scene="X"))
     if result is not None:
         await result
@@ -265,7 +276,7 @@ async def test_a_disk_that_fills_up_and_frees_again_still_resumes_at_the_right_s
     show, obs, clock = _show(cfg, tmp_path)
     runner = asyncio.create_task(show.run())
     await asyncio.sleep(0)
-    journal_fd = show.journal._fd
+    journal_fd = _OPEN_JOURNALS[-1]._fd
     assert journal_fd is not None
     saved = os.dup(journal_fd)
     full = os.open("/dev/full", os.O_WRONLY)
@@ -282,7 +293,7 @@ async def test_a_disk_that_fills_up_and_frees_again_still_resumes_at_the_right_s
     runner.cancel()  # then showcaller crashed
     with pytest.raises(asyncio.CancelledError):
         await runner
-    show.journal.close()
+    _OPEN_JOURNALS[-1].close()
     full_problems = [p for p in show.report.problems if "cannot write the show journal" in p]
     assert len(full_problems) == 1, show.report.problems
     assert [s for _, s in obs.switches] == [s.scene for s in resolved[:8]]  # the show went on
@@ -310,7 +321,7 @@ async def test_a_title_fixed_in_the_file_mid_show_resumes_and_shows_the_fix(
     runner.cancel()  # the host stops showcaller to fix a typo in the next title
     with pytest.raises(asyncio.CancelledError):
         await runner
-    show.journal.close()
+    _OPEN_JOURNALS[-1].close()
 
     fixed = _config(
         tmp_path,

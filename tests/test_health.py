@@ -13,8 +13,8 @@ from typing import Any
 
 from showcaller.checks.health import HealthMonitor, HealthSample
 from showcaller.config import Health, load_config
+from showcaller.modes import LiveOptions, live
 from showcaller.obs.sim import SimulatedOBS
-from showcaller.show.modes import LiveOptions, live
 from showcaller.show.session import ShowSession
 from showcaller.show.session import follow as follow_state
 from tests.sim_fixtures import SIM_PASSWORD, seed_event, sim  # noqa: F401

@@ -19,9 +19,9 @@ from hypothesis import strategies as st
 from showcaller.cli import main
 from showcaller.config import OBS, EventConfig, load_config
 from showcaller.interop.tomlwrite import TomlDocument, toml_string
+from showcaller.modes import RehearsalOptions, rehearse
 from showcaller.obs.sim import SimulatedOBS
 from showcaller.show.journal import Kind, read_journal
-from showcaller.show.modes import RehearsalOptions, rehearse
 from showcaller.show.session import ShowSession
 from tests.realobs import HeadlessOBS
 from tests.sim_fixtures import SIM_PASSWORD, seed_event, sim  # noqa: F401

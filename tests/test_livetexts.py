@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from showcaller.config import OBS, load_config
+from showcaller.modes import RehearsalOptions, rehearse
 from showcaller.obs.connect import SIM
-from showcaller.show.modes import RehearsalOptions, rehearse
 from showcaller.show.session import ShowSession
 from showcaller.show.state import ShowState, SlotView
 from showcaller.stage.textfields import clock_text, live_values

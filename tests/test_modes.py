@@ -27,11 +27,12 @@ import pytest
 
 from showcaller.config import OBS, EventConfig, load_config
 from showcaller.errors import UsageError
+from showcaller.modes import LiveOptions, RehearsalOptions, find_slot, live, rehearse
 from showcaller.obs.client import OBSClient
 from showcaller.obs.gateway import OBSGateway
 from showcaller.obs.protocol import Event
 from showcaller.obs.sim import SimulatedOBS
-from showcaller.show.modes import LiveOptions, RehearsalOptions, find_slot, live, rehearse
+from showcaller.show.plan import ShowPlan
 from showcaller.stage.needs import needs_of
 from tests.realobs import HeadlessOBS, RTMPServer
 from tests.sim_fixtures import SIM_PASSWORD, seed_event, sim  # noqa: F401
@@ -1044,12 +1045,12 @@ async def test_live_tells_the_host_when_the_stream_stops_without_showcaller(
 
 def test_from_takes_a_slot_number_or_a_piece_of_its_title() -> None:
     cfg = load_config(EXAMPLE)
-    assert find_slot(cfg, None) == 0
-    assert find_slot(cfg, "3") == 2
-    assert find_slot(cfg, "polars") == 9  # case does not matter
+    assert find_slot(ShowPlan.of(cfg), None) == 0
+    assert find_slot(ShowPlan.of(cfg), "3") == 2
+    assert find_slot(ShowPlan.of(cfg), "polars") == 9  # case does not matter
     with pytest.raises(UsageError, match="slots 1 to 13"):
-        find_slot(cfg, "14")
+        find_slot(ShowPlan.of(cfg), "14")
     with pytest.raises(UsageError, match="no slot title"):
-        find_slot(cfg, "keynote")
+        find_slot(ShowPlan.of(cfg), "keynote")
     with pytest.raises(UsageError, match="3 slots match"):
-        find_slot(cfg, "質疑応答")
+        find_slot(ShowPlan.of(cfg), "質疑応答")

@@ -24,11 +24,12 @@ from aiohttp import web
 
 from showcaller.config import OBS, EventConfig, Webhook, load_config
 from showcaller.interop.notify import QUEUE_MAX, Notifier, payload, webhook_format
+from showcaller.modes import RehearsalOptions, rehearse
 from showcaller.obs.sim import SimulatedOBS
 from showcaller.show.hostcommands import Message
 from showcaller.show.journal import read_journal
-from showcaller.show.modes import RehearsalOptions, rehearse
-from showcaller.show.session import NotifyView, SessionState, ShowSession
+from showcaller.show.session import ShowSession
+from showcaller.show.state import NotifyView, SessionState
 from tests.realobs import HeadlessOBS
 from tests.sim_fixtures import SIM_PASSWORD, seed_event, sim  # noqa: F401
 

@@ -10,11 +10,11 @@ import pytest
 from showcaller.cli import main
 from showcaller.config import OBS, EventConfig, load_config
 from showcaller.errors import UsageError
+from showcaller.modes import LiveOptions, live
 from showcaller.nearnames import nearest
 from showcaller.obs.client import OBSClient
 from showcaller.obs.gateway import OBSGateway
 from showcaller.obs.sim import SimulatedOBS
-from showcaller.show.modes import LiveOptions, live
 from showcaller.stage.preflight import check_obs
 from tests.sim_fixtures import SIM_PASSWORD, seed_event, sim  # noqa: F401 - fixture
 

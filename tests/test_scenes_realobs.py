@@ -16,10 +16,10 @@ from pathlib import Path
 import pytest
 
 from showcaller.config import OBS, load_config
+from showcaller.modes import RehearsalOptions, rehearse
 from showcaller.obs.client import OBSClient
 from showcaller.obs.gateway import OBSGateway
 from showcaller.obs.images import Image
-from showcaller.show.modes import RehearsalOptions, rehearse
 from showcaller.show.session import ShowSession
 from showcaller.stage.provision import apply, plan
 from tests.realobs import HeadlessOBS

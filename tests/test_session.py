@@ -17,12 +17,12 @@ from typing import Any
 import pytest
 
 from showcaller.config import OBS, EventConfig, load_config
+from showcaller.modes import RehearsalOptions, rehearse
 from showcaller.obs.sim import SimulatedOBS
-from showcaller.show.engine import CommandResult
 from showcaller.show.hostcommands import BadCommand, Extend, Message, parse_command
 from showcaller.show.journal import Kind, read_journal
-from showcaller.show.modes import RehearsalOptions, rehearse
-from showcaller.show.session import SessionState, ShowSession, follow
+from showcaller.show.session import ShowSession, follow
+from showcaller.show.state import CommandResult, SessionState
 from showcaller.show.timetable import Jump, Skip
 from tests.sim_fixtures import SIM_PASSWORD, seed_event, sim  # noqa: F401
 
@@ -406,3 +406,83 @@ async def test_a_stream_test_still_unconfirmed_at_the_end_leaves_no_task_and_say
     }
     (mark,) = [r for r in _records(tmp_path, Kind.MARK) if r["mark"] == "stream_start"]
     assert mark["status"] == "done"
+
+
+# ------------------------------------------------------------------ one publish
+
+
+@contextlib.asynccontextmanager
+async def _quiet_session(sim: SimulatedOBS, cfg: EventConfig, tmp_path: Path):  # noqa: F811
+    """A session of the example, connected to the sim but not running: nothing else
+    bumps its state, so only a publish can wake a feed."""
+    from showcaller.clock import SystemClock
+    from showcaller.obs.connect import open_obs
+    from showcaller.show.engine import Show
+    from showcaller.show.journal import Journal
+    from showcaller.show.plan import ShowPlan
+    from showcaller.show.showtime import ShowTime
+    from showcaller.show.state import Mode
+
+    plan = ShowPlan.of(cfg)
+    clock = SystemClock()
+    async with open_obs(sim.url, SIM_PASSWORD) as conn:
+        with Journal(tmp_path / "q.jsonl", clock, plan.hash) as journal:
+            show = Show(plan, conn.gateway, ShowTime(clock, plan.origin), journal, mode=Mode.LIVE)
+            yield ShowSession(show, conn.gateway, link=conn.link)
+
+
+async def _next_state(feed: Any) -> SessionState:
+    return await asyncio.wait_for(anext(feed), 2.0)
+
+
+async def test_every_view_an_attachment_publishes_reaches_a_state_feed(
+    sim: SimulatedOBS,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    from showcaller.show.state import CheckResult, HealthView, NotifyView, OutputView, Views
+
+    health = HealthView(
+        "ok", True, False, 0.0, 2500.0, 0, 0.0, 0, 0.0, 1.0, 2.0, None, None, None, (), 10.0
+    )  # noqa: E501
+    samples: dict[str, Any] = {
+        "stream": OutputView(active=True, bytes=1000),
+        "record": OutputView(active=True, file="/rec/a.mkv"),
+        "checks": (CheckResult("suzuki", "Yui Suzuki", "audio", "fail", "peak -inf dBFS"),),
+        "health": health,
+        "notify": NotifyView(webhooks=2, sent=3),
+    }
+    # A new view in `Views` needs a sample here: this test then proves it reaches a feed.
+    assert set(samples) == set(Views.__annotations__)
+    cfg = _cut_example(tmp_path)
+    async with _quiet_session(sim, cfg, tmp_path) as session:
+        feed = session.feed()
+        await _next_state(feed)
+        for name, view in samples.items():
+            session.publish(**{name: view})
+            state = await _next_state(feed)
+            assert getattr(state, name) == view, name
+            assert state.to_json()[name] is not None
+        with pytest.raises(TypeError, match="not a view"):
+            session.publish(applause=1)  # type: ignore[misc]
+
+
+async def test_a_stream_health_reading_reaches_the_state_feed_at_once(
+    sim: SimulatedOBS,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    # The producer itself (the stream health poller's step), not a hand-made publish: its
+    # reading must wake the surfaces, not wait for another change to bump the state.
+    from showcaller.checks.health import HealthSample, StreamHealth
+
+    cfg = _cut_example(tmp_path)
+    async with _quiet_session(sim, cfg, tmp_path) as session:
+        feed = session.feed()
+        first = await _next_state(feed)
+        assert first.health is None
+        poller = StreamHealth(session, cfg.health)
+        poller._take(HealthSample(t=0.0, active=True, stream_bytes=0))
+        poller._take(HealthSample(t=1.0, active=True, stream_bytes=312_500))
+        state = await _next_state(feed)
+        assert state.health is not None
+        assert state.health.active
+        assert state.version > first.version

@@ -874,7 +874,7 @@ async def test_rehearse_stream_test_to_a_dead_target_reports_the_stream_not_on_a
     sim: SimulatedOBS, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from showcaller.config import OBS, load_config
-    from showcaller.show.modes import RehearsalOptions, rehearse
+    from showcaller.modes import RehearsalOptions, rehearse
 
     text = (
         EXAMPLE_CONFIG.read_text(encoding="utf-8")

@@ -21,11 +21,11 @@ import pytest
 
 from showcaller.config import load_config
 from showcaller.errors import UsageError
+from showcaller.modes import LiveOptions, live
 from showcaller.obs.client import OBSClient
 from showcaller.obs.gateway import OBSGateway, StreamService
 from showcaller.obs.sim import SimulatedOBS
 from showcaller.show.hostcommands import End
-from showcaller.show.modes import LiveOptions, live
 from showcaller.show.session import ShowSession
 from tests.realobs import HeadlessOBS, RTMPServer
 from tests.sim_fixtures import SIM_PASSWORD, seed_event, sim  # noqa: F401
@@ -233,14 +233,14 @@ async def test_live_asks_then_puts_back_what_a_killed_stream_test_left(
     sim: SimulatedOBS,  # noqa: F811
     tmp_path: Path,
 ) -> None:
-    from showcaller.show.engine import Mode
-    from showcaller.show.modes import default_journal
+    from showcaller.show.journal import default_journal
+    from showcaller.show.state import Mode
     from showcaller.show.streamtest import backup_path, save_backup
 
     cfg = _live_cfg(tmp_path)
     seed_event(sim, cfg)
     sim.use_cases.stream_target(server="rtmp://127.0.0.1:1935/rehearsal", key="test")
-    backup = backup_path(default_journal(cfg, Mode.REHEARSAL))
+    backup = backup_path(default_journal(cfg.config_source, Mode.REHEARSAL.value))
     save_backup(backup, THE_REAL_ONE, cfg.rehearsal.stream_test_server)
     asked: list[str] = []
 

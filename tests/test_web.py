@@ -29,11 +29,11 @@ from pydantic import SecretStr
 from showcaller.config import OBS, EventConfig, load_config
 from showcaller.config.sections import Web
 from showcaller.errors import UsageError
+from showcaller.modes import RehearsalOptions, rehearse
 from showcaller.obs.sim import SimulatedOBS
-from showcaller.show.engine import ShowReport
 from showcaller.show.journal import Kind, read_journal
-from showcaller.show.modes import RehearsalOptions, rehearse
 from showcaller.show.session import ShowSession
+from showcaller.show.state import ShowReport
 from showcaller.surfaces.web import (
     MAX_BODY_BYTES,
     WebAccess,

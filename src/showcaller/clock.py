@@ -12,6 +12,7 @@ import asyncio
 import heapq
 import itertools
 import time
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
@@ -161,3 +162,21 @@ class VirtualClock:
         finally:
             # A sleeper cancelled before its deadline must not stay behind as a live one.
             fut.cancel()
+
+
+async def ticks(clock: Clock, period: float) -> AsyncIterator[float]:
+    """Yield the clock's monotonic time every `period` (clock seconds), at once first.
+
+    A step that runs over one or more ticks skips them, never queues them: the next tick
+    is the first one still ahead, so a slow OBS answer is not followed by a burst.
+    """
+    if period <= 0:
+        raise ValueError("period must be positive")
+    due = clock.monotonic()
+    while True:
+        yield clock.monotonic()
+        due += period
+        now = clock.monotonic()
+        if due <= now:
+            due += ((now - due) // period + 1) * period
+        await clock.sleep_until(due)

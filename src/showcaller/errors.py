@@ -197,3 +197,12 @@ class GuardRefused(OBSError):
     """The current mode forbids this verb (e.g. rehearsal never starts or stops the stream)."""
 
     exit_code = 1
+
+
+def describe(exc: BaseException) -> str:
+    """One line for a failure: a ShowcallerError says what it is; anything else (a bug, an
+    unexpected library error) is named by its class too, so the report shows what broke."""
+    text = str(exc)
+    if isinstance(exc, ShowcallerError) and text:
+        return text
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__

@@ -26,15 +26,15 @@ from dataclasses import dataclass, field
 
 from showcaller.checks.hints import hint, what, who
 from showcaller.checks.measure import MOVING_SHARE, judge_picture
-from showcaller.checks.results import CheckResult
 from showcaller.checks.run import SHOT_H, SHOT_W, MeterTap, SpeakerCheck, meter_tap
 from showcaller.clock import SystemClock
+from showcaller.config import EventConfig
 from showcaller.errors import OBSError
 from showcaller.obs.images import Image
-from showcaller.show.engine import CommandResult, Mark, Mode
+from showcaller.show.context import Attachment, ShowContext
 from showcaller.show.hostcommands import RunChecks
 from showcaller.show.journal import Kind
-from showcaller.show.session import ShowSession
+from showcaller.show.state import CheckResult, CommandResult, Mark, Mode
 
 log = logging.getLogger(__name__)
 
@@ -56,15 +56,12 @@ class _Watched:
 class ShowChecks:
     """The speaker checks of one show session."""
 
-    def __init__(self, session: ShowSession, tap: MeterTap) -> None:
-        self.session = session
-        self.show = session.show
-        self.cfg = session.cfg
+    def __init__(self, ctx: ShowContext, cfg: EventConfig, tap: MeterTap) -> None:
+        self.ctx = ctx
+        self.cfg = cfg
         self.tap = tap
         self.clock = tap_clock = SystemClock()
-        self.checker = SpeakerCheck(
-            self.cfg, session.gateway, clock=tap_clock, on_result=self._result
-        )
+        self.checker = SpeakerCheck(cfg, ctx.gateway, clock=tap_clock, on_result=self._result)
         self.results: dict[tuple[str, str], CheckResult] = {}
         self._running: set[str] = set()
         self._prechecked: set[int] = set()
@@ -77,7 +74,7 @@ class ShowChecks:
         ids = [t.id for t in self.checker.targets(speaker_ids) if t.id not in self._running]
         if ids:
             self._running.update(ids)
-            self.session.spawn(self._run(ids, why), f"speaker checks ({why})")
+            self.ctx.spawn(self._run(ids, why), f"speaker checks ({why})")
         return len(ids)
 
     async def _run(self, ids: list[str], why: str) -> None:
@@ -85,25 +82,23 @@ class ShowChecks:
             results = await self.checker.run(ids, tap=self.tap)
         finally:
             self._running.difference_update(ids)
-        problem = self.show.mode is Mode.LIVE
+        problem = self.ctx.mode is Mode.LIVE
         bad = [r for r in results if r.verdict in ("fail", "warn")]
         for r in bad:
             value = f" ({r.value})" if r.value else ""
-            self.show.warn(
+            self.ctx.warn(
                 f"check {r.name}: {r.part} {r.verdict}{value} — {r.hint}",
                 problem=problem and r.verdict == "fail",
                 topic="check",
             )
         passed = sum(1 for r in results if r.verdict == "pass")
-        self.show.say(
-            f"speaker checks {why}: {passed} passed, {len(bad)} to look at", topic="check"
-        )
+        self.ctx.say(f"speaker checks {why}: {passed} passed, {len(bad)} to look at", topic="check")
 
     def _result(self, result: CheckResult) -> None:
         self.results[(result.speaker, result.part)] = result
-        if result.verdict in ("pass", "warn", "fail") and not self.show.stopped:
+        if result.verdict in ("pass", "warn", "fail"):
             # Journaled, so the report shows every check from the journal alone.
-            self.session.journal.write(
+            self.ctx.record(
                 Kind.CHECK,
                 speaker=result.speaker,
                 name=result.name,
@@ -112,7 +107,7 @@ class ShowChecks:
                 value=result.value,
                 hint=result.hint,
             )
-        self.session.publish_checks(tuple(self.results.values()))
+        self.ctx.publish(checks=tuple(self.results.values()))
 
     async def command(self, command: RunChecks) -> CommandResult:
         """The `checks` command."""
@@ -132,7 +127,7 @@ class ShowChecks:
     async def follow_next_speakers(self) -> None:
         """Check the next slot's speakers `checks.next_speaker_before` ahead of it."""
         ahead = self.cfg.checks.next_speaker_before.total_seconds()
-        async for state in self.session.feed():
+        async for state in self.ctx.feed():
             show = state.show
             nxt = show.next
             if show.on_air is None or nxt is None or nxt.index in self._prechecked:
@@ -141,9 +136,9 @@ class ShowChecks:
                 continue
             self._prechecked.add(nxt.index)
             # Speakers on air now are watched already (a talk's speaker in its Q&A).
-            on_air_now = {sp.id for sp in self.show.resolved[show.on_air.index].speakers}
+            on_air_now = {sp.id for sp in self.ctx.plan.slots[show.on_air.index].speakers}
             ids = [
-                sp.id for sp in self.show.resolved[nxt.index].speakers if sp.id not in on_air_now
+                sp.id for sp in self.ctx.plan.slots[nxt.index].speakers if sp.id not in on_air_now
             ]
             if ids:
                 self.start(ids, f"before {nxt.title!r}")
@@ -153,18 +148,18 @@ class ShowChecks:
     async def watch_on_air(self) -> None:
         """Watch the speakers of the slot on air, until the show ends."""
         settings = self.cfg.checks
-        speed = self.show.speed
+        speed = self.ctx.speed
         every = max(WATCH_MIN_S, min(WATCH_EVERY_S, settings.on_air_silence / speed / 4))
         watched: dict[str, _Watched] = {}
         slot: int | None = None
         while True:
-            state = self.show.state
+            state = self.ctx.state.show
             on_air = state.on_air.index if state.on_air is not None and not state.trouble else None
             now = self.clock.monotonic()
             if on_air != slot:
                 slot = on_air
                 # A speaker who stays on air (talk, then Q&A) keeps what was said of them.
-                speakers = self.show.resolved[on_air].speakers if on_air is not None else []
+                speakers = self.ctx.plan.slots[on_air].speakers if on_air is not None else []
                 watched = {sp.id: watched.get(sp.id) or _Watched(sp.name, now) for sp in speakers}
             for sp_id, w in watched.items():
                 speaker = self.cfg.speaker(sp_id)
@@ -190,7 +185,7 @@ class ShowChecks:
     async def _watch_picture(self, w: _Watched, name: str, now: float, speed: float) -> None:
         settings = self.cfg.checks
         try:
-            shot = await self.session.gateway.screenshot(name, SHOT_W, SHOT_H)
+            shot = await self.ctx.gateway.screenshot(name, SHOT_W, SHOT_H)
         except OBSError as exc:
             log.debug("on-air screenshot of %s: %s", name, exc)
             return
@@ -220,34 +215,37 @@ class ShowChecks:
     def _alarm(self, key: str, w: _Watched, **values: object) -> None:
         text = hint(key, self.language, who=who(w.name, self.language), **values)
         # Loud in both modes; a problem of the show only when it is live.
-        self.show.warn(text, problem=self.show.mode is Mode.LIVE, topic="check")
+        self.ctx.warn(text, problem=self.ctx.mode is Mode.LIVE, topic="check")
 
     def _back(self, w: _Watched, part: str) -> None:
         lang = self.language
-        self.show.say(
+        self.ctx.say(
             hint("on_air_back", lang, who=who(w.name, lang), what=what(part, lang)), topic="check"
         )
 
 
-@contextlib.asynccontextmanager
-async def speaker_checks(session: ShowSession) -> AsyncIterator[ShowChecks]:
+def speaker_checks(cfg: EventConfig) -> Attachment:
     """The attachment: marks, the `checks` command, the next speakers and the on-air watch."""
-    show = session.show
-    async with meter_tap(session.gateway, SystemClock()) as tap:
-        checks = ShowChecks(session, tap)
-        show.command_handlers[RunChecks] = checks.command
-        if show.mode is Mode.LIVE:
-            at = max(-session.cfg.checks.before.total_seconds(), show.time.now())
-        else:
-            at = show.time.now()
-        show.add_mark(Mark("speaker_checks", "every speaker is checked", checks.before_show, at))
-        session.spawn(checks.follow_next_speakers(), "next speakers' checks")
-        if session.cfg.checks.on_air:
-            session.spawn(checks.watch_on_air(), "on-air watch")
-        try:
-            yield checks
-        finally:
-            show.command_handlers.pop(RunChecks, None)
+
+    @contextlib.asynccontextmanager
+    async def attached(ctx: ShowContext) -> AsyncIterator[None]:
+        async with meter_tap(ctx.gateway, SystemClock()) as tap:
+            checks = ShowChecks(ctx, cfg, tap)
+            undo = ctx.handle(RunChecks, checks.command)
+            if ctx.mode is Mode.LIVE:
+                at = max(-cfg.checks.before.total_seconds(), ctx.time.now())
+            else:
+                at = ctx.time.now()
+            ctx.add_mark(Mark("speaker_checks", "every speaker is checked", checks.before_show, at))
+            ctx.spawn(checks.follow_next_speakers(), "next speakers' checks")
+            if cfg.checks.on_air:
+                ctx.spawn(checks.watch_on_air(), "on-air watch")
+            try:
+                yield
+            finally:
+                undo()
+
+    return attached
 
 
 __all__ = ["ShowChecks", "speaker_checks"]

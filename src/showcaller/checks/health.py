@@ -7,7 +7,7 @@ A pure core and an attachment:
   frames over a window, render lag, CPU, free disk against the recording's rate until
   the show's end) and the `Notice`s to say: each warning once per episode, with what to
   do, and once more when it is fine again. No clock, no I/O: tests feed it samples.
-- `stream_health(session)`: the attachment (live, `rehearse --stream-test`) that polls
+- `stream_health(settings)`: the attachment (live, `rehearse --stream-test`) that polls
   in its own task, so no cue ever waits for it; a slow answer skips ticks.
 
 Thresholds come from `[health]` (`config.Health`); docs/health.md has the whole story.
@@ -24,11 +24,11 @@ from typing import TYPE_CHECKING
 
 from showcaller.config import Health
 from showcaller.errors import OBSError
-from showcaller.show.engine import Mode
+from showcaller.show.context import Attachment, ShowContext
+from showcaller.show.state import HealthView, Mode
 
 if TYPE_CHECKING:
     from showcaller.obs.gateway import OBSGateway
-    from showcaller.show.session import ShowSession
 
 log = logging.getLogger(__name__)
 
@@ -57,28 +57,6 @@ class HealthSample:
     record_active: bool = False
     record_bytes: int = 0
     show_left_s: float | None = None  # real seconds until the show's expected end
-
-
-@dataclass(frozen=True)
-class HealthView:
-    """Stream health as the surfaces show it (`SessionState.health`)."""
-
-    status: str  # ok | warning | off air
-    active: bool
-    reconnecting: bool
-    congestion: float
-    bitrate_kbps: float | None  # None until two readings
-    dropped_frames: int  # on the network, in the window
-    dropped_percent: float
-    skipped_frames: int  # by the encoder and renderer, in the window
-    skipped_percent: float
-    render_ms: float
-    cpu_percent: float
-    disk_free_mb: float | None
-    disk_left_min: float | None  # minutes of recording the free disk holds (recording only)
-    show_left_min: float | None
-    warnings: tuple[str, ...]  # the episodes going on: zero_bitrate, reconnecting, ...
-    window_s: float
 
 
 @dataclass(frozen=True)
@@ -355,77 +333,59 @@ async def read_sample(gateway: OBSGateway, t: float, show_left_s: float | None) 
 
 
 class StreamHealth:
-    """The poller of one show: reads OBS about once a second, publishes and warns."""
+    """The thin poller: samples on the show's clock, the monitor's views into the state."""
 
-    def __init__(self, session: ShowSession) -> None:
-        self.session = session
-        self.monitor = HealthMonitor(session.cfg.health)
+    def __init__(self, ctx: ShowContext, settings: Health) -> None:
+        self.ctx = ctx
+        self.settings = settings
+        self.monitor = HealthMonitor(settings)
 
     async def run(self) -> None:
         """Poll until cancelled (the show's end); OBS away just skips readings."""
-        show = self.session.show
-        clock = show.time.clock
-        speed = show.speed
-        step = self.session.cfg.health.poll_seconds * speed
-        deadline = clock.monotonic()
-        while True:
+        speed = self.ctx.speed
+        async for now in self.ctx.ticker(self.settings.poll_seconds * speed):
+            left = self.ctx.show_left_s()
             try:
                 sample = await read_sample(
-                    self.session.gateway, clock.monotonic() / speed, self._show_left()
+                    self.ctx.gateway, now / speed, left / speed if left is not None else None
                 )
             except OBSError as exc:
                 log.debug("stream health: no reading (%s)", exc)
             else:
                 self._take(sample)
-            # A slow answer skips the ticks it ran over, never catches them up.
-            deadline += step
-            now = clock.monotonic()
-            if deadline < now:
-                deadline = now + step - (now - deadline) % step
-            await clock.sleep_until(deadline)
-
-    def _show_left(self) -> float | None:
-        """Real seconds until the show's expected end (None once it ended)."""
-        show = self.session.show
-        state = show.state
-        if state.phase == "ended":
-            return None
-        now = show.time.now()
-        ends = [e.expected_end or e.planned_end for e in show.tt.expected(now)]
-        return max(0.0, (max(ends) - now) / show.speed) if ends else None
 
     def _take(self, sample: HealthSample) -> None:
         view, notices = self.monitor.observe(sample)
-        show = self.session.show
-        self.session.publish_health(view)
+        self.ctx.publish(health=view)
         for notice in notices:
             if notice.fine:
-                show.say(notice.text, topic="health")
+                self.ctx.say(notice.text, topic="health")
             else:
-                show.warn(notice.text, problem=False, topic="health")
+                self.ctx.warn(notice.text, problem=False, topic="health")
 
 
-@contextlib.asynccontextmanager
-async def stream_health(session: ShowSession) -> AsyncIterator[None]:
+def stream_health(settings: Health) -> Attachment:
     """An attachment: stream health in the state, warnings as they start and end."""
-    health = StreamHealth(session)
-    session.health_monitor = health.monitor
-    session.spawn(health.run(), "stream health")
-    yield
-    # The poller has stopped with the show: the whole run in one line for the report.
-    summary = health.monitor.summary
-    show = session.show
-    show.report.health = summary.line()
-    if show.mode is Mode.REHEARSAL and not summary.healthy:
-        # A test stream that was not healthy would not be healthy live either.
-        show.warn(f"the stream test was not healthy: {summary.line()}")
+
+    @contextlib.asynccontextmanager
+    async def attached(ctx: ShowContext) -> AsyncIterator[None]:
+        health = StreamHealth(ctx, settings)
+        ctx.spawn(health.run(), "stream health")
+        yield
+        # The poller has stopped with the show: the whole run in one line for the report.
+        summary = health.monitor.summary
+        ctx.report_health(summary.line())
+        if ctx.mode is Mode.REHEARSAL and not summary.healthy:
+            # A test stream that was not healthy would not be healthy live either.
+            ctx.warn(f"the stream test was not healthy: {summary.line()}")
+
+    return attached
 
 
 __all__ = [
     "HealthMonitor",
     "HealthSample",
     "HealthSummary",
-    "HealthView",
     "Notice",
     "StreamHealth",
     "read_sample",

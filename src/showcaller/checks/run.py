@@ -21,7 +21,6 @@ import aiohttp
 
 from showcaller.checks.hints import Language, hint, who
 from showcaller.checks.measure import MOVING_SHARE, dbfs, judge_picture, judge_sound
-from showcaller.checks.results import CheckResult, Part, Verdict
 from showcaller.clock import Clock, SystemClock
 from showcaller.config import EventConfig, Speaker
 from showcaller.config.sections import Checks
@@ -29,6 +28,7 @@ from showcaller.errors import OBSError, ResourceNotFound, UnknownRequest
 from showcaller.obs.events import InputVolumeMeters
 from showcaller.obs.gateway import OBSGateway
 from showcaller.obs.images import Image
+from showcaller.show.state import CheckResult, Part, Verdict
 
 log = logging.getLogger(__name__)
 

@@ -18,8 +18,8 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from showcaller.checks.results import CheckResult
 from showcaller.cli import add_config_argument, add_obs_argument, command, obs_target
+from showcaller.show.state import CheckResult
 
 PARTS = ("video", "audio", "slides")
 STYLE = {

@@ -130,7 +130,8 @@ def _rehearse_args(parser: argparse.ArgumentParser) -> None:
 )
 async def _rehearse(args: argparse.Namespace) -> int:
     from showcaller.config import load_config
-    from showcaller.show.modes import RehearsalOptions, find_slot, rehearse
+    from showcaller.modes import RehearsalOptions, find_slot, rehearse
+    from showcaller.show.plan import ShowPlan
     from showcaller.surfaces.console import print_report
     from showcaller.surfaces.dashboard import choose_surface
 
@@ -138,7 +139,7 @@ async def _rehearse(args: argparse.Namespace) -> int:
     options = RehearsalOptions(
         obs=obs_target(args, cfg),
         speed=args.speed or cfg.rehearsal.speed,
-        from_slot=find_slot(cfg, args.from_slot),
+        from_slot=find_slot(ShowPlan.of(cfg), args.from_slot),
         journal=args.journal,
         record=args.record,
         lead=not args.no_lead,
@@ -169,7 +170,7 @@ def _live_args(parser: argparse.ArgumentParser) -> None:
 @command("live", "run the show on air, in real time", arguments=_live_args)
 async def _live(args: argparse.Namespace) -> int:
     from showcaller.config import load_config
-    from showcaller.show.modes import LiveOptions, live
+    from showcaller.modes import LiveOptions, live
     from showcaller.surfaces.console import CueLog, print_report
     from showcaller.surfaces.dashboard import choose_surface
 

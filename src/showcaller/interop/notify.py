@@ -31,6 +31,7 @@ from collections import deque
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -40,9 +41,9 @@ from showcaller.clock import SystemClock
 from showcaller.config import EventConfig, Webhook
 from showcaller.errors import OBSError
 from showcaller.obs.events import OutputState, StreamStateChanged
-from showcaller.show.engine import Mark, Mode
+from showcaller.show.context import Attachment, ShowContext
 from showcaller.show.journal import Kind, read_journal
-from showcaller.show.session import NotifyView, SessionState, ShowSession
+from showcaller.show.state import Mark, Mode, NotifyView, SessionState
 
 log = logging.getLogger(__name__)
 
@@ -315,12 +316,11 @@ class Notifier:
 class ShowNotices:
     """Turns the session's state into notices: messages by topic, the stream, marks."""
 
-    def __init__(self, session: ShowSession, notifier: Notifier) -> None:
-        self.session = session
-        self.show = session.show
+    def __init__(self, ctx: ShowContext, cfg: EventConfig, notifier: Notifier) -> None:
+        self.ctx = ctx
         self.notifier = notifier
-        self.language = session.cfg.event.language
-        self.before = session.cfg.notify.next_speaker_before.total_seconds()
+        self.language = cfg.event.language
+        self.before = cfg.notify.next_speaker_before.total_seconds()
         self.marks: dict[int, Mark] = {}
         self._seq = 0
         self._on_air: bool | None = None
@@ -333,12 +333,12 @@ class ShowNotices:
         """
         if not self.notifier.wants("next_speaker"):
             return
-        upcoming = {v.index for v in self.show.state.slots if v.state == "upcoming"}
+        upcoming = {v.index for v in self.ctx.state.show.slots if v.state == "upcoming"}
         previous: set[str] = set()
-        for slot in self.show.resolved:
+        for slot in self.ctx.plan.slots:
             ids = {sp.id for sp in slot.speakers}
             if ids and ids != previous and slot.index in upcoming:
-                at = (slot.start - self.show.resolved[0].start).total_seconds() - self.before
+                at = (slot.start - self.ctx.plan.origin).total_seconds() - self.before
                 names = ", ".join(sp.name for sp in slot.speakers)
                 mark = Mark(
                     f"next_speaker_{slot.index + 1}",
@@ -346,12 +346,12 @@ class ShowNotices:
                     self._next_speaker_action(slot.index),
                     at=at,
                 )
-                self.marks[slot.index] = self.show.add_mark(mark, done_before=done_before)
+                self.marks[slot.index] = self.ctx.add_mark(mark, done_before=done_before)
             previous = ids
 
     def _next_speaker_action(self, index: int) -> Callable[[], Any]:
         async def action() -> list[str]:
-            slot = self.show.resolved[index]
+            slot = self.ctx.plan.slots[index]
             self.notifier.post(
                 "next_speaker",
                 text_for(
@@ -370,13 +370,13 @@ class ShowNotices:
 
     def follow_marks(self, state: SessionState) -> None:
         """Move each due next-speaker mark with its slot's expected start (a late show)."""
-        origin = self.show.time.origin
+        origin = self.ctx.time.origin
         for view in state.show.slots:
             mark = self.marks.get(view.index)
             if mark is None or mark.status != "due":
                 continue
             if view.state == "skipped":
-                self.show.skip_mark(mark, "the slot was skipped")
+                self.ctx.skip_mark(mark, "the slot was skipped")
             elif view.state == "upcoming" and view.expected_start:
                 start = datetime.fromisoformat(view.expected_start)
                 mark.at = (start - origin).total_seconds() - self.before
@@ -417,7 +417,7 @@ class ShowNotices:
         elif topic == "host":
             self.notifier.post("host", f"📣 {text.removeprefix('host message: ')}")
         elif topic == "cue" and slot is not None:
-            s = self.show.resolved[slot]
+            s = self.ctx.plan.slots[slot]
             names = ", ".join(sp.name for sp in s.speakers)
             shown = (f"（{names}）" if self.language == "ja" else f" ({names})") if names else ""
             self.notifier.post("cue", text_for(self.language, "cue", title=s.title, names=shown))
@@ -425,9 +425,8 @@ class ShowNotices:
             self.notifier.post("end", text_for(self.language, "end"))
 
 
-def _marks_done(session: ShowSession) -> frozenset[str]:
+def _marks_done(path: Path) -> frozenset[str]:
     """The next-speaker marks the show's journal says were done (before a restart)."""
-    path = session.journal.path
     if not path.exists():
         return frozenset()
     return frozenset(
@@ -439,37 +438,46 @@ def _marks_done(session: ShowSession) -> frozenset[str]:
     )
 
 
-@contextlib.asynccontextmanager
-async def notifications(session: ShowSession) -> AsyncIterator[Notifier]:
+def notifications(cfg: EventConfig) -> Attachment:
     """The attachment: a sender per webhook, the next-speaker marks, the state listener."""
-    cfg = session.cfg
-    rehearsal = session.show.mode is Mode.REHEARSAL
+
+    @contextlib.asynccontextmanager
+    async def attached(ctx: ShowContext) -> AsyncIterator[None]:
+        async with _notifying(ctx, cfg):
+            yield
+
+    return attached
+
+
+@contextlib.asynccontextmanager
+async def _notifying(ctx: ShowContext, cfg: EventConfig) -> AsyncIterator[Notifier]:
+    rehearsal = ctx.mode is Mode.REHEARSAL
     async with aiohttp.ClientSession() as http:
         notifier = Notifier(
             cfg,
             http,
-            on_change=session.publish_notify,
-            now=lambda: session.show.time.wall(session.show.time.now()),
+            on_change=lambda view: ctx.publish(notify=view),
+            now=lambda: ctx.time.wall(ctx.time.now()),
             prefix=text_for(cfg.event.language, "rehearsal") if rehearsal else "",
-            on_failing=lambda text: session.show.warn(text, problem=False, topic="notify"),
+            on_failing=lambda text: ctx.warn(text, problem=False, topic="notify"),
         )
-        session.publish_notify(notifier.view())
-        notices = ShowNotices(session, notifier)
+        ctx.publish(notify=notifier.view())
+        notices = ShowNotices(ctx, cfg, notifier)
         # A resumed live show: the notices that went out before the restart are done.
-        done = frozenset() if rehearsal else await asyncio.to_thread(_marks_done, session)
+        done = frozenset() if rehearsal else await asyncio.to_thread(_marks_done, ctx.journal_path)
         notices.add_marks(done)
         senders = [
-            session.spawn(notifier.deliver(hook), f"{hook.label} sender", with_show=False)
+            ctx.spawn(notifier.deliver(hook), f"{hook.label} sender", with_show=False)
             for hook in notifier.hooks
         ]
-        unwatch = await session.gateway.on(notices.on_stream, StreamStateChanged)
-        feed = session.feed()
+        unwatch = await ctx.gateway.on(notices.on_stream, StreamStateChanged)
+        feed = ctx.feed()
 
         async def listen() -> None:
             async for state in feed:
                 notices.on_state(state)
 
-        listener = session.spawn(listen(), "notifications", with_show=False)
+        listener = ctx.spawn(listen(), "notifications", with_show=False)
         try:
             yield notifier
         finally:
@@ -489,7 +497,7 @@ async def notifications(session: ShowSession) -> AsyncIterator[Notifier]:
             for task in senders:
                 task.cancel()
             await asyncio.gather(*senders, return_exceptions=True)
-            session.publish_notify(notifier.view())
+            ctx.publish(notify=notifier.view())
 
 
 __all__ = [

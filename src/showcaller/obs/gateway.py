@@ -634,24 +634,33 @@ class OBSGateway(SceneItemVerbs):
             except errors.OBSRequestError as exc:
                 return [exc]
             return [None]
-        requests = [
-            ("SetInputSettings", {"inputName": name, "inputSettings": {"text": text}})
-            for name, text in texts
-        ]
+        requests = [_text_request(name, text) for name, text in texts]
         responses = await self.batch([*requests, switch])
         if len(responses) != len(requests) + 1:
             raise errors.OBSError(
                 f"OBS answered a cue of {len(requests) + 1} requests with {len(responses)} results"
             )
-        outcomes: list[errors.OBSRequestError | None] = []
-        for response in responses:
-            try:
-                response.raise_for_status()
-            except errors.OBSRequestError as exc:
-                outcomes.append(exc)
-            else:
-                outcomes.append(None)
-        return outcomes
+        return _outcomes(responses)
+
+    async def set_texts(
+        self, texts: Sequence[tuple[str, str]]
+    ) -> list[errors.OBSRequestError | None]:
+        """Set the texts of text inputs in one serial batch; one error (or None) per text."""
+        responses = await self.batch([_text_request(name, text) for name, text in texts])
+        return _outcomes(responses)
+
+    async def set_items_enabled(
+        self, scene: str, items: Sequence[tuple[int, bool]]
+    ) -> list[errors.OBSRequestError | None]:
+        """Show or hide scene items of `scene` in one serial batch; one error (or None) each."""
+        requests: list[tuple[str, dict[str, Any] | None]] = [
+            (
+                "SetSceneItemEnabled",
+                {"sceneName": scene, "sceneItemId": item_id, "sceneItemEnabled": enabled},
+            )
+            for item_id, enabled in items
+        ]
+        return _outcomes(await self.batch(requests))
 
     async def create_input(
         self, scene: str, name: str, kind: str, settings: Mapping[str, Any] | None = None
@@ -789,6 +798,24 @@ class OBSGateway(SceneItemVerbs):
             raise UnsupportedFeature(
                 request_type, exc.code, f"this OBS{version} does not offer {request_type}"
             ) from exc
+
+
+def _text_request(name: str, text: str) -> tuple[str, dict[str, Any] | None]:
+    return ("SetInputSettings", {"inputName": name, "inputSettings": {"text": text}})
+
+
+def _outcomes(
+    responses: Sequence[protocol.RequestResponse],
+) -> list[errors.OBSRequestError | None]:
+    outcomes: list[errors.OBSRequestError | None] = []
+    for response in responses:
+        try:
+            response.raise_for_status()
+        except errors.OBSRequestError as exc:
+            outcomes.append(exc)
+        else:
+            outcomes.append(None)
+    return outcomes
 
 
 def _output_status(a: _Answer) -> OutputStatus:

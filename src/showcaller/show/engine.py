@@ -13,14 +13,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import enum
 import logging
 import statistics
 from collections import deque
-from collections.abc import Awaitable, Callable, Collection, Sequence
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
+from pathlib import Path
 from typing import Any, Protocol
 
-from showcaller.config import EventConfig, ResolvedSlot
+from showcaller.config import ResolvedSlot
 from showcaller.errors import OBSError, ShowcallerError, UsageError
 from showcaller.obs.events import ProgramSceneChanged
 from showcaller.show import timetable as tt_mod
@@ -34,13 +34,15 @@ from showcaller.show.hostcommands import (
     command_name,
 )
 from showcaller.show.journal import Journal, Kind
-from showcaller.show.planrecord import plan_record
+from showcaller.show.plan import ShowPlan
 from showcaller.show.showtime import ShowTime
 from showcaller.show.state import (
     CommandResult,
     CueRecord,
     Mark,
     MarkView,
+    Mode,
+    Phase,
     ShowMessage,
     ShowReport,
     ShowState,
@@ -48,13 +50,11 @@ from showcaller.show.state import (
 )
 from showcaller.show.timetable import (
     CommandRejected,
-    PlannedSlot,
     ShowEnded,
     SlotOverrun,
     SlotStarted,
     Timetable,
 )
-from showcaller.stage.textfields import cue_texts
 
 log = logging.getLogger(__name__)
 
@@ -72,22 +72,6 @@ WARNING_SHORT_S = 60.0
 MAX_MESSAGES = 1000
 # A message's topic when its level says it all (see ShowMessage.topic).
 _LEVEL_TOPIC = {"cue": "cue", "end": "end"}
-
-
-class Mode(enum.Enum):
-    """What the show may do to OBS."""
-
-    REHEARSAL = "rehearsal"
-    LIVE = "live"
-
-
-class Phase(enum.Enum):
-    """Where the show stands, for the surfaces."""
-
-    WAITING = "waiting"  # before the first slot
-    ON_AIR = "on_air"
-    ENDED = "ended"
-    DETACHED = "detached"  # showcaller let go; OBS keeps running as it is
 
 
 class ShowGateway(Protocol):
@@ -135,6 +119,10 @@ class ShowActions(Protocol):
         ...
 
 
+# The texts (input, text) written with a slot's cue: the lower third (see stage.textfields).
+CueTexts = Callable[[ResolvedSlot], list[tuple[str, str]]]
+
+
 class _Lead:
     """Measures how long OBS takes to land a switch and how early to send the next one.
 
@@ -166,34 +154,12 @@ def warning_before(slot: ResolvedSlot) -> float:
     return WARNING_LONG_S if slot.duration.total_seconds() >= LONG_SLOT_S else WARNING_SHORT_S
 
 
-def planned_slots(cfg: EventConfig) -> tuple[list[ResolvedSlot], list[PlannedSlot]]:
-    """The config's slots, and the same slots in timetable seconds from the plan's origin."""
-    resolved = cfg.slots_resolved()
-    origin = resolved[0].start
-    planned = [
-        PlannedSlot(
-            index=s.index,
-            kind=s.kind,
-            title=s.title,
-            start=(s.start - origin).total_seconds(),
-            end=(s.end - origin).total_seconds(),
-            end_mode=s.end_mode,
-            grace_s=s.grace_s,
-            min_s=s.min_s,
-            scene=s.scene,
-            speakers=tuple(sp.id for sp in s.speakers),
-        )
-        for s in resolved
-    ]
-    return resolved, planned
-
-
 class Show:
     """Runs one show: the timetable against OBS, on a clock, in a mode."""
 
     def __init__(
         self,
-        cfg: EventConfig,
+        plan: ShowPlan,
         gateway: ShowGateway,
         showtime: ShowTime,
         journal: Journal,
@@ -207,17 +173,22 @@ class Show:
         speed: float = 1.0,
         tick: float = TICK_S,
         trouble: bool = False,
+        trouble_scene: str | None = None,
+        cue_texts: CueTexts | None = None,
+        plan_record: Mapping[str, Any] | None = None,
     ) -> None:
-        self.cfg = cfg
+        self.plan = plan
         self.gateway = gateway
         self.time = showtime
-        self.journal = journal
+        self._journal = journal
         journal.on_error = self.warn  # a full disk is a problem for the report, not a crash
         self.mode = mode
-        self.actions = actions
-        self.resolved, self.planned = planned_slots(cfg)
-        self.tt = timetable or Timetable.new(self.planned, from_slot=from_slot)
-        self.report = ShowReport(title=cfg.event.title, mode=mode.value, speed=speed)
+        self._actions = actions
+        self._trouble_scene_name = trouble_scene
+        self._cue_texts = cue_texts or (lambda slot: [])
+        self._plan_record = dict(plan_record) if plan_record is not None else {}
+        self._tt = timetable or Timetable.new(list(plan.planned), from_slot=from_slot)
+        self.report = ShowReport(title=plan.title, mode=mode.value, speed=speed)
         self.marks: list[Mark] = []
         self.messages: deque[ShowMessage] = deque(maxlen=MAX_MESSAGES)
         self._seq = 0
@@ -229,7 +200,7 @@ class Show:
             asyncio.Queue()
         )
         # Commands a part of the session carries out (speaker checks): type -> handler.
-        self.command_handlers: dict[type, Callable[[Any], Awaitable[CommandResult]]] = {}
+        self._handlers: dict[type, Callable[[Any], Awaitable[CommandResult]]] = {}
         self._pending_switch: dict[str, CueRecord] = {}
         self._program_scene: str | None = None
         self._trouble = trouble  # resumed in trouble: the trouble scene stays on air
@@ -275,6 +246,40 @@ class Show:
         await self._commands.put((command, source, fut))
         return await fut
 
+    def set_actions(self, actions: ShowActions) -> None:
+        """Make `actions` the mode's actions around the timetable."""
+        self._actions = actions
+
+    def handle(
+        self, kind: type, handler: Callable[[Any], Awaitable[CommandResult]]
+    ) -> Callable[[], None]:
+        """Carry out commands of `kind` with `handler` (a part of the session); returns the undo."""
+        self._handlers[kind] = handler
+
+        def undo() -> None:
+            if self._handlers.get(kind) is handler:
+                del self._handlers[kind]
+
+        return undo
+
+    def record(self, kind: Kind, **fields: Any) -> None:
+        """Journal one record for a part of the session; nothing once the show stopped."""
+        if not self._stopped:
+            self._journal.write(kind, **fields)
+
+    @property
+    def journal_path(self) -> Path:
+        """The journal's file."""
+        return self._journal.path
+
+    def show_left_s(self) -> float | None:
+        """Show seconds until the expected end of the last slot (None once it ended)."""
+        if self._phase in (Phase.ENDED, Phase.DETACHED):
+            return None
+        now = self.time.now()
+        ends = [e.expected_end or e.planned_end for e in self._tt.expected(now)]
+        return max(0.0, max(ends) - now) if ends else None
+
     def detach(self) -> None:
         """Stop driving OBS and return from `run()`, leaving OBS exactly as it is."""
         self._phase = Phase.DETACHED
@@ -306,7 +311,7 @@ class Show:
             self._say("info", f"{mark.label}: {mark.detail}" if mark.detail else mark.label)
             for text in warnings:
                 self.warn(text)
-        self.journal.write(
+        self._journal.write(
             Kind.MARK,
             mark=mark.kind,
             status=mark.status,
@@ -320,7 +325,7 @@ class Show:
         if mark.status == "due":
             mark.status = "skipped"
             mark.detail = why
-            self.journal.write(Kind.MARK, mark=mark.kind, status="skipped", detail=why)
+            self._journal.write(Kind.MARK, mark=mark.kind, status="skipped", detail=why)
             self._publish()
 
     def _next_mark_at(self) -> float | None:
@@ -338,14 +343,14 @@ class Show:
     async def run(self) -> ShowReport:
         """Run the show until it ends or `detach()` is called; never raises for an OBS failure."""
         unsubscribe = await self.gateway.on(self._on_scene_changed, ProgramSceneChanged)
-        self.journal.write(
+        self._journal.write(
             Kind.START,
             mode=self.mode.value,
             origin=self.time.origin.isoformat(),
             show_seconds=self.time.now(),
-            slots=len(self.planned),
+            slots=len(self.plan.planned),
         )
-        self.journal.write(Kind.PLAN, **plan_record(self.cfg, self.resolved, self._speed))
+        self._journal.write(Kind.PLAN, **{**self._plan_record, "speed": self._speed})
         getter: asyncio.Task[tuple[HostCommand, str, asyncio.Future[CommandResult]]] | None = None
         try:
             with contextlib.suppress(OBSError):
@@ -353,9 +358,9 @@ class Show:
             self._lead_now = self._lead.value
             await self._run_timed_marks()
             await self._advance(lead=True)
-            while not self._stop.is_set() and not self.tt.ended:
+            while not self._stop.is_set() and not self._tt.ended:
                 now = self.time.now()
-                deadline = self.tt.next_deadline(now)
+                deadline = self._tt.next_deadline(now)
                 wake = now + self._tick
                 # One lead per wake-up: the estimate may change while the loop sleeps
                 # (a landing arrives), and the cue must go out at the moment it slept for.
@@ -387,12 +392,12 @@ class Show:
                         f"the wall clock jumped by {jump.seconds:+.1f} s; times re-anchored",
                         problem=False,
                     )
-                    self.journal.write(Kind.ANCHOR, jump_seconds=jump.seconds)
+                    self._journal.write(Kind.ANCHOR, jump_seconds=jump.seconds)
                 await self._run_timed_marks()
                 if not self._stop.is_set():
                     await self._advance(lead=True)
                 await asyncio.gather(sleeper, stopper, return_exceptions=True)
-                if self.journal.failing is not None:
+                if self._journal.failing is not None:
                     # Retried every tick: the first line that gets through again is the
                     # state, so a restart resumes from now and not from before the failure.
                     self._snapshot()
@@ -410,13 +415,13 @@ class Show:
                     reply.set_result(
                         CommandResult(False, f"{command_name(command)}: the show is not running")
                     )
-        if self.tt.ended or self._ended_by_host:
+        if self._tt.ended or self._ended_by_host:
             self._phase = Phase.ENDED
             self.report.ended = True
         for mark in self.marks:
             if mark.status == "due" and self._phase is Phase.ENDED:
                 mark.status, mark.detail = "skipped", "the show ended first"
-        self.journal.write(Kind.STOP, phase=self._phase.value)
+        self._journal.write(Kind.STOP, phase=self._phase.value)
         self._stopped = True
         self._publish()
         return self.report
@@ -424,15 +429,15 @@ class Show:
     async def _advance(self, *, lead: bool) -> None:
         now = self.time.now()
         horizon = now + (self._lead_now if lead else 0.0)
-        new_tt, cues = self.tt.advance(horizon)
+        new_tt, cues = self._tt.advance(horizon)
         await self._apply(new_tt, cues)
 
     async def _command(
         self, command: HostCommand, source: str, reply: asyncio.Future[CommandResult]
     ) -> None:
         name = command_name(command)
-        self.journal.write(Kind.COMMAND, command=name, source=source)
-        handler = self.command_handlers.get(type(command))
+        self._journal.write(Kind.COMMAND, command=name, source=source)
+        handler = self._handlers.get(type(command))
         try:
             match command:
                 case _ if handler is not None:
@@ -446,7 +451,7 @@ class Show:
                     result = await self._set_trouble(command.on)
                 case Message():
                     self._message = command.text
-                    self.journal.write(Kind.MESSAGE, text=command.text)
+                    self._journal.write(Kind.MESSAGE, text=command.text)
                     if command.text:
                         self._say("info", f"host message: {command.text}", topic="host")
                     self._publish()
@@ -455,7 +460,7 @@ class Show:
                 case RunChecks():
                     result = CommandResult(False, "checks: speaker checks are not running")
                 case _:
-                    new_tt, cues = self.tt.apply(command, self.time.now())
+                    new_tt, cues = self._tt.apply(command, self.time.now())
                     result = CommandResult(True, f"{name}: done")
                     if not reply.done():
                         reply.set_result(result)
@@ -466,12 +471,12 @@ class Show:
             # A malformed command from a surface must never break the running show.
             result = CommandResult(False, f"not a show command: {exc}")
         if not result.ok:
-            self.journal.write(Kind.REJECTED, command=name, source=source, reason=result.message)
+            self._journal.write(Kind.REJECTED, command=name, source=source, reason=result.message)
         if not reply.done():
             reply.set_result(result)
 
     async def _apply(self, new_tt: Timetable, cues: Sequence[Any]) -> None:
-        self.tt = new_tt
+        self._tt = new_tt
         for cue in cues:
             match cue:
                 case SlotStarted():
@@ -487,7 +492,7 @@ class Show:
     # --------------------------------------------------------------------- cues
 
     async def _start_slot(self, cue: SlotStarted) -> None:
-        slot = self.resolved[cue.slot_index]
+        slot = self.plan.slots[cue.slot_index]
         self._phase = Phase.ON_AIR
         sent = self.time.now()
         # In trouble the "please stand by" scene stays on air; the slot's texts still change.
@@ -508,9 +513,9 @@ class Show:
         # Texts first, in one go with the switch: the lower third must already be right
         # when the new scene appears.
         texts = self._lower_third(slot)
-        if self.actions is not None and slot.do_not_record:
+        if self._actions is not None and slot.do_not_record:
             # Before the switch: not one frame of a talk that must not be recorded in the file.
-            for warning in await self.actions.before_slot_start(slot):
+            for warning in await self._actions.before_slot_start(slot):
                 self.warn(warning)
         results: list[BaseException | None]
         try:
@@ -529,7 +534,7 @@ class Show:
             self.warn(f"slot {slot.index + 1} {slot.title!r}: scene {scene!r}: {record.error}")
         else:
             self._program_scene = scene
-        self.journal.write(
+        self._journal.write(
             Kind.CUE,
             cue="slot_started",
             slot=slot.index,
@@ -545,47 +550,47 @@ class Show:
         )
         self._say("cue", f"slot {slot.index + 1} {slot.title} on air", at=cue.at, slot=slot.index)
         log.info("slot %d %s on air (scene %s, %s)", slot.index + 1, slot.title, scene, cue.reason)
-        if self.actions is not None:
-            for warning in await self.actions.at_slot_start(slot, caught_up=cue.caught_up):
+        if self._actions is not None:
+            for warning in await self._actions.at_slot_start(slot, caught_up=cue.caught_up):
                 self.warn(warning)
 
     def _lower_third(self, slot: ResolvedSlot) -> list[tuple[str, str]]:
-        return cue_texts(self.cfg, slot)
+        return self._cue_texts(slot)
 
     def _overrun(self, cue: SlotOverrun) -> None:
-        slot = self.resolved[cue.slot_index]
+        slot = self.plan.slots[cue.slot_index]
         if cue.mode == "manual":
             text = f"{slot.title!r} reached its end: waiting for the host (press next)"
         else:
             text = f"{slot.title!r} reached its end: next slot in {slot.grace_s} s"
         self.warn(text, problem=False)
-        self.journal.write(Kind.CUE, cue="overrun", slot=slot.index, mode=cue.mode, at=cue.at)
+        self._journal.write(Kind.CUE, cue="overrun", slot=slot.index, mode=cue.mode, at=cue.at)
 
     async def _end(self, cue: ShowEnded) -> None:
         self._phase = Phase.ENDED
         missed = self.time.now() - cue.at > MISSED_END_S * self._speed
-        self.journal.write(Kind.CUE, cue="show_ended", at=cue.at, missed=missed)
+        self._journal.write(Kind.CUE, cue="show_ended", at=cue.at, missed=missed)
         log.info("the show has ended")
         self._say("end", "the show has ended")
-        if self.actions is not None:
-            for warning in await self.actions.at_show_end(missed=missed):
+        if self._actions is not None:
+            for warning in await self._actions.at_show_end(missed=missed):
                 self.warn(warning)
 
     async def _end_by_host(self, command: End) -> CommandResult:
         now = self.time.now()
         self._phase = Phase.ENDED
         self._ended_by_host = True
-        self.journal.write(Kind.CUE, cue="show_ended", at=now, missed=False, by_host=True)
+        self._journal.write(Kind.CUE, cue="show_ended", at=now, missed=False, by_host=True)
         self._say("end", "the host ended the show")
-        if self.actions is not None:
-            for warning in await self.actions.at_show_end(missed=False, by_host=command):
+        if self._actions is not None:
+            for warning in await self._actions.at_show_end(missed=False, by_host=command):
                 self.warn(warning)
         self._snapshot()
         self._stop.set()
         return CommandResult(True, "the show has ended")
 
     def _trouble_scene(self) -> str | None:
-        return self.cfg.scenes.trouble
+        return self._trouble_scene_name
 
     async def _set_trouble(self, on: bool | None) -> CommandResult:
         scene = self._trouble_scene()
@@ -598,9 +603,9 @@ class Show:
             self._before_trouble = self._program_scene
             target = scene
         else:
-            on_air = self.tt.on_air
+            on_air = self._tt.on_air
             target = (
-                self.resolved[on_air.index].scene if on_air is not None else self._before_trouble
+                self.plan.slots[on_air.index].scene if on_air is not None else self._before_trouble
             ) or scene
         try:
             await self.gateway.set_program_scene(target)
@@ -609,7 +614,7 @@ class Show:
             return CommandResult(False, f"trouble: {exc}")
         self._trouble = on
         self._program_scene = target
-        self.journal.write(Kind.TROUBLE, on=on, scene=target)
+        self._journal.write(Kind.TROUBLE, on=on, scene=target)
         self._snapshot()
         self._say("info", f"trouble scene {'on air' if on else 'off'}: {target!r} on program")
         return CommandResult(True, f"trouble {'on' if on else 'off'}: {target!r} on air")
@@ -626,7 +631,7 @@ class Show:
             record.landed = self.time.now()
             if record.error is None:
                 self._lead.add(record.landed - record.sent)
-            self.journal.write(
+            self._journal.write(
                 Kind.LANDED,
                 slot=record.slot_index,
                 scene=scene,
@@ -634,7 +639,7 @@ class Show:
                 late_ms=round((record.landed - record.deadline) / self._speed * 1000, 1),
             )
         else:
-            self.journal.write(Kind.OBS_EVENT, event="program_scene_changed", scene=scene)
+            self._journal.write(Kind.OBS_EVENT, event="program_scene_changed", scene=scene)
         self._publish()
 
     async def resync(self, gateway: ShowGateway | None = None) -> None:
@@ -643,11 +648,11 @@ class Show:
         `gateway` is the fresh connection the link hands its resync hooks (the link
         itself is not ready for others until the hooks have run).
         """
-        on_air = self.tt.on_air
+        on_air = self._tt.on_air
         if self._trouble:
             scene = self._trouble_scene()
         elif on_air is not None:
-            scene = self.resolved[on_air.index].scene
+            scene = self.plan.slots[on_air.index].scene
         else:
             return
         if scene is None:
@@ -658,7 +663,7 @@ class Show:
             if current != scene:
                 await gateway.set_program_scene(scene)
                 self.warn(f"OBS showed {current!r} after reconnecting: put {scene!r} back")
-                self.journal.write(Kind.RESYNC, scene=scene, found=current)
+                self._journal.write(Kind.RESYNC, scene=scene, found=current)
             self._program_scene = scene
         except (OBSError, ShowcallerError) as exc:
             self.warn(f"could not resync the scene after reconnecting: {_describe(exc)}")
@@ -670,7 +675,7 @@ class Show:
         log.warning("%s", text)
         (self.report.problems if problem else self.report.warnings).append(text)
         if not self._stopped:  # a late word (an OBS event after the end) still reaches the report
-            self.journal.write(Kind.WARNING, text=text, problem=problem)
+            self._journal.write(Kind.WARNING, text=text, problem=problem)
         self._say("problem" if problem else "warning", text, topic=topic)
 
     def say(self, text: str, *, topic: str = "") -> None:
@@ -693,17 +698,17 @@ class Show:
         self._publish()
 
     def _snapshot(self) -> None:
-        on_air = self.tt.on_air
-        self.journal.write(
+        on_air = self._tt.on_air
+        self._journal.write(
             Kind.STATE,
-            timetable=self.tt.to_state(),
-            scene=self.resolved[on_air.index].scene if on_air is not None else None,
-            ended=self.tt.ended or self._ended_by_host,
+            timetable=self._tt.to_state(),
+            scene=self.plan.slots[on_air.index].scene if on_air is not None else None,
+            ended=self._tt.ended or self._ended_by_host,
             trouble=self._trouble,
         )
 
     def _view(self, e: tt_mod.ExpectedSlot) -> SlotView:
-        slot = self.resolved[e.slot.index]
+        slot = self.plan.slots[e.slot.index]
         start = e.actual_start if e.actual_start is not None else e.expected_start
         end = e.actual_end if e.actual_end is not None else e.expected_end
         return SlotView(
@@ -725,20 +730,20 @@ class Show:
 
     def _build_state(self) -> ShowState:
         now = self.time.now()
-        status = self.tt.status(now)
-        views = tuple(self._view(e) for e in self.tt.expected(now))
+        status = self._tt.status(now)
+        views = tuple(self._view(e) for e in self._tt.expected(now))
         by_index = {v.index: v for v in views}
         on_air = by_index.get(status.on_air.index) if status.on_air is not None else None
         nxt = by_index.get(status.next.index) if status.next is not None else None
         return ShowState(
-            title=self.cfg.event.title,
+            title=self.plan.title,
             mode=self.mode.value,
             phase=self._phase.value,
             now=self.time.wall(now).isoformat(),
             on_air=on_air,
             next=nxt,
             time_left_s=status.time_left,
-            warning_s=warning_before(self.resolved[status.on_air.index])
+            warning_s=warning_before(self.plan.slots[status.on_air.index])
             if status.on_air is not None
             else None,
             delay_s=status.delay,
@@ -774,7 +779,6 @@ __all__ = [
     "CueRecord",
     "Mark",
     "MarkView",
-    "Mode",
     "Phase",
     "Show",
     "ShowActions",
@@ -783,5 +787,4 @@ __all__ = [
     "ShowReport",
     "ShowState",
     "SlotView",
-    "planned_slots",
 ]

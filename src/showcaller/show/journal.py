@@ -160,6 +160,13 @@ class Journal:
             log.error("%s", text)
 
 
+def default_journal(source: Path | None, mode: str) -> Path:
+    """`<event file stem>.<mode>.jsonl` beside the event file (or in the working folder)."""
+    stem = source.stem if source else "show"
+    folder = source.parent if source else Path()
+    return folder / f"{stem}.{mode}.jsonl"
+
+
 @contextlib.contextmanager
 def claim(path: Path) -> Iterator[None]:
     """Hold the show at journal `path` for this process: a second showcaller is refused.

@@ -7,18 +7,19 @@ wall-clock ISO time in the event's zone; speakers carry id, name and handle.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
-from showcaller.config import EventConfig, ResolvedSlot
+from showcaller.config import EventConfig
+from showcaller.show.plan import ShowPlan
 
 # Bumped when a field changes meaning; fields are only ever added.
 PLAN_FORMAT = 1
 
 
-def plan_record(cfg: EventConfig, resolved: Sequence[ResolvedSlot], speed: float) -> dict[str, Any]:
-    """The fields of a `plan` record for this event and its resolved slots."""
-    origin = resolved[0].start
+def plan_record(cfg: EventConfig, plan: ShowPlan) -> dict[str, Any]:
+    """The fields of a `plan` record for this event and its plan (the engine adds the speed)."""
+    origin = plan.origin
+    resolved = plan.slots
     event = cfg.event
     return {
         "plan_format": PLAN_FORMAT,
@@ -30,7 +31,6 @@ def plan_record(cfg: EventConfig, resolved: Sequence[ResolvedSlot], speed: float
             "url": event.url,
             "date": event.date.isoformat(),
         },
-        "speed": speed,
         "record": {"enabled": cfg.record.enabled, "per_talk": cfg.record.per_talk},
         "stream_before_s": cfg.stream.start_before_standby.total_seconds(),
         "slots": [

@@ -20,14 +20,15 @@ import logging
 from collections.abc import AsyncIterator, Collection
 
 from showcaller.config import ResolvedSlot
+from showcaller.config.sections import Record, Rehearsal, Stream
 from showcaller.errors import OBSError, UsageError
 from showcaller.obs.events import OutputState, StreamStateChanged
 from showcaller.obs.gateway import OBSGateway, StreamService
-from showcaller.show.engine import Mark
+from showcaller.show.context import Attachment, ShowContext
 from showcaller.show.hostcommands import End
 from showcaller.show.journal import Kind
 from showcaller.show.outputs import STREAM_START_TIMEOUT_S, output_becomes, stream_becomes
-from showcaller.show.session import ShowSession
+from showcaller.show.state import Mark
 from showcaller.show.streamtest import backup_path, points_at, remove_backup, save_backup
 
 log = logging.getLogger(__name__)
@@ -40,18 +41,22 @@ class Recording:
     """Start with the first recorded slot (a mark), a file or chapter per talk, stop at the end."""
 
     def __init__(
-        self, session: ShowSession, *, enabled: bool, done_before: Collection[str] = ()
+        self,
+        ctx: ShowContext,
+        settings: Record,
+        *,
+        enabled: bool,
+        done_before: Collection[str] = (),
     ) -> None:
-        self.session = session
-        self.show = session.show
-        self.gateway = session.gateway
-        self.cfg = session.cfg
+        self.ctx = ctx
+        self.gateway = ctx.gateway
+        self.settings = settings
         self.enabled = enabled
         self._warned_split = False
         self._paused_for: int | None = None  # the do_not_record slot showcaller paused for
         self.mark: Mark | None = None
         if enabled:
-            self.mark = self.show.add_mark(
+            self.mark = self.ctx.add_mark(
                 Mark("record_start", "the recording starts", self._start_record),
                 done_before=done_before,
             )
@@ -62,7 +67,7 @@ class Recording:
                 self.mark.detail = "OBS was already recording"
             return []
         await self.gateway.start_record()
-        self.show.journal.write(Kind.RECORD, action="start", at=self.show.time.now())
+        self.ctx.record(Kind.RECORD, action="start", at=self.ctx.time.now())
         log.info("recording started")
         return []
 
@@ -75,7 +80,7 @@ class Recording:
             return []  # paused before the switch (`before_slot_start`)
         try:
             if self.mark is not None and self.mark.status == "due":
-                await self.show.fire(self.mark)
+                await self.ctx.fire(self.mark)
                 return []
             status = await self.gateway.record_status()
             if not status.active:
@@ -106,10 +111,9 @@ class Recording:
             return [f"could not pause the recording for {slot.title!r} (do_not_record): {exc}"]
 
     async def _keep_out(self, slot: ResolvedSlot) -> list[str]:
-        journal = self.show.journal
         if self.mark is not None and self.mark.status == "due":
-            journal.write(Kind.RECORD, action="not_recorded", slot=slot.index)
-            self.show.say(
+            self.ctx.record(Kind.RECORD, action="not_recorded", slot=slot.index)
+            self.ctx.say(
                 f"not recording {slot.title!r} (do_not_record): the recording starts after it",
                 topic="record",
             )
@@ -120,12 +124,12 @@ class Recording:
                 # Paused already (by the host, or by showcaller before a restart): this slot
                 # holds the pause now, and the next slot that may be recorded resumes it.
                 self._paused_for = slot.index
-            journal.write(Kind.RECORD, action="not_recorded", slot=slot.index)
+            self.ctx.record(Kind.RECORD, action="not_recorded", slot=slot.index)
             return []
         await self.gateway.pause_record()
         self._paused_for = slot.index
-        journal.write(Kind.RECORD, action="pause", slot=slot.index, reason="do_not_record")
-        self.show.say(
+        self.ctx.record(Kind.RECORD, action="pause", slot=slot.index, reason="do_not_record")
+        self.ctx.say(
             f"recording paused: {slot.title!r} must not be recorded (do_not_record)",
             topic="record",
         )
@@ -134,34 +138,31 @@ class Recording:
 
     async def _resume(self, slot: ResolvedSlot) -> None:
         await self.gateway.resume_record()
-        self.show.journal.write(
-            Kind.RECORD, action="resume", slot=slot.index, after=self._paused_for
-        )
+        self.ctx.record(Kind.RECORD, action="resume", slot=slot.index, after=self._paused_for)
         self._paused_for = None
-        self.show.say(f"recording resumed for {slot.title!r}", topic="record")
+        self.ctx.say(f"recording resumed for {slot.title!r}", topic="record")
 
     async def _per_talk(self, slot: ResolvedSlot) -> list[str]:
-        mode = self.cfg.record.per_talk
+        mode = self.settings.per_talk
         if mode == "off":
             return []
         caps = await self.gateway.capabilities()
-        journal = self.show.journal
         if mode == "restart":
             path = await self.gateway.stop_record()
             await self.gateway.start_record()
-            journal.write(Kind.RECORD, action="restart", slot=slot.index, path=path)
+            self.ctx.record(Kind.RECORD, action="restart", slot=slot.index, path=path)
             return []
         if mode == "chapter" and caps.chapters:
             await self.gateway.create_chapter(slot.title)
-            journal.write(Kind.RECORD, action="chapter", slot=slot.index, name=slot.title)
+            self.ctx.record(Kind.RECORD, action="chapter", slot=slot.index, name=slot.title)
             return []
         if caps.split_record:
             await self.gateway.split_record()
-            journal.write(Kind.RECORD, action="split", slot=slot.index)
+            self.ctx.record(Kind.RECORD, action="split", slot=slot.index)
             return []
         if caps.chapters:
             await self.gateway.create_chapter(slot.title)
-            journal.write(Kind.RECORD, action="chapter", slot=slot.index, name=slot.title)
+            self.ctx.record(Kind.RECORD, action="chapter", slot=slot.index, name=slot.title)
             return []
         if self._warned_split:
             return []
@@ -178,14 +179,14 @@ class Recording:
         try:
             if (await self.gateway.record_status()).active:
                 path = await self.gateway.stop_record()
-                self.show.journal.write(Kind.RECORD, action="stop", path=path)
+                self.ctx.record(Kind.RECORD, action="stop", path=path)
                 # OBS finishes the file after answering: "saved" only once it has.
-                time = self.show.time
+                time = self.ctx.time
                 if not await output_becomes(
-                    self.gateway.record_status, time.clock, active=False, speed=self.show.speed
+                    self.gateway.record_status, time.clock, active=False, speed=self.ctx.speed
                 ):
                     return [f"the recording did not stop within {STREAM_START_TIMEOUT_S:g} s"]
-                self.show.say(f"the recording is saved: {path}")
+                self.ctx.say(f"the recording is saved: {path}")
                 log.info("recording saved: %s", path)
         except OBSError as exc:
             return [f"stopping the recording: {exc}"]
@@ -201,15 +202,14 @@ class Recording:
 class StreamStart:
     """The `stream_start` mark: start the stream at show second `at`, then check it is on air."""
 
-    def __init__(self, session: ShowSession, at: float, *, already_on_air: bool) -> None:
-        self.session = session
-        self.show = session.show
-        self.gateway = session.gateway
+    def __init__(self, ctx: ShowContext, at: float, *, already_on_air: bool) -> None:
+        self.ctx = ctx
+        self.gateway = ctx.gateway
         self.at = at
         self.on_air: bool | None = None  # what the check after the start found (None: not yet)
-        self.mark = self.show.add_mark(Mark("stream_start", "the stream starts", self._start, at))
+        self.mark = self.ctx.add_mark(Mark("stream_start", "the stream starts", self._start, at))
         if already_on_air:
-            self.show.skip_mark(self.mark, "already on air; showcaller does not touch it")
+            self.ctx.skip_mark(self.mark, "already on air; showcaller does not touch it")
 
     async def _start(self) -> list[str]:
         if (await self.gateway.stream_status()).active:
@@ -217,34 +217,34 @@ class StreamStart:
             self.on_air = True
             return []
         await self.gateway.start_stream()
-        self.show.journal.write(Kind.STREAM, action="start", at=self.show.time.now())
+        self.ctx.record(Kind.STREAM, action="start", at=self.ctx.time.now())
         log.info("the stream is starting")
         # OBS answers StartStream at once even when it cannot reach the server; it then
         # gives up by itself (STARTING → STOPPED). Only outputActive says on air.
-        self.session.spawn(self.confirm(), "stream start check")
+        self.ctx.spawn(self.confirm(), "stream start check")
         return []
 
     async def confirm(self) -> None:
         """Check that the stream is on air within 10 s of starting it, and say so."""
-        show = self.show
+        ctx = self.ctx
         try:
             on_air = await stream_becomes(
-                self.gateway, show.time.clock, active=True, speed=show.speed
+                self.gateway, ctx.time.clock, active=True, speed=ctx.speed
             )
         except OBSError as exc:
-            show.warn(f"could not check that the stream is on air: {exc}")
+            ctx.warn(f"could not check that the stream is on air: {exc}")
             return
         self.on_air = on_air
         if not on_air:
-            show.journal.write(Kind.STREAM, action="not_on_air", at=show.time.now())
-            show.warn(
+            ctx.record(Kind.STREAM, action="not_on_air", at=ctx.time.now())
+            ctx.warn(
                 f"the stream is NOT on air {STREAM_START_TIMEOUT_S:g} s after starting it: "
                 "check OBS's Settings > Stream (server and key) and start it in OBS",
                 topic="stream",
             )
             return
-        show.journal.write(Kind.STREAM, action="on_air", at=show.time.now())
-        show.say("the stream is on air", topic="stream")
+        ctx.record(Kind.STREAM, action="on_air", at=ctx.time.now())
+        ctx.say("the stream is on air", topic="stream")
 
 
 class RehearsalPolicy(Recording):
@@ -255,16 +255,30 @@ class RehearsalPolicy(Recording):
         return await self.stop_recording()
 
 
-@contextlib.asynccontextmanager
-async def stream_test(session: ShowSession) -> AsyncIterator[None]:
+def stream_test(rehearsal: Rehearsal, stream: Stream) -> Attachment:
     """An attachment: point OBS's stream at the rehearsal target, start it at its mark.
 
     On the way out (the show's end, Ctrl-C, a crash of a surface) the stream stops and
     OBS's own stream settings are put back, whatever happened.
     """
-    cfg, gateway, show = session.cfg, session.gateway, session.show
+
+    @contextlib.asynccontextmanager
+    async def attached(ctx: ShowContext) -> AsyncIterator[None]:
+        saved, starter = await _start_test_stream(ctx, rehearsal, stream)
+        try:
+            yield
+        finally:
+            await _end_test_stream(ctx, saved, starter)
+
+    return attached
+
+
+async def _start_test_stream(
+    ctx: ShowContext, rehearsal: Rehearsal, stream: Stream
+) -> tuple[StreamService, StreamStart]:
+    gateway = ctx.gateway
     saved = await gateway.stream_service()
-    test_server = cfg.rehearsal.stream_test_server
+    test_server = rehearsal.stream_test_server
     if points_at(saved, test_server):
         raise UsageError(
             f"OBS already points at the rehearsal target {test_server}: "
@@ -272,9 +286,9 @@ async def stream_test(session: ShowSession) -> AsyncIterator[None]:
         )
     # Kept before anything changes, so that a SIGKILL mid-test loses nothing (the key is
     # only in the 0600 backup file, never in the journal).
-    backup = backup_path(session.journal.path)
+    backup = backup_path(ctx.journal_path)
     save_backup(backup, saved, test_server)
-    show.journal.write(
+    ctx.record(
         Kind.STREAM,
         action="test_saved",
         service_type=saved.service_type,
@@ -282,38 +296,32 @@ async def stream_test(session: ShowSession) -> AsyncIterator[None]:
         backup=str(backup),
         key_kept="only in the backup file (mode 0600), never in the journal",
     )
-    key = cfg.rehearsal.stream_test_key.get_secret_value()
+    key = rehearsal.stream_test_key.get_secret_value()
     await gateway.set_stream_service(test_server, key)
-    show.journal.write(Kind.STREAM, action="test_target", server=test_server)
-    at = max(-cfg.stream.start_before_standby.total_seconds(), show.time.now())
-    starter = StreamStart(session, at, already_on_air=False)
-    try:
-        yield
-    finally:
-        await _end_test_stream(session, saved, starter)
+    ctx.record(Kind.STREAM, action="test_target", server=test_server)
+    at = max(-stream.start_before_standby.total_seconds(), ctx.time.now())
+    return saved, StreamStart(ctx, at, already_on_air=False)
 
 
-async def _end_test_stream(
-    session: ShowSession, saved: StreamService, starter: StreamStart
-) -> None:
-    gateway, show = session.gateway, session.show
+async def _end_test_stream(ctx: ShowContext, saved: StreamService, starter: StreamStart) -> None:
+    gateway = ctx.gateway
     try:
         active = (await gateway.stream_status()).active
         if starter.mark.status == "done" and starter.on_air is None and not active:
             # The show ended before the check after the start could say.
-            show.warn(
+            ctx.warn(
                 "the stream test never went on air: check rehearsal.stream_test_server "
                 "and its key (SHOWCALLER_REHEARSAL__STREAM_TEST_KEY)"
             )
         if active:
             await gateway.stop_stream()
             # OBS keeps the old settings until the output has really stopped.
-            await stream_becomes(gateway, show.time.clock, active=False, speed=show.speed)
+            await stream_becomes(gateway, ctx.time.clock, active=False, speed=ctx.speed)
         await gateway.restore_stream_service(saved)
-        remove_backup(backup_path(session.journal.path))
-        show.journal.write(Kind.STREAM, action="restored")
+        remove_backup(backup_path(ctx.journal_path))
+        ctx.record(Kind.STREAM, action="restored")
     except OBSError as exc:
-        show.warn(
+        ctx.warn(
             f"could not put OBS's own stream settings back ({exc}): "
             "check Settings > Stream in OBS before going live"
         )
@@ -331,23 +339,26 @@ class LivePolicy(Recording):
 
     def __init__(
         self,
-        session: ShowSession,
+        ctx: ShowContext,
+        record: Record,
+        stream: Stream,
         *,
         stream_at: float,
         stream_on_air: bool,
         done_before: Collection[str] = (),
         stopped_in_obs: bool = False,
     ) -> None:
-        super().__init__(session, enabled=session.cfg.record.enabled, done_before=done_before)
+        super().__init__(ctx, record, enabled=record.enabled, done_before=done_before)
+        self.stream_settings = stream
         self.stream_at = stream_at
         # A restarted showcaller runs this mark again: the stream it finds off air (and due)
         # is started; one it finds on air is left alone; one the host stopped stays off.
-        self.stream = StreamStart(session, stream_at, already_on_air=stream_on_air)
+        self.stream = StreamStart(ctx, stream_at, already_on_air=stream_on_air)
         self.stopping = False  # showcaller itself is stopping the stream
         self.on_air = stream_on_air  # the stream is on air as far as OBS last told us
         self.stopped_in_obs = stopped_in_obs  # the host stopped it in OBS: never restarted
         if stopped_in_obs and not stream_on_air:
-            self.show.skip_mark(
+            self.ctx.skip_mark(
                 self.stream.mark, "the host stopped the stream in OBS; showcaller leaves it off"
             )
 
@@ -360,9 +371,9 @@ class LivePolicy(Recording):
             # OBS said so over a live link: OBS was up, so the host (or OBS giving up) stopped it.
             if self.on_air:
                 self.stopped_in_obs = True
-                self.show.journal.write(Kind.STREAM, action="stopped_in_obs")
+                self.ctx.record(Kind.STREAM, action="stopped_in_obs")
             self.on_air = False
-            self.show.warn(
+            self.ctx.warn(
                 "the stream STOPPED in OBS, and not by showcaller: "
                 "start it again in OBS (Controls > Start Streaming)",
                 topic="stream",
@@ -370,11 +381,11 @@ class LivePolicy(Recording):
         elif event.state is OutputState.STOPPED:
             self.on_air = False
         elif event.state is OutputState.RECONNECTING:
-            self.show.warn(
+            self.ctx.warn(
                 "OBS lost the stream server and is reconnecting", problem=False, topic="stream"
             )
         elif event.state is OutputState.RECONNECTED:
-            self.show.warn(
+            self.ctx.warn(
                 "the stream is back on air (OBS reconnected)", problem=False, topic="stream"
             )
 
@@ -388,13 +399,13 @@ class LivePolicy(Recording):
                 "stream and recording are left as they are"
             ]
         warnings = await self.stop_recording()
-        stop = not by_host.keep_stream if by_host is not None else self.cfg.stream.stop_at_end
+        stop = not by_host.keep_stream if by_host is not None else self.stream_settings.stop_at_end
         if stop:
             try:
                 if (await self.gateway.stream_status()).active:
                     self.stopping = True
                     await self.gateway.stop_stream()
-                    self.show.journal.write(Kind.STREAM, action="stop", at=self.show.time.now())
+                    self.ctx.record(Kind.STREAM, action="stop", at=self.ctx.time.now())
                     log.info("the stream has stopped")
             except OBSError as exc:
                 warnings.append(f"stopping the stream: {exc}")
@@ -402,19 +413,19 @@ class LivePolicy(Recording):
 
     async def after_resync(self, gateway: OBSGateway) -> None:
         """After OBS comes back: the stream (and recording) on air again if it crashed on air."""
-        show = self.show
-        if show.time.now() < self.stream_at or show.stopped or self.stopping:
+        ctx = self.ctx
+        if ctx.time.now() < self.stream_at or ctx.stopped or self.stopping:
             return
         try:
             if (await gateway.stream_status()).active:
                 return
         except OBSError as exc:
-            show.warn(f"could not check the stream after reconnecting: {exc}")
+            ctx.warn(f"could not check the stream after reconnecting: {exc}")
             return
         if self.stopped_in_obs:
             return  # said when it stopped; the host meant it
-        if not self.on_air or not self.cfg.stream.restart_after_crash:
-            show.warn(
+        if not self.on_air or not self.stream_settings.restart_after_crash:
+            ctx.warn(
                 "OBS is back, but the stream is NOT on air: "
                 "start it in OBS (Controls > Start Streaming)",
                 topic="stream",
@@ -425,16 +436,16 @@ class LivePolicy(Recording):
         try:
             await gateway.start_stream()
         except OBSError as exc:
-            show.warn(f"OBS is back, but starting the stream again failed: {exc}", topic="stream")
+            ctx.warn(f"OBS is back, but starting the stream again failed: {exc}", topic="stream")
             return
-        show.journal.write(Kind.STREAM, action="restart_after_crash", at=show.time.now())
-        show.warn(
+        ctx.record(Kind.STREAM, action="restart_after_crash", at=ctx.time.now())
+        ctx.warn(
             "OBS came back after a crash: showcaller STARTED THE STREAM AGAIN "
             "(it was on air before); viewers missed the time OBS was away",
             problem=False,
             topic="stream",
         )
-        self.session.spawn(self.stream.confirm(), "stream restart check")
+        self.ctx.spawn(self.stream.confirm(), "stream restart check")
         await self._record_again(gateway)
 
     async def _record_again(self, gateway: OBSGateway) -> None:
@@ -445,10 +456,10 @@ class LivePolicy(Recording):
                 return
             await gateway.start_record()
         except OBSError as exc:
-            self.show.warn(f"OBS is back, but recording again failed: {exc}", topic="record")
+            self.ctx.warn(f"OBS is back, but recording again failed: {exc}", topic="record")
             return
-        self.show.journal.write(Kind.RECORD, action="restart_after_crash", at=self.show.time.now())
-        self.show.warn(
+        self.ctx.record(Kind.RECORD, action="restart_after_crash", at=self.ctx.time.now())
+        self.ctx.warn(
             "OBS came back after a crash: the recording goes on in a new file",
             problem=False,
             topic="record",

@@ -2,17 +2,18 @@
 
 A `ShowSession` holds the link to OBS, the guarded gateway (its resync hooks get the
 same guard), the `Show` (the engine), the mode's policy, and one `asyncio.TaskGroup`.
-Everything long-running around a show attaches to it: the console today; the
-dashboard, web app, speaker checks, notifications and stream health later.
+Everything long-running around a show attaches to it through one door, the
+`ShowContext` it implements (`context.py`): the console, dashboard and web app, the
+speaker checks, stream health, the notifications, the scene texts and speaker feeds.
 
-- **Attachments** are async context managers made by `factory(session)`, entered when
-  the show starts and left when it stops. One that raises, or whose task raises, is one
+- **Attachments** are async context managers made by `factory(ctx)`, entered when the
+  show starts and left when it stops. One that raises, or whose task raises, is one
   problem in the report; the show goes on and no cue waits for it.
-- **One state** (`SessionState`): the show's state plus the OBS link, stream and
-  recording status, check results and the numbered message log, JSON-ready
-  (`to_json()`; the schema is in docs/session.md). Surfaces read it through a
-  `StateFeed`: publishing only wakes the feeds, so a slow surface never slows a cue; it
-  skips intermediate states, and never a message (they are numbered, all kept).
+- **One state** (`SessionState`): the show's state plus the OBS link and the views the
+  attachments publish (`publish(**parts)`, the parts named in `Views`), and the
+  numbered message log, JSON-ready (`to_json()`; the schema is in docs/session.md).
+  Surfaces read it through a `StateFeed`: publishing only wakes the feeds, so a slow
+  surface never slows a cue; it skips intermediate states, and never a message.
 - **One command stream**: `submit(command, source=...)` takes a typed command
   (`hostcommands`) or a plain dict, journals it with its source, and answers at once
   with a refusal after the show has stopped.
@@ -24,15 +25,14 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
-from collections.abc import AsyncIterator, Callable, Coroutine, Mapping
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Callable, Collection, Coroutine, Mapping
+from pathlib import Path
 from types import TracebackType
-from typing import Any, Protocol
+from typing import Any, Protocol, Unpack
 
-from showcaller.checks.health import HealthMonitor, HealthView
-from showcaller.checks.results import CheckResult
-from showcaller.config import EventConfig
-from showcaller.errors import OBSError
+from showcaller.clock import ticks
+from showcaller.config import ResolvedSlot
+from showcaller.errors import OBSError, describe
 from showcaller.obs.events import (
     OBSEvent,
     OutputState,
@@ -42,32 +42,57 @@ from showcaller.obs.events import (
 )
 from showcaller.obs.gateway import OBSGateway, OutputStatus
 from showcaller.obs.supervisor import OBSLink
-from showcaller.show.engine import CommandResult, Show, ShowMessage, ShowReport, ShowState
-from showcaller.show.hostcommands import BadCommand, HostCommand, command_name, parse_command
+from showcaller.show.context import (
+    Attachment,
+    C,
+    CommandHandler,
+    ResyncHook,
+    StateFeed,
+    follow,
+)
+from showcaller.show.engine import Show
+from showcaller.show.hostcommands import BadCommand, End, HostCommand, command_name, parse_command
 from showcaller.show.journal import Kind
-from showcaller.stage.cards import CardsView, CueCards
+from showcaller.show.plan import ShowPlan
+from showcaller.show.showtime import ShowTime
+from showcaller.show.state import (
+    CardsView,
+    CommandResult,
+    Mark,
+    Mode,
+    OutputView,
+    SessionState,
+    ShowReport,
+    ShowState,
+    Views,
+)
 
 log = logging.getLogger(__name__)
 
 # How often (real seconds) the session reads stream and record status for the surfaces.
 STATUS_POLL_S = 2.0
 
-Attachment = Callable[["ShowSession"], contextlib.AbstractAsyncContextManager[Any]]
+CardsOf = Callable[[ShowState], CardsView]
 
 
 class ModePolicy(Protocol):
     """What a mode adds around the timetable (see `policies`); the session owns it."""
 
-    async def before_slot_start(self, slot: Any) -> list[str]:
-        """The mode's actions before a slot's scene goes on air; warnings."""
+    async def before_slot_start(self, slot: ResolvedSlot) -> list[str]:
+        """The mode's actions before a slot's scene goes on air (pause the recording for a
+        `do_not_record` slot); returns warnings."""
         ...
 
-    async def at_slot_start(self, slot: Any, *, caught_up: bool) -> list[str]:
-        """The mode's actions at a slot start; warnings."""
+    async def at_slot_start(self, slot: ResolvedSlot, *, caught_up: bool) -> list[str]:
+        """The mode's actions at a slot start; returns warnings."""
         ...
 
-    async def at_show_end(self, *, missed: bool, by_host: Any = None) -> list[str]:
-        """The mode's actions at the end; warnings."""
+    async def at_show_end(self, *, missed: bool, by_host: End | None = None) -> list[str]:
+        """The mode's actions once the show ends; returns warnings.
+
+        `missed`: the end passed while showcaller was not running (found on resume).
+        `by_host`: the host ended the show early with this command.
+        """
         ...
 
     async def after_resync(self, gateway: OBSGateway) -> None:
@@ -77,90 +102,6 @@ class ModePolicy(Protocol):
     def on_stream(self, event: StreamStateChanged) -> None:
         """OBS's stream changed state (on the receive loop: only note and warn)."""
         ...
-
-
-@dataclass(frozen=True)
-class OutputView:
-    """Stream or recording as the surfaces show it."""
-
-    active: bool
-    reconnecting: bool = False
-    paused: bool = False
-    duration_s: float = 0.0
-    bytes: int = 0
-    file: str | None = None  # the recording's current file
-
-
-@dataclass(frozen=True)
-class NotifyView:
-    """The notification webhooks as the surfaces show them (never their URLs)."""
-
-    webhooks: int  # how many are configured
-    sent: int = 0  # messages delivered
-    failed: int = 0  # messages given up on after the retries
-    retries: int = 0  # requests tried again (a timeout, a 5xx, a 429)
-    dropped: int = 0  # messages dropped unsent because the queue was full
-    pending: int = 0  # messages waiting to be sent
-    last_error: str | None = None  # "webhook 2 (slack): HTTP 500", without the URL
-    last_error_at: str | None = None  # wall-clock ISO time
-
-
-@dataclass(frozen=True)
-class SessionState:
-    """The one published state of a running show (served as JSON by the web API)."""
-
-    version: int
-    show: ShowState
-    link: str  # LinkState value: connecting, identifying, ready, backing off, ...
-    stream: OutputView | None  # None until OBS has been asked
-    record: OutputView | None
-    checks: tuple[CheckResult, ...]  # speaker check results, newest per speaker and part
-    messages: tuple[ShowMessage, ...]  # every message so far, numbered (seq)
-    health: HealthView | None = None  # stream health (live, stream test); None: not watched
-    cards: CardsView | None = None  # the MC's cue cards: the slot on air's and the next's
-    notify: NotifyView | None = None  # the notification webhooks; None without any
-
-    def to_json(self) -> dict[str, Any]:
-        """The state as plain JSON values."""
-        return dataclasses.asdict(self)
-
-
-class StateFeed:
-    """One surface's view of the session state: `async for state in feed` until the end.
-
-    Each step yields the newest state; states published while the surface was busy are
-    skipped (the messages in the newest one include theirs).
-    """
-
-    def __init__(self, session: ShowSession) -> None:
-        self._session = session
-        self._wake = asyncio.Event()
-        self._closed = False
-        self._seen = -1
-
-    def notify(self) -> None:
-        """A new state is out (cheap: called inside the cue loop)."""
-        self._wake.set()
-
-    def close(self) -> None:
-        """The feed yields the last state, then ends (the show is over, or its surface left)."""
-        self._closed = True
-        self._wake.set()
-        self._session.forget(self)
-
-    def __aiter__(self) -> StateFeed:
-        return self
-
-    async def __anext__(self) -> SessionState:
-        while True:
-            state = self._session.state
-            if state.version != self._seen:
-                self._seen = state.version
-                return state
-            if self._closed:
-                raise StopAsyncIteration
-            self._wake.clear()
-            await self._wake.wait()
 
 
 class _Guarded:
@@ -177,7 +118,7 @@ class _Guarded:
             cm = self._factory(self._session)
             await cm.__aenter__()
         except Exception as exc:
-            self._session.problem(f"{self._name} could not start: {_describe(exc)}", exc)
+            self._session.problem(f"{self._name} could not start: {describe(exc)}", exc)
             return
         self._cm = cm
 
@@ -196,46 +137,44 @@ class _Guarded:
         except TimeoutError:
             self._session.problem(f"{self._name} did not stop within {limit:g} s")
         except Exception as error:
-            self._session.problem(f"{self._name} failed while stopping: {_describe(error)}", error)
+            self._session.problem(f"{self._name} failed while stopping: {describe(error)}", error)
 
 
 class ShowSession:
-    """Owns one running show: link, guarded gateway, engine, policy, attachments, tasks."""
+    """Owns one running show: link, guarded gateway, engine, policy, attachments, tasks.
+
+    It is the `ShowContext` its attachments get (see `context.py`).
+    """
 
     # How long (real seconds) an attachment may take to stop before showcaller goes on.
     attachment_stop_s = 5.0
 
     def __init__(
         self,
-        cfg: EventConfig,
         show: Show,
         gateway: OBSGateway,
         *,
         link: OBSLink,
+        cards: CardsOf | None = None,
         status_poll_s: float = STATUS_POLL_S,
+        name: str = "",
     ) -> None:
-        self.cfg = cfg
         self.show = show
-        self.gateway = gateway
+        self.name = name  # the room's name, when one process runs several
+        self._gateway = gateway
         self.link = link
-        self.journal = show.journal
         self.policy: ModePolicy | None = None
-        self.checks: tuple[CheckResult, ...] = ()
-        self.health: HealthView | None = None
-        self.health_monitor: HealthMonitor | None = None  # set by the stream health attachment
-        self.notify: NotifyView | None = None
+        self._cards_of = cards
+        self._views: Views = {}
         self._status_poll_s = status_poll_s
         self._attachments: list[tuple[str, Attachment]] = []
         self._feeds: list[StateFeed] = []
         self._tasks: set[asyncio.Task[None]] = set()
         self._show_tasks: set[asyncio.Task[None]] = set()
         self._group: asyncio.TaskGroup | None = None
-        self._stream: OutputView | None = None
-        self._record: OutputView | None = None
         self._version = 0
         self._state: SessionState | None = None
         self._state_key: tuple[int, int] = (-1, -1)
-        self._cards = CueCards(cfg)
         show.on_state(lambda _: self._changed())
 
     # ------------------------------------------------------------------ set-up
@@ -243,11 +182,52 @@ class ShowSession:
     def use(self, policy: ModePolicy) -> None:
         """Make `policy` the mode's actions around the timetable."""
         self.policy = policy
-        self.show.actions = policy
+        self.show.set_actions(policy)
 
     def attach(self, name: str, factory: Attachment) -> None:
         """Run `factory(self)` as an async context manager for as long as the show runs."""
         self._attachments.append((name, factory))
+
+    # ------------------------------------------------------- what the show is
+
+    @property
+    def mode(self) -> Mode:
+        """Rehearsal or live."""
+        return self.show.mode
+
+    @property
+    def plan(self) -> ShowPlan:
+        """The event, resolved once."""
+        return self.show.plan
+
+    @property
+    def gateway(self) -> OBSGateway:
+        """The guarded gateway to OBS."""
+        return self._gateway
+
+    @property
+    def time(self) -> ShowTime:
+        """The show's time."""
+        return self.show.time
+
+    @property
+    def speed(self) -> float:
+        """Show seconds per real second."""
+        return self.show.speed
+
+    @property
+    def journal_path(self) -> Path:
+        """The show's journal."""
+        return self.show.journal_path
+
+    @property
+    def stopped(self) -> bool:
+        """The show has stopped."""
+        return self.show.stopped
+
+    def show_left_s(self) -> float | None:
+        """Show seconds until the show's expected end (None once it ended)."""
+        return self.show.show_left_s()
 
     # ------------------------------------------------------------------- state
 
@@ -257,17 +237,18 @@ class ShowSession:
         key = (self.show.state.version, self._version)
         if self._state is None or key != self._state_key:
             self._state_key = key
+            views = self._views
             self._state = SessionState(
                 version=key[0] + key[1],
                 show=self.show.state,
                 link=self.link.state.value,
-                stream=self._stream,
-                record=self._record,
-                checks=self.checks,
+                stream=views.get("stream"),
+                record=views.get("record"),
+                checks=views.get("checks", ()),
                 messages=tuple(self.show.messages),
-                health=self.health,
-                cards=self._cards.view(self.show.state),
-                notify=self.notify,
+                health=views.get("health"),
+                cards=self._cards_of(self.show.state) if self._cards_of is not None else None,
+                notify=views.get("notify"),
             )
         return self._state
 
@@ -286,23 +267,24 @@ class ShowSession:
         for feed in self._feeds:
             feed.notify()
 
-    def _bump(self) -> None:
+    def publish(self, **parts: Unpack[Views]) -> None:
+        """New views for the state (fields of `Views`); always a new version for the feeds."""
+        unknown = set(parts) - set(Views.__annotations__)
+        if unknown:
+            raise TypeError(f"not a view of the session state: {', '.join(sorted(unknown))}")
+        self._views.update(parts)
         self._version += 1
         self._changed()
 
-    def publish_checks(self, results: tuple[CheckResult, ...]) -> None:
-        """New speaker check results for the state (the newest per speaker and part)."""
-        self.checks = results
-        self._bump()
+    # ------------------------------------------------------- what may be said
 
-    def publish_health(self, view: HealthView) -> None:
-        """A new stream health reading for the state."""
-        self.health = view
+    def say(self, text: str, *, topic: str = "") -> None:
+        """An info message for the host."""
+        self.show.say(text, topic=topic)
 
-    def publish_notify(self, view: NotifyView) -> None:
-        """New counts of the notification webhooks for the state."""
-        self.notify = view
-        self._bump()
+    def warn(self, text: str, *, problem: bool = True, topic: str = "") -> None:
+        """A warning (`problem`: one the report lists)."""
+        self.show.warn(text, problem=problem, topic=topic)
 
     def problem(self, text: str, exc: BaseException | None = None) -> None:
         """A part of the session went wrong: one problem in the report; the show goes on."""
@@ -310,7 +292,33 @@ class ShowSession:
             log.error("%s", text, exc_info=exc)
         self.show.warn(text)
 
+    def record(self, kind: Kind, **fields: Any) -> None:
+        """Journal one record (nothing once the show stopped)."""
+        self.show.record(kind, **fields)
+
+    def report_health(self, line: str) -> None:
+        """The stream's health over the run, for the report."""
+        self.show.report.health = line
+
+    # ------------------------------------------------------------------- marks
+
+    def add_mark(self, mark: Mark, *, done_before: Collection[str] = ()) -> Mark:
+        """Add a mark the show runs at its moment (or its owner fires)."""
+        return self.show.add_mark(mark, done_before=done_before)
+
+    async def fire(self, mark: Mark) -> None:
+        """Run a due mark now (once)."""
+        await self.show.fire(mark)
+
+    def skip_mark(self, mark: Mark, why: str) -> None:
+        """A due mark that will not run, and why."""
+        self.show.skip_mark(mark, why)
+
     # ---------------------------------------------------------------- commands
+
+    def handle(self, kind: type[C], handler: CommandHandler[C]) -> Callable[[], None]:
+        """Carry out host commands of `kind` with `handler`; returns the undo."""
+        return self.show.handle(kind, handler)
 
     async def submit(
         self, command: HostCommand | Mapping[str, Any], *, source: str
@@ -323,10 +331,7 @@ class ShowSession:
             try:
                 command = parse_command(command)
             except BadCommand as exc:
-                if not self.show.stopped:
-                    self.journal.write(
-                        Kind.REJECTED, command=repr(command), source=source, reason=str(exc)
-                    )
+                self.record(Kind.REJECTED, command=repr(command), source=source, reason=str(exc))
                 return CommandResult(False, f"{exc} ({exc.hint})")
         result = await self.show.submit(command, source)
         log.debug("%s from %s: %s", command_name(command), source, result.message)
@@ -355,16 +360,24 @@ class ShowSession:
         try:
             await coro
         except Exception as exc:
-            self.problem(f"{name} failed: {_describe(exc)}", exc)
+            self.problem(f"{name} failed: {describe(exc)}", exc)
+
+    def ticker(self, period: float) -> AsyncIterator[float]:
+        """Ticks every `period` show seconds on the show's clock, skipping ticks run over."""
+        return ticks(self.show.time.clock, period)
+
+    def on_resync(self, hook: ResyncHook) -> Callable[[], None]:
+        """Call `hook` after OBS came back (after the show put its scene back)."""
+        return self._gateway.add_resync_hook(hook)
 
     # --------------------------------------------------------------------- run
 
     async def run(self) -> ShowReport:
         """Run the show with its attachments until it ends or is detached."""
-        unwatch = await self.gateway.on(
+        unwatch = await self._gateway.on(
             self._on_output_event, StreamStateChanged, RecordStateChanged, RecordFileChanged
         )
-        unsubscribe = [self.gateway.add_resync_hook(self._resync)]
+        unsubscribe = [self._gateway.add_resync_hook(self._resync)]
         unsubscribe.append(self.link.on_state(lambda _: self._bump()))
         try:
             async with asyncio.TaskGroup() as group:
@@ -390,6 +403,10 @@ class ShowSession:
                 await unwatch()
         return report
 
+    def _bump(self) -> None:
+        self._version += 1
+        self._changed()
+
     async def _resync(self, gateway: OBSGateway) -> None:
         await self.show.resync(gateway)
         if self.policy is not None:
@@ -400,44 +417,43 @@ class ShowSession:
     def _on_output_event(self, event: OBSEvent) -> None:
         if self.show.stopped:
             return
+        stream, record = self._views.get("stream"), self._views.get("record")
         match event:
             case StreamStateChanged(state=state, active=active):
-                self.journal.write(Kind.STREAM, action=state.value, active=active)
+                self.record(Kind.STREAM, action=state.value, active=active)
                 if self.policy is not None:
                     self.policy.on_stream(event)
-                old = self._stream or OutputView(active=False)
-                self._stream = dataclasses.replace(
+                old = stream or OutputView(active=False)
+                stream = dataclasses.replace(
                     old, active=active, reconnecting=state is OutputState.RECONNECTING
                 )
             case RecordStateChanged(state=state, active=active, path=path):
-                self.journal.write(Kind.RECORD, action=state.value, active=active, path=path)
-                old = self._record or OutputView(active=False)
-                self._record = dataclasses.replace(
+                self.record(Kind.RECORD, action=state.value, active=active, path=path)
+                old = record or OutputView(active=False)
+                record = dataclasses.replace(
                     old,
                     active=active,
                     paused=state is OutputState.PAUSED,
                     file=path or old.file,
                 )
             case RecordFileChanged(path=path):
-                self.journal.write(Kind.RECORD, action="file", path=path)
-                old = self._record or OutputView(active=True)
-                self._record = dataclasses.replace(old, file=path)
-        self._bump()
+                self.record(Kind.RECORD, action="file", path=path)
+                old = record or OutputView(active=True)
+                record = dataclasses.replace(old, file=path)
+        self.publish(stream=stream, record=record)
 
     async def _poll_outputs(self) -> None:
         """Stream and record status for the surfaces (durations and bytes have no events)."""
-        clock = self.show.time.clock
-        while True:
+        async for _ in self.ticker(self._status_poll_s * self.speed):
             try:
-                stream = await self.gateway.stream_status()
-                record = await self.gateway.record_status()
+                stream = await self._gateway.stream_status()
+                record = await self._gateway.record_status()
             except OBSError:
-                pass  # OBS away: the link state says so; try again at the next poll
-            else:
-                self._stream = _view(stream, self._stream)
-                self._record = _view(record, self._record)
-                self._bump()
-            await clock.sleep_until(clock.monotonic() + self._status_poll_s * self.show.speed)
+                continue  # OBS away: the link state says so; try again at the next poll
+            self.publish(
+                stream=_view(stream, self._views.get("stream")),
+                record=_view(record, self._views.get("record")),
+            )
 
 
 async def _cancel(tasks: set[asyncio.Task[None]]) -> None:
@@ -458,38 +474,4 @@ def _view(status: OutputStatus, old: OutputView | None) -> OutputView:
     )
 
 
-def _describe(exc: BaseException) -> str:
-    text = str(exc)
-    return text if isinstance(exc, OBSError) and text else f"{type(exc).__name__}: {exc}"
-
-
-@contextlib.asynccontextmanager
-async def follow(
-    session: ShowSession, on_state: Callable[[SessionState], None]
-) -> AsyncIterator[None]:
-    """An attachment that calls `on_state` (outside the cue loop) with each newest state."""
-    feed = session.feed()
-
-    async def loop() -> None:
-        async for state in feed:
-            on_state(state)
-
-    task = session.spawn(loop(), "state follower", with_show=False)
-    try:
-        yield
-    finally:
-        # The feed ends after the last state; let the follower see it.
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-
-
-__all__ = [
-    "Attachment",
-    "ModePolicy",
-    "NotifyView",
-    "OutputView",
-    "SessionState",
-    "ShowSession",
-    "StateFeed",
-    "follow",
-]
+__all__ = ["Attachment", "ModePolicy", "ShowSession", "StateFeed", "follow"]

@@ -19,30 +19,9 @@ from zoneinfo import ZoneInfo
 
 from showcaller.config import KIND_TITLES, EventConfig, ResolvedSlot, Speaker
 from showcaller.config.templates import fill
-from showcaller.show.state import ShowState, SlotView
+from showcaller.show.state import Card, CardsView, Post, ShowState, SlotView
 from showcaller.stage.cardtexts import CARDS, LABELS, POSTS
-from showcaller.stage.posts import Post, fitted, make_post
-
-
-@dataclass(frozen=True)
-class Card:
-    """One slot's cue card: what to say as it starts and ends, and the post to send."""
-
-    index: int  # 0-based, as in SlotView
-    kind: str
-    title: str
-    start: str  # HH:MM (expected on air, planned in `showcaller cards`)
-    intro: str  # lines to say as the slot starts ("" for nothing)
-    outro: str  # lines to say as it ends
-    post: Post | None  # the draft for a talk or LT start (or a slot with its own post)
-
-
-@dataclass(frozen=True)
-class CardsView:
-    """The cards the host needs now: the slot on air's and the next slot's."""
-
-    on_air: Card | None
-    next: Card | None
+from showcaller.stage.posts import fitted, make_post
 
 
 @dataclass(frozen=True)

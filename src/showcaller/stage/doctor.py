@@ -182,12 +182,12 @@ async def _stream_test_leftover(
     gateway: OBSGateway, config: EventConfig, out: Console, *, fix: bool
 ) -> bool:
     """Say (and with `fix` undo) a killed stream test's target left in OBS; True when none."""
-    from showcaller.show.engine import Mode
-    from showcaller.show.modes import default_journal
+    from showcaller.show.journal import default_journal
+    from showcaller.show.state import Mode
     from showcaller.show.streamtest import backup_path, find_leftover, put_back
 
     test_server = config.rehearsal.stream_test_server
-    backup = backup_path(default_journal(config, Mode.REHEARSAL))
+    backup = backup_path(default_journal(config.config_source, Mode.REHEARSAL.value))
     leftover = await find_leftover(gateway, test_server, backup)
     if leftover is None:
         return True

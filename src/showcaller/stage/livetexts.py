@@ -16,14 +16,14 @@ attachments forget what they wrote and write every text and switch every feed ag
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Sequence
 
+from showcaller.config import EventConfig
 from showcaller.errors import OBSError
 from showcaller.obs.gateway import OBSGateway
-from showcaller.show.session import ShowSession
+from showcaller.show.context import Attachment, ShowContext
 from showcaller.stage.templates import builtin_templates
 from showcaller.stage.textfields import TextBinding, bindings, scene_texts_now
 
@@ -36,9 +36,9 @@ MIN_TICK_S = 0.1  # however fast a rehearsal runs
 class SceneTexts:
     """The live texts of one show session."""
 
-    def __init__(self, session: ShowSession) -> None:
-        self.session = session
-        self.show = session.show
+    def __init__(self, ctx: ShowContext, cfg: EventConfig) -> None:
+        self.ctx = ctx
+        self.cfg = cfg
         self.sent: dict[str, str] = {}
         self.failing = False
         self.ticks = 0
@@ -46,36 +46,31 @@ class SceneTexts:
 
     async def targets(self) -> list[TextBinding]:
         """The live bindings whose input OBS has, as a text input."""
-        wanted = [b for b in bindings(self.session.cfg, builtin_templates()) if b.writer == "live"]
+        wanted = [b for b in bindings(self.cfg, builtin_templates()) if b.writer == "live"]
         if not wanted:
             return []
-        kinds = {i.name: i.kind for i in await self.session.gateway.inputs()}
+        kinds = {i.name: i.kind for i in await self.ctx.gateway.inputs()}
         return [b for b in wanted if kinds.get(b.input, "").startswith("text_")]
 
     def due(self, targets: Sequence[TextBinding]) -> list[tuple[str, str]]:
         """The (input, text) that differ from what was last written, at this moment."""
-        now = self.show.time.wall(self.show.time.now())
-        texts = scene_texts_now(self.session.cfg, targets, self.show.state, now)
+        now = self.ctx.time.wall(self.ctx.time.now())
+        texts = scene_texts_now(self.cfg, targets, self.ctx.state.show, now)
         return [(name, text) for name, text in texts if self.sent.get(name) != text]
 
     async def write(self, texts: Sequence[tuple[str, str]]) -> None:
         """Write texts in one batch; each failure said once (then DEBUG), never raised."""
-        requests = [
-            ("SetInputSettings", {"inputName": name, "inputSettings": {"text": text}})
-            for name, text in texts
-        ]
         try:
-            responses = await self.session.gateway.batch(requests)
+            outcomes = await self.ctx.gateway.set_texts(texts)
         except OBSError as exc:
             self._failed(f"scene texts not updated: {exc}")
             return
         failures = []
-        for (name, text), response in zip(texts, responses, strict=False):
-            if response.status.result:
+        for (name, text), error in zip(texts, outcomes, strict=False):
+            if error is None:
                 self.sent[name] = text
             else:
-                status = response.status
-                failures.append(f"{name!r}: {status.comment or status.code}")
+                failures.append(f"{name!r}: {error}")
         if failures:
             self._failed(f"scene texts not updated: {'; '.join(failures)}")
         else:
@@ -87,7 +82,7 @@ class SceneTexts:
             log.debug("%s", text)
             return
         self.failing = True
-        self.show.warn(text, problem=False)
+        self.ctx.warn(text, problem=False)
 
     async def run(self) -> None:
         """Tick until cancelled (the show stopped)."""
@@ -99,34 +94,39 @@ class SceneTexts:
         if not targets:
             log.debug("no scene template texts in OBS: nothing to keep up to date")
             return
-        period = max(MIN_TICK_S, TICK_S / max(self.show.speed, 1e-9))
-        loop = asyncio.get_running_loop()
-        while True:
-            started = loop.time()
+        # A write slower than a tick skips the ticks it overlapped, never queues them.
+        async for _ in self.ctx.ticker(_period(self.ctx.speed)):
             self.ticks += 1
             texts = self.due(targets)
             if texts:
                 await self.write(texts)
-            # A write slower than a tick skips the ticks it overlapped, never queues them.
-            await asyncio.sleep(period - (loop.time() - started) % period)
 
 
-@contextlib.asynccontextmanager
-async def scene_texts(session: ShowSession) -> AsyncIterator[None]:
+def _period(speed: float) -> float:
+    """Show seconds between ticks: TICK_S real seconds at speed 1, never under MIN_TICK_S real."""
+    return max(TICK_S, MIN_TICK_S * speed)
+
+
+def scene_texts(cfg: EventConfig) -> Attachment:
     """The attachment: keeps the scene templates' countdowns and next titles current."""
-    texts = SceneTexts(session)
 
-    async def reconnected(_: OBSGateway) -> None:
-        # A restarted OBS shows its last *saved* scene collection, not what was written
-        # since: write every text again (an unchanged next title would stay stale).
-        texts.sent.clear()
+    @contextlib.asynccontextmanager
+    async def attached(ctx: ShowContext) -> AsyncIterator[None]:
+        texts = SceneTexts(ctx, cfg)
 
-    remove = session.gateway.add_resync_hook(reconnected)
-    session.spawn(texts.run(), "the scene texts")
-    try:
-        yield
-    finally:
-        remove()
+        async def reconnected(_: OBSGateway) -> None:
+            # A restarted OBS shows its last *saved* scene collection, not what was written
+            # since: write every text again (an unchanged next title would stay stale).
+            texts.sent.clear()
+
+        remove = ctx.on_resync(reconnected)
+        ctx.spawn(texts.run(), "the scene texts")
+        try:
+            yield
+        finally:
+            remove()
+
+    return attached
 
 
 class SpeakerFeeds:
@@ -139,9 +139,9 @@ class SpeakerFeeds:
     arrangement is never touched. Failures: one warning, then DEBUG.
     """
 
-    def __init__(self, session: ShowSession) -> None:
-        self.session = session
-        self.show = session.show
+    def __init__(self, ctx: ShowContext, cfg: EventConfig) -> None:
+        self.ctx = ctx
+        self.cfg = cfg
         self.shown: dict[tuple[str, int], bool] = {}
         self.items: dict[str, list[tuple[int, str]]] = {}  # scene → (item id, source)
         self.failing = False
@@ -150,25 +150,23 @@ class SpeakerFeeds:
         """The speakers' inputs that showcaller provisioned."""
         from showcaller.stage.provision import MARK
 
-        names = {
-            n for sp in self.session.cfg.speakers for n in (sp.video_input, sp.audio_input) if n
-        }
-        have = {i.name for i in await self.session.gateway.inputs()}
+        names = {n for sp in self.cfg.speakers for n in (sp.video_input, sp.audio_input) if n}
+        have = {i.name for i in await self.ctx.gateway.inputs()}
         marked = set()
         for name in names & have:
-            settings = await self.session.gateway.input_settings(name)
+            settings = await self.ctx.gateway.input_settings(name)
             if isinstance(settings.get(MARK), dict):
                 marked.add(name)
         return marked
 
     def wanted(self, feeds: set[str]) -> dict[str, set[str]]:
         """Scene → the feeds its slot (on air, else next) wants shown."""
-        state = self.show.state
+        state = self.ctx.state.show
         scenes: dict[str, set[str]] = {}
         for view in (state.on_air, state.next):
             if view is None or not view.scene or view.scene in scenes:
                 continue
-            slot = self.show.resolved[view.index]
+            slot = self.ctx.plan.slots[view.index]
             if not slot.speakers:
                 continue
             own = {n for sp in slot.speakers for n in (sp.video_input, sp.audio_input) if n}
@@ -177,7 +175,7 @@ class SpeakerFeeds:
 
     async def switch(self, scene: str, show: set[str], feeds: set[str]) -> None:
         """Enable `show` and disable the other `feeds` among the items of `scene`."""
-        gateway = self.session.gateway
+        gateway = self.ctx.gateway
         if scene not in self.items:
             self.items[scene] = [
                 (i.item_id, i.source_name) for i in await gateway.scene_items(scene)
@@ -191,63 +189,57 @@ class SpeakerFeeds:
                 requests.append((item_id, enabled))
         if not requests:
             return
-        responses = await gateway.batch(
-            [
-                (
-                    "SetSceneItemEnabled",
-                    {"sceneName": scene, "sceneItemId": i, "sceneItemEnabled": e},
-                )
-                for i, e in requests
-            ]
-        )
-        for (item_id, enabled), response in zip(requests, responses, strict=False):
-            if response.status.result:
+        outcomes = await gateway.set_items_enabled(scene, requests)
+        for (item_id, enabled), error in zip(requests, outcomes, strict=False):
+            if error is None:
                 self.shown[(scene, item_id)] = enabled
             else:
                 self.items.pop(scene, None)  # the scene changed under us: read it again
-                raise OBSError(f"{scene!r}: {response.status.comment or response.status.code}")
+                raise OBSError(f"{scene!r}: {error}")
 
     async def run(self) -> None:
         """Tick until cancelled (the show stopped)."""
         try:
             feeds = await self.marked_inputs()
         except OBSError as exc:
-            self.show.warn(f"speaker feeds: could not read OBS's inputs: {exc}", problem=False)
+            self.ctx.warn(f"speaker feeds: could not read OBS's inputs: {exc}", problem=False)
             return
         if not feeds:
             return
-        period = max(MIN_TICK_S, TICK_S / max(self.show.speed, 1e-9))
-        while True:
+        async for _ in self.ctx.ticker(_period(self.ctx.speed)):
             try:
                 for scene, show in self.wanted(feeds).items():
                     await self.switch(scene, show, feeds)
             except OBSError as exc:
                 if not self.failing:
-                    self.show.warn(f"speaker feeds not switched: {exc}", problem=False)
+                    self.ctx.warn(f"speaker feeds not switched: {exc}", problem=False)
                 self.failing = True
                 log.debug("speaker feeds not switched: %s", exc)
             else:
                 self.failing = False
-            await asyncio.sleep(period)
 
 
-@contextlib.asynccontextmanager
-async def speaker_feeds(session: ShowSession) -> AsyncIterator[None]:
+def speaker_feeds(cfg: EventConfig) -> Attachment:
     """The attachment: each shared scene shows its slot's own speakers only."""
-    feeds = SpeakerFeeds(session)
 
-    async def reconnected(_: OBSGateway) -> None:
-        # A restarted OBS may show an older arrangement (another speaker's face, a live
-        # microphone): switch every item again, read afresh.
-        feeds.shown.clear()
-        feeds.items.clear()
+    @contextlib.asynccontextmanager
+    async def attached(ctx: ShowContext) -> AsyncIterator[None]:
+        feeds = SpeakerFeeds(ctx, cfg)
 
-    remove = session.gateway.add_resync_hook(reconnected)
-    session.spawn(feeds.run(), "the speaker feeds")
-    try:
-        yield
-    finally:
-        remove()
+        async def reconnected(_: OBSGateway) -> None:
+            # A restarted OBS may show an older arrangement (another speaker's face, a live
+            # microphone): switch every item again, read afresh.
+            feeds.shown.clear()
+            feeds.items.clear()
+
+        remove = ctx.on_resync(reconnected)
+        ctx.spawn(feeds.run(), "the speaker feeds")
+        try:
+            yield
+        finally:
+            remove()
+
+    return attached
 
 
 __all__ = ["MIN_TICK_S", "TICK_S", "SceneTexts", "SpeakerFeeds", "scene_texts", "speaker_feeds"]

@@ -14,8 +14,9 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable
-from dataclasses import dataclass
 from urllib.parse import quote
+
+from showcaller.show.state import Post
 
 MAX_WEIGHT = 280
 URL_WEIGHT = 23
@@ -70,15 +71,6 @@ def weighted_length(text: str) -> int:
 def intent_url(text: str) -> str:
     """The link that opens X's post box with `text` in it (the host still presses Post)."""
     return INTENT + quote(text, safe="")
-
-
-@dataclass(frozen=True)
-class Post:
-    """A ready-to-post text, its weighted length and the share link."""
-
-    text: str
-    weight: int
-    intent_url: str
 
 
 def fitted(render: Callable[[str], str], title: str) -> str:

@@ -9,14 +9,14 @@ the speaker's first slot has gone on air, so a rehearsal shows what the host wou
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Callable
-from typing import TYPE_CHECKING, Any
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING
 
 from showcaller.config import EventConfig, SimFeed
 
 if TYPE_CHECKING:
     from showcaller.obs.sim import SimulatedOBS
-    from showcaller.show.session import ShowSession
+    from showcaller.show.context import Attachment, ShowContext
 
 
 def apply_feed(sim: SimulatedOBS, cfg: EventConfig, feed: SimFeed) -> str:
@@ -37,41 +37,37 @@ def apply_initial_feeds(sim: SimulatedOBS, cfg: EventConfig) -> list[str]:
     return [apply_feed(sim, cfg, f) for f in cfg.sim.feeds if f.at is None]
 
 
-def scripted_feeds(
-    sim: SimulatedOBS,
-) -> Callable[[ShowSession], contextlib.AbstractAsyncContextManager[Any]]:
+def scripted_feeds(sim: SimulatedOBS, cfg: EventConfig) -> Attachment:
     """An attachment: set the feeds with `at` when their moment comes in the show."""
 
     @contextlib.asynccontextmanager
-    async def attachment(session: ShowSession) -> AsyncIterator[None]:
-        cfg, show = session.cfg, session.show
+    async def attachment(ctx: ShowContext) -> AsyncIterator[None]:
         for text in apply_initial_feeds(sim, cfg):
-            show.say(text)
+            ctx.say(text)
         for feed in cfg.sim.feeds:
             if feed.at is not None:
-                session.spawn(_later(session, sim, feed), f"simulated feed of {feed.speaker}")
+                ctx.spawn(_later(ctx, sim, cfg, feed), f"simulated feed of {feed.speaker}")
         yield
 
     return attachment
 
 
-async def _later(session: ShowSession, sim: SimulatedOBS, feed: SimFeed) -> None:
-    show = session.show
+async def _later(ctx: ShowContext, sim: SimulatedOBS, cfg: EventConfig, feed: SimFeed) -> None:
     assert feed.at is not None  # only feeds with a moment are scheduled
-    async for state in session.feed():
+    async for state in ctx.feed():
         on_air = state.show.on_air
-        if on_air is not None and feed.speaker in _speaker_ids(session, on_air.index):
+        if on_air is not None and feed.speaker in _speaker_ids(ctx, on_air.index):
             break
     else:
         return
-    started = show.time.now()
-    clock = show.time.clock
-    await clock.sleep_until(show.time.monotonic_for(started + feed.at.total_seconds()))
-    show.say(apply_feed(sim, session.cfg, feed))
+    started = ctx.time.now()
+    clock = ctx.time.clock
+    await clock.sleep_until(ctx.time.monotonic_for(started + feed.at.total_seconds()))
+    ctx.say(apply_feed(sim, cfg, feed))
 
 
-def _speaker_ids(session: ShowSession, slot_index: int) -> set[str]:
-    return {sp.id for sp in session.show.resolved[slot_index].speakers}
+def _speaker_ids(ctx: ShowContext, slot_index: int) -> set[str]:
+    return {sp.id for sp in ctx.plan.slots[slot_index].speakers}
 
 
 __all__ = ["apply_feed", "apply_initial_feeds", "scripted_feeds"]

@@ -18,8 +18,7 @@ from datetime import datetime
 from rich.cells import cell_len
 from rich.text import Text
 
-from showcaller.show.state import ShowState
-from showcaller.stage.cards import Card, CardsView
+from showcaller.show.state import Card, CardsView, ShowState
 
 # For this long after a slot went on air, its intro is what the MC says now.
 INTRO_S = 60.0

@@ -15,8 +15,9 @@ from rich.markup import escape
 from rich.table import Table
 
 from showcaller.config import EventConfig
-from showcaller.show.engine import ShowReport
-from showcaller.show.session import SessionState, ShowSession, follow
+from showcaller.show.context import follow
+from showcaller.show.session import ShowSession
+from showcaller.show.state import SessionState, ShowReport
 
 
 def _clock(iso: str, cfg: EventConfig) -> str:

@@ -48,11 +48,20 @@ from rich.segment import Segment
 from rich.table import Table
 from rich.text import Text
 
-from showcaller.checks.health import HealthView
-from showcaller.checks.results import CheckResult
 from showcaller.config import EventConfig
-from showcaller.show.engine import CommandResult, ShowMessage, ShowState, SlotView
-from showcaller.show.session import NotifyView, OutputView, SessionState, ShowSession
+from showcaller.show.context import ShowContext
+from showcaller.show.session import ShowSession
+from showcaller.show.state import (
+    CheckResult,
+    CommandResult,
+    HealthView,
+    NotifyView,
+    OutputView,
+    SessionState,
+    ShowMessage,
+    ShowState,
+    SlotView,
+)
 from showcaller.surfaces.cardlines import card_lines, card_rows
 from showcaller.surfaces.console import CueLog
 from showcaller.surfaces.keys import (
@@ -807,7 +816,7 @@ def _visible(state: SessionState) -> tuple[Any, ...]:
 class _Board:
     """The dashboard of one running show: the screen, the keys, the signals."""
 
-    def __init__(self, dashboard: Dashboard, session: ShowSession) -> None:
+    def __init__(self, dashboard: Dashboard, session: ShowContext) -> None:
         self.cfg = dashboard.cfg
         self.console = dashboard.console
         self.stdin_fd = dashboard.stdin_fd
@@ -876,7 +885,7 @@ class _Board:
                 await follower
 
     def _now(self) -> datetime:
-        time = self.session.show.time
+        time = self.session.time
         return time.wall(time.now())
 
     def _frame_key(self) -> tuple[Any, ...]:
@@ -905,7 +914,7 @@ class _Board:
             ui=self.ui,
             width=size.width,
             height=size.height,
-            speed=self.session.show.speed,
+            speed=self.session.speed,
             tz=self.cfg.tz,
         )
 

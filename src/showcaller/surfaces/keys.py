@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Literal
 
-from showcaller.show.engine import ShowState
+from showcaller.show.state import ShowState
 
 log = logging.getLogger(__name__)
 

@@ -12,9 +12,9 @@ import signal
 import sys
 from collections.abc import AsyncIterator, Callable
 
-from showcaller.show.engine import CommandResult
+from showcaller.show.context import ShowContext
 from showcaller.show.hostcommands import Detach, End, HostCommand
-from showcaller.show.session import ShowSession
+from showcaller.show.state import CommandResult
 from showcaller.show.timetable import Next
 
 
@@ -94,7 +94,7 @@ def on_signal(sig: int, handler: Callable[[], None]) -> Callable[[], None]:
 
 
 @contextlib.asynccontextmanager
-async def ctrl_c_question(session: ShowSession) -> AsyncIterator[None]:
+async def ctrl_c_question(session: ShowContext) -> AsyncIterator[None]:
     """An attachment: Ctrl-C asks what to do; the answer goes to the show as a command."""
     asking: list[asyncio.Task[None]] = []
 
@@ -121,28 +121,9 @@ async def ctrl_c_question(session: ShowSession) -> AsyncIterator[None]:
         undo()
 
 
-@contextlib.asynccontextmanager
-async def detach_on_sigterm(session: ShowSession) -> AsyncIterator[None]:
-    """An attachment: SIGTERM detaches (OBS keeps streaming exactly as it is)."""
-
-    def on_term() -> None:
-        session.spawn(_submit(session, Detach(), "signal"), "SIGTERM detach")
-
-    undo = on_signal(signal.SIGTERM, on_term)
-    try:
-        yield
-    finally:
-        undo()
-
-
-async def _submit(session: ShowSession, command: HostCommand, source: str) -> None:
-    await session.submit(command, source=source)
-
-
 __all__ = [
     "ask_on_tty",
     "ctrl_c_question",
-    "detach_on_sigterm",
     "on_signal",
     "read_answer",
 ]

@@ -45,8 +45,10 @@ from aiohttp import web
 from showcaller.config import EventConfig
 from showcaller.config.sections import Web
 from showcaller.errors import UsageError
+from showcaller.show.context import ShowContext
 from showcaller.show.hostcommands import BadCommand, parse_command
-from showcaller.show.session import SessionState, ShowSession
+from showcaller.show.session import ShowSession
+from showcaller.show.state import SessionState
 
 log = logging.getLogger(__name__)
 
@@ -156,8 +158,8 @@ class _Snapshot:
 class _Broadcast:
     """The newest state for every open feed; waking them costs one Event per change."""
 
-    def __init__(self, session: ShowSession) -> None:
-        self._session = session
+    def __init__(self, ctx: ShowContext) -> None:
+        self._ctx = ctx
         self.snapshot: _Snapshot | None = None
         self.closed = False
         self._changed = asyncio.Event()
@@ -166,7 +168,7 @@ class _Broadcast:
 
     def publish(self, state: SessionState) -> None:
         """Encode `state` and wake the feeds."""
-        show = self._session.show
+        time = self._ctx.time
         plain = {f.name: getattr(state, f.name) for f in dataclasses.fields(state)}
         messages = plain.pop("messages")
         last = self._seqs[-1] if self._seqs else 0
@@ -180,7 +182,7 @@ class _Broadcast:
         self.snapshot = _Snapshot(
             version=state.version,
             state_json=_dumps(plain),
-            sent_at=show.time.wall(show.time.now()).isoformat(),
+            sent_at=time.wall(time.now()).isoformat(),
         )
         self._wake()
 
@@ -254,7 +256,7 @@ class WebApp:
         self.ready = asyncio.Event()  # set once it listens (or could not)
         self._bad_tokens = 0
         self._broadcast: _Broadcast | None = None
-        self._session: ShowSession | None = None
+        self._session: ShowContext | None = None
 
     # ----------------------------------------------------------------- attachment
 
@@ -263,7 +265,7 @@ class WebApp:
         session.attach("the web app", self.serve)
 
     @contextlib.asynccontextmanager
-    async def serve(self, session: ShowSession) -> AsyncIterator[None]:
+    async def serve(self, session: ShowContext) -> AsyncIterator[None]:
         """The attachment: listen, follow the state, stop with the show.
 
         A port that is taken is one problem for the report (said plainly); the show runs.
@@ -443,7 +445,7 @@ class WebApp:
             }
         )
         await response.prepare(request)
-        speed = json.dumps(self._session.show.speed if self._session else 1.0)
+        speed = json.dumps(self._session.speed if self._session else 1.0)
         language = json.dumps(self.cfg.event.language)
         sent_version, sent_seq = -1, 0
         with contextlib.suppress(ConnectionError):
