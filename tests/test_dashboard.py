@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import io
+import itertools
 import os
 import pty
+import re
 import termios
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -362,3 +365,138 @@ async def test_keys_arrive_through_the_event_loop() -> None:
     finally:
         os.close(master)
         os.close(slave)
+
+
+# ------------------------------------------------------- what the host must read
+
+
+def _checks(*failing: tuple[str, str, str], checking: tuple[str, ...] = ()) -> tuple[Any, ...]:
+    """Checks of a Japanese evening: everyone passes but `failing` (name, part, value)."""
+    from showcaller.show.state import CheckResult
+
+    names = ["中村 さくら", "山田 太郎", "佐藤 花子", "田中 健太", "伊藤 翔", "小林 美咲"]
+    names += [n for n, _, _ in failing if n not in names]
+    bad = {(n, p): v for n, p, v in failing}
+    results = []
+    for name in names:
+        for part in ("video", "audio"):
+            value = bad.get((name, part))
+            verdict = "fail" if value else "checking" if name in checking else "pass"
+            hint = "音が割れています — マイクの音量を下げてもらってください" if value else ""
+            results.append(CheckResult(name, name, part, verdict, value or "", hint))  # type: ignore[arg-type]
+    return tuple(results)
+
+
+@pytest.mark.parametrize(("width", "height"), [(80, 24), (120, 40)])
+def test_a_failing_check_comes_first_and_whole_however_long_the_names(
+    width: int, height: int
+) -> None:
+    # 加藤 is the last speaker of the event file and the one whose microphone fails.
+    checks = _checks(("加藤 健一郎", "audio", "peak -73 dBFS"), checking=("山田 太郎",))
+    state = dataclasses.replace(_state(), checks=checks)
+    screen, _ = _draw(state, width=width, height=height)
+    assert len(screen) == height
+    assert all(cell_len(line) <= width for line in screen), screen
+    text = "\n".join(screen)
+    (first,) = [line for line in screen if line.startswith("checks ")]
+    assert first.startswith("checks ✗ 加藤 健一郎 audio (peak -73 dBFS)"), text
+    # The others are named when they fit, counted when they do not; none is cut.
+    shown = [line for line in screen if line.startswith(("checks", "       "))]
+    assert not any(line.rstrip().endswith("…") for line in shown), shown
+    assert "山田 太郎" in text or "1 checking" in text
+
+
+def test_two_failures_wrap_onto_a_second_line_rather_than_being_cut() -> None:
+    checks = _checks(
+        ("加藤 健一郎", "audio", "peak -73 dBFS, unchanged for 8 s"),
+        ("ジョナサン・アレクサンダー", "video", "luma 0/255, not shown in any scene"),
+    )
+    screen, _ = _draw(dataclasses.replace(_state(), checks=checks))
+    text = "\n".join(screen)
+    assert len(screen) == 24
+    assert "✗ 加藤 健一郎 audio (peak -73 dBFS, unchanged for 8 s)" in text
+    assert "✗ ジョナサン・アレクサンダー video (luma 0/255, not shown in any scene)" in text
+    assert "✓ 6 passed" in text  # no room for six names: counted
+
+
+def test_the_next_speakers_check_is_beside_next() -> None:
+    state = _state(on_air=3)  # the Q&A on air; next: 田中 健太's talk
+    failing = _checks(("田中 健太", "audio", "peak -73 dBFS"))
+    screen, _ = _draw(dataclasses.replace(state, checks=failing))
+    (line,) = [line for line in screen if line.startswith("next ")]
+    assert line.endswith("· 田中 健太 ✗ audio failed"), line
+    assert "5/13 talk Feature Store" in line  # the title is what gets cut
+    passing = _checks()
+    screen, _ = _draw(dataclasses.replace(state, checks=passing))
+    assert next(x for x in screen if x.startswith("next ")).endswith("· 田中 健太 ✓ checked")
+    screen, _ = _draw(state)  # no checks yet
+    assert next(x for x in screen if x.startswith("next ")).endswith("· 田中 健太 ? not checked")
+
+
+def test_at_80x24_the_mc_intro_wraps_whole_and_the_help_fits() -> None:
+    from showcaller.stage.cards import cards_view
+
+    state = _state(on_air=1)  # the opening; next: 佐藤 花子's talk
+    state = dataclasses.replace(state, cards=cards_view(CFG, state.show))
+    notes = ["speaker timer: http://127.0.0.1:8080/timer", "host page: http://127.0.0.1:8080/c"]
+    screen, _ = _draw(state, ui=BoardUI(notes=notes))
+    assert len(screen) == 24
+    assert all(cell_len(line) <= 80 for line in screen), screen
+    intro = state.cards.next.intro if state.cards and state.cards.next else ""
+    card = [line[10:] for line in screen if line[:10].strip() in ("next", "")]
+    said = "".join(card).replace(" ", "")
+    for sentence in intro.splitlines():
+        assert sentence.replace(" ", "") in said, "\n".join(screen)
+    assert "@hanako_ml" in "\n".join(screen)
+    help_screen, _ = _draw(state, ui=BoardUI(help=True, notes=notes))
+    assert len(help_screen) == 24
+    assert any(line.strip().startswith("?    this help") for line in help_screen), help_screen
+
+
+def test_japanese_wraps_between_characters_but_never_before_a_closing_mark() -> None:
+    from showcaller.surfaces.cardlines import wrap_cells
+
+    text = "続いては、株式会社サンプルの山田 太郎さんによる「Transformer の推論」です。"
+    for width in range(12, 40):
+        cuts = [0, *wrap_cells(text, width), len(text)]
+        lines = [text[a:b] for a, b in itertools.pairwise(cuts)]
+        assert all(cell_len(line.rstrip()) <= width for line in lines), (width, lines)
+        assert "".join(lines) == text
+        assert not any(line[:1] in "、。」" for line in lines[1:]), (width, lines)
+        assert "Transformer" in "\n".join(lines)  # a Latin word is never split
+
+
+def test_the_report_on_80_columns_shows_slot_planned_actual_delay_and_note() -> None:
+    from showcaller.show.state import CueRecord, ShowReport
+    from showcaller.surfaces.console import print_report
+
+    slots = CFG.slots_resolved()
+    report = ShowReport(title=CFG.event.title, mode="rehearsal", speed=60)
+    for slot in slots:
+        at = (slot.start - slots[0].start).total_seconds() + (60 if slot.index == 3 else 0)
+        report.cues.append(CueRecord(slot.index, slot.title, slot.scene, "deadline", at, at))
+    narrow = Console(width=80, record=True, file=io.StringIO())
+    print_report(CFG, report, narrow)
+    text = narrow.export_text()
+    assert all(cell_len(line) <= 80 for line in text.splitlines())
+    head = next(line for line in text.splitlines() if "planned" in line)
+    assert head.split() == ["#", "slot", "planned", "actual", "delay", "note"]
+    for slot in slots:  # every title whole (a long one wraps onto a second line)
+        assert slot.title.split()[0] in text
+    assert "pandas から Polars" in text
+    assert "19:50:00   19:51:00   +1:00" in text
+    wide = Console(width=140, record=True, file=io.StringIO())
+    print_report(CFG, report, wide)
+    wide_text = wide.export_text()
+    assert "sent ms" in wide_text
+    assert "landed ms" in wide_text
+
+
+def test_more_failures_than_the_screen_holds_say_how_many_more() -> None:
+    failing = [
+        (f"登壇者 {n:02d} さん", "audio", "peak -73 dBFS, silent for 20 s") for n in range(30)
+    ]
+    screen, _ = _draw(dataclasses.replace(_state(), checks=_checks(*failing)))
+    assert len(screen) == 24
+    assert screen[-1].startswith("n next b back")  # the key hints stay on screen
+    assert any(re.search(r"… \d+ more to look at: /control lists them all", x) for x in screen)

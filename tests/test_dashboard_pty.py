@@ -93,7 +93,7 @@ def _controlling_terminal() -> None:
 
 
 class Terminal:
-    """A process on an 80×24 pseudo-terminal, drained all the time (as a real one is)."""
+    """A process on a pseudo-terminal (80×24 unless told), drained all the time."""
 
     def __init__(self, argv: list[str], *, width: int = 80, height: int = 24) -> None:
         self.master, self.slave = pty.openpty()
@@ -151,6 +151,12 @@ class Terminal:
             if time.monotonic() > deadline:
                 pytest.fail(f"timed out waiting for {text!r}:\n{self.raw[-3000:]}")
             await asyncio.sleep(0.05)
+
+    def resize(self, width: int, height: int) -> None:
+        """A new size, as a terminal window dragged bigger (the process redraws)."""
+        with self._lock:
+            self.screen = Screen(width, height)
+            fcntl.ioctl(self.slave, termios.TIOCSWINSZ, struct.pack("HHHH", height, width, 0, 0))
 
     def type(self, keys: str) -> None:
         os.write(self.master, keys.encode())
@@ -293,3 +299,50 @@ async def test_sigterm_detaches_a_rehearsal_and_puts_the_terminal_back(tmp_path:
     assert code == 0, term.raw[-3000:]
     commands = [(c["command"], c["source"]) for c in _records(journal, "command")]
     assert commands == [("detach", "signal")]
+
+
+def _japanese_evening(tmp_path: Path) -> Path:
+    """The example with 加藤 健一郎 last among the speakers, his microphone silent."""
+    text = (ROOT / "config.example.toml").read_text(encoding="utf-8")
+    text = text.replace('name = "Ren Watanabe"', 'name = "加藤 健一郎"')
+    text += '\n[[sim.feeds]]\nspeaker = "watanabe"\naudio = "silent"\n'
+    path = tmp_path / "event.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.mark.slow
+async def test_the_failing_check_and_the_mc_intro_are_read_whole_at_80x24_and_120x40(
+    tmp_path: Path,
+) -> None:
+    journal = tmp_path / "rehearsal.jsonl"
+    argv = _rehearse(journal)
+    argv[argv.index("config.example.toml")] = str(_japanese_evening(tmp_path))
+    term = Terminal([*argv, "--web-port", "0"])
+    # What the MC says as 佐藤 花子's talk starts, read whole on screen (wrapped).
+    intro = r"佐藤 花子さんによる.*\n.*@hanako_ml です。.*よろ\s*\n?.*しくお願いします！"
+    try:
+        screen = await term.wait_for(r"✗ 加藤 健一郎 audio \(peak", 30)
+        assert "ON AIR 1/13" in screen  # the checks of the rehearsal's start
+        term.type("n")  # the opening; its first minute over, the next talk's intro
+        await term.wait_for(intro, 20)
+        term.type("h")  # hold it there
+        screen = await term.wait_for(r"ON HOLD")
+        _save(tmp_path, "dashboard-checks-80x24.txt", screen)
+        assert re.search(intro, screen), screen
+        assert re.search(r"^next .* · 佐藤 花子 [✓…!✗?]", screen, re.M), screen
+        assert len(screen.splitlines()) == 24
+        term.resize(120, 40)
+        screen = await term.wait_for(r"(?m)^checks .{75,}", 10)  # redrawn at the new size
+        _save(tmp_path, "dashboard-checks-120x40.txt", screen)
+        assert re.search(r"✗ 加藤 健一郎 audio \(peak -\d+ dBFS\)", screen), screen
+        assert re.search(intro, screen), screen
+        term.type("q")
+        await term.wait_for(r"quit: type `end`")
+        term.type("end\r")
+        code = await term.exit_code()
+        await term.wait_for_output("report")
+        _restored(term)
+    finally:
+        term.close()
+    assert code == 0, term.raw[-3000:]

@@ -64,10 +64,13 @@ async def _timer_page(browser: Any, url: str, query: str = "") -> Any:
     return page
 
 
-async def _control_page(browser: Any, url: str) -> Any:
-    context = await browser.new_context(
-        viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True
-    )
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 900}
+
+
+async def _control_page(browser: Any, url: str, viewport: dict[str, int] = PHONE) -> Any:
+    phone = viewport["width"] < 600
+    context = await browser.new_context(viewport=viewport, is_mobile=phone, has_touch=phone)
     page = await context.new_page()
     await page.goto(f"{url}/control#token={TOKEN}")
     await _until(page, "document.body.dataset.feed === 'live'")
@@ -115,11 +118,11 @@ async def test_the_timer_counts_down_and_the_control_page_runs_the_show(
         assert TOKEN not in control.url
         await _text(control, "#onair-title", STANDBY)
         await _text(control, "#timetable tbody", FIRST_TALK)
-        assert await control.text_content("#mode") == "rehearsal"
-        assert await control.text_content("#link") == "OBS ready"
+        assert await control.text_content("#mode") == "リハーサル"
+        assert await control.text_content("#link") == "OBS: 接続済み"
 
         await control.click("#btn-next")
-        await _text(control, "#result", "next: done")
+        await _text(control, "#result", "✓ 次へ: ")
         await _text(control, "#onair-title", OPENING)
         await _text(timer, "#title", OPENING, timeout_ms=2000)
         assert show.session.state.show.on_air is not None
@@ -132,14 +135,14 @@ async def test_the_timer_counts_down_and_the_control_page_runs_the_show(
 
         # The checks' answer (done, or why not) is said plainly.
         await control.click("#btn-checks")
-        await _text(control, "#result", "checks: ")
+        await _text(control, "#result", "接続チェック: ")
         await control.fill("#message-input", "")
         await timer.screenshot(path=_shot("timer.png"))
         await control.screenshot(path=_shot("control.png"), full_page=True)
 
         # End is behind a second tap.
         await control.click("#btn-end")
-        await _text(control, "#btn-end", "Tap again")
+        await _text(control, "#btn-end", "もう一度タップ")
         assert show.session.state.show.phase == "on_air"
         await control.click("#btn-end")
         await _text(timer, "#label", "本日のプログラムは終了しました")
@@ -223,8 +226,75 @@ async def test_the_control_page_says_when_the_webhooks_fail(
         assert (
             await show.session.submit({"command": "message", "text": "あと5分"}, source="api")
         ).ok
-        await _text(control, "#notify", " failed — webhook 1 (slack): ")
+        await _text(control, "#notify", " 件失敗 — webhook 1 (slack): ")
         shown = await control.text_content("#notify") or ""
         assert shown.startswith("! "), shown
         assert await control.get_attribute("#notify", "class") == "warn"
         assert "127.0.0.1:9" not in shown
+
+
+async def _badges(page: Any) -> list[str]:
+    return [str(await page.text_content(f"#{b}")) for b in ("mode", "phase", "link", "feed")]
+
+
+async def test_the_control_page_speaks_the_events_language_and_skip_names_the_slot(
+    sim: SimulatedOBS,  # noqa: F811
+    tmp_path: Path,
+    browser: Any,
+) -> None:
+    # A Japanese event (the example): every label, button and state in Japanese.
+    async with web_show(sim, tmp_path, from_slot=2) as show:
+        control = await _control_page(browser, show.url)
+        await _text(control, "#onair-title", FIRST_TALK)
+        assert await _badges(control) == ["リハーサル", "オンエア", "OBS: 接続済み", "更新: 接続中"]
+        assert await control.text_content("#btn-next") == "次へ ▶"
+        assert await control.text_content("#btn-skip") == "次をスキップ（4/13 質疑応答）"
+        assert await control.text_content("#btn-hold") == "一時停止"
+        assert await control.text_content("#clock-label") == "残り"
+        placeholder = await control.get_attribute("#message-input", "placeholder")
+        assert placeholder == "登壇者タイマーに出す一言"
+        await _text(control, "#timetable tbody", "オンエア")
+        english = await control.evaluate(
+            "() => [...document.querySelectorAll('button, h2, th, .badge, label')]"
+            ".map(e => e.textContent)"
+            ".filter(t => /\\b(Next|Skip|Hold|Checks|live|ready)\\b/.test(t))"
+        )
+        assert english == []  # no English label left on a Japanese event's page
+        await control.screenshot(path=_shot("control-ja-phone.png"), full_page=True)
+        await control.screenshot(path=_shot("control-ja-phone-top.png"))  # what a thumb sees
+        desk = await _control_page(browser, show.url, DESKTOP)
+        await _text(desk, "#onair-title", FIRST_TALK)
+        await desk.screenshot(path=_shot("control-ja-desktop.png"), full_page=True)
+
+        # Skip skips the slot it names, and the button then names the one after it.
+        await control.click("#btn-skip")
+        await _text(control, "#result", "✓ スキップ: ")
+        skipped = [s for s in show.session.state.show.slots if s.state == "skipped"]
+        assert [s.index + 1 for s in skipped] == [4]
+        await _text(control, "#btn-skip", "次をスキップ（5/13 Feature Store を半年運用してみた）")
+
+        await control.click("#btn-end")
+        await _text(control, "#btn-end", "もう一度タップで終了")
+        await control.click("#btn-end")
+        await _text(control, "#phase", "終了")
+        await show.task
+    # The show is over: the badge says the updates ended, not that something is live.
+    await _text(control, "#feed", "更新: 終了")
+
+
+async def test_the_control_page_of_an_english_event_is_in_english(
+    sim: SimulatedOBS,  # noqa: F811
+    tmp_path: Path,
+    browser: Any,
+) -> None:
+    cfg = cut_example(tmp_path, lambda text: text.replace('language = "ja"', 'language = "en"'))
+    async with web_show(sim, tmp_path, cfg=cfg, from_slot=2) as show:
+        control = await _control_page(browser, show.url)
+        await _text(control, "#onair-title", FIRST_TALK)
+        assert await _badges(control) == ["rehearsal", "on air", "OBS: ready", "updates: connected"]
+        assert await control.text_content("#btn-skip") == "Skip next (4/13 Q&A)"
+        assert await control.text_content("#btn-hold") == "Hold"
+        await control.screenshot(path=_shot("control-en-phone.png"))
+        await control.click("#btn-hold")
+        await _text(control, "#btn-hold", "Resume")
+        await _text(control, "#onair-flags", "held")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import sys
 from datetime import datetime, timedelta
 
+from rich import box
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
@@ -86,18 +87,35 @@ class CueLog:
                 self.console.print(f"  · {escape(message.text)}")
 
 
+# From this width the report also shows the engineering columns (scene, sent/landed ms).
+WIDE_REPORT = 110
+
+
 def print_report(cfg: EventConfig, report: ShowReport, console: Console) -> None:
-    """Every cue planned vs actual, then warnings and problems, then one verdict line."""
-    table = Table(title=f"{report.title} — {report.mode} report", title_justify="left")
-    table.add_column("#", justify="right")
-    table.add_column("slot", max_width=28)
-    table.add_column("scene")
-    table.add_column("planned", justify="right")
-    table.add_column("cued", justify="right")
-    table.add_column("delay", justify="right")
-    table.add_column("sent ms", justify="right")
-    table.add_column("landed ms", justify="right")
-    table.add_column("note")
+    """Every cue planned vs actual, then warnings and problems, then one verdict line.
+
+    On a narrow terminal (80 columns) the table keeps what the host reads — slot, planned,
+    actual, delay, note — and titles wrap rather than being cut; the scene and the
+    milliseconds to the request and to OBS's change come from `WIDE_REPORT` columns.
+    """
+    wide = console.width >= WIDE_REPORT
+    table = Table(
+        title=f"{report.title} — {report.mode} report",
+        title_justify="left",
+        box=box.HEAVY_HEAD if wide else box.SIMPLE_HEAD,
+        pad_edge=wide,
+    )
+    table.add_column("#", justify="right", no_wrap=True)
+    table.add_column("slot", max_width=28 if wide else None, ratio=None if wide else 3)
+    if wide:
+        table.add_column("scene")
+    table.add_column("planned", justify="right", no_wrap=True)
+    table.add_column("actual", justify="right", no_wrap=True)
+    table.add_column("delay", justify="right", no_wrap=True)
+    if wide:
+        table.add_column("sent ms", justify="right", no_wrap=True)
+        table.add_column("landed ms", justify="right", no_wrap=True)
+    table.add_column("note", ratio=None if wide else 1)
     slots = cfg.slots_resolved()
     origin = slots[0].start
     speed = report.speed or 1.0
@@ -123,23 +141,27 @@ def print_report(cfg: EventConfig, report: ShowReport, console: Console) -> None
             notes.append("same scene" if cue.scene == previous_scene else "OBS sent no change")
         previous_scene = cue.scene
         note = ", ".join(n for n in notes if n)
-        table.add_row(
+        cells = [
             str(cue.slot_index + 1),
-            cue.title,
-            cue.scene,
+            escape(cue.title),
+            *([escape(cue.scene)] if wide else []),
             f"{slot.start.astimezone(cfg.tz):%H:%M:%S}",
             f"{cued.astimezone(cfg.tz):%H:%M:%S}",
             _minutes(delay),
-            sent,
-            landed,
-            f"[red]{note}[/]" if cue.error else note,
-        )
+            *([sent, landed] if wide else []),
+            f"[red]{escape(note)}[/]" if cue.error else escape(note),
+        ]
+        table.add_row(*cells)
     console.print(table)
-    console.print(
-        "cued: when the timetable put the slot on air (planned + delay); sent/landed: real "
-        f"milliseconds from that moment to the request and to OBS's change event (speed "
-        f"×{speed:g}; negative = sent early to compensate OBS's switch time)"
-    )
+    what = "actual: when the timetable put the slot on air (planned + delay)"
+    if wide:
+        console.print(
+            f"{what}; sent/landed: real milliseconds from that moment to the request and to "
+            f"OBS's change event (speed ×{speed:g}; negative = sent early to compensate OBS's "
+            "switch time)"
+        )
+    else:
+        console.print(f"{what}; at {WIDE_REPORT}+ columns also the scene and OBS's timing")
     if report.health:
         console.print(report.health, markup=False)
     for text in report.warnings:

@@ -40,6 +40,7 @@ from datetime import datetime, timedelta, tzinfo
 from pathlib import PurePath
 from typing import Any
 
+from rich.cells import cell_len
 from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
 from rich.live import Live
 from rich.markup import escape
@@ -51,6 +52,7 @@ from showcaller.config import EventConfig
 from showcaller.show.context import ShowContext
 from showcaller.show.session import ShowSession
 from showcaller.show.state import (
+    CheckResult,
     CommandResult,
     HealthView,
     NotifyView,
@@ -84,8 +86,6 @@ WARNING_S = 120.0
 REFRESH_S = 0.25
 # The line being typed (a message, the quit question) takes at most this many lines.
 MAX_INPUT_LINES = 4
-# Lines the dashboard always uses; the rest is shared by the timetable and the messages.
-_FIXED_LINES = 14
 
 LINK_STYLES = {"ready": "green", "auth failed": "bold red", "stopped": "red"}
 LEVEL_STYLES = {
@@ -274,7 +274,10 @@ def _speakers(slot: SlotView) -> str:
     return ", ".join(slot.speakers)
 
 
-def _slot_number(slot: SlotView, total: int) -> str:
+def _slot_number(slot: SlotView, slots: tuple[SlotView, ...]) -> str:
+    # A show started from a later slot lists the slots from there on: the last one's
+    # number is the evening's count.
+    total = slots[-1].index + 1 if slots else 0
     return f"{slot.index + 1}/{total}"
 
 
@@ -296,7 +299,6 @@ def _now_block(
     state: SessionState, now: datetime, tz: tzinfo, width: int, scale: int
 ) -> list[Text]:
     show = state.show
-    total = len(show.slots)
     info: list[Text] = []
     if show.on_air is not None:
         slot = show.on_air
@@ -307,7 +309,7 @@ def _now_block(
         info.append(
             _line(
                 ("ON AIR", "bold reverse red"),
-                f" {_slot_number(slot, total)} ",
+                f" {_slot_number(slot, show.slots)} ",
                 (slot.kind, "cyan"),
                 " ",
                 (slot.title, "bold"),
@@ -366,23 +368,30 @@ def _tz(show: ShowState) -> tzinfo:
     return moment.tzinfo or datetime.now().astimezone().tzinfo  # type: ignore[return-value]
 
 
-def _next_line(show: ShowState, tz: tzinfo) -> Text:
+def _next_line(state: SessionState, tz: tzinfo, width: int) -> Text:
+    show = state.show
     nxt = show.next
     if nxt is None:
         return _line(("next ", "bold"), "— (the last slot is on air)" if show.on_air else "—")
-    who = f" · {_speakers(nxt)}" if nxt.speakers else ""
     late = show.delay_s >= 60
     delay_style = "bold yellow" if late else "green" if abs(show.delay_s) < 30 else ""
-    # The time and the delay first: on a narrow terminal the title is what gets cut.
-    return _line(
+    # The time, the delay, the speakers and their check are what the host must read:
+    # on a narrow terminal the title is what gets cut.
+    head = Text.assemble(
         ("next ", "bold"),
         (_clock(nxt.expected_start, tz), "bold"),
         " (",
         (_delay(show.delay_s), delay_style),
-        f") {_slot_number(nxt, len(show.slots))} ",
+        f") {_slot_number(nxt, show.slots)} ",
         (nxt.kind, "cyan"),
-        f" {nxt.title}{who}",
+        " ",
     )
+    tail = Text.assemble(*_next_verdict(state, nxt))
+    title = Text(nxt.title)
+    room = width - head.cell_len - tail.cell_len
+    if title.cell_len > room:
+        title.truncate(max(room, min(title.cell_len, 8)), overflow="ellipsis")
+    return Text.assemble(head, title, tail, no_wrap=True, overflow="ellipsis")
 
 
 class _Lines:
@@ -446,22 +455,141 @@ def _marks_line(show: ShowState, tz: tzinfo) -> Text:
     return _line(*parts)
 
 
-def _checks_line(state: SessionState) -> Text:
-    parts: list[str | tuple[str, str]] = [("checks ", "bold")]
-    if not state.checks:
-        parts.append(("none yet (c runs them)", "dim"))
-    marks = {"pass": ("✓", "green"), "warn": ("!", "yellow"), "fail": ("✗", "bold red")}
-    by_speaker: dict[str, list[Any]] = {}
-    for check in state.checks:
+_VERDICT_RANK = {"fail": 0, "warn": 1, "checking": 2, "not checked": 3, "pass": 4}
+_VERDICT_MARKS = {
+    "fail": ("✗", "bold red"),
+    "warn": ("!", "bold yellow"),
+    "checking": ("…", "dim"),
+    "not checked": ("?", "dim"),
+    "pass": ("✓", "green"),
+}
+_CHECKS_LABEL = "checks "
+
+
+def _by_speaker(checks: tuple[CheckResult, ...]) -> dict[str, list[CheckResult]]:
+    by_speaker: dict[str, list[CheckResult]] = {}
+    for check in checks:
         by_speaker.setdefault(check.name, []).append(check)
-    for name, checks in by_speaker.items():
-        parts.append(f"{name} ")
-        for check in checks:
-            sign, style = marks.get(check.verdict, ("…", "dim"))
-            detail = f" {check.value}" if check.verdict in ("fail", "warn") and check.value else ""
-            parts.append((f"{check.part}{sign}{detail} ", style))
-        parts.append(" ")
-    return _line(*parts)
+    return by_speaker
+
+
+def _worst(checks: list[CheckResult]) -> str:
+    return min((c.verdict for c in checks), key=lambda v: _VERDICT_RANK.get(v, 3))
+
+
+def _bad_parts(checks: list[CheckResult]) -> str:
+    """ "audio (peak -73 dBFS)", "video (luma 0/255), audio": the parts that did not pass."""
+    words = []
+    for check in sorted(checks, key=lambda c: _VERDICT_RANK.get(c.verdict, 3)):
+        if check.verdict in ("fail", "warn"):
+            words.append(f"{check.part} ({check.value})" if check.value else check.part)
+    return ", ".join(words)
+
+
+def _checks_lines(state: SessionState, width: int) -> list[Text]:
+    """The speaker checks, failures and warnings first and whole (wrapped onto more lines,
+    never cut); the speakers still checking and those that passed get the room left,
+    by name if they fit, else counted."""
+    label = _CHECKS_LABEL
+    if not state.checks:
+        return [_line((label, "bold"), ("none yet (c runs them)", "dim"))]
+    groups = sorted(
+        _by_speaker(state.checks).items(), key=lambda item: _VERDICT_RANK.get(_worst(item[1]), 3)
+    )
+    tokens: list[Text] = []
+    rest: dict[str, list[str]] = {}
+    for name, checks in groups:
+        verdict = _worst(checks)
+        if verdict in ("fail", "warn"):
+            sign, style = _VERDICT_MARKS[verdict]
+            tokens.append(Text.assemble((f"{sign} {name}", style), f" {_bad_parts(checks)}"))
+        else:
+            rest.setdefault(verdict, []).append(name)
+    # The others, by name if the whole line has room for them, else counted.
+    summaries: list[tuple[Text, Text]] = []
+    for verdict in ("checking", "not checked", "pass"):
+        names = rest.get(verdict, [])
+        if not names:
+            continue
+        sign, style = _VERDICT_MARKS[verdict]
+        word = {"pass": "passed", "checking": "checking", "not checked": "not checked"}[verdict]
+        summaries.append(
+            (
+                Text(f"{sign} {' '.join(names)}", style=style),
+                Text(f"{sign} {len(names)} {word}", style=style),
+            )
+        )
+    indent = " " * cell_len(label)
+    room = max(1, width - len(indent))
+    lines: list[Text] = [Text(label, style="bold")]
+    gap = "  "
+
+    def place(token: Text) -> None:
+        current = lines[-1]
+        if current.cell_len > len(indent) and current.cell_len + len(gap) + token.cell_len > width:
+            lines.append(Text(indent))
+            current = lines[-1]
+        elif current.cell_len > len(indent):
+            current.append(gap)
+        if token.cell_len > room:  # a failure longer than the screen: folded, never cut
+            for piece in token.wrap(_measuring_console(), room, overflow="fold"):
+                if lines[-1].cell_len > len(indent):
+                    lines.append(Text(indent))
+                lines[-1].append_text(piece)
+            return
+        current.append_text(token)
+
+    for token in tokens:
+        place(token)
+    for whole, counted in summaries:
+        used = lines[-1].cell_len
+        fits = used + len(gap) + whole.cell_len <= width or used <= len(indent)
+        place(whole if fits and whole.cell_len <= room else counted)
+    for line in lines:
+        line.no_wrap = True
+        line.overflow = "ellipsis"
+    return lines
+
+
+def _hint_lines(state: SessionState, width: int) -> list[Text]:
+    """One line per failing or doubtful part: its hint (what to ask the speaker)."""
+    bad = [c for c in state.checks if c.verdict in ("fail", "warn") and c.hint]
+    bad.sort(key=lambda c: _VERDICT_RANK.get(c.verdict, 3))
+    lines = []
+    for check in bad:
+        sign, style = _VERDICT_MARKS[check.verdict]
+        line = _line(
+            " " * cell_len(_CHECKS_LABEL),
+            (f"{sign} {check.name} {check.part}: ", style),
+            check.hint,
+        )
+        line.truncate(width, overflow="ellipsis")
+        lines.append(line)
+    return lines
+
+
+def _next_verdict(state: SessionState, slot: SlotView) -> list[tuple[str, str]]:
+    """Each of the next slot's speakers with their check: "佐藤 花子 ✓ checked"."""
+    by_speaker = _by_speaker(state.checks)
+    parts: list[tuple[str, str]] = []
+    for i, name in enumerate(slot.speakers):
+        parts.append((", " if i else " · ", ""))
+        parts.append((name, ""))
+        checks = by_speaker.get(name)
+        if not checks:
+            parts.append((" ? not checked", "dim"))
+            continue
+        verdict = _worst(checks)
+        sign, style = _VERDICT_MARKS.get(verdict, ("?", "dim"))
+        if verdict in ("fail", "warn"):
+            bad = ", ".join(c.part for c in checks if c.verdict == verdict)
+            word = "failed" if verdict == "fail" else "to look at"
+            parts.append((f" {sign} {bad} {word}", style))
+        elif verdict == "pass":
+            parts.append((f" {sign} checked", style))
+        else:
+            parts.append((f" {sign} {verdict}", style))
+    return parts
 
 
 def _message_lines(
@@ -498,9 +626,15 @@ def _messages_rule(messages: tuple[ShowMessage, ...], rows: int, width: int) -> 
     return Text(("─" * 2 + title).ljust(width, "─")[:width], style="dim", no_wrap=True)
 
 
-def _help_lines(rows: int) -> list[Text]:
+def _help_lines(rows: int, width: int) -> list[Text]:
     lines = [_line(("keys", "bold"), "  (a key that does not apply says why, below)")]
-    lines.extend(_line((f"  {key:<4}", "bold cyan"), f" {what}") for key, what in KEY_HELP)
+    if rows < len(KEY_HELP) + 1 or width < 60:
+        lines = []  # short of room: the keys alone, each line a key
+    for key, what in KEY_HELP:
+        line = _line((f"  {key:<4}", "bold cyan"), f" {what}")
+        if line.cell_len > width:  # a narrow terminal: the key and the words before "("
+            line = _line((f"  {key:<4}", "bold cyan"), f" {what.split(' (')[0]}")
+        lines.append(line)
     lines = lines[:rows]
     lines.extend(Text("") for _ in range(rows - len(lines)))
     return lines
@@ -544,21 +678,39 @@ def render(
     show = state.show
     tz = tz or _tz(show)
     scale = 2 if width >= 120 and height >= 40 else 1
-    flex = max(2, height - _FIXED_LINES - 5 * (scale - 1) - len(ui.notes))
-    cards = card_rows(flex)  # the MC's cue cards take a few of the shared lines
-    flex -= cards
-    upcoming = sum(1 for s in show.slots if s.state == "upcoming")
-    table_rows = min(upcoming, flex // 2) if upcoming else 1
     answer = _answer_lines(ui, width)
-    message_rows = max(0, flex - table_rows - (len(answer) - 1))
+    checks = _checks_lines(state, width)
+    # Fixed: header, countdown, next, answer, notes, key hints. Around the shared lines:
+    # the table's header, outputs, marks, the checks and the messages' rule.
+    fixed = 1 + 5 * scale + 1 + len(answer) + len(ui.notes) + 1
+    room = max(1, height - fixed - 4 - 2)
+    if len(checks) > room:  # more failures than a screen: say how to see the rest
+        hidden = sum(line.plain.count("✗ ") + line.plain.count("! ") for line in checks[room - 1 :])
+        more = f"{' ' * cell_len(_CHECKS_LABEL)}… {hidden} more to look at: /control lists them all"
+        checks = [*checks[: room - 1], _line((more, "bold red"))]
+    flex = max(2, height - fixed - 4 - len(checks))
+    upcoming = sum(1 for s in show.slots if s.state == "upcoming")
+    # The MC's cards take what they need (wrapped) first; a row of the table and one
+    # message stay.
+    cards = card_lines(state.cards, show, now, card_rows(flex), width, budget=flex - 2)
+    if ui.help:
+        cards = []  # the whole help fits even on 80×24
+    flex = max(2, flex - len(cards))
+    # With room to spare, what to do about each failure (the check's hint, in the
+    # event's language: what to ask the speaker) under the checks.
+    hints = _hint_lines(state, width)
+    if flex - len(hints) >= 8:
+        checks, flex = checks + hints, flex - len(hints)
+    table_rows = max(1, min(upcoming, flex // 2)) if upcoming else 1
+    message_rows = max(0, flex - table_rows)
     parts: list[RenderableType] = [
         _header(state, now, tz, speed),
         *_now_block(state, now, tz, width, scale),
-        _next_line(show, tz),
-        *card_lines(state.cards, show, now, cards, width),
+        _next_line(state, tz, width),
+        *cards,
     ]
     if ui.help:
-        parts.extend(_help_lines(table_rows + 1 + 3 + message_rows))
+        parts.extend(_help_lines(table_rows + message_rows + 4 + len(checks), width))
     else:
         parts.append(_timetable_lines(show.slots, tz, table_rows, width))
         parts.append(
@@ -571,13 +723,17 @@ def render(
             )
         )
         parts.append(_marks_line(show, tz))
-        parts.append(_checks_line(state))
+        parts.extend(checks)
         parts.append(_messages_rule(state.messages, message_rows, width))
         parts.extend(_message_lines(state.messages, message_rows, tz, ui.logs))
     parts.extend(answer)
-    parts.extend(_line((note, "dim")) for note in ui.notes)
-    hints = KEY_HINTS if ui.keys_on else "keys off: stdin is not a terminal"
-    parts.append(_line((hints, "dim")))
+    for note in ui.notes:
+        # The URL is what counts: on a narrow terminal its "(…)" comment goes first.
+        if cell_len(note) > width and "  (" in note:
+            note = note.split("  (")[0]
+        parts.append(_line((note, "dim")))
+    keys = KEY_HINTS if ui.keys_on else "keys off: stdin is not a terminal"
+    parts.append(_line((keys, "dim")))
     return Group(*parts)
 
 

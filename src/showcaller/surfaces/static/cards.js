@@ -17,40 +17,43 @@ function part(label, text, name) {
   return [el("div", { class: "cue-part cue-" + name }, el("div", { class: "cue-when" }, label), el("p", { class: "cue-text" }, text))];
 }
 
-function post(draft) {
+function post(draft, T) {
   if (!draft) return [];
-  const link = el("a", { class: "post-link", href: draft.intent_url, target: "_blank", rel: "noopener noreferrer" }, "Post on X ↗");
+  const link = el("a", { class: "post-link", href: draft.intent_url, target: "_blank", rel: "noopener noreferrer" }, T.postOn);
   return [
     el(
       "div",
       { class: "post" },
-      el("div", { class: "cue-when" }, `post draft · ${draft.weight}/280`),
+      el("div", { class: "cue-when" }, `${T.post} · ${draft.weight}/280`),
       el("p", { class: "post-text" }, draft.text),
       link,
     ),
   ];
 }
 
-function cue(which, label, card, parts) {
+function cue(which, label, card, parts, T) {
   if (!card) return el("div", { class: "cue cue-empty", id: "cue-" + which }, el("div", { class: "cue-head" }, label + ": —"));
-  const said = parts.flatMap(([name, text]) => part(name === "intro" ? "at the start" : "at the end", text, name));
+  const said = parts.flatMap(([name, text]) => part(name === "intro" ? T.atStart : T.atEnd, text, name));
   return el(
     "div",
     { class: "cue", id: "cue-" + which },
     el("div", { class: "cue-head" }, el("span", { class: "cue-label" }, label), ` #${card.index + 1} ${card.start} `, el("span", { class: "cue-title" }, card.title)),
-    ...(said.length ? said : [el("p", { class: "dim" }, "nothing to say")]),
-    ...post(card.post),
+    ...(said.length ? said : [el("p", { class: "dim" }, T.nothing)]),
+    ...post(card.post, T),
   );
 }
 
-// Draws `cards` (state.cards: {on_air, next} or null) into the element `section`.
-export function renderCards(section, cards) {
+const ENGLISH = { onAir: "on air", next: "next", atStart: "at the start", atEnd: "at the end", nothing: "nothing to say", post: "post draft", postOn: "Post on X ↗" };
+
+// Draws `cards` (state.cards: {on_air, next} or null) into the element `section`, its
+// words from `T` (the page's language; English by default).
+export function renderCards(section, cards, T = ENGLISH) {
   section.hidden = !cards;
   if (!cards) return;
   const onAir = cards.on_air;
   const next = cards.next;
   section.querySelector(".cues").replaceChildren(
-    cue("onair", "on air", onAir, onAir ? [["intro", onAir.intro], ["outro", onAir.outro]] : []),
-    cue("next", "next", next, next ? [["intro", next.intro]] : []),
+    cue("onair", T.onAir, onAir, onAir ? [["intro", onAir.intro], ["outro", onAir.outro]] : [], T),
+    cue("next", T.next, next, next ? [["intro", next.intro]] : [], T),
   );
 }
