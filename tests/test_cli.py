@@ -103,7 +103,7 @@ def test_validate_reports_every_problem_on_its_own_line(
     assert all(line.startswith(f"error: {path}:") for line in lines)
     assert ": obs.color: unknown key" in lines[0]
     assert """: timetable.slots[1].start: opening "オープニング": bad time '19:7x'""" in lines[1]
-    assert "unknown speaker 'suzki' (known speaker ids: " in lines[2]
+    assert "unknown speaker 'suzki' (did you mean 'suzuki'? known speaker ids: " in lines[2]
 
 
 def test_missing_file_is_a_config_error(capsys: pytest.CaptureFixture[str]) -> None:

@@ -105,9 +105,12 @@ async def _doctor(
         return EXIT_MISSING
     if config_path is not None:
         if missing:
+            file = escape(str(config_path))
+            target = "" if obs_url is None else f" --obs {escape(obs_url)}"
             out.print(
-                f"[red]✗[/red] OBS lacks {missing} of what {escape(str(config_path))} names: "
-                "create them in OBS (or fix the names in the file)"
+                f"[red]✗[/red] OBS lacks {missing} of what {file} names: "
+                f"`showcaller provision {file}{target}` creates every scene and input of the "
+                "scene templates (a name the templates do not make: fix it in the file)"
             )
             return EXIT_MISSING
         out.print(

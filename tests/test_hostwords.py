@@ -1,0 +1,191 @@
+"""What the host reads (issue 20): errors that name the mistake, and no noise.
+
+Each test writes the mistake a new user makes into a copy of the example and asserts the
+exact line the host sees: file, line, field and what to do.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+
+from showcaller.cli import main
+from showcaller.doctor import run_doctor
+from showcaller.obs.sim import SimulatedOBS
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "config.example.toml"
+EXAMPLE_TEXT = EXAMPLE.read_text(encoding="utf-8")
+
+LT_BLOCK = """[[timetable.slots]]
+kind = "lt"
+title = "GPU なしで始める画像分類"
+speakers = ["watanabe"]
+duration = "5m"
+end = 30
+"""
+
+
+@pytest.fixture(autouse=True)
+def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in list(os.environ):
+        if name.upper().startswith("SHOWCALLER_"):
+            monkeypatch.delenv(name)
+
+
+def edited(tmp_path: Path, old: str, new: str, *, name: str = "event.toml") -> Path:
+    assert old in EXAMPLE_TEXT, f"{old!r} is not in the example any more"
+    path = tmp_path / name
+    path.write_text(EXAMPLE_TEXT.replace(old, new, 1), encoding="utf-8")
+    return path
+
+
+def line_of(path: Path, needle: str, occurrence: int = 1) -> int:
+    text = path.read_text(encoding="utf-8")
+    hits = [n for n, line in enumerate(text.splitlines(), start=1) if needle in line]
+    return hits[occurrence - 1]
+
+
+def validate(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = main(["validate", *args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+# -- the event file -------------------------------------------------------------------------
+
+
+def test_a_slot_pasted_twice_is_called_a_duplicate_with_both_lines(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = edited(tmp_path, LT_BLOCK, LT_BLOCK + "\n" + LT_BLOCK)
+    first = line_of(path, "[[timetable.slots]]", 12)
+    second = line_of(path, "[[timetable.slots]]", 13)
+
+    code, _, err = validate(capsys, str(path))
+
+    assert code == 2
+    assert err.splitlines() == [
+        f'error: {path}:{second}: timetable.slots[12]: lt "GPU なしで始める画像分類": the same '
+        f"slot as timetable.slots[11] on line {first} (same kind, title and speakers) "
+        "(a block pasted twice? delete one of the two)"
+    ]
+    assert "time order" not in err
+    assert "shorten" not in err
+
+
+def test_two_untitled_breaks_are_not_duplicates(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The 10-minute break becomes two 5-minute ones: the times still add up.
+    path = edited(
+        tmp_path,
+        'kind = "break"\nduration = "10m"',
+        'kind = "break"\nduration = "5m"\n\n[[timetable.slots]]\nkind = "break"\nduration = "5m"',
+    )
+
+    code, _, err = validate(capsys, str(path))
+
+    assert (code, err) == (0, "")
+
+
+def test_a_full_width_colon_gets_the_exact_fix(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = edited(tmp_path, 'start = "19:30"', 'start = "19：30"')
+    line = line_of(path, 'start = "19：30"')
+
+    code, _, err = validate(capsys, str(path))
+
+    assert code == 2
+    assert err.splitlines() == [
+        f'error: {path}:{line}: timetable.slots[1].start: opening "オープニング": bad time '
+        "'19：30': expected HH:MM or HH:MM:SS (full-width characters from a Japanese input "
+        "method: write '19:30')"
+    ]
+
+
+def test_full_width_digits_in_a_duration_get_the_exact_fix(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = edited(tmp_path, 'duration = "10m"\nmin', 'duration = "１０ｍ"\nmin')
+
+    code, _, err = validate(capsys, str(path))
+
+    assert code == 2
+    assert "bad duration '１０ｍ'" in err
+    assert "(full-width characters from a Japanese input method: write '10m')" in err
+
+
+def test_an_unterminated_string_is_located_where_it_opens(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The last line loses its closing quote: tomllib says "at end of document".
+    text = EXAMPLE_TEXT.rstrip("\n")
+    last = text.rsplit("\n", 1)[1]
+    assert last.startswith('at = "2m"'), last
+    path = tmp_path / "event.toml"
+    path.write_text(text.rsplit("\n", 1)[0] + '\nat = "2m', encoding="utf-8")
+    line = path.read_text(encoding="utf-8").count("\n") + 1
+
+    code, _, err = validate(capsys, str(path))
+
+    assert code == 2
+    assert err.splitlines() == [
+        f"error: {path}:{line}: invalid TOML: a string opens here and is never closed "
+        '(end it with " on the same line)'
+    ]
+
+
+def test_an_unclosed_multiline_string_is_located_where_it_opens(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = edited(tmp_path, '"""                       # one sentence a line', "")
+    line = line_of(path, 'intro = """')
+
+    code, _, err = validate(capsys, str(path))
+
+    assert code == 2
+    assert err.splitlines() == [
+        f'error: {path}:{line}: invalid TOML: a """ string opens here and is never closed '
+        '(end it with """)'
+    ]
+
+
+def test_an_unknown_speaker_gets_a_did_you_mean(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = edited(tmp_path, 'speakers = ["suzuki"]\nstart', 'speakers = ["suzki"]\nstart')
+    line = line_of(path, '"suzki"')
+
+    code, _, err = validate(capsys, str(path))
+
+    assert code == 2
+    assert err.splitlines() == [
+        f'error: {path}:{line}: timetable.slots[7].speakers[0]: talk "Evaluating RAG without '
+        "ground truth\": unknown speaker 'suzki' (did you mean 'suzuki'? known speaker ids: "
+        "ito, kobayashi, sato, suzuki, tanaka, watanabe)"
+    ]
+
+
+# -- doctor ---------------------------------------------------------------------------------
+
+
+async def test_doctor_on_a_fresh_obs_points_at_provision(tmp_path: Path) -> None:
+    out, err = io.StringIO(), io.StringIO()
+    async with SimulatedOBS(password="", record_dir=tmp_path / "rec") as fresh:
+        code = await run_doctor(
+            EXAMPLE,
+            fresh.url,
+            console=Console(file=out, width=400),
+            err_console=Console(file=err, width=400),
+        )
+
+    assert code == 1, err.getvalue()
+    last = out.getvalue().strip().splitlines()[-1]
+    assert "create them in OBS" not in out.getvalue()
+    assert last.startswith(f"✗ OBS lacks 23 of what {EXAMPLE} names: ")
+    assert f"`showcaller provision {EXAMPLE} --obs {fresh.url}` creates every scene" in last
