@@ -273,7 +273,7 @@ def test_errors_become_one_line_and_an_exit_code(capsys: pytest.CaptureFixture[s
     ]
     assert main(["bug"]) == 1
     assert capsys.readouterr().err == (
-        "error: unexpected RuntimeError: boom (run with --debug for the traceback)\n"
+        "error: unexpected failure: boom (run with --debug for the traceback)\n"
     )
     assert main(["bug", "--debug"]) == 1
     assert "Traceback" in capsys.readouterr().err

@@ -6,16 +6,20 @@ exact line the host sees: file, line, field and what to do.
 
 from __future__ import annotations
 
+import asyncio
 import io
 import os
 from pathlib import Path
 
+import aiohttp
 import pytest
 from rich.console import Console
 
+from showcaller.checks.hints import hint
 from showcaller.cli import main
 from showcaller.doctor import run_doctor
 from showcaller.obs.sim import SimulatedOBS
+from showcaller.words import failure, plural, unexpected
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "config.example.toml"
 EXAMPLE_TEXT = EXAMPLE.read_text(encoding="utf-8")
@@ -189,3 +193,47 @@ async def test_doctor_on_a_fresh_obs_points_at_provision(tmp_path: Path) -> None
     assert "create them in OBS" not in out.getvalue()
     assert last.startswith(f"✗ OBS lacks 23 of what {EXAMPLE} names: ")
     assert f"`showcaller provision {EXAMPLE} --obs {fresh.url}` creates every scene" in last
+
+
+# -- words: plurals, and failures without Python class names --------------------------------
+
+
+def test_counts_are_said_with_the_right_plural() -> None:
+    assert plural(1, "warning") == "1 warning"
+    assert plural(0, "warning") == "0 warnings"
+    assert plural(2, "scene or input", "scenes or inputs") == "2 scenes or inputs"
+
+
+async def test_link_failures_are_words_in_the_events_language() -> None:
+    async def drop(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read(100)
+        writer.transport.abort()  # the connection is cut mid-request
+
+    server = await asyncio.start_server(drop, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    said: list[str] = []
+    async with server, aiohttp.ClientSession() as http:
+        for url in (f"http://127.0.0.1:{port}/slides", "http://127.0.0.1:9/slides"):
+            with pytest.raises(aiohttp.ClientError) as caught:
+                await http.head(url)
+            said += [failure(caught.value, "ja"), failure(caught.value, "en")]
+
+    assert said == [
+        "接続が途中で切れました",
+        "the connection was cut",
+        "接続を拒否されました",
+        "connection refused (nothing listens there)",
+    ]
+    assert not any("Error" in text for text in said)
+    hint_text = hint("slides_down", "ja", status=said[0], who="佐藤さん")
+    assert "（接続が途中で切れました）" in hint_text
+
+
+def test_an_unexpected_failure_has_no_class_name(capsys: pytest.CaptureFixture[str]) -> None:
+    assert unexpected(RuntimeError("boom")) == "unexpected failure: boom"
+    assert unexpected(ConnectionResetError(104, "Connection reset by peer")) == (
+        "the connection was cut"
+    )
+    assert unexpected(OSError(28, "No space left on device", "/rec/a.mkv")) == (
+        "No space left on device (/rec/a.mkv)"
+    )

@@ -130,7 +130,7 @@ async def test_doctor_suggests_the_near_name_and_only_notes_unprovisioned_templa
     out = io.StringIO()
     console = Console(file=out, width=200, highlight=False)
     assert await run_doctor(EXAMPLE, sim.url, console=console, err_console=console) == 0
-    assert "not provisioned: 1 text(s) of the scene templates (Standby Countdown)" in out.getvalue()
+    assert "not provisioned: 1 text of the scene templates (Standby Countdown)" in out.getvalue()
     _rename_scene(sim, "Break", "break")
     out.truncate(0)
     assert await run_doctor(EXAMPLE, sim.url, console=console, err_console=console) == 1

@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from showcaller import __version__
 from showcaller.errors import ConfigError, ShowcallerError
+from showcaller.words import plural, unexpected
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -174,10 +175,8 @@ def print_summary(config: EventConfig, console: Console) -> None:
         head.add_row("hashtag", event.hashtag)
     password = "***" if config.obs.password.get_secret_value() else "not set"
     head.add_row("OBS", f"{config.obs.url} (password: {password})")
-    head.add_row(
-        "show",
-        f"{len(slots)} slots, {_clock(slots[0].start, config)}-{_clock(slots[-1].end, config)}",
-    )
+    span = f"{_clock(slots[0].start, config)}-{_clock(slots[-1].end, config)}"
+    head.add_row("show", f"{plural(len(slots), 'slot')}, {span}")
     console.print(head)
 
     table = Table(title="timetable", title_justify="left")
@@ -276,7 +275,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if debug:
             traceback.print_exc()
         print(
-            f"error: unexpected {type(exc).__name__}: {exc} (run with --debug for the traceback)",
+            f"error: {unexpected(exc)} (run with --debug for the traceback)",
             file=sys.stderr,
         )
         return 1

@@ -19,6 +19,7 @@ from rich.table import Table
 from showcaller import errors
 from showcaller.obs.connect import SIM, ObsSeed, open_obs
 from showcaller.obs.needs import ShowNeeds, lacking
+from showcaller.words import plural
 
 if TYPE_CHECKING:
     from showcaller.config import EventConfig
@@ -174,7 +175,8 @@ async def _report(gateway: OBSGateway, shown: str, out: Console, needs: ShowNeed
         out.print(f"[red]missing {what}:[/red] {escape(name)}  ({escape(named)}){hint}")
     if templates:
         out.print(
-            f"[yellow]not provisioned:[/yellow] {len(templates)} text(s) of the scene templates "
+            f"[yellow]not provisioned:[/yellow] {plural(len(templates), 'text')} of the "
+            "scene templates "
             f"({escape(', '.join(templates[:3]))}{', …' if len(templates) > 3 else ''}): "
             "`showcaller provision FILE` creates them"
         )

@@ -55,6 +55,7 @@ from showcaller.timetable import (
     SlotStarted,
     Timetable,
 )
+from showcaller.words import unexpected
 
 log = logging.getLogger(__name__)
 
@@ -766,7 +767,7 @@ class Show:
 def _describe(exc: BaseException) -> str:
     if isinstance(exc, ShowcallerError):
         return str(exc)
-    return f"{type(exc).__name__}: {exc}"
+    return unexpected(exc)
 
 
 __all__ = [

@@ -46,6 +46,7 @@ from showcaller.obs.events import (
 )
 from showcaller.obs.gateway import OBSGateway, OutputStatus
 from showcaller.obs.supervisor import OBSLink
+from showcaller.words import unexpected
 
 log = logging.getLogger(__name__)
 
@@ -460,7 +461,7 @@ def _view(status: OutputStatus, old: OutputView | None) -> OutputView:
 
 def _describe(exc: BaseException) -> str:
     text = str(exc)
-    return text if isinstance(exc, OBSError) and text else f"{type(exc).__name__}: {exc}"
+    return text if isinstance(exc, OBSError) and text else unexpected(exc)
 
 
 @contextlib.asynccontextmanager

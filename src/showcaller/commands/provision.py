@@ -7,6 +7,7 @@ import sys
 from typing import TYPE_CHECKING
 
 from showcaller.cli import add_config_argument, add_obs_argument, command, obs_target
+from showcaller.words import plural
 
 if TYPE_CHECKING:
     from showcaller.config import OBS, EventConfig
@@ -54,7 +55,8 @@ async def provision_command(args: argparse.Namespace) -> int:
             return 0
         print_plan(the_plan, where)
         if args.dry_run:
-            print(f"dry run: {len(the_plan.changes)} change(s) planned, nothing was sent to OBS")
+            changes = plural(len(the_plan.changes), "change")
+            print(f"dry run: {changes} planned, nothing was sent to OBS")
             return 0
         try:
             outcome = await apply(conn.gateway, the_plan.changes)
@@ -106,7 +108,8 @@ async def validate_against_obs(cfg: EventConfig, obs: OBS) -> int:
     if checked.hard:
         print(f"✗ {shown} cannot show every slot: `live` would refuse to start")
     if checked.problems:
-        print(f"✗ {shown} lacks {len(checked.problems)} scene(s)/input(s) the event uses")
+        lacks = plural(len(checked.problems), "scene or input", "scenes or inputs")
+        print(f"✗ {shown} lacks {lacks} the event uses")
         return 1
     print(f"✓ {shown} has every scene and input the event uses")
     return 0

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import errno
 import logging
 from collections import deque
 from collections.abc import AsyncIterator, Callable
@@ -43,6 +42,7 @@ from showcaller.errors import OBSError
 from showcaller.journal import Kind, read_journal
 from showcaller.obs.events import OutputState, StreamStateChanged
 from showcaller.session import NotifyView, SessionState, ShowSession
+from showcaller.words import failure
 
 log = logging.getLogger(__name__)
 
@@ -86,13 +86,10 @@ def describe_failure(exc: BaseException, timeout: float) -> str:
     if isinstance(exc, TimeoutError):
         return f"no answer within {timeout:g} s"
     if isinstance(exc, aiohttp.ClientConnectorError):
-        code = exc.os_error.errno
-        if code == errno.ECONNREFUSED:
-            return "connection refused"
-        return f"cannot connect ({errno.errorcode.get(code or 0, type(exc.os_error).__name__)})"
+        return f"cannot connect: {failure(exc)}"
     if isinstance(exc, aiohttp.ClientResponseError):
         return f"HTTP {exc.status}"
-    return type(exc).__name__
+    return failure(exc)
 
 
 def _retry_after(response: aiohttp.ClientResponse, body: Any) -> float | None:

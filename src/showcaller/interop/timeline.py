@@ -10,6 +10,7 @@ from html import escape
 
 from showcaller.interop.report import Report, Said, clock, length, run_summary, signed
 from showcaller.interop.runs import kind_label
+from showcaller.words import plural
 
 # Drawing sizes (SVG user units = CSS pixels at 100 %).
 WIDTH = 1160
@@ -270,7 +271,9 @@ def _checks_table(report: Report) -> str:
     )
     names = ("speaker", "part", "verdict", "value", "hint", "at")
     head = "<tr>" + "".join(f"<th>{n}</th>" for n in names) + "</tr>"
-    return f"<table>{head}{rows}</table><p>{report.failed_checks} failed check(s) in all.</p>"
+    return (
+        f"<table>{head}{rows}</table><p>{plural(report.failed_checks, 'failed check')} in all.</p>"
+    )
 
 
 def _legend() -> str:
