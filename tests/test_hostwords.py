@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import io
+import json
 import os
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import aiohttp
 import pytest
@@ -17,8 +20,13 @@ from rich.console import Console
 
 from showcaller.checks.hints import hint
 from showcaller.cli import main
+from showcaller.clock import ScaledClock
+from showcaller.config import load_config, obs_settings
 from showcaller.doctor import run_doctor
+from showcaller.engine import ShowReport
+from showcaller.modes import LiveOptions, live
 from showcaller.obs.sim import SimulatedOBS
+from showcaller.surfaces.console import print_report
 from showcaller.words import failure, plural, unexpected
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "config.example.toml"
@@ -236,4 +244,54 @@ def test_an_unexpected_failure_has_no_class_name(capsys: pytest.CaptureFixture[s
     )
     assert unexpected(OSError(28, "No space left on device", "/rec/a.mkv")) == (
         "No space left on device (/rec/a.mkv)"
+    )
+
+
+# -- live practice on the built-in OBS -------------------------------------------------------
+
+
+async def test_live_on_the_built_in_obs_goes_on_air_and_ends_clean(tmp_path: Path) -> None:
+    """The example, live on `sim`: the built-in OBS streams to its own loopback sink, so the
+    show ends with no problem; the closing line speaks of the live show (sped up ×60, from
+    20:58:30, the last LT and the closing)."""
+    cfg = load_config(EXAMPLE)
+    clock = ScaledClock(60, datetime(2026, 12, 10, 20, 58, 30, tzinfo=ZoneInfo("Asia/Tokyo")))
+    journal = tmp_path / "live.jsonl"
+
+    report = await live(
+        cfg,
+        LiveOptions(obs=obs_settings(cfg), journal=journal, yes=True),
+        clock=clock,
+        interactive=False,
+    )
+
+    assert report.ended
+    assert report.problems == []
+    assert report.ok
+    streamed = [
+        json.loads(line)
+        for line in journal.read_text(encoding="utf-8").splitlines()
+        if '"kind": "stream"' in line
+    ]
+    assert [s["action"] for s in streamed if s.get("action") in ("started", "stop")] == [
+        "started",
+        "stop",
+    ]
+    out = io.StringIO()
+    print_report(cfg, report, Console(file=out, width=300))
+    last = out.getvalue().strip().splitlines()[-1]
+    assert last.startswith("OK: ")
+    assert "rehearse" not in out.getvalue()
+
+
+def test_a_live_show_with_problems_does_not_say_rehearse_again() -> None:
+    cfg = load_config(EXAMPLE)
+    report = ShowReport(title="t", mode="live", speed=1.0)
+    report.problems.append("the stream left the air (stopped in OBS)")
+    out = io.StringIO()
+    print_report(cfg, report, Console(file=out, width=300))
+    last = out.getvalue().strip().splitlines()[-1]
+    assert last == (
+        "1 problem in the live show: each is above, with what happened on air; "
+        "the journal has the whole show"
     )

@@ -200,10 +200,12 @@ async def _live_leftover(
     log.warning("%s: put back", said)
 
 
-def _attach_common(session: ShowSession, conn: OBSConnection, *, notify: bool = True) -> None:
-    """What both modes run beside the show: the sim's scripted feeds, the speaker checks,
-    the notification webhooks (`notify`: a rehearsal only with --notify)."""
-    if conn.sim is not None and session.cfg.sim.feeds:
+def _attach_common(
+    session: ShowSession, conn: OBSConnection, *, notify: bool = True, feeds: bool = True
+) -> None:
+    """What both modes run beside the show: the sim's scripted feeds (`feeds`: a rehearsal
+    only), the speaker checks, the notification webhooks (a rehearsal only with --notify)."""
+    if feeds and conn.sim is not None and session.cfg.sim.feeds:
         session.attach("the simulated feeds", scripted_feeds(conn.sim))
     if any(s.video_input or s.audio_input for s in session.cfg.speakers):
         session.attach("the speaker checks", speaker_checks)
@@ -371,7 +373,9 @@ async def _live_claimed(
                     topic="stream",
                 )
             session.use(policy)
-            _attach_common(session, conn)
+            # [[sim.feeds]] break feeds to rehearse what a failing speaker looks like; a
+            # live show on the built-in OBS (practice for the real one) has every feed live.
+            _attach_common(session, conn, feeds=False)
             session.attach("SIGTERM", detach_on_sigterm)
             if cfg.health.enabled:
                 session.attach("stream health", stream_health)
