@@ -64,7 +64,7 @@ def test_validate_shows_the_event_and_its_timetable(capsys: pytest.CaptureFixtur
     out, err = capsys.readouterr()
     assert err == ""
     assert "Machine Learning Casual Talks #20" in out
-    assert "2026-12-10 (Asia/Tokyo)" in out
+    assert "2026-12-10 (木) Asia/Tokyo" in out
     assert "sim (password: not set)" in out
     assert "13 slots, 19:20-21:10" in out
     for expected in (

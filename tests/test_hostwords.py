@@ -10,6 +10,8 @@ import asyncio
 import io
 import json
 import os
+import subprocess
+import sys
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -22,9 +24,11 @@ from showcaller.checks.hints import hint
 from showcaller.cli import main
 from showcaller.clock import ScaledClock
 from showcaller.config import load_config, obs_settings
+from showcaller.config.load import date_warnings
 from showcaller.doctor import run_doctor
 from showcaller.engine import ShowReport
 from showcaller.modes import LiveOptions, live
+from showcaller.needs import needs_of
 from showcaller.obs.sim import SimulatedOBS
 from showcaller.surfaces.console import print_report
 from showcaller.words import failure, plural, unexpected
@@ -295,3 +299,121 @@ def test_a_live_show_with_problems_does_not_say_rehearse_again() -> None:
         "1 problem in the live show: each is above, with what happened on air; "
         "the journal has the whole show"
     )
+
+
+# -- validate: the date, the OBS it names, scene names once at their key ---------------------
+
+
+def test_validate_shows_the_weekday_in_the_events_language(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = validate(capsys, str(EXAMPLE))
+    assert code == 0
+    assert "2026-12-10 (木) Asia/Tokyo" in out
+    path = edited(tmp_path, 'language = "ja"', 'language = "en"')
+    code, out, _ = validate(capsys, str(path))
+    assert "2026-12-10 (Thu) Asia/Tokyo" in out
+
+
+def test_a_past_or_far_date_is_a_warning_with_its_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cfg = load_config(edited(tmp_path, "date = 2026-12-10", "date = 2025-12-10"))
+    line = line_of(tmp_path / "event.toml", "date = 2025-12-10")
+    now = datetime(2026, 12, 4, 21, 0, tzinfo=ZoneInfo("UTC"))
+    assert [str(w) for w in date_warnings(cfg, now)] == [
+        f"{tmp_path / 'event.toml'}:{line}: event.date: 2025-12-10 is in the past (today is "
+        "2026-12-05 in Asia/Tokyo) (set the date of this meetup; copying last month's file "
+        "keeps its date)"
+    ]
+    far = load_config(edited(tmp_path, "date = 2026-12-10", "date = 2062-12-10", name="far.toml"))
+    assert [w.message for w in date_warnings(far, now)] == [
+        "2062-12-10 is more than a year away (today is 2026-12-05)"
+    ]
+    assert date_warnings(load_config(EXAMPLE), now) == []
+    # validate says it (on stderr) and still exits 0: the file is valid
+    code, _, err = validate(capsys, str(tmp_path / "event.toml"))
+    assert code == 0
+    assert "event.date: 2025-12-10 is in the past" in err
+
+
+async def test_a_scene_typo_is_said_once_at_its_scenes_key_with_the_real_obs_url(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = edited(tmp_path, 'lt = "Lightning Talk"', 'lt = "Lightning Talks"')
+    line = line_of(path, 'lt = "Lightning Talks"')
+    async with SimulatedOBS(password="pw", record_dir=tmp_path / "rec") as obs:
+        obs.use_cases.seed_show(needs_of(load_config(EXAMPLE)))  # the host's OBS, ready
+        monkeypatch.setenv("SHOWCALLER_OBS__PASSWORD", "pw")
+        code = await asyncio.to_thread(main, ["validate", str(path), "--obs", obs.url])
+        url = obs.url
+    out = capsys.readouterr().out
+
+    assert code == 1
+    assert f"OBS      {url} (password: ***)" in out
+    assert "OBS      sim" not in out
+    problems = [ln for ln in out.splitlines() if ln.startswith("problem:")]
+    assert problems == [
+        f"problem: {path}:{line}: scenes.lt: OBS has no scene 'Lightning Talks' — did you "
+        "mean 'Lightning Talk'?"
+    ]
+
+
+def test_validate_on_the_built_in_obs_says_a_scene_name_a_typo_away_from_the_usual(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = edited(tmp_path, 'lt = "Lightning Talk"', 'lt = "Lightning Talks"')
+    line = line_of(path, 'lt = "Lightning Talks"')
+
+    code, out, _ = validate(capsys, str(path), "--obs", "sim")
+
+    assert code == 0
+    assert (
+        f"warning: {path}:{line}: scenes.lt: 'Lightning Talks' — did you mean 'Lightning Talk'?"
+        in out
+    )
+
+
+def test_validate_on_the_built_in_obs_reports_a_scene_no_template_makes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = edited(
+        tmp_path,
+        'title = "GPU なしで始める画像分類"',
+        'title = "GPU なしで始める画像分類"\nscene = "Lightning Talk 2"',
+    )
+    line = line_of(path, 'scene = "Lightning Talk 2"')
+
+    code, out, _ = validate(capsys, str(path), "--obs", "sim")
+
+    assert code == 1
+    assert (
+        f"problem: {path}:{line}: timetable.slots[11].scene: OBS has no scene "
+        "'Lightning Talk 2'" in out
+    )
+
+
+# -- one logging policy ---------------------------------------------------------------------
+
+
+def test_a_normal_run_prints_only_the_commands_output() -> None:
+    env = {k: v for k, v in os.environ.items() if not k.upper().startswith("SHOWCALLER_")}
+    quiet = subprocess.run(
+        [sys.executable, "-m", "showcaller", "doctor", "--obs", "sim"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+    verbose = subprocess.run(
+        [sys.executable, "-m", "showcaller", "doctor", "--obs", "sim", "--verbose"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+    assert quiet.returncode == 0, quiet.stderr
+    assert quiet.stderr == ""
+    assert "INFO showcaller.obs.supervisor: connected to OBS at" in verbose.stderr

@@ -62,7 +62,7 @@ async def test_preflight_names_what_is_missing_with_the_name_obs_has(
         for p in checked.problems
     ), checked.problems
     assert any("did you mean 'Lower Third  title'?" in p for p in checked.problems)
-    assert len(checked.hard) == 3  # the three lightning talks' slots
+    assert len(checked.hard) == 1  # scenes.lt, said once for the three lightning talks
     # A template's countdown is no problem for the show, but is said.
     assert not any("Break Countdown" in p for p in checked.problems)
     assert any("'Break Countdown'" in w and "provision" in w for w in checked.warnings)

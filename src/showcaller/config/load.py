@@ -12,6 +12,7 @@ import re
 import sys
 import tomllib
 from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar, get_args
 
@@ -108,11 +109,33 @@ def load_config(path: str | os.PathLike[str]) -> EventConfig:
         raise ConfigError(_in_file_order(problems)) from None
 
     config._source = source
+    config._locator = locator
     plan, issues = config._check_plan()
     if issues:
         raise ConfigError(_in_file_order([_locate(i, file, locator, env) for i in issues]))
     config._plan = plan
     return config
+
+
+# Further ahead than this, an event date is more likely a typo in the year than a plan.
+_FAR_AHEAD = timedelta(days=366)
+
+
+def date_warnings(config: EventConfig, now: datetime) -> list[ConfigProblem]:
+    """event.date in the past, or more than a year ahead (`now`: the current time)."""
+    today = now.astimezone(config.tz).date()
+    date = config.event.date
+    if date < today:
+        message = f"{date} is in the past (today is {today} in {config.event.timezone})"
+        hint = "set the date of this meetup; copying last month's file keeps its date"
+    elif date - today > _FAR_AHEAD:
+        message = f"{date} is more than a year away (today is {today})"
+        hint = "a typo in the year?"
+    else:
+        return []
+    file = str(config.config_source or "<config>")
+    line = config.line_of(("event", "date"))
+    return [ConfigProblem(file, line, "event.date", message, hint)]
 
 
 _SETTINGS_FIELD = re.compile(r'field "([^"]+)"')
