@@ -35,7 +35,7 @@ def needs_of(cfg: EventConfig) -> ShowNeeds:
     slot_scenes = tuple(dict.fromkeys(s.scene for s in slots if s.scene))
     lt = cfg.lower_third
     texts = tuple(
-        TextNeed(name, f"lower_third.{field}", slot_scenes)
+        TextNeed(name, cfg.where(("lower_third", field)), slot_scenes)
         for field, name in (
             ("speaker_input", lt.speaker_input),
             ("title_input", lt.title_input),
