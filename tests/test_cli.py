@@ -64,7 +64,7 @@ def test_validate_shows_the_event_and_its_timetable(capsys: pytest.CaptureFixtur
     out, err = capsys.readouterr()
     assert err == ""
     assert "Machine Learning Casual Talks #20" in out
-    assert "2026-12-10 (Asia/Tokyo)" in out
+    assert "2026-12-10 (木) Asia/Tokyo" in out
     assert "sim (password: not set)" in out
     assert "13 slots, 19:20-21:10" in out
     for expected in (
@@ -103,7 +103,7 @@ def test_validate_reports_every_problem_on_its_own_line(
     assert all(line.startswith(f"error: {path}:") for line in lines)
     assert ": obs.color: unknown key" in lines[0]
     assert """: timetable.slots[1].start: opening "オープニング": bad time '19:7x'""" in lines[1]
-    assert "unknown speaker 'suzki' (known speaker ids: " in lines[2]
+    assert "unknown speaker 'suzki' (did you mean 'suzuki'? known speaker ids: " in lines[2]
 
 
 def test_missing_file_is_a_config_error(capsys: pytest.CaptureFixture[str]) -> None:
@@ -273,7 +273,7 @@ def test_errors_become_one_line_and_an_exit_code(capsys: pytest.CaptureFixture[s
     ]
     assert main(["bug"]) == 1
     assert capsys.readouterr().err == (
-        "error: unexpected RuntimeError: boom (run with --debug for the traceback)\n"
+        "error: unexpected failure: boom (run with --debug for the traceback)\n"
     )
     assert main(["bug", "--debug"]) == 1
     assert "Traceback" in capsys.readouterr().err

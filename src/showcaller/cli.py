@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from showcaller import __version__
 from showcaller.errors import ConfigError, ShowcallerError
+from showcaller.words import plural, unexpected
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -132,14 +133,19 @@ def _validate_arguments(parser: argparse.ArgumentParser) -> None:
     arguments=_validate_arguments,
 )
 def _validate(args: argparse.Namespace) -> int | Coroutine[Any, Any, int]:
+    from showcaller.clock import SystemClock
     from showcaller.config import load_config
+    from showcaller.config.load import date_warnings
 
     config = load_config(args.config)
-    print_summary(config, _stdout_console())
+    obs = obs_target(args, config)
+    print_summary(config, _stdout_console(), obs=obs)
+    for warning in date_warnings(config, SystemClock().now()):
+        print(f"warning: {warning}", file=sys.stderr)
     if args.obs:
         from showcaller.commands.provision import validate_against_obs
 
-        return validate_against_obs(config, obs_target(args, config))
+        return validate_against_obs(config, obs)
     return 0
 
 
@@ -162,22 +168,26 @@ def _stdout_console() -> Console:
     return Console(width=None if sys.stdout.isatty() else 160, highlight=False)
 
 
-def print_summary(config: EventConfig, console: Console) -> None:
-    """The event, OBS target and the resolved timetable, as `validate` shows them."""
+_WEEKDAYS = {"ja": "月火水木金土日", "en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")}
+
+
+def print_summary(config: EventConfig, console: Console, *, obs: OBS | None = None) -> None:
+    """The event, OBS target (`obs`: the one `--obs` names) and the resolved timetable, as
+    `validate` shows them."""
     from rich.table import Table
 
     event, slots = config.event, config.slots_resolved()
     head = Table.grid(padding=(0, 2))
     head.add_row("event", f"[bold]{event.title}[/bold]")
-    head.add_row("date", f"{event.date.isoformat()} ({event.timezone})")
+    weekday = _WEEKDAYS[event.language][event.date.weekday()]
+    head.add_row("date", f"{event.date.isoformat()} ({weekday}) {event.timezone}")
     if event.hashtag:
         head.add_row("hashtag", event.hashtag)
-    password = "***" if config.obs.password.get_secret_value() else "not set"
-    head.add_row("OBS", f"{config.obs.url} (password: {password})")
-    head.add_row(
-        "show",
-        f"{len(slots)} slots, {_clock(slots[0].start, config)}-{_clock(slots[-1].end, config)}",
-    )
+    obs = obs or config.obs
+    password = "***" if obs.password.get_secret_value() else "not set"
+    head.add_row("OBS", f"{obs.url} (password: {password})")
+    span = f"{_clock(slots[0].start, config)}-{_clock(slots[-1].end, config)}"
+    head.add_row("show", f"{plural(len(slots), 'slot')}, {span}")
     console.print(head)
 
     table = Table(title="timetable", title_justify="left")
@@ -232,12 +242,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"showcaller {__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks and debug logs")
+    parser.add_argument(
+        "--verbose", action="store_true", help="also log what happens (connected to OBS, ...)"
+    )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for cmd in COMMANDS.values():
         sub = commands.add_parser(cmd.name, help=cmd.help, description=cmd.help)
         # Also accepted after the command; SUPPRESS keeps it from resetting the global value.
         sub.add_argument(
             "--debug", action="store_true", default=argparse.SUPPRESS, help="show tracebacks"
+        )
+        sub.add_argument(
+            "--verbose", action="store_true", default=argparse.SUPPRESS, help="also log INFO"
         )
         if cmd.arguments:
             cmd.arguments(sub)
@@ -253,9 +269,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exc:  # --help, --version (0) and usage errors (2)
         return exc.code if isinstance(exc.code, int) else 0 if exc.code is None else 2
     debug: bool = args.debug
+    # One policy for every command: a normal run prints only the command's own output
+    # (and warnings); --verbose adds what happens (INFO), --debug everything.
+    level = logging.DEBUG if debug else logging.INFO if args.verbose else logging.WARNING
     if not logging.getLogger().handlers:
         logging.basicConfig(
-            level=logging.DEBUG if debug else logging.INFO,
+            level=level,
             format="%(levelname)s %(name)s: %(message)s",
             stream=sys.stderr,
         )
@@ -276,7 +295,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if debug:
             traceback.print_exc()
         print(
-            f"error: unexpected {type(exc).__name__}: {exc} (run with --debug for the traceback)",
+            f"error: {unexpected(exc)} (run with --debug for the traceback)",
             file=sys.stderr,
         )
         return 1

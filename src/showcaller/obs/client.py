@@ -30,6 +30,7 @@ from yarl import URL
 
 from showcaller import errors
 from showcaller.obs import protocol
+from showcaller.words import failure
 
 log = logging.getLogger(__name__)
 
@@ -157,11 +158,11 @@ class OBSClient:
             ) from exc
         except (aiohttp.ClientResponseError, aiohttp.ClientPayloadError) as exc:
             raise errors.NotOBSServer(
-                f"{self.address} did not answer as a websocket server ({type(exc).__name__})"
+                f"{self.address} did not answer as a websocket server ({failure(exc)})"
             ) from exc
         except aiohttp.ClientError as exc:
             raise errors.ConnectionClosed(
-                f"the connection to {self.address} dropped while connecting ({type(exc).__name__})"
+                f"the connection to {self.address} dropped while connecting ({failure(exc)})"
             ) from exc
 
         hello = await self._receive_handshake(protocol.Hello, "Hello")
@@ -543,8 +544,8 @@ def _expire(fut: asyncio.Future[Any], what: str, limit: float) -> None:
 
 
 def _describe(exc: object) -> str:
-    text = str(exc)
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+    """A lost link's cause in words (a host reads it; never an exception class name)."""
+    return failure(exc) if isinstance(exc, BaseException) else str(exc) or "connection lost"
 
 
 def _copy_error(exc: BaseException) -> errors.ConnectionClosed:

@@ -6,7 +6,8 @@ screen, in a terminal of 80×24 or more (it grows with the terminal):
 
 - the slot on air (title, speakers, scene) and a large countdown: yellow from
   the slot's warning time before the end (`show.warning_s`: the engine's one rule, 5
-  minutes for a talk, 1 for a short slot), red at zero, overtime as +MM:SS; before the show, the time until it starts;
+  minutes for a talk, 1 for a short slot), red at zero, overtime as +MM:SS; before the
+  show, the time until it starts;
 - the next slot, its expected start and the delay; the rest of the evening;
 - OBS's link, the stream and the recording with their durations, pending marks,
   speaker check results, the newest numbered messages (all of them are printed once
