@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import subprocess
 import sys
 import tomllib
@@ -18,7 +19,8 @@ import jsonschema
 import pytest
 
 from showcaller import __version__
-from showcaller.cli import COMMANDS, command, main
+from showcaller.cli import main
+from showcaller.commands import COMMANDS, command
 from showcaller.errors import ConnectionRefused
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "config.example.toml"
@@ -75,6 +77,9 @@ def test_validate_shows_the_event_and_its_timetable(capsys: pytest.CaptureFixtur
     ):
         assert expected in out
     assert "warn, +60s" in out
+    # Slots are numbered from 1, as --from, the dashboard, cards and doctor count them.
+    numbers = [int(m) for m in re.findall(r"^│\s*(\d+)\s*│", out, flags=re.M)]
+    assert numbers == list(range(1, 14)), numbers
 
 
 def test_validate_masks_the_password(
@@ -285,7 +290,7 @@ def test_errors_become_one_line_and_an_exit_code(capsys: pytest.CaptureFixture[s
 def test_obs_argument_overrides_the_config(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from showcaller.cli import add_obs_argument, obs_target
+    from showcaller.commands import add_obs_argument, obs_target
 
     @command("where", "print the OBS target", arguments=add_obs_argument)
     def _where(args: argparse.Namespace) -> int:

@@ -18,7 +18,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from showcaller.cli import add_config_argument, add_obs_argument, command, obs_target
+from showcaller.commands import add_config_argument, add_obs_argument, command, obs_target
 from showcaller.show.state import CheckResult
 from showcaller.words import plural
 

@@ -7,7 +7,7 @@ import datetime as dt
 import sys
 from pathlib import Path
 
-from showcaller.cli import add_config_argument, add_output_argument, command, write_document
+from showcaller.commands import add_config_argument, add_output_argument, command, write_document
 from showcaller.errors import UsageError
 from showcaller.words import plural
 

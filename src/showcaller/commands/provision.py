@@ -6,7 +6,7 @@ import argparse
 import sys
 from typing import TYPE_CHECKING
 
-from showcaller.cli import add_config_argument, add_obs_argument, command, obs_target
+from showcaller.commands import add_config_argument, add_obs_argument, command, obs_target
 from showcaller.words import plural
 
 if TYPE_CHECKING:
