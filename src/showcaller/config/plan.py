@@ -9,10 +9,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Literal, NamedTuple
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from showcaller.config.sections import (
+    EndMode,
     Event,
     Scenes,
     Slot,
@@ -25,8 +26,6 @@ from showcaller.config.tomlpos import Path as KeyPath
 from showcaller.config.tomlpos import format_path
 from showcaller.errors import ConfigProblem
 from showcaller.nearnames import nearest
-
-EndMode = Literal["auto", "manual", "grace"]
 
 # The default title of a slot, by event.language; also names the kind in the terminal.
 KIND_TITLES: dict[str, dict[str, str]] = {

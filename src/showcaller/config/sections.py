@@ -35,8 +35,12 @@ from pydantic_core import PydanticCustomError
 from showcaller.config.templates import TemplateText
 
 SlotKind = Literal["standby", "opening", "talk", "lt", "qa", "break", "closing"]
-# Every slot kind, in the order a show runs them: the one list (importers, policies read it).
+# Every slot kind, in the order a show runs them: the one list (the timetable, importers
+# and policies read it).
 SLOT_KINDS: tuple[SlotKind, ...] = typing.get_args(SlotKind)
+# How a slot ends: on time, when the host says, or after a grace (`end = N` seconds).
+EndMode = Literal["auto", "manual", "grace"]
+END_MODES: tuple[EndMode, ...] = typing.get_args(EndMode)
 
 # ---------------------------------------------------------------------------------------
 # Value types: durations and clock times as people write them in the TOML file.
