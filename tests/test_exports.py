@@ -92,7 +92,9 @@ def test_the_markdown_and_csv_reports_show_planned_vs_actual_and_overruns(journa
     assert md.returncode == 0, md.stderr
     for title in TITLES:
         assert title in md.stdout
-    assert md.stdout.count("**overrun**") == len(GRACE_SLOTS)
+    # The talks used their configured grace (`end = 60` / `end = 30`): the plan working,
+    # not an overrun.
+    assert md.stdout.count("**overrun**") == 0
     assert "## Speaker checks" in md.stdout
     assert "Yui Suzuki" in md.stdout
     assert "OBS: the recording started" in md.stdout
@@ -100,7 +102,10 @@ def test_the_markdown_and_csv_reports_show_planned_vs_actual_and_overruns(journa
     rows = done.stdout.strip().splitlines()
     assert len(rows) == 14  # the header and the 13 slots
     overran = [r.split(",")[0] for r in rows[1:] if ",yes,no," in r]
-    assert overran == [str(n) for n in GRACE_SLOTS]
+    assert overran == []
+    over = {r.split(",")[0]: r for r in rows[1:]}
+    for n in GRACE_SLOTS:  # each ran past its planned end by its grace, as planned
+        assert ",no,no," in over[str(n)], over[str(n)]
 
 
 def test_a_journal_of_an_older_showcaller_is_refused_with_a_clear_line(

@@ -105,6 +105,11 @@ async def test_an_attachment_that_cannot_start_is_one_problem_and_the_show_runs_
     report = await _rehearse(sim, cfg, tmp_path, lambda s: s.attach("the web page", broken))
     assert report.ended
     assert len(report.cues) == len(cfg.slots_resolved())
+    # A talk that uses its configured grace (`end = 60`) is the plan working: said, never
+    # one of the report's warnings (which would drown the real ones).
+    assert not [w for w in report.warnings if "reached its end" in w], report.warnings
+    overruns = [r for r in _records(tmp_path, Kind.CUE) if r["cue"] == "overrun"]
+    assert {r["mode"] for r in overruns} == {"grace"}  # the moments did happen
     assert report.problems == [
         "the web page could not start: unexpected failure: the web port is taken"
     ]
@@ -348,6 +353,16 @@ async def test_end_stops_the_recording_and_ends_the_show_before_its_plan(
     assert "stop" in actions
     states = _records(tmp_path, Kind.STATE)
     assert states[-1]["ended"] is True
+    # The report: the slot on air when the host ended the show ends there (its bar and
+    # its length are whole), and the slots after it did not run.
+    from showcaller.interop.report import build
+    from showcaller.interop.runs import last_run
+
+    lines = build(last_run(tmp_path / "r.jsonl")).lines
+    ran = [ln for ln in lines if ln.start is not None]
+    assert ran[-1].slot.index == report.cues[-1].slot_index
+    assert all(ln.end is not None and ln.end >= ln.start for ln in ran)
+    assert all(ln.start is None for ln in lines[len(ran) :])
 
 
 # ---------------------------------------------------------------- the journal

@@ -58,8 +58,9 @@ class SlotLine:
 
     @property
     def overran(self) -> bool:
-        """It ran longer than planned."""
-        return (self.over_s or 0.0) > OVERRUN_S
+        """It ran longer than planned and than its configured grace (`end = N`): a grace
+        used as planned is the plan working, not an overrun."""
+        return (self.over_s or 0.0) > self.slot.grace_s + OVERRUN_S
 
 
 @dataclass(frozen=True)

@@ -46,6 +46,7 @@ class PlanSlot:
     start: float
     end: float
     scene: str = ""
+    grace_s: float = 0.0  # `end = N`: the slot may run this long past its end, as planned
 
     @property
     def names(self) -> str:
@@ -128,6 +129,11 @@ class Run:
                 runs[index] = dataclasses.replace(
                     run, landed=_float(h.data.get("at")), late_ms=_float(h.data.get("late_ms"))
                 )
+        # The host ended the show (or it stopped) with a slot on air: that slot ended then.
+        ended = self.end_at()
+        for index, run in runs.items():
+            if run.start is not None and run.end is None and not run.skipped and ended is not None:
+                runs[index] = dataclasses.replace(run, end=max(ended, run.start))
         return runs
 
     def slot_cues(self) -> list[tuple[float, int]]:
@@ -180,6 +186,7 @@ def _plan_slots(data: Mapping[str, Any]) -> tuple[PlanSlot, ...]:
                 start=float(row["start"]),
                 end=float(row["end"]),
                 scene=str(row.get("scene", "")),
+                grace_s=float(row.get("grace_s") or 0) if row.get("end_mode") == "grace" else 0.0,
             )
         )
     return tuple(slots)

@@ -560,10 +560,13 @@ class Show:
     def _overrun(self, cue: SlotOverrun) -> None:
         slot = self.plan.slots[cue.slot_index]
         if cue.mode == "manual":
-            text = f"{slot.title!r} reached its end: waiting for the host (press next)"
+            # The host must act: a warning, so that it stands out.
+            self.warn(
+                f"{slot.title!r} reached its end: waiting for the host (press next)", problem=False
+            )
         else:
-            text = f"{slot.title!r} reached its end: next slot in {slot.grace_s} s"
-        self.warn(text, problem=False)
+            # The configured grace (`end = N`) at work: the plan, not a warning.
+            self.say(f"{slot.title!r} reached its end: next slot in {slot.grace_s} s")
         self._journal.write(Kind.CUE, cue="overrun", slot=slot.index, mode=cue.mode, at=cue.at)
 
     async def _end(self, cue: ShowEnded) -> None:

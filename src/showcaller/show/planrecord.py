@@ -47,6 +47,7 @@ def plan_record(cfg: EventConfig, plan: ShowPlan) -> dict[str, Any]:
                 "start_wall": s.start.astimezone(cfg.tz).isoformat(),
                 "end_wall": s.end.astimezone(cfg.tz).isoformat(),
                 "end_mode": s.end_mode,
+                "grace_s": s.grace_s,
             }
             for s in resolved
         ],
