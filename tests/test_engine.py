@@ -341,29 +341,58 @@ async def test_a_title_fixed_in_the_file_mid_show_resumes_and_shows_the_fix(
 # ------------------------------------------------------------ the host's commands
 
 
-async def test_trouble_holds_the_stand_by_scene_through_slot_changes_and_gives_it_back(
-    tmp_path: Path,
-) -> None:
+async def test_trouble_holds_the_slot_clock_until_it_is_off(tmp_path: Path) -> None:
+    """Issue 19: `t` left the slot's clock running; the host had to press `h` too."""
     cfg = _config(tmp_path, _all_auto)
     trouble = cfg.scenes.trouble
     slots = cfg.slots_resolved()
     show, obs, clock = _show(cfg, tmp_path)
     runner = asyncio.create_task(show.run())
     await clock.sleep_until(60 + 1)  # the first slot is on air
-    assert (await show.submit(Trouble())).ok
+    answer = await show.submit(Trouble())
+    assert answer.ok
+    assert "held until trouble is off" in answer.message
     assert obs.program == trouble
-    # The next slot starts while the trouble scene is on air: texts change, the scene stays.
+    assert show.state.held is True
+    left = show.state.time_left_s
+    assert left is not None
+    assert any("held until trouble is off" in m.text for m in show.messages)
+    # Past the slot's planned end: nothing moves while trouble is on air.
     second = (slots[1].start - slots[0].start).total_seconds()
-    await clock.sleep_until(60 + second + 1)
+    await clock.sleep_until(60 + second + 120)
+    assert show.state.on_air is not None
+    assert show.state.on_air.index == 0
+    assert show.state.time_left_s == pytest.approx(left, abs=0.01)
+    assert obs.program == trouble
+    off = await show.submit(Trouble(on=False))
+    assert off.ok
+    assert "runs again" in off.message
+    assert show.state.held is False
+    assert obs.program == slots[0].scene
+    # the slot got back the time trouble held it
+    assert show.state.time_left_s == pytest.approx(left, abs=0.01)
+    report = await asyncio.wait_for(runner, 10)
+    assert report.ended
+    assert show.state.trouble is False
+
+
+async def test_a_slot_change_in_trouble_keeps_the_trouble_scene(tmp_path: Path) -> None:
+    cfg = _config(tmp_path, _all_auto)
+    trouble = cfg.scenes.trouble
+    slots = cfg.slots_resolved()
+    show, obs, clock = _show(cfg, tmp_path)
+    runner = asyncio.create_task(show.run())
+    await clock.sleep_until(60 + 1)
+    assert (await show.submit(Trouble())).ok
+    assert (await show.submit(Next())).ok  # the host moves on while in trouble
     assert show.state.on_air is not None
     assert show.state.on_air.index == 1
     assert obs.program == trouble
     assert slots[1].title in obs.text_history
     assert (await show.submit(Trouble(on=False))).ok
     assert obs.program == slots[1].scene
-    report = await asyncio.wait_for(runner, 10)
-    assert report.ended
-    assert show.state.trouble is False
+    show.detach()
+    await asyncio.wait_for(runner, 5)
 
 
 async def test_a_show_resumed_in_trouble_keeps_the_trouble_scene_on_air(tmp_path: Path) -> None:
