@@ -550,9 +550,16 @@ class Show:
         slot = old.planned[p]
         self.report.passed.append(slot.index)
         if why is None:
-            row = next((r for r in old.expected(self.time.now()) if r.slot is slot), None)
-            start = row.expected_start if row is not None else slot.start
-            end = row.expected_end if row is not None else slot.end
+            # When it would have been on air: the same timetable stepped through its deadlines.
+            horizon = self.time.now() + self._lead_now
+            stepped = old
+            for _ in range(3 * len(old.planned) + 3):
+                deadline = stepped.next_deadline(horizon)
+                if deadline is None or deadline > horizon:
+                    break
+                stepped, _ = stepped.advance(deadline)
+            run = stepped.runs[p]
+            start, end = run.actual_start, run.actual_end
             why = (
                 f"showcaller was stopped or frozen for its whole time "
                 f"({self._hm(start)}–{self._hm(end)})"
