@@ -122,9 +122,7 @@ def _skip(data: Mapping[str, Any]) -> Skip:
 
 
 def _unskip(data: Mapping[str, Any]) -> Unskip:
-    slot = _slot(data, "unskip", required=True)
-    assert slot is not None  # required
-    return Unskip(slot)
+    return Unskip(_slot(data, "unskip", required=False))
 
 
 def _jump(data: Mapping[str, Any]) -> Jump:

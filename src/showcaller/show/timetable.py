@@ -202,9 +202,9 @@ class Skip:
 
 @dataclass(frozen=True)
 class Unskip:
-    """Put a skipped slot back in the show (it must still be ahead of the slot on air)."""
+    """Put a skipped slot back in the show (default: the nearest one ahead of the slot on air)."""
 
-    slot_index: int
+    slot_index: int | None = None
 
 
 @dataclass(frozen=True)
@@ -652,8 +652,15 @@ class Timetable:
             raise CommandRejected("cannot skip every slot of the show")
         return replace(self, runs=self._with_run(p, replace(self.runs[p], skipped=True)))
 
-    def _cmd_unskip(self, slot_index: int) -> Timetable:
-        p = self._position_of(slot_index)
+    def _cmd_unskip(self, slot_index: int | None) -> Timetable:
+        if slot_index is None:
+            after = self.first if self.position is None else self.position + 1
+            ahead = (q for q in range(after, len(self.planned)) if self.runs[q].skipped)
+            p = next(ahead, -1)
+            if p < 0 or self.ended:
+                raise CommandRejected("no skipped slot ahead to put back")
+        else:
+            p = self._position_of(slot_index)
         title = self.planned[p].title
         if not self.runs[p].skipped:
             raise CommandRejected(f"{title!r} is not skipped")
