@@ -665,3 +665,13 @@ async def test_jump_says_where_it_went_and_which_slots_it_passed_over(tmp_path: 
     )
     show.detach()
     await asyncio.wait_for(runner, 5)
+
+
+def test_surfaces_send_unskip_and_pinned_messages_as_dicts() -> None:
+    from showcaller.show.hostcommands import BadCommand, parse_command
+
+    assert parse_command({"command": "unskip", "slot": 4}) == Unskip(3)
+    assert parse_command({"command": "unskip"}) == Unskip(None)
+    assert parse_command({"command": "message", "text": "x", "pin": True}) == Message("x", True)
+    with pytest.raises(BadCommand, match="pin"):
+        parse_command({"command": "message", "text": "x", "pin": "yes"})
