@@ -647,6 +647,14 @@ async def test_a_slot_passed_while_frozen_is_journaled_said_and_reported(tmp_pat
         None,
         None,
     )
+    # and the report, from the journal alone, says so
+    from showcaller.interop.report import build, markdown
+    from showcaller.interop.runs import last_run
+
+    _OPEN_JOURNALS[-1].close()
+    text = markdown(build(last_run(tmp_path / "journal.jsonl")))
+    (row,) = [line for line in text.splitlines() if line.startswith("| 4 |")]
+    assert "**passed over** (never on air)" in row
 
 
 async def test_jump_says_where_it_went_and_which_slots_it_passed_over(tmp_path: Path) -> None:
