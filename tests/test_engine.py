@@ -505,6 +505,7 @@ async def test_a_restart_mid_talk_is_on_air_at_once_and_says_it_resumed(tmp_path
         return []
 
     show.add_mark(Mark("speaker_checks", "every speaker is checked", check_speakers, at=-30.0))
+    show.add_mark(Mark("stream_start", "the stream starts", check_speakers, at=-50.0))
     runner = asyncio.create_task(show.run())
     await clock.sleep_until(_at(cfg, _TALK, 300))
     assert (await show.submit(Message("あと5分でまとめてください"))).ok
@@ -512,7 +513,7 @@ async def test_a_restart_mid_talk_is_on_air_at_once_and_says_it_resumed(tmp_path
     with pytest.raises(asyncio.CancelledError):
         await runner
     _OPEN_JOURNALS[-1].close()
-    assert len(checked) == 1
+    assert len(checked) == 2  # the checks, the stream
     await clock.sleep_until(_at(cfg, _TALK, 395))  # 95 s later, showcaller starts again
 
     point = last_state(tmp_path / "journal.jsonl", plan_hash(planned))
@@ -531,6 +532,11 @@ async def test_a_restart_mid_talk_is_on_air_at_once_and_says_it_resumed(tmp_path
         Mark("speaker_checks", "every speaker is checked", check_speakers, at=-30.0)
     )
     assert mark.status == "done"
+    # ... but the stream's start is looked at again (a fresh OBS is not streaming).
+    stream = show2.add_mark(
+        Mark("stream_start", "the stream starts", check_speakers, -60.0, again_after_restart=True)
+    )
+    assert stream.status == "due"
     assert obs2.program == "Scene"  # the built-in OBS starts afresh
     runner2 = asyncio.create_task(show2.run())
     await clock.sleep_until(_at(cfg, _TALK, 396))
@@ -542,7 +548,7 @@ async def test_a_restart_mid_talk_is_on_air_at_once_and_says_it_resumed(tmp_path
     assert state.resumed.away_s == pytest.approx(95, abs=1)
     said = [m.text for m in show2.messages]
     assert f"resumed at slot 3/13 {resolved[_TALK].title} after 95 s" in said
-    assert checked == [checked[0]]
+    assert len(checked) == 3  # only the stream's start was looked at again
     # The talk's message does not outlive the talk.
     await clock.sleep_until(_at(cfg, _QA, 61))
     assert show2.state.on_air is not None

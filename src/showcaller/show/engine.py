@@ -330,7 +330,8 @@ class Show:
     def add_mark(self, mark: Mark, *, done_before: Collection[str] = ()) -> Mark:
         """Add a mark; one done before a restart (in `done_before`, or journaled done by the
         run this one resumes) is done and does not run again."""
-        if mark.kind in done_before or mark.kind in self._lookback.marks_done:
+        done = mark.kind in self._lookback.marks_done and not mark.again_after_restart
+        if mark.kind in done_before or done:
             mark.status = "done"
             mark.detail = "done before the restart"
         self.marks.append(mark)

@@ -230,7 +230,9 @@ class StreamStart:
         self.gateway = ctx.gateway
         self.at = at
         self.on_air: bool | None = None  # what the check after the start found (None: not yet)
-        self.mark = self.ctx.add_mark(Mark("stream_start", "the stream starts", self._start, at))
+        self.mark = self.ctx.add_mark(
+            Mark("stream_start", "the stream starts", self._start, at, again_after_restart=True)
+        )
         if already_on_air:
             self.ctx.skip_mark(self.mark, "already on air; showcaller does not touch it")
 

@@ -31,6 +31,8 @@ class Mark:
     at: float | None = None
     status: MarkStatus = "due"
     detail: str = ""
+    # Looked at again after a restart even if done before (the stream: on air or not now?).
+    again_after_restart: bool = False
 
 
 @dataclass(frozen=True)
