@@ -18,7 +18,7 @@ demo: $(STAMP)
 	$(BIN)/showcaller rehearse config.example.toml --obs sim --speed 120 --web-port 0
 
 test: $(STAMP)
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2 --dist loadfile
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench scripts

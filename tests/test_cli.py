@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import subprocess
 import sys
 import tomllib
@@ -18,7 +19,8 @@ import jsonschema
 import pytest
 
 from showcaller import __version__
-from showcaller.cli import COMMANDS, command, main
+from showcaller.cli import main
+from showcaller.commands import COMMANDS, command
 from showcaller.errors import ConnectionRefused
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "config.example.toml"
@@ -64,7 +66,7 @@ def test_validate_shows_the_event_and_its_timetable(capsys: pytest.CaptureFixtur
     out, err = capsys.readouterr()
     assert err == ""
     assert "Machine Learning Casual Talks #20" in out
-    assert "2026-12-10 (Asia/Tokyo)" in out
+    assert "2026-12-10 (木) Asia/Tokyo" in out
     assert "sim (password: not set)" in out
     assert "13 slots, 19:20-21:10" in out
     for expected in (
@@ -75,6 +77,9 @@ def test_validate_shows_the_event_and_its_timetable(capsys: pytest.CaptureFixtur
     ):
         assert expected in out
     assert "warn, +60s" in out
+    # Slots are numbered from 1, as --from, the dashboard, cards and doctor count them.
+    numbers = [int(m) for m in re.findall(r"^│\s*(\d+)\s*│", out, flags=re.M)]
+    assert numbers == list(range(1, 14)), numbers
 
 
 def test_validate_masks_the_password(
@@ -103,7 +108,7 @@ def test_validate_reports_every_problem_on_its_own_line(
     assert all(line.startswith(f"error: {path}:") for line in lines)
     assert ": obs.color: unknown key" in lines[0]
     assert """: timetable.slots[1].start: opening "オープニング": bad time '19:7x'""" in lines[1]
-    assert "unknown speaker 'suzki' (known speaker ids: " in lines[2]
+    assert "unknown speaker 'suzki' (did you mean 'suzuki'? known speaker ids: " in lines[2]
 
 
 def test_missing_file_is_a_config_error(capsys: pytest.CaptureFixture[str]) -> None:
@@ -273,7 +278,7 @@ def test_errors_become_one_line_and_an_exit_code(capsys: pytest.CaptureFixture[s
     ]
     assert main(["bug"]) == 1
     assert capsys.readouterr().err == (
-        "error: unexpected RuntimeError: boom (run with --debug for the traceback)\n"
+        "error: unexpected failure: boom (run with --debug for the traceback)\n"
     )
     assert main(["bug", "--debug"]) == 1
     assert "Traceback" in capsys.readouterr().err
@@ -285,7 +290,7 @@ def test_errors_become_one_line_and_an_exit_code(capsys: pytest.CaptureFixture[s
 def test_obs_argument_overrides_the_config(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from showcaller.cli import add_obs_argument, obs_target
+    from showcaller.commands import add_obs_argument, obs_target
 
     @command("where", "print the OBS target", arguments=add_obs_argument)
     def _where(args: argparse.Namespace) -> int:

@@ -3,8 +3,8 @@
 Every case applies one to three mutations to config.example.toml (lines deleted,
 duplicated, truncated or swapped; junk values and keys; sections deleted) and loads it.
 The only allowed failure is a ConfigError whose every problem names the file, with a line
-wherever the text has one for the field. Any other exception is a crash the host would
-see as `error: unexpected ...` with no file and no line.
+wherever the text has one for the field, and always for a TOML syntax error. Any other
+exception is a crash the host would see as `error: unexpected ...` with no file and no line.
 
 The run is seeded: CONFIG_FUZZ_SEED changes the seed, CONFIG_FUZZ_CASES the count. A
 failure prints the seed, the case number and its mutations; each case draws from its own
@@ -270,9 +270,9 @@ def _unlocated(problem: ConfigProblem, path: Path, text: str) -> str | None:
     try:
         tomllib.loads(text)
     except (ValueError, RecursionError):  # TOMLDecodeError is a ValueError
-        # Only a syntax error tomllib gives no position for ("at end of document",
-        # nesting too deep) may go without a line.
-        return None if problem.message.startswith("invalid TOML") else "has no line"
+        # Even what tomllib gives no position for ("at end of document", nesting too
+        # deep) is located: where the string or bracket that never closes opened.
+        return "is a TOML error without a line"
     if not problem.field:
         return "has neither a field nor a line"
     known = TomlLocator(text).line(parse_path(problem.field))

@@ -32,7 +32,6 @@ from showcaller.show.state import (
     SlotView,
 )
 from showcaller.surfaces.dashboard import (
-    WARNING_S,
     BoardUI,
     countdown_style,
     countdown_text,
@@ -43,6 +42,9 @@ from showcaller.surfaces.keys import LineInput, TerminalKeys, key_command, split
 
 ROOT = Path(__file__).resolve().parent.parent
 CFG = load_config(ROOT / "config.example.toml")
+
+# The warning time the states below carry (the dashboard reads the state's, never its own).
+WARNING_S = 120.0
 
 
 def _state(
@@ -158,7 +160,7 @@ def test_the_countdown_is_yellow_from_the_warning_time_and_red_with_overtime_fro
     seconds: float, text: str, colour: str
 ) -> None:
     assert countdown_text(seconds) == text
-    assert countdown_style(seconds) == f"bold {colour}"
+    assert countdown_style(seconds, warning_s=WARNING_S) == f"bold {colour}"
     _, lines = _draw(_state(left=seconds))
     assert _digit_colours(lines) == {colour}
     screen, _ = _draw(_state(left=seconds))

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from showcaller.cli import main
 from showcaller.config import OBS, EventConfig, load_config
-from showcaller.interop.tomlwrite import TomlDocument, toml_string
+from showcaller.interop.tomlwrite import TomlDocument, display_width, toml_string
 from showcaller.modes import RehearsalOptions, rehearse
 from showcaller.obs.sim import SimulatedOBS
 from showcaller.show.journal import Kind, read_journal
@@ -181,6 +181,48 @@ def test_japanese_titles_names_and_hostile_text_survive_exactly(tmp_path: Path) 
     assert [p.name for p in slots[2].speakers] == ['Sho "伊藤" \\ 翔']
     assert slots[0].start.astimezone(cfg.tz).time() == time(19, 30)  # +09:00 stays 19:30
     assert slots[1].speakers == slots[4].speakers  # SATO1 twice: one speaker
+
+
+def test_an_imported_file_keeps_its_comments_and_validates(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    conference = '機械学習カジュアルトークス #21\n"特別編" \\ 年末'
+    hostile = 'LT「"引用符" と \\ バックスラッシュ」\n改行 🎤 """'
+    path = _schedule(
+        tmp_path,
+        [
+            _entry("19:30", "00:05", "オープニング", "Talk"),
+            _entry("19:35", "00:20", "小さな LLM を手元で動かす", "Talk", ("SATO1", "佐藤 花子")),
+            _entry("19:55", "00:05", hostile, "Talk", ("ITO22", 'Sho "伊藤" \\ 翔')),
+            _entry("20:00", "00:10", "クロージング", "Talk"),
+        ],
+        title=conference,
+    )
+    code, out = _import(tmp_path, str(path))
+    assert code == 0
+    assert main(["validate", str(out)]) == 0, capsys.readouterr().err
+    text = out.read_text(encoding="utf-8")
+    data = tomllib.loads(text)
+    assert data["event"]["title"] == conference
+    assert [s.get("title") for s in data["timetable"]["slots"]][3] == hostile
+    assert data["speakers"][1]["name"] == 'Sho "伊藤" \\ 翔'
+    lines = text.splitlines()
+    # A line break in a title goes on as a comment line; it never starts a line of TOML.
+    assert lines[:2] == [
+        "# showcaller event file for 機械学習カジュアルトークス #21",
+        '# "特別編" \\ 年末',
+    ]
+    assert "[[timetable.slots]]  # 19:55-20:00" in lines
+    title = next(line for line in lines if line.startswith("title = "))
+    assert title.endswith("  # shown on the countdown page and in reports")
+    # Trailing comments line up in an editor, wide Japanese characters counted as two.
+    settings = [
+        line.rpartition("  # ")[0] for line in lines if line[:1] not in "#[" and "  # " in line
+    ]
+    assert 'name = "佐藤 花子"' in [s.rstrip() for s in settings]
+    short = [s for s in settings if display_width(s.rstrip()) < 26]
+    assert len(short) > 20
+    assert {display_width(s) for s in short} == {26}
 
 
 def test_an_overlap_in_one_room_is_shortened_with_a_note(

@@ -21,6 +21,7 @@ FLOORS: dict[str, int] = {
     "errors": 0,
     "clock": 0,
     "nearnames": 0,
+    "words": 0,
     "__init__": 0,
     "config": 1,
     "obs": 1,

@@ -176,3 +176,64 @@ def test_every_event_has_a_subscription_bit_in_the_default_set_except_high_volum
     }
     for event_type, bit in protocol.EVENT_INTENT.items():
         assert bool(protocol.DEFAULT_SUBSCRIPTIONS & bit) != (bit in high_volume), event_type
+
+
+# ------------------------------------------------------------------ the handshake, sans I/O
+
+
+def _wire_round(message: protocol.Message) -> protocol.Message:
+    """What the other side decodes: the message through its JSON encoding."""
+    return protocol.decode(protocol.encode(message))
+
+
+def test_the_client_and_server_handshakes_meet_with_no_socket() -> None:
+    server = protocol.ServerHandshake("pw", "5.1.0")
+    client = protocol.ClientHandshake("test", "pw", subscriptions=0x21)
+    identify = client.receive(_wire_round(server.hello()))
+    assert isinstance(identify, protocol.Identify)
+    assert client.state is protocol.HandshakeState.AWAITING_IDENTIFIED
+    data = protocol.to_wire(identify)["d"]
+    identified, subscriptions = server.receive_identify(data)
+    assert server.identified
+    assert subscriptions == 0x21
+    assert client.receive(_wire_round(identified)) is None
+    assert client.state is protocol.HandshakeState.IDENTIFIED
+    assert client.negotiated_rpc_version == protocol.RPC_VERSION
+
+
+def test_a_wrong_password_is_refused_with_obs_close_code_and_reason() -> None:
+    server = protocol.ServerHandshake("right", "5.1.0")
+    client = protocol.ClientHandshake("test", "wrong")
+    identify = client.receive(_wire_round(server.hello()))
+    assert identify is not None
+    with pytest.raises(protocol.HandshakeRefused) as refused:
+        server.receive_identify(protocol.to_wire(identify)["d"])
+    assert (refused.value.code, refused.value.reason) == (
+        protocol.CloseCode.AUTHENTICATION_FAILED,
+        "Authentication failed.",
+    )
+    assert not server.identified
+
+
+def test_a_client_without_the_password_obs_wants_stops_before_sending_anything() -> None:
+    server = protocol.ServerHandshake("pw", "5.1.0")
+    client = protocol.ClientHandshake("ws://127.0.0.1:4455", None)
+    with pytest.raises(errors.AuthenticationFailed, match="requires a password"):
+        client.receive(_wire_round(server.hello()))
+
+
+def test_messages_out_of_order_are_refused_on_both_sides() -> None:
+    client = protocol.ClientHandshake("test", None)
+    with pytest.raises(
+        errors.NotOBSServer, match="sent Identified where obs-websocket sends Hello"
+    ):
+        client.receive(protocol.Identified())
+    server = protocol.ServerHandshake(None, "5.1.0")
+    server.hello()
+    with pytest.raises(protocol.HandshakeRefused) as early:
+        server.check_op(protocol.OpCode.REQUEST)
+    assert early.value.code == protocol.CloseCode.NOT_IDENTIFIED
+    server.receive_identify({"rpcVersion": 1})
+    with pytest.raises(protocol.HandshakeRefused) as twice:
+        server.receive_identify({"rpcVersion": 1})
+    assert twice.value.code == protocol.CloseCode.ALREADY_IDENTIFIED

@@ -105,7 +105,9 @@ async def test_an_attachment_that_cannot_start_is_one_problem_and_the_show_runs_
     report = await _rehearse(sim, cfg, tmp_path, lambda s: s.attach("the web page", broken))
     assert report.ended
     assert len(report.cues) == len(cfg.slots_resolved())
-    assert report.problems == ["the web page could not start: RuntimeError: the web port is taken"]
+    assert report.problems == [
+        "the web page could not start: unexpected failure: the web port is taken"
+    ]
 
 
 async def test_a_surface_task_that_crashes_mid_show_is_one_problem_and_no_cue_is_lost(
@@ -128,7 +130,7 @@ async def test_a_surface_task_that_crashes_mid_show_is_one_problem_and_no_cue_is
     report = await _rehearse(sim, cfg, tmp_path, lambda s: s.attach("the dashboard", crashing))
     assert report.ended
     assert [c.slot_index for c in report.cues] == [s.index for s in cfg.slots_resolved()]
-    assert report.problems == ["the dashboard failed: ValueError: dashboard bug"]
+    assert report.problems == ["the dashboard failed: unexpected failure: dashboard bug"]
 
 
 async def test_a_surface_that_hangs_holds_up_neither_the_cues_nor_the_end(

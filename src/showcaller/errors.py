@@ -24,6 +24,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from showcaller.words import unexpected
+
 
 class ShowcallerError(Exception):
     """Root of every error showcaller raises on purpose."""
@@ -200,9 +202,9 @@ class GuardRefused(OBSError):
 
 
 def describe(exc: BaseException) -> str:
-    """One line for a failure: a ShowcallerError says what it is; anything else (a bug, an
-    unexpected library error) is named by its class too, so the report shows what broke."""
+    """One line for a failure: a ShowcallerError says what it is; anything else in words
+    (`words.unexpected`: never a class name a host cannot act on)."""
     text = str(exc)
     if isinstance(exc, ShowcallerError) and text:
         return text
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+    return unexpected(exc)

@@ -35,6 +35,7 @@ from showcaller.show.context import Attachment, ShowContext
 from showcaller.show.hostcommands import RunChecks
 from showcaller.show.journal import Kind
 from showcaller.show.state import CheckResult, CommandResult, Mark, Mode
+from showcaller.words import plural
 
 log = logging.getLogger(__name__)
 
@@ -117,7 +118,7 @@ class ShowChecks:
         n = self.start(ids, "on the host's word")
         if n == 0:
             return CommandResult(True, "checks: already running")
-        return CommandResult(True, f"checks: checking {n} speaker(s)")
+        return CommandResult(True, f"checks: checking {plural(n, 'speaker')}")
 
     async def before_show(self) -> list[str]:
         """The mark's action: everyone, in a task (the mark returns at once)."""

@@ -29,6 +29,7 @@ from showcaller.obs.events import InputVolumeMeters
 from showcaller.obs.gateway import OBSGateway
 from showcaller.obs.images import Image
 from showcaller.show.state import CheckResult, Part, Verdict
+from showcaller.words import failure
 
 log = logging.getLogger(__name__)
 
@@ -283,7 +284,7 @@ class SpeakerCheck:
                 async with http.get(t.slides, allow_redirects=True, timeout=timeout) as response:
                     status = response.status
         except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
-            reason = "timed out" if isinstance(exc, TimeoutError) else type(exc).__name__
+            reason = failure(exc, self.language)
             return await self._done(
                 self._result(t, "slides", "warn", reason, "slides_down", status=reason)
             )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from showcaller.cli import add_config_argument, add_output_argument, command, write_document
+from showcaller.commands import add_config_argument, add_output_argument, command, write_document
 
 
 def _cards_args(parser: argparse.ArgumentParser) -> None:

@@ -18,8 +18,9 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from showcaller.cli import add_config_argument, add_obs_argument, command, obs_target
+from showcaller.commands import add_config_argument, add_obs_argument, command, obs_target
 from showcaller.show.state import CheckResult
+from showcaller.words import plural
 
 PARTS = ("video", "audio", "slides")
 STYLE = {
@@ -138,5 +139,5 @@ async def _check(args: argparse.Namespace) -> int:
     console.print(Group(results_table(title, names, results, off), *hints(final)))
     failed, warned, passed = summary(final)
     verdict = "[bold red]FAIL[/]" if failed else "[bold green]OK[/]"
-    console.print(f"{verdict}: {passed} passed, {warned} warnings, {failed} failed")
+    console.print(f"{verdict}: {passed} passed, {plural(warned, 'warning')}, {failed} failed")
     return 1 if failed else 0

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from showcaller.cli import command
+from showcaller.commands import command
 from showcaller.stage.doctor import add_doctor_arguments, doctor_command
 
 command(

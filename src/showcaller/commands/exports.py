@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from showcaller.cli import add_output_argument, command, write_document
+from showcaller.commands import add_output_argument, command, write_document
 
 
 def _journal_argument(parser: argparse.ArgumentParser) -> None:

@@ -7,8 +7,9 @@ import datetime as dt
 import sys
 from pathlib import Path
 
-from showcaller.cli import add_config_argument, add_output_argument, command, write_document
+from showcaller.commands import add_config_argument, add_output_argument, command, write_document
 from showcaller.errors import UsageError
+from showcaller.words import plural
 
 
 def _date(text: str) -> dt.date:
@@ -99,8 +100,8 @@ async def import_command(args: argparse.Namespace) -> int:
         print(f"note: {note}", file=sys.stderr)
     talks = sum(1 for s in event.slots if s.kind in ("talk", "lt"))
     print(
-        f"{event.title}: {len(event.slots)} slots ({talks} talks), {len(event.speakers)} "
-        f"speakers, {event.date} ({event.timezone})",
+        f"{event.title}: {plural(len(event.slots), 'slot')} ({plural(talks, 'talk')}), "
+        f"{plural(len(event.speakers), 'speaker')}, {event.date} ({event.timezone})",
         file=sys.stderr,
     )
     return 0

@@ -6,7 +6,8 @@ import argparse
 import sys
 from typing import TYPE_CHECKING
 
-from showcaller.cli import add_config_argument, add_obs_argument, command, obs_target
+from showcaller.commands import add_config_argument, add_obs_argument, command, obs_target
+from showcaller.words import plural
 
 if TYPE_CHECKING:
     from showcaller.config import OBS, EventConfig
@@ -54,7 +55,8 @@ async def provision_command(args: argparse.Namespace) -> int:
             return 0
         print_plan(the_plan, where)
         if args.dry_run:
-            print(f"dry run: {len(the_plan.changes)} change(s) planned, nothing was sent to OBS")
+            changes = plural(len(the_plan.changes), "change")
+            print(f"dry run: {changes} planned, nothing was sent to OBS")
             return 0
         try:
             outcome = await apply(conn.gateway, the_plan.changes)
@@ -84,29 +86,57 @@ def print_plan(the_plan: Plan, where: str) -> None:
         print(f"note: {note}")
 
 
+def _near_usual_scene_names(cfg: EventConfig) -> list[str]:
+    """[scenes] names a typo away from the usual ones: the built-in OBS would build any
+    name as written, so this is the only way `validate --obs sim` can see such a slip."""
+    from showcaller.config.plan import KIND_TITLES
+    from showcaller.nearnames import nearest
+
+    # The scene names of the example and the docs, per role: a [scenes] name one typo
+    # away from one of these ("Lightning Talks") is more likely a slip than a choice.
+    usual_scenes = {**KIND_TITLES["en"], "trouble": "Technical Difficulties"}
+    said = []
+    for role, usual in usual_scenes.items():
+        name = cfg.scenes.scene_for(role)
+        if name and name != usual and nearest(name, [usual]) == usual:
+            said.append(
+                f"{cfg.where(('scenes', role))}: {name!r} — did you mean {usual!r}? "
+                "(provision builds the scene with the name as written; a real OBS that has "
+                f"{usual!r} would lack it)"
+            )
+    return said
+
+
 async def validate_against_obs(cfg: EventConfig, obs: OBS) -> int:
     """`validate --obs`: every scene and input OBS lacks (with "did you mean …?"); 1 if any."""
-    from showcaller.obs.connect import SIM, open_obs
+    from showcaller.obs.connect import SIM, ObsSeed, open_obs
     from showcaller.stage.preflight import check_obs
     from showcaller.stage.provision import sim_seed
 
+    # The built-in OBS offers what a fresh `provision` creates, and nothing else: a scene
+    # or input the file names that no template makes is reported as on a real OBS.
+    seed = ObsSeed(provision=sim_seed(cfg).provision) if obs.url == SIM else None
     async with open_obs(
         obs.url,
         obs.password.get_secret_value() or None,
         connect_timeout=obs.connect_timeout,
         request_timeout=obs.request_timeout,
-        seed=sim_seed(cfg) if obs.url == SIM else None,
+        seed=seed,
     ) as conn:
         checked = await check_obs(cfg, conn.gateway)
         shown = "the built-in simulated OBS" if conn.sim is not None else conn.url
+    warnings = list(checked.warnings)
+    if obs.url == SIM:
+        warnings += _near_usual_scene_names(cfg)
     for problem in checked.problems:
         print(f"problem: {problem}")
-    for warning in checked.warnings:
+    for warning in warnings:
         print(f"warning: {warning}")
     if checked.hard:
         print(f"✗ {shown} cannot show every slot: `live` would refuse to start")
     if checked.problems:
-        print(f"✗ {shown} lacks {len(checked.problems)} scene(s)/input(s) the event uses")
+        lacks = plural(len(checked.problems), "scene or input", "scenes or inputs")
+        print(f"✗ {shown} lacks {lacks} the event uses")
         return 1
     print(f"✓ {shown} has every scene and input the event uses")
     return 0

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from showcaller.cli import add_config_argument, add_obs_argument, command, obs_target
+from showcaller.commands import add_config_argument, add_obs_argument, command, obs_target
 
 if TYPE_CHECKING:
     from showcaller.config import EventConfig

@@ -6,7 +6,7 @@ import argparse
 import os
 from pathlib import Path
 
-from showcaller.cli import command
+from showcaller.commands import command
 
 PASSWORD_ENV = "SHOWCALLER_OBS__PASSWORD"  # noqa: S105 - the variable's name, not a password
 

@@ -12,6 +12,7 @@ import re
 import sys
 import tomllib
 from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar, get_args
 
@@ -23,7 +24,7 @@ from showcaller.config.model import EventConfig
 from showcaller.config.plan import PlanIssue, resolve_slots, slot_label
 from showcaller.config.sections import OBS, OBS_URL_HINT, Event, Scenes, Slot, Speaker, Timetable
 from showcaller.config.tomlpos import Path as KeyPath
-from showcaller.config.tomlpos import TomlLocator
+from showcaller.config.tomlpos import TomlLocator, unclosed
 from showcaller.errors import ConfigError, ConfigProblem, UsageError
 
 _AT_LINE = re.compile(r"\s*\(at line (\d+), column (\d+)\)\s*$")
@@ -76,14 +77,22 @@ def load_config(path: str | os.PathLike[str]) -> EventConfig:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError([_syntax_problem(file, exc)]) from None
+        raise ConfigError([_syntax_problem(file, exc, text)]) from None
     except ValueError:
         # Not a TOMLDecodeError: int()'s limit on digits, which tomllib lets through.
         raise ConfigError([_long_number_problem(file, text)]) from None
     except RecursionError:
         # tomllib reads nested arrays and inline tables recursively.
+        found = unclosed(text)
         raise ConfigError(
-            [ConfigProblem(file, None, "", "invalid TOML: arrays or tables nested too deeply")]
+            [
+                ConfigProblem(
+                    file,
+                    found[0] if found else None,
+                    "",
+                    "invalid TOML: arrays or tables nested too deeply",
+                )
+            ]
         ) from None
 
     locator = TomlLocator(text)
@@ -100,11 +109,33 @@ def load_config(path: str | os.PathLike[str]) -> EventConfig:
         raise ConfigError(_in_file_order(problems)) from None
 
     config._source = source
+    config._locator = locator
     plan, issues = config._check_plan()
     if issues:
         raise ConfigError(_in_file_order([_locate(i, file, locator, env) for i in issues]))
     config._plan = plan
     return config
+
+
+# Further ahead than this, an event date is more likely a typo in the year than a plan.
+_FAR_AHEAD = timedelta(days=366)
+
+
+def date_warnings(config: EventConfig, now: datetime) -> list[ConfigProblem]:
+    """event.date in the past, or more than a year ahead (`now`: the current time)."""
+    today = now.astimezone(config.tz).date()
+    date = config.event.date
+    if date < today:
+        message = f"{date} is in the past (today is {today} in {config.event.timezone})"
+        hint = "set the date of this meetup; copying last month's file keeps its date"
+    elif date - today > _FAR_AHEAD:
+        message = f"{date} is more than a year away (today is {today})"
+        hint = "a typo in the year?"
+    else:
+        return []
+    file = str(config.config_source or "<config>")
+    line = config.line_of(("event", "date"))
+    return [ConfigProblem(file, line, "event.date", message, hint)]
 
 
 _SETTINGS_FIELD = re.compile(r'field "([^"]+)"')
@@ -140,11 +171,28 @@ def _long_number_problem(file: str, text: str) -> ConfigProblem:
     return ConfigProblem(file, line, "", f"a number too long to read (more than {limit} digits)")
 
 
-def _syntax_problem(file: str, exc: tomllib.TOMLDecodeError) -> ConfigProblem:
+# What a string or bracket that never closes lacks, said where it opens.
+_NEVER_CLOSED = {
+    '"': ("a string opens here and is never closed", 'end it with " on the same line'),
+    "'": ("a string opens here and is never closed", "end it with ' on the same line"),
+    '"""': ('a """ string opens here and is never closed', 'end it with """'),
+    "'''": ("a ''' string opens here and is never closed", "end it with '''"),
+    "]": ("an array opens here and is never closed", "end it with ]"),
+    "}": ("an inline table opens here and is never closed", "end it with } on the same line"),
+}
+
+
+def _syntax_problem(file: str, exc: tomllib.TOMLDecodeError, text: str) -> ConfigProblem:
     message = str(exc)
     match = _AT_LINE.search(message)
     if not match:
-        return ConfigProblem(file, None, "", f"invalid TOML: {message}")
+        # "… (at end of document)": say where the string or bracket that never closes opened.
+        found = unclosed(text)
+        if found is not None and found[1] in _NEVER_CLOSED:
+            what, hint = _NEVER_CLOSED[found[1]]
+            return ConfigProblem(file, found[0], "", f"invalid TOML: {what}", hint)
+        last = text.count("\n") + (0 if text.endswith("\n") else 1)
+        return ConfigProblem(file, max(last, 1), "", f"invalid TOML: {message}")
     text = message[: match.start()]
     return ConfigProblem(
         file, int(match.group(1)), "", f"invalid TOML: {text} (column {match.group(2)})"
@@ -182,7 +230,8 @@ def _locate(
     name = _env_name(issue.loc, env)
     if name:
         return issue.problem(name, None)
-    return issue.problem(file, locator.line(issue.loc))
+    other = locator.line(issue.other) if issue.other is not None else None
+    return issue.problem(file, locator.line(issue.loc), other)
 
 
 def _field_problem(

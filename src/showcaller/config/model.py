@@ -30,6 +30,8 @@ from showcaller.config.sections import (
     Timetable,
     Web,
 )
+from showcaller.config.tomlpos import Path as KeyPath
+from showcaller.config.tomlpos import TomlLocator, format_path
 from showcaller.errors import ConfigError
 
 
@@ -85,6 +87,7 @@ class EventConfig(BaseSettings):
 
     _source: Path | None = PrivateAttr(default=None)
     _plan: list[ResolvedSlot] | None = PrivateAttr(default=None)
+    _locator: TomlLocator | None = PrivateAttr(default=None)
 
     @classmethod
     def settings_customise_sources(
@@ -102,6 +105,19 @@ class EventConfig(BaseSettings):
     def config_source(self) -> Path | None:
         """The file this config was loaded from (None when built in code)."""
         return self._source
+
+    def where(self, path: KeyPath) -> str:
+        """`path` as a message names it: `event.toml:20: scenes.lt` (with its file and line
+        when the config came from a file), else just `scenes.lt`."""
+        name = format_path(path)
+        line = self.line_of(path)
+        if self._source is None:
+            return name
+        return f"{self._source}:{line}: {name}" if line else f"{self._source}: {name}"
+
+    def line_of(self, path: KeyPath) -> int | None:
+        """The line of `path` (or of its table) in the file this config came from."""
+        return self._locator.line(path) if self._locator is not None else None
 
     @property
     def tz(self) -> ZoneInfo:

@@ -9,10 +9,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Literal, NamedTuple
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from showcaller.config.sections import (
+    EndMode,
     Event,
     Scenes,
     Slot,
@@ -24,8 +25,7 @@ from showcaller.config.sections import (
 from showcaller.config.tomlpos import Path as KeyPath
 from showcaller.config.tomlpos import format_path
 from showcaller.errors import ConfigProblem
-
-EndMode = Literal["auto", "manual", "grace"]
+from showcaller.nearnames import nearest
 
 # The default title of a slot, by event.language; also names the kind in the terminal.
 KIND_TITLES: dict[str, dict[str, str]] = {
@@ -73,14 +73,23 @@ class ResolvedSlot:
 
 
 class PlanIssue(NamedTuple):
-    """A problem found by the plan checks, before it has a file and line."""
+    """A problem found by the plan checks, before it has a file and line.
+
+    `other`: a second place the message names (the first copy of a duplicate), whose
+    line is added to the message once the file is known.
+    """
 
     loc: KeyPath
     message: str
     hint: str = ""
+    other: KeyPath | None = None
 
-    def problem(self, file: str, line: int | None) -> ConfigProblem:
-        return ConfigProblem(file, line, format_path(self.loc), self.message, self.hint)
+    def problem(self, file: str, line: int | None, other_line: int | None = None) -> ConfigProblem:
+        message = self.message
+        if self.other is not None:
+            where = format_path(self.other) + (f" on line {other_line}" if other_line else "")
+            message = message.replace("{other}", where)
+        return ConfigProblem(file, line, format_path(self.loc), message, self.hint)
 
 
 def slot_label(kind: object, title: object) -> str:
@@ -147,16 +156,29 @@ def resolve_slots(
 
     labels = [slot_label(s.kind, s.title) if s else "slot" for s in slots]
     known = ", ".join(sorted(known_ids)) or "none: add [[speakers]] tables"
+    copies = _copies(slots)
     for i, slot in enumerate(slots):
         if slot is None:
             continue
+        if i in copies:
+            issues.append(
+                PlanIssue(
+                    _slot_loc(i),
+                    f"{labels[i]}: the same slot as {{other}} (same kind, title and speakers)",
+                    "a block pasted twice? delete one of the two",
+                    other=_slot_loc(copies[i]),
+                )
+            )
         for k, speaker_id in enumerate(slot.speakers):
             if speaker_id not in known_ids:
+                meant = nearest(speaker_id, known_ids)
                 issues.append(
                     PlanIssue(
                         _slot_loc(i, "speakers", k),
                         f"{labels[i]}: unknown speaker {speaker_id!r}",
-                        f"known speaker ids: {known}",
+                        f"did you mean {meant!r}? known speaker ids: {known}"
+                        if meant
+                        else f"known speaker ids: {known}",
                     )
                 )
         if scenes is not None and slot.scene is None and scenes.scene_for(slot.kind) is None:
@@ -186,8 +208,12 @@ def resolve_slots(
     if event is None:
         return [], issues
 
-    starts = _starts(event, slots, labels, issues)
-    ends = _ends(slots, starts, labels, issues)
+    timing: list[PlanIssue] = []
+    starts = _starts(event, slots, labels, timing)
+    ends = _ends(slots, starts, labels, timing)
+    # A pasted copy also overlaps what follows it, or is out of order: the duplicate is
+    # the one thing to fix, so what the copy's times cause is not said on top of it.
+    issues += [t for t in timing if not _caused_by(t, copies)]
     # A speaker that failed validation has a problem of its own, and its id still counts
     # as known so that its slots add none; but there is no Speaker to put on those slots.
     if issues or any(speaker is None for speaker in speakers):
@@ -216,6 +242,32 @@ def resolve_slots(
             )
         )
     return resolved, issues
+
+
+def _copies(slots: Sequence[Slot | None]) -> dict[int, int]:
+    """Slots that repeat an earlier one (same kind, title and speakers) → that one's index.
+
+    Only slots that say who or what they are count: two untitled breaks are two breaks.
+    """
+    first: dict[tuple[str, str, tuple[str, ...]], int] = {}
+    copies: dict[int, int] = {}
+    for i, slot in enumerate(slots):
+        if slot is None or not (slot.title or slot.speakers):
+            continue
+        key = (slot.kind, slot.title or "", tuple(slot.speakers))
+        if key in first:
+            copies[i] = first[key]
+        else:
+            first[key] = i
+    return copies
+
+
+def _caused_by(issue: PlanIssue, copies: dict[int, int]) -> bool:
+    """A timing issue at a copy, or one that names a copy as the slot in the way."""
+    for i in copies:
+        if issue.loc[:3] == _slot_loc(i) or f"(timetable.slots[{i}])" in issue.message:
+            return True
+    return False
 
 
 def _min_seconds(slot: Slot, timetable: Timetable, length: timedelta) -> float | None:

@@ -6,10 +6,13 @@ field names are a contract the rest of showcaller codes against.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import difflib
 import re
 import typing
+import unicodedata
+from collections.abc import Callable
 from datetime import time, timedelta
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
@@ -32,8 +35,12 @@ from pydantic_core import PydanticCustomError
 from showcaller.config.templates import TemplateText
 
 SlotKind = Literal["standby", "opening", "talk", "lt", "qa", "break", "closing"]
-# Every slot kind, in the order a show runs them: the one list (importers, policies read it).
+# Every slot kind, in the order a show runs them: the one list (the timetable, importers
+# and policies read it).
 SLOT_KINDS: tuple[SlotKind, ...] = typing.get_args(SlotKind)
+# How a slot ends: on time, when the host says, or after a grace (`end = N` seconds).
+EndMode = Literal["auto", "manual", "grace"]
+END_MODES: tuple[EndMode, ...] = typing.get_args(EndMode)
 
 # ---------------------------------------------------------------------------------------
 # Value types: durations and clock times as people write them in the TOML file.
@@ -49,7 +56,7 @@ def parse_duration(text: str) -> timedelta:
 
     OverflowError for a duration too long for a timedelta (about 2.7 million years).
     """
-    match = _DURATION.fullmatch(text.strip())
+    match = _DURATION.fullmatch(text.strip()) if text.isascii() else None
     if not match or not any(match.groups()):
         raise ValueError(f"bad duration {text!r}")
     hours, minutes, seconds = (int(g or 0) for g in match.groups())
@@ -85,7 +92,7 @@ def _to_duration(value: object) -> object:
         raise PydanticCustomError(
             "duration_format",
             'bad duration {value}: expected a duration like "20m", "90s" or "1h10m"',
-            {"value": repr(value)},
+            {"value": repr(value), "hint": _full_width_hint(value, parse_duration)},
         ) from None
 
 
@@ -95,18 +102,51 @@ def _positive(value: timedelta) -> timedelta:
     return value
 
 
-def _to_clock(value: object) -> object:
-    if isinstance(value, time):
-        return value
-    match = _CLOCK.fullmatch(value.strip()) if isinstance(value, str) else None
+def _half_width(value: object) -> str | None:
+    """`value` in half-width characters, when it is a string a Japanese IME typed in
+    full-width ones ("１９：３０", "２０ｍ"); None otherwise."""
+    if not isinstance(value, str):
+        return None
+    folded = unicodedata.normalize("NFKC", value).strip()
+    return folded if folded != value.strip() and folded.isascii() else None
+
+
+def _full_width_hint(value: object, parse: Callable[[str], object]) -> str:
+    """The exact text to write instead, when `value` only differs by full-width characters.
+
+    Refused rather than read: the file would then say one thing to showcaller and another
+    to every other TOML tool (the editor's schema check underlines it), and the hint makes
+    the fix one keystroke.
+    """
+    folded = _half_width(value)
+    if folded is None:
+        return ""
+    try:
+        parse(folded)
+    except (ValueError, OverflowError):
+        return ""
+    return f"full-width characters from a Japanese input method: write {folded!r}"
+
+
+def _clock_of(text: str) -> time:
+    match = _CLOCK.fullmatch(text.strip())
     if match:
         hour, minute, second = (int(g or 0) for g in match.groups())
         if hour < 24 and minute < 60 and second < 60:
             return time(hour, minute, second)
+    raise ValueError(f"bad time {text!r}")
+
+
+def _to_clock(value: object) -> object:
+    if isinstance(value, time):
+        return value
+    if isinstance(value, str) and value.isascii():
+        with contextlib.suppress(ValueError):
+            return _clock_of(value)
     raise PydanticCustomError(
         "clock_time",
         "bad time {value}: expected HH:MM or HH:MM:SS",
-        {"value": repr(value)},
+        {"value": repr(value), "hint": _full_width_hint(value, _clock_of)},
     )
 
 
@@ -403,8 +443,8 @@ class Checks(_Section):
     """Watch the speaker on air: a black or frozen picture, or silence, is said at once."""
     on_air_silence: float = Field(20.0, gt=0)
     """On air, sound silent this many seconds is a loud warning."""
-    slides: bool = True
-    """Check that each speaker's slide link answers (needs the internet)."""
+    slides: bool = False
+    """Also check that slide links answer (needs the internet; off: most come after the talk)."""
     slides_timeout: float = Field(5.0, gt=0)
     """How long a slide link may take to answer."""
 

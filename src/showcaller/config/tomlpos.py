@@ -36,6 +36,101 @@ def parse_path(text: str) -> Path:
     return tuple(int(index) if index else key for key, index in _PATH_PART.findall(text))
 
 
+# How deep arrays and inline tables may nest before the opening bracket is named as the
+# place (tomllib reads them recursively and gives up with a RecursionError, no position).
+_DEEP = 100
+
+
+def unclosed(text: str) -> tuple[int, str] | None:
+    """Where an invalid TOML text opens what it never closes: (line, what), else None.
+
+    `what` is the missing closing delimiter (a quote, a triple quote, `]` or `}`), or
+    `nesting` where arrays or inline tables nest too deeply. tomllib reports these "at
+    end of document" (or with a RecursionError), so the line where the string or bracket
+    opened is found here, by a scan that knows strings, comments, brackets and headers.
+    """
+    starts = [0] + [m.end() for m in re.finditer("\n", text)]
+
+    def line(pos: int) -> int:
+        return bisect.bisect_right(starts, pos)
+
+    stack: list[tuple[str, int]] = []
+    pos, size = 0, len(text)
+    at_line_start = True
+    while pos < size:
+        ch = text[pos]
+        if ch == "\n":
+            at_line_start = True
+            pos += 1
+            continue
+        if ch in " \t\r":
+            pos += 1
+            continue
+        if ch == "#":
+            end = text.find("\n", pos)
+            pos = size if end < 0 else end
+            continue
+        if text.startswith(('"""', "'''"), pos):
+            quote = text[pos : pos + 3]
+            end = _multiline_end(text, pos + 3, quote)
+            if end < 0:
+                return line(pos), quote
+            pos = end
+        elif ch in "\"'":
+            end = _single_line_end(text, pos + 1, ch)
+            if end < 0:
+                return line(pos), ch
+            pos = end
+        elif ch == "[" and at_line_start and not stack:
+            # A table header closes on its own line (tomllib locates one that does not).
+            end = text.find("\n", pos)
+            pos = size if end < 0 else end
+        elif ch in "[{":
+            stack.append(("]" if ch == "[" else "}", pos))
+            if len(stack) > _DEEP:
+                return line(pos), "nesting"
+            pos += 1
+        else:
+            if ch in "]}" and stack:
+                stack.pop()
+            pos += 1
+        at_line_start = False
+    if stack:
+        closer, opened = stack[-1]
+        return line(opened), closer
+    return None
+
+
+def _single_line_end(text: str, pos: int, quote: str) -> int:
+    """Just past the closing quote; a newline ends it too (tomllib locates that itself)."""
+    while pos < len(text):
+        ch = text[pos]
+        if ch == "\\" and quote == '"':
+            pos += 2
+            continue
+        if ch in (quote, "\n"):
+            return pos + 1
+        pos += 1
+    return -1
+
+
+def _multiline_end(text: str, pos: int, quote: str) -> int:
+    """Just past the closing triple quote (with up to two quotes of content before it)."""
+    while True:
+        end = text.find(quote, pos)
+        if end < 0:
+            return -1
+        if quote == '"""':
+            slashes = len(text[pos:end]) - len(text[pos:end].rstrip("\\"))
+            if slashes % 2:
+                pos = end + 1
+                continue
+        run = 3
+        while run < 5 and text[end + run : end + run + 1] == quote[0]:
+            run += 1
+        return end + run
+
+
 class TomlLocator:
     """Lines (1-based) of the keys, headers and array elements of one valid TOML text."""
 

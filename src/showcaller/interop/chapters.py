@@ -28,6 +28,7 @@ from pathlib import PurePath
 from showcaller.errors import UsageError
 from showcaller.interop.runs import Run, by_index, with_speakers
 from showcaller.show.journal import Kind
+from showcaller.words import plural
 
 # YouTube's shortest chapter and fewest chapters.
 MIN_CHAPTER_S = 10.0
@@ -168,7 +169,7 @@ def _check_count(block: ChapterList, notes: list[str]) -> None:
     if len(block.chapters) < MIN_CHAPTERS:
         where = f"{block.file}: " if block.file else ""
         notes.append(
-            f"{where}only {len(block.chapters)} chapter(s): YouTube shows chapters only "
+            f"{where}only {plural(len(block.chapters), 'chapter')}: YouTube shows chapters only "
             f"from {MIN_CHAPTERS} on"
         )
 

@@ -19,6 +19,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from showcaller.clock import Clock, SystemClock
 from showcaller.errors import ShowcallerError
+from showcaller.words import failure
 
 API_URL = "https://connpass.com/api/v2/"
 KEY_HINT = (
@@ -121,7 +122,7 @@ class ConnpassClient:
                     )
                 data = await response.json(content_type=None)
         except (aiohttp.ClientError, TimeoutError) as exc:
-            what = "no answer in time" if isinstance(exc, TimeoutError) else type(exc).__name__
+            what = failure(exc)
             raise ConnpassError(
                 f"cannot reach connpass at {self.base}: {what}",
                 hint="check the network, or import without --connpass",

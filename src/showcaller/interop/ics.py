@@ -10,12 +10,16 @@ number, so importing the file again updates the entries rather than doubling the
 from __future__ import annotations
 
 import hashlib
+import re
 from datetime import UTC, datetime, timedelta
 
 from showcaller.config import EventConfig, ResolvedSlot
 
 PRODID = "-//showcaller//showcaller//EN"
 _MAX_OCTETS = 75
+# A TEXT escape (`\,`) folds as one piece: Google Calendar drops an event whose fold falls
+# between the backslash and its character (icalendar issue #1501; docs/libraries.md).
+_FOLD_UNITS = re.compile(r"\\.|.", re.DOTALL)
 
 
 def escape_text(text: str) -> str:
@@ -26,7 +30,7 @@ def escape_text(text: str) -> str:
 
 
 def fold(line: str) -> str:
-    """One content line folded at 75 octets (never inside a UTF-8 character), CRLF ended."""
+    """One content line folded at 75 octets (never inside a character or an escape), CRLF ended."""
     data = line.encode()
     if len(data) <= _MAX_OCTETS:
         return line + "\r\n"
@@ -34,13 +38,13 @@ def fold(line: str) -> str:
     chars: list[str] = []
     size = 0
     limit = _MAX_OCTETS
-    for char in line:
-        width = len(char.encode())
+    for unit in _FOLD_UNITS.findall(line):
+        width = len(unit.encode())
         if size + width > limit:
             pieces.append("".join(chars))
             chars, size = [], 0
             limit = _MAX_OCTETS - 1  # continuation lines start with one space
-        chars.append(char)
+        chars.append(unit)
         size += width
     pieces.append("".join(chars))
     return "\r\n ".join(pieces) + "\r\n"
@@ -108,6 +112,7 @@ def calendar(cfg: EventConfig, stamp: datetime) -> str:
             f"TZID:{cfg.event.timezone}",
             "BEGIN:STANDARD",
             f"DTSTART:{_local(begin.replace(hour=0, minute=0, second=0))}",
+            f"TZNAME:{escape_text(begin.tzname() or cfg.event.timezone)}",
             f"TZOFFSETFROM:{offset}",
             f"TZOFFSETTO:{offset}",
             "END:STANDARD",

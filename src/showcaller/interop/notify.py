@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import errno
 import logging
 from collections import deque
 from collections.abc import AsyncIterator, Callable
@@ -44,6 +43,7 @@ from showcaller.obs.events import OutputState, StreamStateChanged
 from showcaller.show.context import Attachment, ShowContext
 from showcaller.show.journal import Kind, read_journal
 from showcaller.show.state import Mark, Mode, NotifyView, SessionState
+from showcaller.words import failure
 
 log = logging.getLogger(__name__)
 
@@ -87,13 +87,10 @@ def describe_failure(exc: BaseException, timeout: float) -> str:
     if isinstance(exc, TimeoutError):
         return f"no answer within {timeout:g} s"
     if isinstance(exc, aiohttp.ClientConnectorError):
-        code = exc.os_error.errno
-        if code == errno.ECONNREFUSED:
-            return "connection refused"
-        return f"cannot connect ({errno.errorcode.get(code or 0, type(exc.os_error).__name__)})"
+        return f"cannot connect: {failure(exc)}"
     if isinstance(exc, aiohttp.ClientResponseError):
         return f"HTTP {exc.status}"
-    return type(exc).__name__
+    return failure(exc)
 
 
 def _retry_after(response: aiohttp.ClientResponse, body: Any) -> float | None:

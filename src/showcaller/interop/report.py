@@ -17,6 +17,7 @@ from typing import Any
 
 from showcaller.interop.runs import PlanSlot, Run
 from showcaller.show.journal import Kind
+from showcaller.words import plural
 
 # A slot that ran this much longer than planned (show seconds) counts as an overrun.
 OVERRUN_S = 1.0
@@ -218,9 +219,9 @@ def run_summary(report: Report) -> str:
     if run.speed != 1:
         parts.append(f"ran x{run.speed:g} (times are show time)")
     if run.resumes:
-        parts.append(f"resumed {run.resumes} time(s)")
+        parts.append(f"resumed {plural(run.resumes, 'time')}")
     over = sum(1 for ln in report.lines if ln.overran)
-    parts.append(f"{len(report.problems)} problem(s), {over} overrun(s)")
+    parts.append(f"{plural(len(report.problems), 'problem')}, {plural(over, 'overrun')}")
     return ", ".join(parts)
 
 
@@ -257,7 +258,9 @@ def markdown(report: Report) -> str:
                 f"| {_md_cell(str(c.get('name')))} | {c.get('part')} | {c.get('verdict')} | "
                 f"{_md_cell(str(c.get('value', '')))} | {clock(run, c.get('at_s'))} |"
             )
-        out.append(f"\n{report.failed_checks} failed check(s) in all (the newest of each above).")
+        out.append(
+            f"\n{plural(report.failed_checks, 'failed check')} in all (the newest of each above)."
+        )
     else:
         out.append("- no speaker checks in this run")
     out += ["", "## Stream and recording", ""]

@@ -21,6 +21,7 @@ from showcaller.interop.report import (
     signed,
 )
 from showcaller.interop.runs import Run, kind_label
+from showcaller.words import plural
 
 # Drawing sizes (SVG user units = CSS pixels at 100 %).
 WIDTH = 1160
@@ -283,7 +284,9 @@ def _checks_table(report: Report) -> str:
     )
     names = ("speaker", "part", "verdict", "value", "hint", "at")
     head = "<tr>" + "".join(f"<th>{n}</th>" for n in names) + "</tr>"
-    return f"<table>{head}{rows}</table><p>{report.failed_checks} failed check(s) in all.</p>"
+    return (
+        f"<table>{head}{rows}</table><p>{plural(report.failed_checks, 'failed check')} in all.</p>"
+    )
 
 
 def _legend() -> str:

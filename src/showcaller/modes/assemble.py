@@ -70,7 +70,9 @@ def assemble(
         session.use(RehearsalPolicy(session, cfg.record, enabled=extras.record))
     else:
         session.use(_live_policy(session, p))
-    if p.conn.sim is not None and cfg.sim.feeds:
+    # [[sim.feeds]] break feeds to rehearse what a failing speaker looks like; a live show
+    # on the built-in OBS (practice for the real one) has every feed live.
+    if p.mode is Mode.REHEARSAL and p.conn.sim is not None and cfg.sim.feeds:
         session.attach("the simulated feeds", scripted_feeds(p.conn.sim, cfg))
     if any(s.video_input or s.audio_input for s in cfg.speakers):
         session.attach("the speaker checks", speaker_checks(cfg))

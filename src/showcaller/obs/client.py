@@ -23,17 +23,17 @@ import contextlib
 import inspect
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Sequence
-from typing import Any, TypeVar
+from typing import Any
 
 import aiohttp
 from yarl import URL
 
 from showcaller import errors
 from showcaller.obs import protocol
+from showcaller.words import failure
 
 log = logging.getLogger(__name__)
 
-_M = TypeVar("_M", protocol.Hello, protocol.Identified)
 
 EventListener = Callable[[protocol.Event], Awaitable[None] | None]
 
@@ -157,55 +157,37 @@ class OBSClient:
             ) from exc
         except (aiohttp.ClientResponseError, aiohttp.ClientPayloadError) as exc:
             raise errors.NotOBSServer(
-                f"{self.address} did not answer as a websocket server ({type(exc).__name__})"
+                f"{self.address} did not answer as a websocket server ({failure(exc)})"
             ) from exc
         except aiohttp.ClientError as exc:
             raise errors.ConnectionClosed(
-                f"the connection to {self.address} dropped while connecting ({type(exc).__name__})"
+                f"the connection to {self.address} dropped while connecting ({failure(exc)})"
             ) from exc
 
-        hello = await self._receive_handshake(protocol.Hello, "Hello")
-        if hello.rpc_version < protocol.RPC_VERSION:
-            raise errors.NotOBSServer(
-                f"OBS at {self.address} speaks rpcVersion {hello.rpc_version}, need "
-                f"{protocol.RPC_VERSION} (obs-websocket 5.x)"
-            )
+        handshake = protocol.ClientHandshake(self.address, self._password, self.subscriptions)
+        identify = handshake.receive(await self._receive_handshake(handshake.expected))
+        hello = handshake.hello
+        if hello is None or identify is None:  # the state machine took a Hello or raised
+            raise errors.NotOBSServer(f"{self.address} sent no Hello")
         self.hello = hello
         if on_hello is not None:
             on_hello(hello)
-        authentication = None
-        if hello.challenge is not None and hello.salt is not None:
-            if not self._password:
-                raise errors.AuthenticationFailed(
-                    f"OBS at {self.address} requires a password and none was given"
-                )
-            authentication = protocol.auth_string(self._password, hello.salt, hello.challenge)
-        await self._send(
-            protocol.Identify(
-                rpc_version=protocol.RPC_VERSION,
-                authentication=authentication,
-                event_subscriptions=self.subscriptions,
-            )
-        )
-        identified = await self._receive_handshake(protocol.Identified, "Identified")
-        self.negotiated_rpc_version = identified.negotiated_rpc_version
+        await self._send(identify)
+        handshake.receive(await self._receive_handshake(handshake.expected))
+        self.negotiated_rpc_version = handshake.negotiated_rpc_version
         return hello
 
-    async def _receive_handshake(self, kind: type[_M], name: str) -> _M:
+    async def _receive_handshake(self, name: str) -> protocol.Message:
+        """The next message of the handshake (the state machine checks its kind)."""
         assert self._ws is not None  # set by _handshake just before
         msg = await self._ws.receive()
         if msg.type is aiohttp.WSMsgType.TEXT:
             try:
-                decoded = protocol.decode(msg.data)
+                return protocol.decode(msg.data)
             except protocol.DecodeError as exc:
                 raise errors.NotOBSServer(
                     f"{self.address} sent something that is not obs-websocket v5 ({exc})"
                 ) from exc
-            if isinstance(decoded, kind):
-                return decoded
-            raise errors.NotOBSServer(
-                f"{self.address} sent {type(decoded).__name__} where obs-websocket sends {name}"
-            )
         if msg.type in (
             aiohttp.WSMsgType.CLOSE,
             aiohttp.WSMsgType.CLOSING,
@@ -543,8 +525,8 @@ def _expire(fut: asyncio.Future[Any], what: str, limit: float) -> None:
 
 
 def _describe(exc: object) -> str:
-    text = str(exc)
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+    """A lost link's cause in words (a host reads it; never an exception class name)."""
+    return failure(exc) if isinstance(exc, BaseException) else str(exc) or "connection lost"
 
 
 def _copy_error(exc: BaseException) -> errors.ConnectionClosed:

@@ -23,6 +23,8 @@ if TYPE_CHECKING:
     from showcaller.obs.sim import SimulatedOBS
 
 SIM = "sim"
+# The built-in OBS's own stream target: rtmp://127.0.0.1:<a free port>/showcaller-sim.
+SINK_APP = "showcaller-sim"
 
 
 @dataclass(frozen=True)
@@ -76,6 +78,7 @@ async def open_obs(
             sim = await stack.enter_async_context(
                 SimulatedOBS(host="127.0.0.1", port=0, password=password)
             )
+            _stream_to_loopback(sim)
             if seed is not None and seed.provision is None:
                 _seed(sim, seed)
             url = sim.url
@@ -88,6 +91,17 @@ async def open_obs(
             await seed.provision(OBSGateway(link))
             _seed(sim, seed)
         yield OBSConnection(link, OBSGateway(link, guard=guard), url, sim)
+
+
+def _stream_to_loopback(sim: SimulatedOBS) -> None:
+    """Give the built-in OBS a stream target of its own: a sink on loopback that listens.
+
+    A fresh OBS streams nowhere, so `live --obs sim` could only ever fail at the stream's
+    start. Like a real OBS set to a custom RTMP server that listens, the built-in one
+    goes on air to this sink (and counts what it sends); nothing leaves the machine.
+    """
+    port = sim.use_cases.listen(0)
+    sim.use_cases.stream_target(f"rtmp://127.0.0.1:{port}/{SINK_APP}", key=SINK_APP, listen=False)
 
 
 def _seed(sim: SimulatedOBS, seed: ObsSeed) -> None:

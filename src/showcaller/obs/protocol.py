@@ -331,6 +331,188 @@ def new_salt_and_challenge() -> tuple[str, str]:
     )
 
 
+# ------------------------------------------------------------------------- handshake
+#
+# Hello → Identify → Identified, as two sans-I/O state machines: the client's side and
+# the server's (the simulated OBS), sharing the messages and the auth string above.
+# Neither touches a socket: each is told what arrived and says what to send, or raises.
+
+
+class HandshakeState(enum.Enum):
+    """Where one side of a handshake stands."""
+
+    AWAITING_HELLO = "awaiting Hello"  # client
+    AWAITING_IDENTIFIED = "awaiting Identified"  # client, Identify sent
+    AWAITING_IDENTIFY = "awaiting Identify"  # server, Hello sent
+    IDENTIFIED = "identified"
+
+
+class HandshakeRefused(ProtocolError):
+    """The server refuses the client: close the websocket with `code` and `reason` (OBS's)."""
+
+    def __init__(self, code: CloseCode, reason: str) -> None:
+        super().__init__(reason)
+        self.code = code
+        self.reason = reason
+
+
+class ClientHandshake:
+    """The client's side: Hello in → Identify out → Identified in.
+
+    `receive(message)` checks each message against where the handshake stands and
+    returns the Identify to send after Hello (None after Identified). A server that is
+    not obs-websocket 5 raises NotOBSServer; a password OBS wants and we lack raises
+    AuthenticationFailed before anything is sent.
+    """
+
+    def __init__(
+        self, address: str, password: str | None, subscriptions: int | None = None
+    ) -> None:
+        self.address = address
+        self._password = password
+        self._subscriptions = subscriptions
+        self.state = HandshakeState.AWAITING_HELLO
+        self.hello: Hello | None = None
+        self.negotiated_rpc_version: int | None = None
+
+    @property
+    def expected(self) -> str:
+        """The name of the message the handshake waits for (for what is said on a failure)."""
+        return "Hello" if self.state is HandshakeState.AWAITING_HELLO else "Identified"
+
+    def receive(self, message: Message) -> Identify | None:
+        """Take the next handshake message; the Identify to send after Hello."""
+        match self.state, message:
+            case HandshakeState.AWAITING_HELLO, Hello():
+                return self._on_hello(message)
+            case HandshakeState.AWAITING_IDENTIFIED, Identified():
+                self.negotiated_rpc_version = message.negotiated_rpc_version
+                self.state = HandshakeState.IDENTIFIED
+                return None
+        raise errors.NotOBSServer(
+            f"{self.address} sent {type(message).__name__} where obs-websocket sends "
+            f"{self.expected}"
+        )
+
+    def _on_hello(self, hello: Hello) -> Identify:
+        if hello.rpc_version < RPC_VERSION:
+            raise errors.NotOBSServer(
+                f"OBS at {self.address} speaks rpcVersion {hello.rpc_version}, need "
+                f"{RPC_VERSION} (obs-websocket 5.x)"
+            )
+        self.hello = hello
+        authentication = None
+        if hello.challenge is not None and hello.salt is not None:
+            if not self._password:
+                raise errors.AuthenticationFailed(
+                    f"OBS at {self.address} requires a password and none was given"
+                )
+            authentication = auth_string(self._password, hello.salt, hello.challenge)
+        self.state = HandshakeState.AWAITING_IDENTIFIED
+        return Identify(
+            rpc_version=RPC_VERSION,
+            authentication=authentication,
+            event_subscriptions=self._subscriptions,
+        )
+
+
+# What OBS 29 says when it closes a session during the handshake (measured; the sim
+# says the same, and the contract tests hold both to it).
+NOT_IDENTIFIED_REASON = "You attempted to send a non-Identify message while not identified."
+ALREADY_IDENTIFIED_REASON = "You are already Identified with the obs-websocket server."
+
+
+class ServerHandshake:
+    """The server's side: Hello out → Identify in → Identified out, checked as OBS does.
+
+    `hello()` makes the Hello (with a fresh challenge when a password is set);
+    `receive_identify(data)` checks an Identify's data in OBS's order — password,
+    rpcVersion, then the subscriptions — and returns the Identified to send and the
+    subscriptions to use, or raises HandshakeRefused with OBS's close code and reason.
+    `check_op(op)` refuses what may not come before (or a second) Identify.
+    """
+
+    def __init__(self, password: str | None, obs_websocket_version: str) -> None:
+        self._password = password
+        self._version = obs_websocket_version
+        self._expected_auth: str | None = None
+        self.state = HandshakeState.AWAITING_IDENTIFY
+
+    def hello(self) -> Hello:
+        """The Hello to send first."""
+        challenge = salt = None
+        if self._password is not None:
+            salt, challenge = new_salt_and_challenge()
+            self._expected_auth = auth_string(self._password, salt, challenge)
+        return Hello(obs_websocket_version=self._version, challenge=challenge, salt=salt)
+
+    @property
+    def identified(self) -> bool:
+        """Identify was accepted."""
+        return self.state is HandshakeState.IDENTIFIED
+
+    def check_op(self, op: int) -> None:
+        """Refuse a message other than Identify before it, and a second Identify."""
+        if not self.identified and op != OpCode.IDENTIFY:
+            raise HandshakeRefused(CloseCode.NOT_IDENTIFIED, NOT_IDENTIFIED_REASON)
+        if self.identified and op == OpCode.IDENTIFY:
+            raise HandshakeRefused(CloseCode.ALREADY_IDENTIFIED, ALREADY_IDENTIFIED_REASON)
+
+    def receive_identify(
+        self, data: Mapping[str, Any], *, refuse: bool = False
+    ) -> tuple[Identified, int]:
+        """Check an Identify's data; the Identified to send and the event subscriptions.
+
+        `refuse`: fail the authentication whatever was sent (a fault the sim can inject).
+        """
+        self.check_op(OpCode.IDENTIFY)
+        if refuse:
+            raise HandshakeRefused(CloseCode.AUTHENTICATION_FAILED, "Authentication failed.")
+        if self._expected_auth is not None:
+            if "authentication" not in data:
+                raise HandshakeRefused(
+                    CloseCode.AUTHENTICATION_FAILED,
+                    "Your payload's data is missing an `authentication` string, however "
+                    "authentication is required.",
+                )
+            if data["authentication"] != self._expected_auth:
+                raise HandshakeRefused(CloseCode.AUTHENTICATION_FAILED, "Authentication failed.")
+        if "rpcVersion" not in data:
+            raise HandshakeRefused(
+                CloseCode.MISSING_DATA_FIELD, "Your payload's data is missing an `rpcVersion`."
+            )
+        if not is_unsigned(data["rpcVersion"]):
+            raise HandshakeRefused(
+                CloseCode.INVALID_DATA_FIELD_TYPE, "Your `rpcVersion` is not an unsigned number."
+            )
+        if data["rpcVersion"] != RPC_VERSION:
+            raise HandshakeRefused(
+                CloseCode.UNSUPPORTED_RPC_VERSION,
+                "Your requested RPC version is not supported by this server.",
+            )
+        subscriptions = subscriptions_of(data, default=EventSubscription.ALL)
+        self.state = HandshakeState.IDENTIFIED
+        return Identified(), subscriptions
+
+
+def is_unsigned(value: Any) -> bool:
+    """What OBS's nlohmann::json calls is_number_unsigned (JSON 1, not 1.0, -1 or true)."""
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def subscriptions_of(data: Mapping[str, Any], *, default: int) -> int:
+    """The `eventSubscriptions` of an Identify or Reidentify (HandshakeRefused if not a number)."""
+    if "eventSubscriptions" not in data:
+        return default
+    subs = data["eventSubscriptions"]
+    if not is_unsigned(subs):
+        raise HandshakeRefused(
+            CloseCode.INVALID_DATA_FIELD_TYPE,
+            "Your `eventSubscriptions` is not an unsigned number.",
+        )
+    return int(subs)
+
+
 # --------------------------------------------------------------------------- encode
 
 

@@ -40,17 +40,14 @@ import json
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Any, Final, Literal, TypeAlias, get_args
+from typing import Any, Final, Literal, TypeAlias
 
+from showcaller.config.sections import END_MODES, SLOT_KINDS, EndMode, SlotKind
 from showcaller.errors import UsageError
 
-SlotKind: TypeAlias = Literal["standby", "opening", "talk", "lt", "qa", "break", "closing"]
-EndMode: TypeAlias = Literal["auto", "manual", "grace"]
 SlotState: TypeAlias = Literal["done", "on_air", "upcoming", "skipped", "passed"]
 StartReason: TypeAlias = Literal["plan", "auto", "grace", "command"]
 
-SLOT_KINDS: Final[tuple[str, ...]] = get_args(SlotKind)
-END_MODES: Final[tuple[str, ...]] = get_args(EndMode)
 ABSORBING_KINDS: Final = frozenset({"break", "qa"})
 STATE_FORMAT: Final = 1
 

@@ -19,6 +19,7 @@ from rich.table import Table
 from showcaller import errors
 from showcaller.obs.connect import SIM, ObsSeed, open_obs
 from showcaller.obs.needs import ShowNeeds, lacking
+from showcaller.words import plural
 
 if TYPE_CHECKING:
     from showcaller.config import EventConfig
@@ -105,9 +106,12 @@ async def _doctor(
         return EXIT_MISSING
     if config_path is not None:
         if missing:
+            file = escape(str(config_path))
+            target = "" if obs_url is None else f" --obs {escape(obs_url)}"
             out.print(
-                f"[red]✗[/red] OBS lacks {missing} of what {escape(str(config_path))} names: "
-                "create them in OBS (or fix the names in the file)"
+                f"[red]✗[/red] OBS lacks {missing} of what {file} names: "
+                f"`showcaller provision {file}{target}` creates every scene and input of the "
+                "scene templates (a name the templates do not make: fix it in the file)"
             )
             return EXIT_MISSING
         out.print(
@@ -171,7 +175,8 @@ async def _report(gateway: OBSGateway, shown: str, out: Console, needs: ShowNeed
         out.print(f"[red]missing {what}:[/red] {escape(name)}  ({escape(named)}){hint}")
     if templates:
         out.print(
-            f"[yellow]not provisioned:[/yellow] {len(templates)} text(s) of the scene templates "
+            f"[yellow]not provisioned:[/yellow] {plural(len(templates), 'text')} of the "
+            "scene templates "
             f"({escape(', '.join(templates[:3]))}{', …' if len(templates) > 3 else ''}): "
             "`showcaller provision FILE` creates them"
         )

@@ -14,21 +14,29 @@ def needs_of(cfg: EventConfig) -> ShowNeeds:
     """The scenes (every slot's, and every role's), lower-third texts, speaker feeds, and
     the scene templates' live texts (countdowns: `soft`, the show runs without them)."""
     slots = cfg.slots_resolved()
+    # A scene is named once, where the file names it: a slot's own `scene`, else its
+    # kind's [scenes] key (a typo there is one line, not one per slot of that kind).
+    own = {
+        slot.index
+        for slot, raw in zip(slots, cfg.timetable.slots, strict=True)
+        if raw.scene is not None
+    }
     scenes = [
-        SceneNeed(slot.scene, f"slot {slot.index + 1} {slot.title!r}", on_air=True)
+        SceneNeed(slot.scene, cfg.where(("timetable", "slots", slot.index, "scene")), on_air=True)
         for slot in slots
-        if slot.scene
+        if slot.scene and slot.index in own
     ]
+    on_air_roles = {slot.kind for slot in slots if slot.index not in own}
     named = {s.name for s in scenes}
     for role in ROLES:
         scene = cfg.scenes.scene_for(role)
         if scene and scene not in named:
             named.add(scene)
-            scenes.append(SceneNeed(scene, f"scenes.{role}", on_air=False))
+            scenes.append(SceneNeed(scene, cfg.where(("scenes", role)), role in on_air_roles))
     slot_scenes = tuple(dict.fromkeys(s.scene for s in slots if s.scene))
     lt = cfg.lower_third
     texts = tuple(
-        TextNeed(name, f"lower_third.{field}", slot_scenes)
+        TextNeed(name, cfg.where(("lower_third", field)), slot_scenes)
         for field, name in (
             ("speaker_input", lt.speaker_input),
             ("title_input", lt.title_input),

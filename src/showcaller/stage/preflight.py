@@ -10,6 +10,7 @@ from showcaller.errors import OBSError
 from showcaller.obs.gateway import OBSGateway
 from showcaller.obs.needs import lacking
 from showcaller.stage.needs import needs_of
+from showcaller.words import plural
 
 # OBS names its built-in transitions in its UI language ("フェード" on an OBS in Japanese):
 # the config's "Cut" and "Fade" also find them by kind.
@@ -42,8 +43,8 @@ async def check_obs(cfg: EventConfig, gateway: OBSGateway) -> ObsCheck:
         names = ", ".join(repr(m.name) for m in soft[:3]) + (", …" if len(soft) > 3 else "")
         near = [str(m) for m in soft if m.near]
         warnings.append(
-            f"OBS lacks {len(soft)} text(s) of the scene templates ({names}): the countdowns "
-            "stay blank; `showcaller provision FILE` creates them"
+            f"OBS lacks {plural(len(soft), 'text')} of the scene templates ({names}): "
+            "the countdowns stay blank; `showcaller provision FILE` creates them"
         )
         warnings += near
     return ObsCheck(problems, warnings, hard)

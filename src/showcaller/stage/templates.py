@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from showcaller.errors import ConfigError, ConfigProblem
-from showcaller.stage.textfields import FIELDS
+from showcaller.stage.fields import FIELDS
 
 # What a template may ask for; provision.py turns each into an OBS input kind.
 KINDS = ("color", "text", "image", "media", "capture", "feed", "timer")

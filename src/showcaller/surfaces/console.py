@@ -18,6 +18,7 @@ from showcaller.config import EventConfig
 from showcaller.show.context import follow
 from showcaller.show.session import ShowSession
 from showcaller.show.state import SessionState, ShowReport
+from showcaller.words import plural
 
 
 def _clock(iso: str, cfg: EventConfig) -> str:
@@ -182,12 +183,18 @@ def print_report(cfg: EventConfig, report: ShowReport, console: Console) -> None
         console.print(f"[yellow]warning:[/] {text}")
     for text in report.problems:
         console.print(f"[red]problem:[/] {text}")
+    cues = plural(len(report.cues), "cue")
     if report.ok:
         state = "ended" if report.ended else "stopped before the end"
-        console.print(f"[bold green]OK[/]: {len(report.cues)} cues, show {state}, no problems")
+        console.print(f"[bold green]OK[/]: {cues}, show {state}, no problems")
+    elif report.mode == "live":
+        console.print(
+            f"[bold red]{plural(len(report.problems), 'problem')}[/] in the live show: "
+            "each is above, with what happened on air; the journal has the whole show"
+        )
     else:
         console.print(
-            f"[bold red]{len(report.problems)} problem(s)[/]: "
+            f"[bold red]{plural(len(report.problems), 'problem')}[/]: "
             "these would go wrong live; fix them and rehearse again"
         )
 

@@ -5,8 +5,9 @@ and sends the host's keys as commands (`source="keys"`); it holds no show logic.
 screen, in a terminal of 80×24 or more (it grows with the terminal):
 
 - the slot on air (title, speakers, scene) and a large countdown: yellow from
-  `WARNING_S` before the end (the event file has no warning time of its own), red at
-  zero, overtime as +MM:SS; before the show, the time until it starts;
+  the slot's warning time before the end (`show.warning_s`: the engine's one rule, 5
+  minutes for a talk, 1 for a short slot), red at zero, overtime as +MM:SS; before the
+  show, the time until it starts;
 - the next slot, its expected start and the delay; the rest of the evening;
 - OBS's link, the stream and the recording with their durations, pending marks,
   speaker check results, the newest numbered messages (all of them are printed once
@@ -79,9 +80,6 @@ from showcaller.surfaces.prompts import CTRL_C_ANSWERS, CTRL_C_QUESTION, on_sign
 
 log = logging.getLogger(__name__)
 
-# The countdown turns yellow this long before the slot's end. The event file has no
-# warning time (a slot's `end = N` is grace *after* the end), so: two minutes.
-WARNING_S = 120.0
 # At most this long (real seconds) between two looks at the clock: about 4 Hz.
 REFRESH_S = 0.25
 # The line being typed (a message, the quit question) takes at most this many lines.
@@ -133,11 +131,11 @@ def countdown_text(seconds: float) -> str:
     return f"{sign}{minutes:02d}:{secs:02d}"
 
 
-def countdown_style(seconds: float, *, warning_s: float = WARNING_S) -> str:
-    """Green with time to spare, yellow from the warning time, red from zero."""
+def countdown_style(seconds: float, *, warning_s: float | None) -> str:
+    """Green with time to spare, yellow from the warning time (the state's), red from zero."""
     if seconds <= 0:
         return "bold red"
-    if math.ceil(seconds) <= warning_s:
+    if warning_s is not None and math.ceil(seconds) <= warning_s:
         return "bold yellow"
     return "bold green"
 
@@ -304,8 +302,7 @@ def _now_block(
         slot = show.on_air
         left = time_left(show, now)
         seconds = left if left is not None else 0.0
-        warning_s = show.warning_s if show.warning_s is not None else WARNING_S
-        style = countdown_style(seconds, warning_s=warning_s)
+        style = countdown_style(seconds, warning_s=show.warning_s)
         info.append(
             _line(
                 ("ON AIR", "bold reverse red"),
@@ -1013,7 +1010,6 @@ def choose_surface(cfg: EventConfig, *, plain: bool) -> CueLog | Dashboard:
 
 __all__ = [
     "REFRESH_S",
-    "WARNING_S",
     "BoardUI",
     "Dashboard",
     "big_digits",

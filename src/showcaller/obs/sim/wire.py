@@ -19,11 +19,9 @@ import msgpack  # type: ignore[import-untyped]
 from aiohttp import WSMsgType, web
 
 from showcaller.obs import protocol
-from showcaller.obs.protocol import CloseCode, EventSubscription, OpCode, Status
+from showcaller.obs.protocol import CloseCode, OpCode, Status
 from showcaller.obs.sim.core import FRAME_S, VERSIONS, SimCore
 from showcaller.obs.sim.model import JSON, RequestFailed
-
-_NOT_IDENTIFIED = "You attempted to send a non-Identify message while not identified."
 
 
 class _Close(Exception):
@@ -41,11 +39,11 @@ class Session:
 
     ws: web.WebSocketResponse
     request: web.Request
+    handshake: protocol.ServerHandshake  # Hello → Identify → Identified, as OBS checks it
     identified: bool = False
     subscriptions: int = 0
     incoming: int = 0
     outgoing: int = 0
-    expected_auth: str | None = None
     msgpack: bool = False  # the client chose the obswebsocket.msgpack subprotocol
     work: set[asyncio.Task[None]] = field(default_factory=set)
     queue: asyncio.Queue[str | None] = field(default_factory=asyncio.Queue)
@@ -86,9 +84,7 @@ class _Item:
         return d
 
 
-def _unsigned(value: Any) -> bool:
-    """What nlohmann::json calls is_number_unsigned (JSON 1, not 1.0, -1 or true)."""
-    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+_unsigned = protocol.is_unsigned
 
 
 def _number(value: Any) -> bool:
@@ -183,7 +179,10 @@ class WireSession(SimCore):
         # OBS does; none offered means JSON.
         ws = web.WebSocketResponse(protocols=_SUBPROTOCOLS, autoping=True)
         await ws.prepare(request)
-        session = Session(ws, request, msgpack=ws.ws_protocol == "obswebsocket.msgpack")
+        handshake = protocol.ServerHandshake(
+            self.password, VERSIONS[self.obs_version]["obsWebSocketVersion"]
+        )
+        session = Session(ws, request, handshake, msgpack=ws.ws_protocol == "obswebsocket.msgpack")
         self._sessions.add(session)
         writer = asyncio.get_running_loop().create_task(self._write(session), name="sim-obs writer")
         self._hello(session)
@@ -229,17 +228,7 @@ class WireSession(SimCore):
             await session.ws.close(code=code, message=reason.encode())
 
     def _hello(self, session: Session) -> None:
-        challenge = salt = None
-        if self.password is not None:
-            salt, challenge = protocol.new_salt_and_challenge()
-            session.expected_auth = protocol.auth_string(self.password, salt, challenge)
-        hello = protocol.to_wire(
-            protocol.Hello(
-                obs_websocket_version=VERSIONS[self.obs_version]["obsWebSocketVersion"],
-                challenge=challenge,
-                salt=salt,
-            )
-        )
+        hello = protocol.to_wire(session.handshake.hello())
         if self.obs_version == "5.5":
             hello["d"]["obsStudioVersion"] = VERSIONS["5.5"]["obsVersion"]
         session.send(json.dumps(hello, separators=(",", ":")))
@@ -292,19 +281,25 @@ class WireSession(SimCore):
             raise _Close(
                 CloseCode.INVALID_DATA_FIELD_TYPE, "Your payload's data (`d`) is not an object."
             )
-        if not session.identified and op != OpCode.IDENTIFY:
-            raise _Close(CloseCode.NOT_IDENTIFIED, _NOT_IDENTIFIED)
-        match op:
-            case OpCode.IDENTIFY:
-                if session.identified:
-                    raise _Close(
-                        CloseCode.ALREADY_IDENTIFIED,
-                        "You are already Identified with the obs-websocket server.",
+        try:
+            session.handshake.check_op(op)
+            match op:
+                case OpCode.IDENTIFY:
+                    identified, session.subscriptions = session.handshake.receive_identify(
+                        d, refuse=self.faults.auth_refused
                     )
-                self._identify(session, d)
-            case OpCode.REIDENTIFY:
-                self._subscriptions(session, d)
-                session.send(protocol.encode(protocol.Identified()))
+                    session.identified = True
+                    session.send(protocol.encode(identified))
+                    return
+                case OpCode.REIDENTIFY:
+                    session.subscriptions = protocol.subscriptions_of(
+                        d, default=session.subscriptions
+                    )
+                    session.send(protocol.encode(protocol.Identified()))
+                    return
+        except protocol.HandshakeRefused as exc:
+            raise _Close(exc.code, exc.reason) from exc
+        match op:
             case OpCode.REQUEST:
                 self._work(session, self._respond(session, _parse_request(d)))
             case OpCode.REQUEST_BATCH:
@@ -325,48 +320,6 @@ class WireSession(SimCore):
         response = await self._answer(item.request, in_batch=None)
         wire = {"op": OpCode.REQUEST_RESPONSE, "d": item.wire(response, in_batch=False)}
         session.send(json.dumps(wire, separators=(",", ":"), ensure_ascii=False))
-
-    def _subscriptions(self, session: Session, d: JSON) -> None:
-        if "eventSubscriptions" in d:
-            subs = d["eventSubscriptions"]
-            if not _unsigned(subs):
-                raise _Close(
-                    CloseCode.INVALID_DATA_FIELD_TYPE,
-                    "Your `eventSubscriptions` is not an unsigned number.",
-                )
-            session.subscriptions = subs
-
-    def _identify(self, session: Session, d: JSON) -> None:
-        # The order of OBS's checks: password, rpcVersion, then the subscriptions.
-        expected = session.expected_auth
-        if self.faults.auth_refused:
-            raise _Close(CloseCode.AUTHENTICATION_FAILED, "Authentication failed.")
-        if expected is not None:
-            if "authentication" not in d:
-                raise _Close(
-                    CloseCode.AUTHENTICATION_FAILED,
-                    "Your payload's data is missing an `authentication` string, however "
-                    "authentication is required.",
-                )
-            if d["authentication"] != expected:
-                raise _Close(CloseCode.AUTHENTICATION_FAILED, "Authentication failed.")
-        if "rpcVersion" not in d:
-            raise _Close(
-                CloseCode.MISSING_DATA_FIELD, "Your payload's data is missing an `rpcVersion`."
-            )
-        if not _unsigned(d["rpcVersion"]):
-            raise _Close(
-                CloseCode.INVALID_DATA_FIELD_TYPE, "Your `rpcVersion` is not an unsigned number."
-            )
-        if d["rpcVersion"] != protocol.RPC_VERSION:
-            raise _Close(
-                CloseCode.UNSUPPORTED_RPC_VERSION,
-                "Your requested RPC version is not supported by this server.",
-            )
-        session.subscriptions = EventSubscription.ALL
-        self._subscriptions(session, d)
-        session.identified = True
-        session.send(protocol.encode(protocol.Identified()))
 
     async def _batch(
         self,
