@@ -8,6 +8,7 @@ and the scene is the planned one. A stream the host stopped in OBS is never rest
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
 from pathlib import Path
@@ -29,9 +30,9 @@ from tests.test_modes import _obs, _short_show, provision
 BACK_ON_AIR_S = 5.0
 
 
-def _show(tmp_path: Path, *, slot_s: int, record: bool = False) -> Path:
+def _show(tmp_path: Path, *, slot_s: int, record: bool = False, lead_in: float = 2) -> Path:
     config = tmp_path / "event.toml"
-    _short_show(config, lead_in=2, slot_s=slot_s, stream_before_s=1)
+    _short_show(config, lead_in=lead_in, slot_s=slot_s, stream_before_s=1)
     if record:
         config.write_text(config.read_text().replace("enabled = false", "enabled = true"))
     return config
@@ -225,3 +226,143 @@ async def test_real_obs_sigkilled_three_times_is_back_on_air_at_the_rtmp_server_
     assert len(back_after) == 3
     assert max(back_after) < BACK_ON_AIR_S, back_after
     assert all(have == want for have, want in scenes), scenes
+
+
+# ------------------------------------- issue 19: showcaller itself killed and started again
+
+
+async def _live_until(
+    config: Path, url: str, password: str, journal: Path, until: Any
+) -> list[dict[str, Any]]:
+    """`live --yes` in-process until `until(session)` returns, then killed (the task
+    cancelled: nothing more is sent, as after kill -9); returns the first /api/state."""
+    cfg = load_config(config)
+    sessions: list[ShowSession] = []
+    first: list[dict[str, Any]] = []
+
+    def on_session(session: ShowSession) -> None:
+        first.append(session.state.to_json())  # what /api/state says before the first tick
+        sessions.append(session)
+
+    runner = asyncio.ensure_future(
+        live(
+            cfg,
+            LiveOptions(obs=_obs(url, password), journal=journal, yes=True),
+            interactive=False,
+            on_session=on_session,
+        )
+    )
+    try:
+        assert await _until(lambda: bool(sessions), 15) is not None
+        await until(sessions[0])
+    finally:
+        runner.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await runner
+    return first
+
+
+async def _talk_on_air(session: ShowSession) -> None:
+    def talking() -> bool:
+        on_air = session.show.state.on_air
+        return on_air is not None and on_air.kind == "talk"
+
+    assert await _until(talking, 20) is not None
+    await asyncio.sleep(0.3)
+
+
+async def _resumed_at_once(session: ShowSession, scene_on_program: Any) -> dict[str, Any]:
+    """After a restart: the planned scene on program at once, and said; the state then."""
+    took = await _until(scene_on_program, 2)
+    assert took is not None, "the planned scene was not put back"
+    said = await _until(
+        lambda: any(
+            m.text.startswith("resumed at slot 3/5 The talk after") for m in session.show.messages
+        ),
+        2,
+    )
+    assert said is not None
+    state: dict[str, Any] = session.state.to_json()
+    return state
+
+
+async def test_on_the_built_in_obs_a_restart_mid_talk_is_on_air_at_once(
+    sim: SimulatedOBS,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    """Issue 19: after kill -9 and `live` again, /api/state said `waiting` under a running
+    talk, and the built-in OBS (fresh: program `Scene`, not recording) stayed so until the
+    next cue."""
+    config = _show(tmp_path, slot_s=2, record=True, lead_in=1.5)  # the talk: 5.5 s to 9.5 s
+    seed_event(sim, load_config(config))
+    sim.use_cases.stream_target()
+    journal = tmp_path / "live.jsonl"
+    await _live_until(config, sim.url, SIM_PASSWORD, journal, _talk_on_air)
+    assert sim.model.program == "Talk"
+    # The built-in OBS of a new showcaller process starts afresh.
+    client = OBSClient(sim.url, SIM_PASSWORD)
+    await client.connect()
+    fresh = OBSGateway(client)
+    await fresh.set_program_scene("Scene")
+    await fresh.stop_record()
+    await client.close()
+    assert await _until(lambda: sim.model.record.state == "stopped", 2) is not None
+
+    seen: list[dict[str, Any]] = []
+
+    async def after_restart(session: ShowSession) -> None:
+        seen.append(await _resumed_at_once(session, lambda: sim.model.program == "Talk"))
+        assert await _until(lambda: sim.model.record.state == "started", 2) is not None
+        await session.submit(End(), source="test")
+
+    first = await _live_until(config, sim.url, SIM_PASSWORD, journal, after_restart)
+    show = first[0]["show"]
+    assert (show["phase"], show["on_air"]["title"]) == ("on_air", "The talk")
+    state = seen[0]["show"]
+    assert state["phase"] == "on_air"
+    assert state["resumed"]["slot"] == 2
+    assert state["program_scene"] == "Talk"
+    records = _journal(journal, "record")
+    assert [r for r in records if r["action"] == "start" and r.get("resumed")]
+    assert any(m.get("level") == "warning" for m in seen[0]["messages"])
+
+
+async def test_real_obs_restart_of_showcaller_mid_talk_puts_the_planned_scene_back_at_once(
+    real_obs: HeadlessOBS,
+    rtmp_server: RTMPServer,
+    tmp_path: Path,
+) -> None:
+    config = _show(tmp_path, slot_s=2, lead_in=1.5)  # the talk: 5.5 s to 9.5 s
+    cfg = load_config(config)
+    await provision(real_obs.url, real_obs.password, cfg)
+    client = OBSClient(real_obs.url, real_obs.password)
+    await client.connect()
+    gateway = OBSGateway(client)
+    await gateway.set_stream_service(rtmp_server.url, "test")
+    journal = tmp_path / "live.jsonl"
+    try:
+        await _live_until(config, real_obs.url, real_obs.password, journal, _talk_on_air)
+        assert await gateway.program_scene() == "Talk"
+        await gateway.set_program_scene("Standby")  # someone clicked in OBS meanwhile
+        program: list[str] = []
+
+        async def talk_on_program() -> bool:
+            program.append(await gateway.program_scene())
+            return program[-1] == "Talk"
+
+        seen: list[dict[str, Any]] = []
+
+        async def after_restart(session: ShowSession) -> None:
+            seen.append(await _resumed_at_once(session, talk_on_program))
+            await session.submit(End(), source="test")
+
+        first = await _live_until(config, real_obs.url, real_obs.password, journal, after_restart)
+    finally:
+        await client.close()
+    assert first[0]["show"]["phase"] == "on_air"
+    assert seen[0]["show"]["phase"] == "on_air"
+    assert seen[0]["show"]["resumed"]["slot"] == 2
+    resync = _journal(journal, "resync")
+    assert [(r["scene"], r["found"], r["reason"]) for r in resync] == [
+        ("Talk", "Standby", "resume")
+    ]

@@ -258,6 +258,39 @@ def test_trouble_hold_and_the_timer_message_are_flagged() -> None:
     assert "timer says: あと5分" in text
 
 
+def test_a_resumed_show_a_trouble_hold_and_a_pinned_message_are_said() -> None:
+    from showcaller.show.state import ResumedView
+
+    state = _state(
+        trouble=True,
+        held=True,
+        message="音声が途切れています",
+        message_pinned=True,
+        resumed=ResumedView(slot=2, away_s=95.0, at="2026-12-10T19:42:10+09:00"),
+    )
+    text = "\n".join(_draw(state, width=120)[0])
+    assert "resumed after 95 s away" in text
+    assert "HELD BY TROUBLE" in text
+    assert "音声が途切れています (pinned)" in text
+
+
+def test_the_end_of_show_table_has_a_row_for_a_slot_passed_over() -> None:
+    from showcaller.show.state import CueRecord, ShowReport
+    from showcaller.surfaces.console import print_report
+
+    slots = CFG.slots_resolved()
+    report = ShowReport(title=CFG.event.title, mode="live", speed=1)
+    for slot in (slots[2], slots[4]):
+        at = (slot.start - slots[0].start).total_seconds()
+        report.cues.append(CueRecord(slot.index, slot.title, slot.scene, "auto", at, at))
+    report.passed.append(3)
+    out = Console(width=100, record=True, file=io.StringIO())
+    print_report(CFG, report, out)
+    (row,) = [line for line in out.export_text().splitlines() if "passed over" in line]
+    assert row.split()[:2] == ["4", "質疑応答"]
+    assert "never on air" in row
+
+
 # ----------------------------------------------------------------------- keys
 
 
@@ -309,6 +342,7 @@ def test_keys_send_the_commands_of_the_session() -> None:
     assert key_command("=", show) == {"command": "extend", "minutes": 1}
     assert key_command("-", show) == {"command": "extend", "minutes": -1}
     assert key_command("s", show) == {"command": "skip"}
+    assert key_command("u", show) == {"command": "unskip"}
     assert key_command("t", show) == {"command": "trouble"}
     assert key_command("c", show) == {"command": "checks"}
     assert key_command("x", show) is None

@@ -28,7 +28,16 @@ from showcaller.show.plan import ShowPlan
 from showcaller.show.planrecord import plan_record
 from showcaller.show.showtime import ShowTime
 from showcaller.show.state import Mark, Mode
-from showcaller.show.timetable import Back, Jump, Next, PlannedSlot, Timetable, plan_hash
+from showcaller.show.timetable import (
+    Back,
+    Jump,
+    Next,
+    PlannedSlot,
+    Skip,
+    Timetable,
+    Unskip,
+    plan_hash,
+)
 from showcaller.stage.textfields import cue_texts
 from tests.recording_obs import RecordingOBS
 
@@ -341,29 +350,58 @@ async def test_a_title_fixed_in_the_file_mid_show_resumes_and_shows_the_fix(
 # ------------------------------------------------------------ the host's commands
 
 
-async def test_trouble_holds_the_stand_by_scene_through_slot_changes_and_gives_it_back(
-    tmp_path: Path,
-) -> None:
+async def test_trouble_holds_the_slot_clock_until_it_is_off(tmp_path: Path) -> None:
+    """Issue 19: `t` left the slot's clock running; the host had to press `h` too."""
     cfg = _config(tmp_path, _all_auto)
     trouble = cfg.scenes.trouble
     slots = cfg.slots_resolved()
     show, obs, clock = _show(cfg, tmp_path)
     runner = asyncio.create_task(show.run())
     await clock.sleep_until(60 + 1)  # the first slot is on air
-    assert (await show.submit(Trouble())).ok
+    answer = await show.submit(Trouble())
+    assert answer.ok
+    assert "held until trouble is off" in answer.message
     assert obs.program == trouble
-    # The next slot starts while the trouble scene is on air: texts change, the scene stays.
+    assert show.state.held is True
+    left = show.state.time_left_s
+    assert left is not None
+    assert any("held until trouble is off" in m.text for m in show.messages)
+    # Past the slot's planned end: nothing moves while trouble is on air.
     second = (slots[1].start - slots[0].start).total_seconds()
-    await clock.sleep_until(60 + second + 1)
+    await clock.sleep_until(60 + second + 120)
+    assert show.state.on_air is not None
+    assert show.state.on_air.index == 0
+    assert show.state.time_left_s == pytest.approx(left, abs=0.01)
+    assert obs.program == trouble
+    off = await show.submit(Trouble(on=False))
+    assert off.ok
+    assert "runs again" in off.message
+    assert show.state.held is False
+    assert obs.program == slots[0].scene
+    # the slot got back the time trouble held it
+    assert show.state.time_left_s == pytest.approx(left, abs=0.01)
+    report = await asyncio.wait_for(runner, 10)
+    assert report.ended
+    assert show.state.trouble is False
+
+
+async def test_a_slot_change_in_trouble_keeps_the_trouble_scene(tmp_path: Path) -> None:
+    cfg = _config(tmp_path, _all_auto)
+    trouble = cfg.scenes.trouble
+    slots = cfg.slots_resolved()
+    show, obs, clock = _show(cfg, tmp_path)
+    runner = asyncio.create_task(show.run())
+    await clock.sleep_until(60 + 1)
+    assert (await show.submit(Trouble())).ok
+    assert (await show.submit(Next())).ok  # the host moves on while in trouble
     assert show.state.on_air is not None
     assert show.state.on_air.index == 1
     assert obs.program == trouble
     assert slots[1].title in obs.text_history
     assert (await show.submit(Trouble(on=False))).ok
     assert obs.program == slots[1].scene
-    report = await asyncio.wait_for(runner, 10)
-    assert report.ended
-    assert show.state.trouble is False
+    show.detach()
+    await asyncio.wait_for(runner, 5)
 
 
 async def test_a_show_resumed_in_trouble_keeps_the_trouble_scene_on_air(tmp_path: Path) -> None:
@@ -441,3 +479,213 @@ def test_the_speaker_countdown_warns_five_minutes_before_a_talk_ends_one_before_
     by_kind = {s.kind: warning_before(s) for s in cfg.slots_resolved()}
     assert by_kind["talk"] == 300  # 15-minute talks
     assert by_kind["lt"] == 60  # 5-minute lightning talks
+
+
+# ------------------------------------------------ issue 19: the night as the host lives it
+# Each test asserts what the published state (the `show` part of /api/state) says.
+
+_TALK = 2  # 小さな LLM を手元で動かす, 19:35-19:50 (end = 60: one minute of grace)
+_QA = 3  # 質疑応答, 19:50-19:55
+
+
+def _at(cfg: EventConfig, index: int, plus: float = 0.0) -> float:
+    """The virtual clock's second of slot `index`'s planned start (the clock starts at -60)."""
+    resolved = cfg.slots_resolved()
+    return 60 + (resolved[index].start - resolved[0].start).total_seconds() + plus
+
+
+async def test_a_restart_mid_talk_is_on_air_at_once_and_says_it_resumed(tmp_path: Path) -> None:
+    cfg = _config(tmp_path)
+    resolved, planned = planned_slots(cfg)
+    show, _obs, clock = _show(cfg, tmp_path)
+    checked: list[float] = []
+
+    async def check_speakers() -> list[str]:
+        checked.append(clock.monotonic())
+        return []
+
+    show.add_mark(Mark("speaker_checks", "every speaker is checked", check_speakers, at=-30.0))
+    show.add_mark(Mark("stream_start", "the stream starts", check_speakers, at=-50.0))
+    runner = asyncio.create_task(show.run())
+    await clock.sleep_until(_at(cfg, _TALK, 300))
+    assert (await show.submit(Message("あと5分でまとめてください"))).ok
+    runner.cancel()  # kill -9 mid-talk
+    with pytest.raises(asyncio.CancelledError):
+        await runner
+    _OPEN_JOURNALS[-1].close()
+    assert len(checked) == 2  # the checks, the stream
+    await clock.sleep_until(_at(cfg, _TALK, 395))  # 95 s later, showcaller starts again
+
+    point = last_state(tmp_path / "journal.jsonl", plan_hash(planned))
+    assert point is not None
+    resumed = Timetable.from_state(planned, dict(point.state))
+    show2, obs2, _ = _show(cfg, tmp_path, timetable=resumed, clock=clock)
+    # The very first state: on air, the talk, the timer's message of this talk.
+    first = show2.state
+    assert first.phase == "on_air"
+    assert first.on_air is not None
+    assert first.on_air.index == _TALK
+    assert first.message == "あと5分でまとめてください"
+    assert first.message_slot == _TALK
+    # The checks "before the show" were done before the restart: not run again mid-show.
+    mark = show2.add_mark(
+        Mark("speaker_checks", "every speaker is checked", check_speakers, at=-30.0)
+    )
+    assert mark.status == "done"
+    # ... but the stream's start is looked at again (a fresh OBS is not streaming).
+    stream = show2.add_mark(
+        Mark("stream_start", "the stream starts", check_speakers, -60.0, again_after_restart=True)
+    )
+    assert stream.status == "due"
+    assert obs2.program == "Scene"  # the built-in OBS starts afresh
+    runner2 = asyncio.create_task(show2.run())
+    await clock.sleep_until(_at(cfg, _TALK, 396))
+    assert obs2.switches[0] == (_at(cfg, _TALK, 395), resolved[_TALK].scene)  # at once
+    assert resolved[_TALK].title in obs2.text_history
+    state = show2.state
+    assert state.resumed is not None
+    assert state.resumed.slot == _TALK
+    assert state.resumed.away_s == pytest.approx(95, abs=1)
+    said = [m.text for m in show2.messages]
+    assert f"resumed at slot 3/13 {resolved[_TALK].title} after 95 s" in said
+    assert len(checked) == 3  # only the stream's start was looked at again
+    # The talk's message does not outlive the talk.
+    await clock.sleep_until(_at(cfg, _QA, 61))
+    assert show2.state.on_air is not None
+    assert show2.state.on_air.index == _QA
+    assert show2.state.message == ""
+    assert show2.state.message_slot is None
+    show2.detach()
+    await asyncio.wait_for(runner2, 5)
+    messages = [e.data for e in read_journal(tmp_path / "journal.jsonl") if e.kind == "message"]
+    assert messages[-1]["text"] == ""
+    assert messages[-1]["reason"] == "slot changed"
+
+
+async def test_a_pinned_message_stays_across_slot_changes(tmp_path: Path) -> None:
+    cfg = _config(tmp_path)
+    show, _obs, clock = _show(cfg, tmp_path)
+    runner = asyncio.create_task(show.run())
+    await clock.sleep_until(_at(cfg, _TALK, 60))
+    answer = await show.submit(Message("音声が途切れています", pin=True))
+    assert "until you clear it" in answer.message
+    assert (await show.submit(Next())).ok
+    assert show.state.on_air is not None
+    assert show.state.on_air.index == _QA
+    assert show.state.message == "音声が途切れています"
+    assert show.state.message_pinned is True
+    show.detach()
+    await asyncio.wait_for(runner, 5)
+
+
+async def test_skip_next_during_a_talk_names_the_slot_and_leaves_no_false_overtime(
+    tmp_path: Path,
+) -> None:
+    cfg = _config(tmp_path)
+    resolved, _ = planned_slots(cfg)
+    show, obs, clock = _show(cfg, tmp_path)
+    runner = asyncio.create_task(show.run())
+    await clock.sleep_until(_at(cfg, _TALK, 120))
+    answer = await show.submit(Skip())
+    assert answer.ok
+    assert answer.message.startswith("skipped 4/13 質疑応答; next: 5/13 Feature Store")
+    assert any(m.text == answer.message for m in show.messages)
+    assert show.state.next is not None
+    assert show.state.next.index == 4
+    # The talk ends by its own rule (its end, then one minute of grace): never later.
+    await clock.sleep_until(_at(cfg, _QA, 30))
+    assert show.state.on_air is not None
+    assert show.state.on_air.index == _TALK
+    assert show.state.time_left_s is not None
+    assert show.state.time_left_s >= -60
+    await clock.sleep_until(_at(cfg, _QA, 61))
+    assert show.state.on_air is not None
+    assert show.state.on_air.index == 4
+    assert obs.switches[-1] == (_at(cfg, _QA, 60), resolved[4].scene)
+    assert show.state.time_left_s is not None
+    assert show.state.time_left_s > 14 * 60
+    show.detach()
+    await asyncio.wait_for(runner, 5)
+
+
+async def test_unskip_undoes_a_skip_and_says_when_the_slot_comes(tmp_path: Path) -> None:
+    cfg = _config(tmp_path)
+    show, _obs, clock = _show(cfg, tmp_path)
+    runner = asyncio.create_task(show.run())
+    await clock.sleep_until(_at(cfg, _TALK, 120))
+    assert (await show.submit(Skip())).ok
+    assert [s.state for s in show.state.slots if s.index == _QA] == ["skipped"]
+    answer = await show.submit(Unskip(_QA))
+    assert answer.ok
+    assert answer.message == "unskipped 4/13 質疑応答: back in the show at 19:50"
+    assert [s.state for s in show.state.slots if s.index == _QA] == ["upcoming"]
+    refused = await show.submit(Unskip(_QA))
+    assert not refused.ok
+    show.detach()
+    await asyncio.wait_for(runner, 5)
+
+
+async def test_a_slot_passed_while_frozen_is_journaled_said_and_reported(tmp_path: Path) -> None:
+    """Issue 19: a slot that passed while showcaller was frozen (SIGSTOP, a laptop lid) was
+    journaled as run and dropped from the end-of-show table without a word."""
+    cfg = _config(tmp_path, _all_auto)
+    show, _obs, clock = _show(cfg, tmp_path)
+    runner = asyncio.create_task(show.run())
+    await clock.sleep_until(_at(cfg, _TALK, 600))
+    clock.advance(_at(cfg, 4, 120) - clock.monotonic())  # frozen across the whole Q&A
+    await clock.sleep_until(_at(cfg, 4, 121))
+    state = show.state
+    assert state.on_air is not None
+    assert state.on_air.index == 4
+    assert [s.state for s in state.slots if s.index == _QA] == ["passed"]
+    warned = [m for m in show.messages if "4/13 質疑応答 was passed over" in m.text]
+    assert len(warned) == 1
+    assert warned[0].level == "warning"
+    assert "19:50–19:55" in warned[0].text
+    assert show.report.passed == [_QA]
+    show.detach()
+    await asyncio.wait_for(runner, 5)
+    states = [e.data for e in read_journal(tmp_path / "journal.jsonl") if e.kind == "state"]
+    qa = states[-1]["timetable"]["slots"][_QA]
+    assert (qa["passed"], qa["skipped"], qa["actual_start"], qa["actual_end"]) == (
+        True,
+        False,
+        None,
+        None,
+    )
+    # and the report, from the journal alone, says so
+    from showcaller.interop.report import build, markdown
+    from showcaller.interop.runs import last_run
+
+    _OPEN_JOURNALS[-1].close()
+    text = markdown(build(last_run(tmp_path / "journal.jsonl")))
+    (row,) = [line for line in text.splitlines() if line.startswith("| 4 |")]
+    assert "**passed over** (never on air)" in row
+
+
+async def test_jump_says_where_it_went_and_which_slots_it_passed_over(tmp_path: Path) -> None:
+    cfg = _config(tmp_path)
+    show, _obs, clock = _show(cfg, tmp_path)
+    runner = asyncio.create_task(show.run())
+    await clock.sleep_until(_at(cfg, _TALK, 60))
+    answer = await show.submit(Jump(5))
+    assert answer.ok
+    assert answer.message == (
+        "jumped to 6/13 質疑応答 (passed over 4/13 質疑応答, 5/13 Feature Store を半年運用してみた)"
+    )
+    assert [s.state for s in show.state.slots if s.index in (3, 4)] == ["passed", "passed"]
+    assert (
+        sum("was passed over" in m.text and "jumped past it" in m.text for m in show.messages) == 2
+    )
+    show.detach()
+    await asyncio.wait_for(runner, 5)
+
+
+def test_surfaces_send_unskip_and_pinned_messages_as_dicts() -> None:
+    from showcaller.show.hostcommands import BadCommand, parse_command
+
+    assert parse_command({"command": "unskip", "slot": 4}) == Unskip(3)
+    assert parse_command({"command": "unskip"}) == Unskip(None)
+    assert parse_command({"command": "message", "text": "x", "pin": True}) == Message("x", True)
+    with pytest.raises(BadCommand, match="pin"):
+        parse_command({"command": "message", "text": "x", "pin": "yes"})

@@ -274,13 +274,17 @@ async def test_commands_are_journaled_with_their_source_and_bad_ones_leave_the_s
     assert "minutes must be a number" in answers[0].message
     assert host_said == ["host message: 5 min"]
     commands = [(r["command"], r["source"]) for r in _records(tmp_path, Kind.COMMAND)]
-    assert commands == [("message(text='5 min')", "keys"), ("skip(slot_index=None)", "web")]
+    assert commands == [
+        ("message(text='5 min', pin=False)", "keys"),
+        ("skip(slot_index=None)", "web"),
+    ]
     (rejected,) = _records(tmp_path, Kind.REJECTED)
     assert rejected["source"] == "web"
     assert "minutes must be a number" in rejected["reason"]
-    assert _records(tmp_path, Kind.MESSAGE) == [
-        {**_records(tmp_path, Kind.MESSAGE)[0], "text": "5 min"}
-    ]
+    # The message belongs to the slot on air: the next slot clears it.
+    said, cleared = _records(tmp_path, Kind.MESSAGE)
+    assert (said["text"], said["slot"], said["pin"]) == ("5 min", 1, False)
+    assert (cleared["text"], cleared["reason"]) == ("", "slot changed")
     # The skipped slot never went on air.
     assert len(report.cues) == len(cfg.slots_resolved()) - 1
 

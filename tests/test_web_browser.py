@@ -273,6 +273,17 @@ async def test_the_control_page_speaks_the_events_language_and_skip_names_the_sl
         assert [s.index + 1 for s in skipped] == [4]
         await _text(control, "#btn-skip", "次をスキップ（5/13 Feature Store を半年運用してみた）")
 
+        # The skipped slot's row undoes it; a row's "ここへ" (two taps) puts that slot on air.
+        await control.click("""button[data-command='{"command":"unskip","slot":4}']""")
+        await _text(control, "#result", "unskipped 4/13 質疑応答")
+        assert [s.state for s in show.session.state.show.slots if s.index == 3] == ["upcoming"]
+        jump = """button[data-command='{"command":"jump","slot":6}']"""
+        await control.click(jump)
+        await _text(control, jump, "もう一度タップで今すぐこの枠へ")
+        await control.click(jump)
+        await _text(control, "#result", "jumped to 6/13 質疑応答 (passed over 4/13 質疑応答")
+        await _text(control, "#timetable tbody", "見送り（オンエアなし）")
+
         await control.click("#btn-end")
         await _text(control, "#btn-end", "もう一度タップで終了")
         await control.click("#btn-end")

@@ -32,6 +32,7 @@ class SlotLine:
     end: float | None
     skipped: bool
     late_ms: float | None
+    passed: bool = False  # passed over: never on air
 
     @property
     def planned_s(self) -> float:
@@ -147,6 +148,7 @@ def build(run: Run) -> Report:
                 end=r.end if r else None,
                 skipped=r.skipped if r else False,
                 late_ms=r.late_ms if r else None,
+                passed=r.passed if r else False,
             )
         )
     report = Report(run=run, lines=lines)
@@ -238,7 +240,7 @@ def markdown(report: Report) -> str:
         s = ln.slot
         actual = "skipped" if ln.skipped else f"{clock(run, ln.start)}–{clock(run, ln.end)}"
         if ln.start is None and not ln.skipped:
-            actual = "not reached"
+            actual = "**passed over** (never on air)" if ln.passed else "not reached"
         over = f" ({signed(ln.over_s)} **overrun**)" if ln.overran else ""
         out.append(
             f"| {s.index + 1} | {_md_cell(s.title)} | {_md_cell(s.names)} | "

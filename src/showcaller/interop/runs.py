@@ -70,6 +70,7 @@ class SlotRun:
     start: float | None
     end: float | None
     skipped: bool = False
+    passed: bool = False  # passed over: never on air (showcaller away across it, a jump past it)
     landed: float | None = None  # OBS put its scene on program (the first time)
     late_ms: float | None = None  # how late that was, in real milliseconds
 
@@ -119,6 +120,7 @@ class Run:
                     start=_float(row.get("actual_start")),
                     end=_float(row.get("actual_end")),
                     skipped=bool(row.get("skipped", False)),
+                    passed=bool(row.get("passed", False)),
                 )
         for h in self.of(Kind.LANDED):
             index = h.data.get("slot")

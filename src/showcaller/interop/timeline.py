@@ -183,7 +183,7 @@ def _row(report: Report, axis: _Axis, i: int) -> list[str]:
         )
     )
     if ln.start is None:
-        label = "skipped" if ln.skipped else "not reached"
+        label = "skipped" if ln.skipped else "passed over" if ln.passed else "not reached"
         out.append(
             f'<text x="{axis.x(s.start) + 4:.1f}" y="{y + 27}" font-size="11" fill="#8a94a1" '
             f'font-style="italic">{label}</text>'
@@ -255,6 +255,8 @@ def _slot_table(report: Report) -> str:
         actual = (
             "skipped"
             if ln.skipped
+            else "passed over (never on air)"
+            if ln.passed
             else "not reached"
             if ln.start is None
             else f"{clock(run, ln.start)}–{clock(run, ln.end)}"

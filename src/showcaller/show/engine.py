@@ -17,6 +17,7 @@ import logging
 import statistics
 from collections import deque
 from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -33,7 +34,7 @@ from showcaller.show.hostcommands import (
     Trouble,
     command_name,
 )
-from showcaller.show.journal import Journal, Kind
+from showcaller.show.journal import Journal, Kind, Lookback, look_back
 from showcaller.show.plan import ShowPlan
 from showcaller.show.showtime import ShowTime
 from showcaller.show.state import (
@@ -43,6 +44,7 @@ from showcaller.show.state import (
     MarkView,
     Mode,
     Phase,
+    ResumedView,
     ShowMessage,
     ShowReport,
     ShowState,
@@ -50,10 +52,15 @@ from showcaller.show.state import (
 )
 from showcaller.show.timetable import (
     CommandRejected,
+    Hold,
+    Jump,
+    Resume,
     ShowEnded,
+    Skip,
     SlotOverrun,
     SlotStarted,
     Timetable,
+    Unskip,
 )
 
 log = logging.getLogger(__name__)
@@ -70,6 +77,9 @@ WARNING_LONG_S = 300.0
 WARNING_SHORT_S = 60.0
 # The most messages a show keeps for its surfaces (a flood past this drops the oldest).
 MAX_MESSAGES = 1000
+# A live show journals a sign of life this often (real seconds), so a restart knows how long
+# it was away.
+ALIVE_S = 10.0
 # A message's topic when its level says it all (see ShowMessage.topic).
 _LEVEL_TOPIC = {"cue": "cue", "end": "end"}
 
@@ -116,6 +126,11 @@ class ShowActions(Protocol):
         `missed`: the end passed while showcaller was not running (found on resume).
         `by_host`: the host ended the show early with this command.
         """
+        ...
+
+    async def at_resume(self, slot: ResolvedSlot) -> list[str]:
+        """A restarted showcaller found `slot` on air: put back what the mode keeps on
+        (a recording that was on); returns warnings."""
         ...
 
 
@@ -204,15 +219,40 @@ class Show:
         self._pending_switch: dict[str, CueRecord] = {}
         self._program_scene: str | None = None
         self._trouble = trouble  # resumed in trouble: the trouble scene stays on air
+        self._trouble_hold = False  # the trouble scene holds the slot's clock (Hold by trouble)
         self._before_trouble: str | None = None
         self._message = ""
+        self._message_slot: int | None = None
+        self._message_pinned = False
         self._ended_by_host = False
         self._version = 0
         self._listeners: list[Callable[[ShowState], None]] = []
         self._stop = asyncio.Event()
         self._stopped = False  # run() has returned: the journal is no longer written
-        self._phase = Phase.WAITING
+        # A timetable from the journal (a restart) is already on air, or over.
+        self._phase = (
+            Phase.ENDED if self._tt.ended else Phase.ON_AIR if self._tt.started else Phase.WAITING
+        )
+        self._resuming = self._tt.started and not self._tt.ended
+        self._lookback = look_back(journal.path) if self._resuming else Lookback()
+        self._resumed: ResumedView | None = None
+        self._alive_at: float | None = None
+        if self._resuming:
+            self._take_over(self._lookback)
         self.state = self._build_state()
+
+    def _take_over(self, back: Lookback) -> None:
+        """A restart carries on with what the journal says: the timer's message, trouble's hold."""
+        on_air = self._tt.on_air
+        self._trouble_hold = back.trouble_hold and self._trouble and self._tt.held
+        msg = back.message
+        if msg and isinstance(msg.get("text"), str) and msg["text"]:
+            slot = msg.get("slot")
+            pinned = bool(msg.get("pin", False))
+            if pinned or (on_air is not None and slot == on_air.index):
+                self._message = msg["text"]
+                self._message_slot = slot if isinstance(slot, int) else None
+                self._message_pinned = pinned
 
     # ----------------------------------------------------------------- surfaces
 
@@ -288,8 +328,10 @@ class Show:
     # -------------------------------------------------------------------- marks
 
     def add_mark(self, mark: Mark, *, done_before: Collection[str] = ()) -> Mark:
-        """Add a mark; one whose kind is in `done_before` (a resumed show's journal) is done."""
-        if mark.kind in done_before:
+        """Add a mark; one done before a restart (in `done_before`, or journaled done by the
+        run this one resumes) is done and does not run again."""
+        done = mark.kind in self._lookback.marks_done and not mark.again_after_restart
+        if mark.kind in done_before or done:
             mark.status = "done"
             mark.detail = "done before the restart"
         self.marks.append(mark)
@@ -357,7 +399,10 @@ class Show:
                 self._program_scene = await self.gateway.program_scene()
             self._lead_now = self._lead.value
             await self._run_timed_marks()
+            cues_before = len(self.report.cues)
             await self._advance(lead=True)
+            if self._resuming:
+                await self._resume(cued=len(self.report.cues) > cues_before)
             while not self._stop.is_set() and not self._tt.ended:
                 now = self.time.now()
                 deadline = self._tt.next_deadline(now)
@@ -401,6 +446,7 @@ class Show:
                     # Retried every tick: the first line that gets through again is the
                     # state, so a restart resumes from now and not from before the failure.
                     self._snapshot()
+                self._alive()
         finally:
             if getter is not None:
                 getter.cancel()
@@ -450,21 +496,19 @@ class Show:
                 case Trouble():
                     result = await self._set_trouble(command.on)
                 case Message():
-                    self._message = command.text
-                    self._journal.write(Kind.MESSAGE, text=command.text)
-                    if command.text:
-                        self._say("info", f"host message: {command.text}", topic="host")
-                    self._publish()
-                    shown = f"the timer shows {command.text!r}" if command.text else "cleared"
-                    result = CommandResult(True, f"message: {shown}")
+                    result = self._set_message(command)
                 case RunChecks():
                     result = CommandResult(False, "checks: speaker checks are not running")
                 case _:
                     new_tt, cues = self._tt.apply(command, self.time.now())
-                    result = CommandResult(True, f"{name}: done")
+                    result = CommandResult(True, self._what_changed(command, name, new_tt))
                     if not reply.done():
                         reply.set_result(result)
-                    await self._apply(new_tt, cues)
+                    if isinstance(command, Skip | Unskip):
+                        self._say("info", result.message)
+                    await self._apply(
+                        new_tt, cues, why="jumped past it" if isinstance(command, Jump) else None
+                    )
         except CommandRejected as exc:
             result = CommandResult(False, str(exc))
         except (UsageError, ValueError, TypeError) as exc:
@@ -475,8 +519,15 @@ class Show:
         if not reply.done():
             reply.set_result(result)
 
-    async def _apply(self, new_tt: Timetable, cues: Sequence[Any]) -> None:
-        self._tt = new_tt
+    async def _apply(self, new_tt: Timetable, cues: Sequence[Any], why: str | None = None) -> None:
+        old, self._tt = self._tt, new_tt
+        passed = [
+            p
+            for p, (a, b) in enumerate(zip(old.runs, new_tt.runs, strict=True))
+            if b.passed and not a.passed
+        ]
+        for p in passed:
+            self._passed_over(p, old, why)
         for cue in cues:
             match cue:
                 case SlotStarted():
@@ -485,15 +536,163 @@ class Show:
                     self._overrun(cue)
                 case ShowEnded():
                     await self._end(cue)
-        if cues:
+        if cues or passed:
             self._snapshot()
         self._publish()
+
+    def _slot_name(self, index: int) -> str:
+        """How a person reads a slot: "4/13 質疑応答" (numbers from 1)."""
+        return f"{index + 1}/{len(self.plan.slots)} {self.plan.slots[index].title}"
+
+    def _hm(self, show_s: float | None) -> str:
+        return "—" if show_s is None else f"{self.time.wall(show_s).astimezone(self.plan.tz):%H:%M}"
+
+    def _passed_over(self, p: int, old: Timetable, why: str | None) -> None:
+        slot = old.planned[p]
+        self.report.passed.append(slot.index)
+        if why is None:
+            # When it would have been on air: the same timetable stepped through its deadlines.
+            horizon = self.time.now() + self._lead_now
+            stepped = old
+            for _ in range(3 * len(old.planned) + 3):
+                deadline = stepped.next_deadline(horizon)
+                if deadline is None or deadline > horizon:
+                    break
+                stepped, _ = stepped.advance(deadline)
+            run = stepped.runs[p]
+            start, end = run.actual_start, run.actual_end
+            why = (
+                f"showcaller was stopped or frozen for its whole time "
+                f"({self._hm(start)}–{self._hm(end)})"
+            )
+        self.warn(
+            f"slot {self._slot_name(slot.index)} was passed over: it never went on air ({why})",
+            problem=False,
+        )
+
+    def _what_changed(self, command: Any, name: str, new_tt: Timetable) -> str:
+        """The answer to a timetable command, naming the slots it changed."""
+        old = self._tt
+        now = self.time.now()
+        changed = list(zip(old.planned, old.runs, new_tt.runs, strict=True))
+        skipped = [s.index for s, a, b in changed if b.skipped and not a.skipped]
+        unskipped = [s.index for s, a, b in changed if a.skipped and not b.skipped]
+        passed = [s.index for s, a, b in changed if b.passed and not a.passed]
+        status = new_tt.status(now)
+        nxt = (
+            f"; next: {self._slot_name(status.next.index)} at {self._hm(status.next_start)}"
+            if status.next is not None
+            else ""
+        )
+        match command:
+            case Skip():
+                return "skipped " + ", ".join(map(self._slot_name, skipped)) + nxt
+            case Unskip():
+                rows = {r.slot.index: r for r in new_tt.expected(now)}
+                at = rows[unskipped[0]].expected_start if unskipped else None
+                names = ", ".join(map(self._slot_name, unskipped))
+                return f"unskipped {names}: back in the show at {self._hm(at)}"
+            case Jump():
+                on_air = new_tt.on_air
+                text = f"jumped to {self._slot_name(on_air.index)}" if on_air else "jumped"
+                if passed:
+                    text += " (passed over " + ", ".join(map(self._slot_name, passed)) + ")"
+                return text
+        return f"{name}: done"
+
+    def _set_message(self, command: Message) -> CommandResult:
+        on_air = self._tt.on_air
+        self._message = command.text
+        self._message_slot = on_air.index if on_air is not None and command.text else None
+        self._message_pinned = command.pin and bool(command.text)
+        self._journal.write(
+            Kind.MESSAGE, text=command.text, slot=self._message_slot, pin=self._message_pinned
+        )
+        if command.text:
+            self._say("info", f"host message: {command.text}", topic="host")
+        self._publish()
+        if not command.text:
+            return CommandResult(True, "message: cleared")
+        until = (
+            "until you clear it"
+            if self._message_pinned or on_air is None
+            else f"until {self._slot_name(on_air.index)} leaves the air"
+        )
+        return CommandResult(True, f"message: the timer shows {command.text!r} {until}")
+
+    def _clear_message_for(self, slot_index: int) -> None:
+        """A new slot on air: the message of the slot before goes, unless the host pinned it."""
+        if not self._message or self._message_pinned or self._message_slot == slot_index:
+            return
+        self._message, self._message_slot = "", None
+        self._journal.write(Kind.MESSAGE, text="", slot=None, pin=False, reason="slot changed")
+
+    async def _resume(self, *, cued: bool) -> None:
+        """A restart found the show on air: say so, and put back what OBS should show now."""
+        self._resuming = False
+        on_air = self._tt.on_air
+        now = self.time.now()
+        away = 0.0
+        if self._lookback.last_seen:
+            with contextlib.suppress(ValueError):
+                last = datetime.fromisoformat(self._lookback.last_seen)
+                away = max(0.0, (self.time.clock.now() - last).total_seconds() * self._speed)
+        self._resumed = ResumedView(
+            slot=on_air.index if on_air is not None else None,
+            away_s=round(away, 1),
+            at=self.time.wall(now).isoformat(),
+        )
+        where = f"slot {self._slot_name(on_air.index)}" if on_air is not None else "the show"
+        self.warn(f"resumed at {where} after {away:.0f} s", problem=False)
+        if on_air is None or cued:
+            return  # a catch-up cue has just put the right slot on air
+        slot = self.plan.slots[on_air.index]
+        scene = (self._trouble_scene() if self._trouble else None) or slot.scene
+        if self._program_scene != scene:
+            found = self._program_scene
+            record = CueRecord(
+                slot_index=slot.index,
+                title=slot.title,
+                scene=scene,
+                reason="resume",
+                deadline=now,
+                sent=now,
+            )
+            self._pending_switch[scene] = record
+            results: list[BaseException | None]
+            try:
+                results = list(await self.gateway.cue(self._lower_third(slot), scene))
+            except Exception as exc:  # the link or a bug below: said, the show goes on
+                if not isinstance(exc, OBSError):
+                    log.exception("unexpected error while putting the scene back")
+                results = [exc]
+            if results and results[-1] is not None:
+                self._pending_switch.pop(scene, None)
+                self.warn(f"resumed: could not put {scene!r} on air: {describe(results[-1])}")
+            else:
+                self._program_scene = scene
+                self._journal.write(Kind.RESYNC, scene=scene, found=found, reason="resume")
+                self.say(f"resumed: {scene!r} on program again (OBS showed {found!r})")
+        if self._actions is not None:
+            for warning in await self._actions.at_resume(slot):
+                self.warn(warning, problem=False)
+        self._publish()
+
+    def _alive(self) -> None:
+        """Live: a sign of life in the journal every ALIVE_S real seconds."""
+        if self.mode is not Mode.LIVE or self._stopped:
+            return
+        now = self.time.now()
+        if self._alive_at is None or now - self._alive_at >= ALIVE_S * self._speed:
+            self._alive_at = now
+            self._journal.write(Kind.ALIVE, at=now)
 
     # --------------------------------------------------------------------- cues
 
     async def _start_slot(self, cue: SlotStarted) -> None:
         slot = self.plan.slots[cue.slot_index]
         self._phase = Phase.ON_AIR
+        self._clear_message_for(slot.index)
         sent = self.time.now()
         # In trouble the "please stand by" scene stays on air; the slot's texts still change.
         scene = self._trouble_scene() if self._trouble else slot.scene
@@ -617,10 +816,32 @@ class Show:
             return CommandResult(False, f"trouble: {exc}")
         self._trouble = on
         self._program_scene = target
-        self._journal.write(Kind.TROUBLE, on=on, scene=target)
+        clock = self._hold_for_trouble(on)
+        self._journal.write(Kind.TROUBLE, on=on, scene=target, held=self._trouble_hold)
         self._snapshot()
-        self._say("info", f"trouble scene {'on air' if on else 'off'}: {target!r} on program")
-        return CommandResult(True, f"trouble {'on' if on else 'off'}: {target!r} on air")
+        self._say(
+            "info", f"trouble scene {'on air' if on else 'off'}: {target!r} on program{clock}"
+        )
+        self._publish()
+        return CommandResult(True, f"trouble {'on' if on else 'off'}: {target!r} on air{clock}")
+
+    def _hold_for_trouble(self, on: bool) -> str:
+        """Trouble holds the slot's clock; trouble off releases it. What to say about it."""
+        on_air = self._tt.on_air
+        if on_air is None:
+            return ""
+        name = self._slot_name(on_air.index)
+        now = self.time.now()
+        if on and not self._tt.held:
+            self._tt, _ = self._tt.apply(Hold(), now)
+            self._trouble_hold = True
+            return f"; the clock of {name} is held until trouble is off"
+        if not on and self._trouble_hold:
+            self._trouble_hold = False
+            if self._tt.held:
+                self._tt, _ = self._tt.apply(Resume(), now)
+                return f"; the clock of {name} runs again"
+        return ""
 
     async def _on_scene_changed(self, event: ProgramSceneChanged) -> None:
         # The client runs async listeners as tasks: one may start after run() has ended
@@ -708,6 +929,7 @@ class Show:
             scene=self.plan.slots[on_air.index].scene if on_air is not None else None,
             ended=self._tt.ended or self._ended_by_host,
             trouble=self._trouble,
+            trouble_hold=self._trouble_hold,
         )
 
     def _view(self, e: tt_mod.ExpectedSlot) -> SlotView:
@@ -758,6 +980,9 @@ class Show:
             slots=views,
             marks=tuple(self._mark_view(m) for m in self.marks),
             version=self._version,
+            message_slot=self._message_slot,
+            message_pinned=self._message_pinned,
+            resumed=self._resumed,
         )
 
     def _publish(self) -> None:

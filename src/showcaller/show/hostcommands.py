@@ -18,7 +18,18 @@ from dataclasses import dataclass, fields, is_dataclass
 from typing import Any, TypeAlias
 
 from showcaller.errors import UsageError
-from showcaller.show.timetable import Back, Command, Extend, Hold, Jump, Next, Resume, Skip, Start
+from showcaller.show.timetable import (
+    Back,
+    Command,
+    Extend,
+    Hold,
+    Jump,
+    Next,
+    Resume,
+    Skip,
+    Start,
+    Unskip,
+)
 
 # The longest a slot may be extended (or shortened) by one command.
 MAX_EXTEND_S = 6 * 3600
@@ -47,9 +58,13 @@ class Trouble:
 
 @dataclass(frozen=True)
 class Message:
-    """A line for the speaker timer (empty: clear it)."""
+    """A line for the speaker timer (empty: clear it).
+
+    It belongs to the slot on air: the next slot clears it, unless `pin`.
+    """
 
     text: str
+    pin: bool = False
 
 
 @dataclass(frozen=True)
@@ -66,7 +81,7 @@ class BadCommand(UsageError):
     """A command a surface sent that showcaller does not know or cannot read."""
 
     hint = (
-        "known commands: next, back, hold, resume, extend, skip, jump, start, "
+        "known commands: next, back, hold, resume, extend, skip, unskip, jump, start, "
         "end, detach, trouble, message, checks"
     )
 
@@ -106,6 +121,10 @@ def _skip(data: Mapping[str, Any]) -> Skip:
     return Skip(_slot(data, "skip", required=False))
 
 
+def _unskip(data: Mapping[str, Any]) -> Unskip:
+    return Unskip(_slot(data, "unskip", required=False))
+
+
 def _jump(data: Mapping[str, Any]) -> Jump:
     slot = _slot(data, "jump", required=True)
     assert slot is not None  # required
@@ -133,7 +152,10 @@ def _message(data: Mapping[str, Any]) -> Message:
     text = " ".join(text.split())  # one line on the timer, whatever was pasted
     if len(text) > MAX_MESSAGE:
         raise BadCommand(f"message: {len(text)} characters; the timer shows at most {MAX_MESSAGE}")
-    return Message(text)
+    pin = data.get("pin", False)
+    if not isinstance(pin, bool):
+        raise BadCommand(f"message: pin must be true or false, not {pin!r}")
+    return Message(text, pin=pin)
 
 
 def _checks(data: Mapping[str, Any]) -> RunChecks:
@@ -151,11 +173,12 @@ _PARSERS: dict[str, tuple[Callable[[Mapping[str, Any]], HostCommand], frozenset[
     "start": (lambda _: Start(), frozenset()),
     "extend": (_extend, frozenset({"minutes", "seconds"})),
     "skip": (_skip, frozenset({"slot"})),
+    "unskip": (_unskip, frozenset({"slot"})),
     "jump": (_jump, frozenset({"slot"})),
     "end": (_end, frozenset({"keep_stream"})),
     "detach": (lambda _: Detach(), frozenset()),
     "trouble": (_trouble, frozenset({"on"})),
-    "message": (_message, frozenset({"text"})),
+    "message": (_message, frozenset({"text", "pin"})),
     "checks": (_checks, frozenset({"speaker"})),
 }
 

@@ -47,7 +47,7 @@ class Kind(enum.StrEnum):
 
     START = "start"  # mode, origin (ISO), show_seconds, slots
     RESUME = "resume"  # from_line: the journal line a restarted show resumed from
-    STATE = "state"  # timetable (Timetable.to_state), scene, ended, trouble: for resuming
+    STATE = "state"  # timetable (Timetable.to_state), scene, ended, trouble, trouble_hold
     CUE = "cue"  # cue: slot_started|overrun|show_ended, slot, title, scene, deadline, sent, ...
     LANDED = "landed"  # slot, scene, at (show s), late_ms: OBS said the switch is on program
     COMMAND = "command"  # command (name and arguments), source: keys|web|prompt|api|test
@@ -60,7 +60,7 @@ class Kind(enum.StrEnum):
     RECORD = "record"  # action: start|started|split|chapter|file|stop|stopped|pause|resume|
     #                    not_recorded, path, slot, name
     TROUBLE = "trouble"  # on (bool), scene: the trouble scene went on air or off it
-    MESSAGE = "message"  # text: the host's message for the speaker timer ("" clears it)
+    MESSAGE = "message"  # text, slot, pin: the host's line for the speaker timer ("" clears it)
     OBS_EVENT = "obs_event"  # event, scene: a program scene change showcaller did not cause
     RESYNC = "resync"  # scene, found: OBS came back showing the wrong scene
     ANCHOR = "anchor"  # jump_seconds: the wall clock jumped; times re-anchored
@@ -69,6 +69,7 @@ class Kind(enum.StrEnum):
     # Added in format 2 (additive: older readers skip them).
     PLAN = "plan"  # event, slots, record, speed: the resolved plan, so exports need no config
     CHECK = "check"  # speaker, name, part, verdict, value, hint: one speaker check result
+    ALIVE = "alive"  # (live) a sign of life every few seconds: a restart says how long it was away
 
 
 @dataclass(frozen=True)
@@ -321,6 +322,39 @@ def last_state(path: Path, plan_hash: str) -> ResumePoint | None:
             stream_stopped_in_obs=stopped_in_obs,
         )
     return point
+
+
+@dataclass(frozen=True)
+class Lookback:
+    """What a restarted show takes over from its journal beside the timetable."""
+
+    marks_done: frozenset[str] = frozenset()  # marks that ran before the restart
+    last_seen: str | None = None  # wall-clock ISO time of the last record before the restart
+    message: Mapping[str, Any] | None = None  # the last `message` record (text, slot, pin)
+    trouble_hold: bool = False  # the trouble scene held the slot's clock
+
+
+def look_back(path: Path) -> Lookback:
+    """Read what a resumed show carries on with: done marks, the last sign of life, the
+    speaker timer's message, and whether trouble held the clock. Empty if unreadable."""
+    done: set[str] = set()
+    last_seen: str | None = None
+    message: Mapping[str, Any] | None = None
+    trouble_hold = False
+    try:
+        for entry in read_journal(path):
+            if entry.kind == Kind.RESUME:
+                continue  # written by the restart itself
+            last_seen = entry.wall or last_seen
+            if entry.kind == Kind.MARK and entry.data.get("status") == "done":
+                done.add(str(entry.data.get("mark")))
+            elif entry.kind == Kind.MESSAGE:
+                message = entry.data
+            elif entry.kind == Kind.STATE:
+                trouble_hold = bool(entry.data.get("trouble_hold", False))
+    except OSError as exc:
+        log.warning("could not read the journal %s to resume: %s", path, exc)
+    return Lookback(frozenset(done), last_seen, message, trouble_hold)
 
 
 def set_aside(path: Path) -> Path | None:

@@ -97,6 +97,28 @@ class Recording:
             return [f"recording at {slot.title!r}: {exc}"]
         return []
 
+    async def at_resume(self, slot: ResolvedSlot) -> list[str]:
+        """A restarted showcaller found `slot` on air: a recording that was on (its mark is
+        done) and is off now goes on at once, in a new file; not for a slot kept out."""
+        if self.mark is None or self.mark.status != "done" or slot.kind not in RECORDED_KINDS:
+            return []
+        if slot.do_not_record:
+            return []
+        try:
+            if (await self.gateway.record_status()).active:
+                return []
+            await self.gateway.start_record()
+        except OBSError as exc:
+            return [f"resumed: could not start the recording again: {exc}"]
+        self._paused_for = None
+        self.ctx.record(Kind.RECORD, action="start", at=self.ctx.time.now(), resumed=True)
+        self.ctx.warn(
+            "resumed: the recording was off; it goes on in a new file",
+            problem=False,
+            topic="record",
+        )
+        return []
+
     async def before_slot_start(self, slot: ResolvedSlot) -> list[str]:
         """Before a `do_not_record` slot goes on air: pause the recording (no split, no
         chapter for it); the next slot that may be recorded resumes it.
@@ -208,7 +230,9 @@ class StreamStart:
         self.gateway = ctx.gateway
         self.at = at
         self.on_air: bool | None = None  # what the check after the start found (None: not yet)
-        self.mark = self.ctx.add_mark(Mark("stream_start", "the stream starts", self._start, at))
+        self.mark = self.ctx.add_mark(
+            Mark("stream_start", "the stream starts", self._start, at, again_after_restart=True)
+        )
         if already_on_air:
             self.ctx.skip_mark(self.mark, "already on air; showcaller does not touch it")
 

@@ -95,6 +95,10 @@ class ModePolicy(Protocol):
         """
         ...
 
+    async def at_resume(self, slot: ResolvedSlot) -> list[str]:
+        """A restarted showcaller found `slot` on air (a recording that was on goes on)."""
+        ...
+
     async def after_resync(self, gateway: OBSGateway) -> None:
         """After OBS came back and the scene was put back."""
         ...

@@ -31,6 +31,8 @@ class Mark:
     at: float | None = None
     status: MarkStatus = "due"
     detail: str = ""
+    # Looked at again after a restart even if done before (the stream: on air or not now?).
+    again_after_restart: bool = False
 
 
 @dataclass(frozen=True)
@@ -83,6 +85,15 @@ class SlotView:
 
 
 @dataclass(frozen=True)
+class ResumedView:
+    """A show that showcaller picked up again after a restart (a crash, a kill)."""
+
+    slot: int | None  # index of the slot on air when it resumed (None: before the first)
+    away_s: float  # show seconds between the journal's last sign of life and the resume
+    at: str  # wall-clock ISO time of the resume
+
+
+@dataclass(frozen=True)
 class ShowState:
     """The one published state of a show; surfaces read only this."""
 
@@ -103,6 +114,9 @@ class ShowState:
     slots: tuple[SlotView, ...]
     marks: tuple[MarkView, ...]
     version: int
+    message_slot: int | None = None  # the slot the message belongs to (cleared after it)
+    message_pinned: bool = False  # the host pinned it: it stays across slot changes
+    resumed: ResumedView | None = None  # this run picked the show up after a restart
 
 
 @dataclass
@@ -133,6 +147,7 @@ class ShowReport:
     problems: list[str] = field(default_factory=list)
     ended: bool = False
     health: str = ""  # the stream's health over the run (live, stream test), one line
+    passed: list[int] = field(default_factory=list)  # slots passed over (never on air)
 
     @property
     def ok(self) -> bool:
@@ -325,6 +340,7 @@ __all__ = [
     "Part",
     "Phase",
     "Post",
+    "ResumedView",
     "SessionState",
     "ShowMessage",
     "ShowReport",

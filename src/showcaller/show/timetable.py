@@ -7,8 +7,9 @@ engine can keep the previous one and journal snapshots.
     tt = Timetable.new(planned)
     tt.next_deadline(now)        -> when to wake up next (None: wait for the host / held / ended)
     tt, cues = tt.advance(now)   -> the cues due at `now` (idempotent; catches up after a gap)
-    tt, cues = tt.apply(cmd, now)-> a host command (Next, Back, Hold, Resume, Extend, Skip, Jump,
-                                    Start); raises CommandRejected and changes nothing if invalid
+    tt, cues = tt.apply(cmd, now)-> a host command (Next, Back, Hold, Resume, Extend, Skip,
+                                    Unskip, Jump, Start); raises CommandRejected and changes
+                                    nothing if invalid
     tt.status(now), tt.expected(now), tt.to_state(), Timetable.from_state(planned, state)
 
 The rules, in words for a host, are in docs/timetable.md; the precise ones:
@@ -17,17 +18,24 @@ The rules, in words for a host, are in docs/timetable.md; the precise ones:
   is the planned duration, except for an absorbing slot (break/qa with `min_s`) that has not
   been restarted: min(duration, max(planned end - actual start, min_s)).
 - It leaves the air at its handover: auto -> E; grace -> E + grace_s; manual -> when the host
-  says Next. When the next slot may not start yet (a gap in the plan, a skipped slot, or the
-  closing), the slot stays on air ("stretches") until the next slot's planned start.
+  says Next. When the next slot may not start yet (a gap in the plan, or the closing), the
+  slot stays on air ("stretches") until the next slot's start.
 - Upcoming slots chain from the on-air slot's projected end P = max(E, now) (for a grace slot
   past its end: max(E + grace_s, now)): start = previous end if the plan had them back to back,
-  else max(planned start, previous end); the closing always uses the max. End = start + length.
+  else max(pulled start, previous end); the closing always uses max(planned start, previous
+  end). A skipped slot leaves no hole: the slots after it are pulled earlier by its length
+  (pulled start = planned start - the lengths of the skipped slots between), and slots that
+  were back to back through it stay back to back. End = start + length.
+- A slot that started and ended inside one `advance` (showcaller frozen or away across its
+  whole span), or that a forward Jump went past, is *passed over*: it never went on air
+  (no actual times), its state is "passed", and Back and Jump back put it in the queue again.
 - Before the show starts every expected time equals the planned one.
 """
 
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import math
 from collections.abc import Iterable, Mapping, Sequence
@@ -37,7 +45,7 @@ from typing import Any, Final, Literal, TypeAlias
 from showcaller.config.sections import END_MODES, SLOT_KINDS, EndMode, SlotKind
 from showcaller.errors import UsageError
 
-SlotState: TypeAlias = Literal["done", "on_air", "upcoming", "skipped"]
+SlotState: TypeAlias = Literal["done", "on_air", "upcoming", "skipped", "passed"]
 StartReason: TypeAlias = Literal["plan", "auto", "grace", "command"]
 
 ABSORBING_KINDS: Final = frozenset({"break", "qa"})
@@ -146,6 +154,8 @@ class SlotRun:
     extension: float = 0.0
     held: float = 0.0
     skipped: bool = False
+    # Passed over: the show went past it unseen (a freeze across its span, a forward Jump).
+    passed: bool = False
     # A slot restarted by Back or a backward Jump runs its full planned length (no absorbing).
     restarted: bool = False
 
@@ -188,8 +198,15 @@ class Skip:
 
 
 @dataclass(frozen=True)
+class Unskip:
+    """Put a skipped slot back in the show (default: the nearest one ahead of the slot on air)."""
+
+    slot_index: int | None = None
+
+
+@dataclass(frozen=True)
 class Jump:
-    """Start that slot now: slots in between are skipped (forward) or reset (backward)."""
+    """Start that slot now: slots in between are passed over (forward) or reset (backward)."""
 
     slot_index: int
 
@@ -199,7 +216,7 @@ class Start:
     """Start the show now, before its planned start."""
 
 
-Command: TypeAlias = Next | Back | Hold | Resume | Extend | Skip | Jump | Start
+Command: TypeAlias = Next | Back | Hold | Resume | Extend | Skip | Unskip | Jump | Start
 
 
 # --- cues ---------------------------------------------------------------------------------
@@ -354,8 +371,8 @@ class Timetable:
             slot, run = self.planned[p], self.runs[p]
             exp_start: float | None
             exp_end: float | None
-            if run.skipped:
-                state: SlotState = "skipped"
+            if run.skipped or run.passed:
+                state: SlotState = "skipped" if run.skipped else "passed"
                 exp_start = exp_end = None
             elif p == self.position and run.actual_start is not None:
                 state = "on_air"
@@ -439,7 +456,23 @@ class Timetable:
             fired.append(cue)
         else:
             raise RuntimeError("timetable did not settle; this is a bug in showcaller")
-        return tt, tt._collapse(fired)
+        return tt._pass_over(fired), tt._collapse(fired)
+
+    def _pass_over(self, fired: list[Cue]) -> Timetable:
+        """Slots that went on and off the air inside one advance were never seen: passed over.
+
+        A slot of no length (a break absorbed down to a minimum of 0) is not one: it
+        would have started and ended in the same moment had showcaller been watching.
+        """
+        started = {c.slot_index for c in fired if isinstance(c, SlotStarted)}
+        runs = list(self.runs)
+        for p, slot in enumerate(self.planned):
+            run = runs[p]
+            if slot.index not in started or p == self.position or run.actual_end is None:
+                continue
+            if run.actual_start is not None and run.actual_end > run.actual_start:
+                runs[p] = SlotRun(passed=True)
+        return replace(self, runs=tuple(runs))
 
     def _collapse(self, fired: list[Cue]) -> list[Cue]:
         """Keep only the cues that still describe the show (drop passed-over slots)."""
@@ -496,9 +529,11 @@ class Timetable:
             return replace(self, warned=True), SlotOverrun(slot.index, t, mode, grace_until)
         grace = slot.end_mode == "grace"
         off_air = self._base_end(p) + (slot.grace_s if grace else 0.0)
-        # Later than the slot's own end means the next slot waited for its planned start.
-        reason: StartReason = "plan" if t > off_air else "grace" if grace else "auto"
-        return self._switch_to(self._next_in_show(p), t, reason)
+        q = self._next_in_show(p)
+        # Later than the slot's own end, at the next one's planned start: it waited for it.
+        waited = t > off_air and q is not None and t >= self.planned[q].start
+        reason: StartReason = "plan" if waited else "grace" if grace else "auto"
+        return self._switch_to(q, t, reason)
 
     # -- commands --
 
@@ -537,6 +572,8 @@ class Timetable:
                 return self._cmd_extend(seconds, now)
             case Skip(slot_index=slot_index):
                 return self._cmd_skip(slot_index), []
+            case Unskip(slot_index=slot_index):
+                return self._cmd_unskip(slot_index), []
             case Jump(slot_index=slot_index):
                 return self._cmd_jump(slot_index, now)
         raise CommandRejected(f"unknown command {cmd!r}")  # pragma: no cover
@@ -602,6 +639,8 @@ class Timetable:
             title = self.planned[p].title
             if self.runs[p].skipped:
                 raise CommandRejected(f"{title!r} is already skipped")
+            if self.runs[p].passed:
+                raise CommandRejected(f"{title!r} was passed over; jump to it to play it")
             if p == self.position:
                 raise CommandRejected(f"{title!r} is on air; use Next to end it")
             if self._played(p):
@@ -610,15 +649,35 @@ class Timetable:
             raise CommandRejected("cannot skip every slot of the show")
         return replace(self, runs=self._with_run(p, replace(self.runs[p], skipped=True)))
 
+    def _cmd_unskip(self, slot_index: int | None) -> Timetable:
+        if slot_index is None:
+            after = self.first if self.position is None else self.position + 1
+            ahead = (q for q in range(after, len(self.planned)) if self.runs[q].skipped)
+            p = next(ahead, -1)
+            if p < 0 or self.ended:
+                raise CommandRejected("no skipped slot ahead to put back")
+        else:
+            p = self._position_of(slot_index)
+        title = self.planned[p].title
+        if not self.runs[p].skipped:
+            raise CommandRejected(f"{title!r} is not skipped")
+        if self.ended or (self.position is not None and p < self.position):
+            raise CommandRejected(
+                f"{title!r} is behind the slot on air; jump to it to put it on air now"
+            )
+        return replace(self, runs=self._with_run(p, replace(self.runs[p], skipped=False)))
+
     def _cmd_jump(self, slot_index: int, now: float) -> tuple[Timetable, list[Cue]]:
         target = self._position_of(slot_index)
         if self.position is not None and target <= self.position:
             return self._restart(target, now)
-        # Forward (or before the show): every unplayed slot on the way is skipped.
+        # Forward (or before the show): every unplayed slot on the way is passed over
+        # (one the host skipped stays skipped).
         start_from = self.first if self.position is None else self.position + 1
         runs = list(self.runs)
         for q in range(start_from, target):
-            runs[q] = replace(runs[q], skipped=True)
+            if not runs[q].skipped:
+                runs[q] = SlotRun(passed=True)
         tt, cue = replace(self, runs=tuple(runs))._switch_to(target, now, "command")
         return tt, [cue]
 
@@ -687,15 +746,18 @@ class Timetable:
             )
         return p
 
+    def _in_show(self, q: int) -> bool:
+        return not (self.runs[q].skipped or self.runs[q].passed)
+
     def _show_positions(self) -> list[int]:
-        return [p for p in range(self.first, len(self.planned)) if not self.runs[p].skipped]
+        return [p for p in range(self.first, len(self.planned)) if self._in_show(p)]
 
     def _next_in_show(self, p: int | None) -> int | None:
         start = self.first if p is None else p + 1
-        return next((q for q in range(start, len(self.planned)) if not self.runs[q].skipped), None)
+        return next((q for q in range(start, len(self.planned)) if self._in_show(q)), None)
 
     def _prev_in_show(self, p: int) -> int | None:
-        return next((q for q in range(p - 1, self.first - 1, -1) if not self.runs[q].skipped), None)
+        return next((q for q in range(p - 1, self.first - 1, -1) if self._in_show(q)), None)
 
     def _played(self, p: int) -> bool:
         return self.runs[p].actual_start is not None
@@ -731,10 +793,17 @@ class Timetable:
 
     def _start_after(self, prev: int, prev_end: float, p: int) -> float:
         slot = self.planned[p]
-        back_to_back = prev == p - 1 and abs(self.planned[prev].end - slot.start) <= _BACK_TO_BACK_S
-        if back_to_back and slot.kind != "closing":
+        if slot.kind == "closing":
+            return max(slot.start, prev_end)
+        # The slots between prev and p are out of the show (skipped): they leave no hole.
+        chain = self.planned[prev : p + 1]
+        back_to_back = all(
+            abs(a.end - b.start) <= _BACK_TO_BACK_S for a, b in itertools.pairwise(chain)
+        )
+        if back_to_back:
             return prev_end
-        return max(slot.start, prev_end)
+        pulled = slot.start - sum(s.duration for s in self.planned[prev + 1 : p])
+        return max(pulled, prev_end)
 
     def _handover(self, p: int, off_air: float) -> float:
         q = self._next_in_show(p)
@@ -761,6 +830,7 @@ class Timetable:
                     "extension": r.extension,
                     "held": r.held,
                     "skipped": r.skipped,
+                    "passed": r.passed,
                     "restarted": r.restarted,
                 }
                 for s, r in zip(self.planned, self.runs, strict=True)
@@ -788,6 +858,7 @@ class Timetable:
                     extension=float(row["extension"]),
                     held=float(row["held"]),
                     skipped=bool(row["skipped"]),
+                    passed=bool(row.get("passed", False)),
                     restarted=bool(row["restarted"]),
                 )
                 for row in rows

@@ -153,6 +153,20 @@ def print_report(cfg: EventConfig, report: ShowReport, console: Console) -> None
             f"[red]{escape(note)}[/]" if cue.error else escape(note),
         ]
         table.add_row(*cells)
+    for index in report.passed:
+        # Never on air (showcaller frozen or stopped across it, or a jump past it): said.
+        slot = slots[index]
+        cells = [
+            str(index + 1),
+            escape(slot.title),
+            *([escape(slot.scene)] if wide else []),
+            f"{slot.start.astimezone(cfg.tz):%H:%M:%S}",
+            "—",
+            "",
+            *(["", ""] if wide else []),
+            "[yellow]passed over: never on air[/]",
+        ]
+        table.add_row(*cells)
     console.print(table)
     what = "actual: when the timetable put the slot on air (planned + delay)"
     if wide:

@@ -332,8 +332,12 @@ def _now_block(
         info.append(_line("  first ", (first.title if first else "—", "bold")))
         info.append(_line(f"  at {_clock(first.expected_start if first else None, tz)}"))
     flags: list[str | tuple[str, str]] = []
+    if show.resumed is not None:
+        flags.append((f"↻ resumed after {show.resumed.away_s:.0f} s away", "bold yellow"))
+        flags.append("  ")
     if show.held:
-        flags.append(("⏸ ON HOLD (h resumes)", "bold reverse blue"))
+        held = "⏸ HELD BY TROUBLE (t releases)" if show.trouble else "⏸ ON HOLD (h resumes)"
+        flags.append((held, "bold reverse blue"))
         flags.append("  ")
     if show.trouble:
         flags.append(("⚠ TROUBLE SCENE ON AIR (t: back)", "bold reverse yellow"))
@@ -343,7 +347,8 @@ def _now_block(
     if flags:
         info.append(_line(*flags))
     if show.message:
-        info.append(_line("  timer says: ", (show.message, "italic")))
+        scope = " (pinned)" if show.message_pinned else " (this slot)"
+        info.append(_line("  timer says: ", (show.message, "italic"), (scope, "dim")))
     rows = 5 * scale
     info = info[:rows] + [Text("") for _ in range(rows - len(info))]
     # Put together by hand rather than as a table: this part changes every second.

@@ -44,6 +44,7 @@ KEY_HELP: tuple[tuple[str, str], ...] = (
     ("h", "hold / resume the slot's clock"),
     ("+ -", "one minute more / less for the slot on air"),
     ("s", "skip the next slot"),
+    ("u", "unskip: put the nearest skipped slot back"),
     ("t", "trouble scene on air, and back"),
     ("c", "run the speaker checks again"),
     ("m", "a message for the speaker timer (Enter sends, empty clears)"),
@@ -52,7 +53,7 @@ KEY_HELP: tuple[tuple[str, str], ...] = (
 )
 
 # One line of key hints for the bottom of the dashboard.
-KEY_HINTS = "n next b back h hold +/- minute s skip t trouble c checks m message q quit ?"
+KEY_HINTS = "n next b back h hold +/- minute s skip u unskip t trouble c checks m message q quit ?"
 
 
 def key_command(key: str, show: ShowState) -> dict[str, Any] | None:
@@ -70,6 +71,8 @@ def key_command(key: str, show: ShowState) -> dict[str, Any] | None:
             return {"command": "extend", "minutes": -1}
         case "s":
             return {"command": "skip"}
+        case "u":
+            return {"command": "unskip"}
         case "t":
             return {"command": "trouble"}
         case "c":

@@ -70,7 +70,15 @@ const TEXT = {
     delay: (text) => text,
     nextSlot: (n, title, at) => `次: ${n} ${title}（${at}）`,
     plan: (at) => `当初 ${at}`,
-    slotState: { upcoming: "予定", on_air: "オンエア", done: "終了", skipped: "スキップ" },
+    slotState: { upcoming: "予定", on_air: "オンエア", done: "終了", skipped: "スキップ", passed: "見送り（オンエアなし）" },
+    jumpHere: "ここへ",
+    jumpConfirm: "もう一度タップで今すぐこの枠へ",
+    skipSlot: "スキップ",
+    unskip: "戻す",
+    pin: "枠が変わっても残す",
+    pinned: "（固定）",
+    thisSlot: (n) => `（${n} の間）`,
+    resumed: (n, s) => `再起動から復帰: ${n}（${s} 秒停止）`,
     verdictWord: { pass: "OK", warn: "要確認", fail: "失敗", "not checked": "未チェック", checking: "チェック中" },
     partWord: { video: "映像", audio: "音声", slides: "スライド" },
     markStatus: { due: "予定", done: "済み", failed: "失敗", skipped: "スキップ" },
@@ -91,7 +99,7 @@ const TEXT = {
     droppedN: (n) => `${n} 件破棄`,
     noToken: "操作用トークンがありません: 上に貼り付けてください",
     noAnswer: (e) => `showcaller から応答がありません（${e}）`,
-    command: { next: "次へ", back: "戻る", hold: "一時停止", resume: "再開", extend: "時間変更", skip: "スキップ", trouble: "トラブル画面", start: "開始", checks: "接続チェック", message: "タイマーの一言", end: "終了", detach: "切り離し" },
+    command: { next: "次へ", back: "戻る", hold: "一時停止", resume: "再開", extend: "時間変更", skip: "スキップ", unskip: "スキップ取消", jump: "ジャンプ", trouble: "トラブル画面", start: "開始", checks: "接続チェック", message: "タイマーの一言", end: "終了", detach: "切り離し" },
     cards: { onAir: "オンエア中", next: "次", atStart: "始めに", atEnd: "終わりに", nothing: "なし", post: "投稿案", postOn: "X に投稿 ↗" },
   },
   en: {
@@ -158,7 +166,15 @@ const TEXT = {
     delay: (text) => text,
     nextSlot: (n, title, at) => `next: ${n} ${title} at ${at}`,
     plan: (at) => `plan ${at}`,
-    slotState: { upcoming: "upcoming", on_air: "on air", done: "done", skipped: "skipped" },
+    slotState: { upcoming: "upcoming", on_air: "on air", done: "done", skipped: "skipped", passed: "passed over (never on air)" },
+    jumpHere: "jump here",
+    jumpConfirm: "tap again: this slot now",
+    skipSlot: "skip",
+    unskip: "unskip",
+    pin: "keep across slots",
+    pinned: " (pinned)",
+    thisSlot: (n) => ` (during ${n})`,
+    resumed: (n, s) => `resumed after a restart: ${n} (${s} s away)`,
     verdictWord: {},
     partWord: {},
     markStatus: {},
@@ -193,6 +209,7 @@ const countdown = new Countdown();
 const messages = new Map(); // seq -> message, for this connection's showcaller
 let token = readToken({ forget: true });
 let ticker = 0;
+let armedJump = null; // {slot, until}: a jump button tapped once
 
 function el(tag, props = {}, ...children) {
   const node = document.createElement(tag);
@@ -265,6 +282,10 @@ function render(envelope) {
   $("onair-title").textContent = slot ? slot.title : show.phase === "waiting" && show.next ? T.startsAt(show.next.title, clockOf(show.next.expected_start, true)) : "—";
   $("onair-who").textContent = slot ? [slot.speakers.join(", "), `${T.scene} ${show.program_scene || slot.scene}`].filter(Boolean).join(" · ") : "";
   const flags = [];
+  if (show.resumed) {
+    const at = show.slots.find((s) => s.index === show.resumed.slot);
+    flags.push([T.resumed(at ? slotNumber(at, show) : "—", Math.round(show.resumed.away_s)), "warn"]);
+  }
   if (show.held) flags.push([T.held, "warn"]);
   if (show.trouble) flags.push([T.troubleOn, "bad"]);
   if (show.waiting_for_host) flags.push([T.waitingHost, "warn"]);
@@ -284,7 +305,9 @@ function render(envelope) {
   skip.textContent = show.next ? T.skip(slotNumber(show.next, show), show.next.title) : T.skipNone;
   skip.dataset.command = JSON.stringify(show.next ? { command: "skip", slot: show.next.index + 1 } : { command: "skip" });
   skip.disabled = !show.next;
-  $("current-message").textContent = show.message ? T.onTimer + show.message : "";
+  const owner = show.slots.find((s) => s.index === show.message_slot);
+  const scope = show.message_pinned ? T.pinned : owner ? T.thisSlot(slotNumber(owner, show)) : "";
+  $("current-message").textContent = show.message ? T.onTimer + show.message + scope : "";
 
   $("stream").textContent = output(state.stream, T.onAir);
   $("record").textContent = output(state.record, T.recording);
@@ -311,6 +334,7 @@ function render(envelope) {
         when,
         el("td", {}, el("div", {}, s.title), el("div", { class: "dim" }, [word("kind", s.kind), s.speakers.join(", ")].filter(Boolean).join(" · "))),
         el("td", { class: "state" }, word("slotState", s.state)),
+        el("td", { class: "actions" }, ...slotActions(s, show)),
       );
     }),
   );
@@ -332,6 +356,28 @@ function render(envelope) {
 }
 
 // Stream health in a few words (docs/health.md); "—" when it is not watched.
+// A slot row's buttons: jump here (two taps), skip an upcoming slot, unskip a skipped one
+// still ahead. Each sends the slot's number as the host reads it (from 1).
+function slotActions(s, show) {
+  const n = s.index + 1;
+  const onAir = show.on_air ? show.on_air.index : -1;
+  const buttons = [];
+  if (s.state !== "on_air" && show.phase !== "ended" && show.phase !== "detached") {
+    // The table is drawn anew with every state: an armed button stays armed across that.
+    const armed = armedJump && armedJump.slot === n && armedJump.until > Date.now();
+    const jump = el("button", { "data-command": JSON.stringify({ command: "jump", slot: n }), "data-confirm": T.jumpConfirm, "data-jump": String(n), class: armed ? "small armed" : "small" }, armed ? T.jumpConfirm : T.jumpHere);
+    if (armed) jump.dataset.label = T.jumpHere;
+    buttons.push(jump);
+  }
+  if (s.state === "upcoming") {
+    buttons.push(el("button", { "data-command": JSON.stringify({ command: "skip", slot: n }), class: "small" }, T.skipSlot));
+  }
+  if (s.state === "skipped" && s.index > onAir) {
+    buttons.push(el("button", { "data-command": JSON.stringify({ command: "unskip", slot: n }), class: "small" }, T.unskip));
+  }
+  return buttons;
+}
+
 function healthText(h) {
   if (!h) return "—";
   if (!h.active) return T.offAir;
@@ -406,9 +452,11 @@ document.addEventListener("click", (event) => {
     button.textContent = button.dataset.confirm;
     button.classList.add("armed");
     button.timeout = setTimeout(() => disarm(button), 4000);
+    if (button.dataset.jump) armedJump = { slot: Number(button.dataset.jump), until: Date.now() + 4000 };
     return;
   }
   if (button.classList.contains("armed")) disarm(button);
+  armedJump = null;
   send(JSON.parse(button.dataset.command));
 });
 
@@ -420,7 +468,7 @@ function disarm(button) {
 
 $("message-form").addEventListener("submit", (event) => {
   event.preventDefault();
-  send({ command: "message", text: $("message-input").value });
+  send({ command: "message", text: $("message-input").value, pin: $("message-pin").checked });
 });
 $("btn-clear").addEventListener("click", () => {
   $("message-input").value = "";
