@@ -30,6 +30,7 @@ from showcaller.show.showtime import ShowTime
 from showcaller.show.state import Mark, Mode
 from showcaller.show.timetable import (
     Back,
+    Extend,
     Jump,
     Next,
     PlannedSlot,
@@ -129,7 +130,9 @@ async def test_a_grace_talk_overruns_by_its_grace_and_the_qa_absorbs_it(tmp_path
     assert actual[2] == planned[2]  # the first talk starts on time
     assert actual[3][0] == planned[3][0] + 60  # its Q&A starts a minute late
     assert actual[4] == planned[4]  # and is a minute shorter: the second talk is on time
-    assert any("next slot in 60 s" in w for w in report.warnings), report.warnings
+    # The grace at work is said to the host, and is not one of the report's warnings.
+    assert any("next slot in 60 s" in m.text and m.level == "info" for m in show.messages)
+    assert not any("next slot in 60 s" in w for w in report.warnings), report.warnings
     assert obs.texts["Lower Third Hashtag"] == "#mlct"
 
 
@@ -689,3 +692,27 @@ def test_surfaces_send_unskip_and_pinned_messages_as_dicts() -> None:
     assert parse_command({"command": "message", "text": "x", "pin": True}) == Message("x", True)
     with pytest.raises(BadCommand, match="pin"):
         parse_command({"command": "message", "text": "x", "pin": "yes"})
+
+
+async def test_the_report_lists_the_hosts_commands_in_words(tmp_path: Path) -> None:
+    from showcaller.interop.report import build, markdown
+    from showcaller.interop.runs import last_run
+
+    cfg = _config(tmp_path)
+    show, _obs, clock = _show(cfg, tmp_path)
+    runner = asyncio.create_task(show.run())
+    await clock.sleep_until(_at(cfg, _TALK, 120))
+    extended = await show.submit(Extend(60))
+    assert extended.message == "+1 min for 3/13 小さな LLM を手元で動かす; ends at 19:51"
+    assert (await show.submit(Skip())).ok
+    assert not (await show.submit(Jump(99))).ok
+    show.detach()
+    await asyncio.wait_for(runner, 5)
+    _OPEN_JOURNALS[-1].close()
+    said = [c.text for c in build(last_run(tmp_path / "journal.jsonl")).commands]
+    assert said[0] == "+1 min for 3/13 小さな LLM を手元で動かす; ends at 19:51 (from api)"
+    assert said[1].startswith("skipped 4/13 質疑応答; next: 5/13 Feature Store")
+    assert (
+        said[2] == "jump(slot_index=99) (from api) — refused: there is no slot 100 (slots 1 to 13)"
+    )
+    assert "extend(seconds=" not in markdown(build(last_run(tmp_path / "journal.jsonl")))

@@ -22,7 +22,7 @@ from tests.test_web_browser import browser  # noqa: F401
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "config.example.toml"
 TITLES = ["まもなく開始", "オープニング", "小さな LLM を手元で動かす", "クロージング"]
-GRACE_SLOTS = [3, 5, 8, 10, 11, 12]  # 1-based: the talks and LTs with `end = N` overrun
+GRACE_SLOTS = [3, 5, 8, 10, 11, 12]  # 1-based: the talks and LTs that use their `end = N`
 
 
 def _showcaller(*argv: str | Path) -> subprocess.CompletedProcess[str]:
@@ -208,7 +208,8 @@ async def test_the_html_report_draws_the_timeline_in_chromium(
         assert actual_w > plan_w + 2, f"slot {n} overran: its bar must be wider"
     plan_w, actual_w = widths[1]  # the opening ran to plan
     assert abs(actual_w - plan_w) < 1
-    assert await page.locator("svg .overrun").count() == len(GRACE_SLOTS)
+    # Their grace was the plan: the bars are longer, but nothing is drawn as an overrun.
+    assert await page.locator("svg .overrun").count() == 0
     assert await page.locator("svg .marker").count() > 0
     box = await page.locator("svg.timeline").bounding_box()
     assert box is not None

@@ -529,8 +529,8 @@ ENDED, _ = run(BEFORE, (M, Jump(4)), (2 * M, Next()))
         (ON_AIR_FIRST, Back(), "first slot"),
         (ON_AIR_FIRST, Resume(), "nothing is on hold"),
         (ON_AIR_FIRST, Start(), "already running"),
-        (ON_AIR_FIRST, Jump(9), "no slot 9"),
-        (ON_AIR_FIRST, Skip(9), "no slot 9"),
+        (ON_AIR_FIRST, Jump(9), "no slot 10"),  # read from 1: index 9 is slot 10
+        (ON_AIR_FIRST, Skip(9), "no slot 10"),
         (ON_AIR_FIRST, Extend(math.inf), "cannot extend"),
         (ENDED, Next(), "ended"),
         (ENDED, Start(), "ended"),

@@ -173,12 +173,19 @@ def build(run: Run) -> Report:
                 report.files.append(name)
         if action in _RECORD_WORDS:
             report.record.append(Said(h.at, _RECORD_WORDS[action]))
-    for h in run.of(Kind.COMMAND, Kind.REJECTED):
-        refused = f" — refused: {h.data.get('reason')}" if h.kind == Kind.REJECTED else ""
-        if h.kind == Kind.COMMAND or refused:
-            report.commands.append(
-                Said(h.at, f"{h.data.get('command')} (from {h.data.get('source')}){refused}")
-            )
+    for h in run.of(Kind.COMMAND, Kind.REJECTED, Kind.ANSWER):
+        source = f"(from {h.data.get('source')})"
+        if h.kind == Kind.COMMAND:
+            report.commands.append(Said(h.at, f"{h.data.get('command')} {source}"))
+        elif h.kind == Kind.ANSWER and report.commands:
+            # The command in words, where the show said what it did.
+            report.commands[-1] = Said(report.commands[-1].at, f"{h.data.get('answer')} {source}")
+        elif h.kind == Kind.REJECTED:
+            refused = f"{h.data.get('command')} {source} — refused: {h.data.get('reason')}"
+            if report.commands and report.commands[-1].text == f"{h.data.get('command')} {source}":
+                report.commands[-1] = Said(report.commands[-1].at, refused)
+            else:
+                report.commands.append(Said(h.at, refused))
     report.on_air = _span(run, Kind.STREAM)
     report.recording = _span(run, Kind.RECORD)
     return report

@@ -51,14 +51,18 @@ from showcaller.show.state import (
     SlotView,
 )
 from showcaller.show.timetable import (
+    Back,
     CommandRejected,
+    Extend,
     Hold,
     Jump,
+    Next,
     Resume,
     ShowEnded,
     Skip,
     SlotOverrun,
     SlotStarted,
+    Start,
     Timetable,
     Unskip,
 )
@@ -514,7 +518,10 @@ class Show:
         except (UsageError, ValueError, TypeError) as exc:
             # A malformed command from a surface must never break the running show.
             result = CommandResult(False, f"not a show command: {exc}")
-        if not result.ok:
+        if result.ok:
+            # What it did, in words, for the report ("+1 min for 3/13 …", "skipped 4/13 …").
+            self._journal.write(Kind.ANSWER, command=name, source=source, answer=result.message)
+        else:
             self._journal.write(Kind.REJECTED, command=name, source=source, reason=result.message)
         if not reply.done():
             reply.set_result(result)
@@ -598,6 +605,21 @@ class Show:
                 if passed:
                     text += " (passed over " + ", ".join(map(self._slot_name, passed)) + ")"
                 return text
+            case Extend(seconds=seconds):
+                on_air = old.on_air
+                if on_air is None:
+                    return f"{name}: done"
+                row = {r.slot.index: r for r in new_tt.expected(now)}.get(on_air.index)
+                ends = f"; ends at {self._hm(row.expected_end)}" if row is not None else ""
+                return f"{_minutes(seconds)} for {self._slot_name(on_air.index)}{ends}"
+            case Next() | Back() | Start():
+                on_air = new_tt.on_air
+                verb = {Next: "next", Back: "back", Start: "started"}[type(command)]
+                return f"{verb}: {self._slot_name(on_air.index)} on air" if on_air else f"{verb}"
+            case Hold() | Resume():
+                on_air = old.on_air
+                verb = "held" if isinstance(command, Hold) else "resumed"
+                return f"{verb} {self._slot_name(on_air.index)}" if on_air else f"{name}: done"
         return f"{name}: done"
 
     def _set_message(self, command: Message) -> CommandResult:
@@ -994,6 +1016,16 @@ class Show:
             except Exception:
                 # A broken surface must not take the show down with it.
                 log.exception("a state listener failed")
+
+
+def _minutes(seconds: float) -> str:
+    """An extension as the host says it: "+1 min", "-30 s", "+1 min 30 s"."""
+    sign = "+" if seconds >= 0 else "-"
+    m, sec = divmod(round(abs(seconds)), 60)
+    parts = [f"{m} min"] if m else []
+    if sec or not m:
+        parts.append(f"{sec} s")
+    return sign + " ".join(parts)
 
 
 __all__ = [

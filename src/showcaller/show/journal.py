@@ -69,6 +69,7 @@ class Kind(enum.StrEnum):
     # Added in format 2 (additive: older readers skip them).
     PLAN = "plan"  # event, slots, record, speed: the resolved plan, so exports need no config
     CHECK = "check"  # speaker, name, part, verdict, value, hint: one speaker check result
+    ANSWER = "answer"  # command, source, answer: what an accepted command did, in words
     ALIVE = "alive"  # (live) a sign of life every few seconds: a restart says how long it was away
 
 

@@ -738,11 +738,12 @@ class Timetable:
     def _position_of(self, slot_index: int) -> int:
         p = next((q for q, s in enumerate(self.planned) if s.index == slot_index), None)
         if p is None:
-            known = ", ".join(str(s.index) for s in self.planned[self.first :])
-            raise CommandRejected(f"there is no slot {slot_index} (slots: {known})")
+            # Numbered from 1, as every person reads them (the index is 0-based).
+            first, last = self.planned[self.first].index + 1, self.planned[-1].index + 1
+            raise CommandRejected(f"there is no slot {slot_index + 1} (slots {first} to {last})")
         if p < self.first:
             raise CommandRejected(
-                f"slot {slot_index} ({self.planned[p].title!r}) is not part of this run"
+                f"slot {slot_index + 1} ({self.planned[p].title!r}) is not part of this run"
             )
         return p
 
