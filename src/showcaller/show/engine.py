@@ -398,6 +398,7 @@ class Show:
         )
         self._journal.write(Kind.PLAN, **{**self._plan_record, "speed": self._speed})
         getter: asyncio.Task[tuple[HostCommand, str, asyncio.Future[CommandResult]]] | None = None
+        waits: list[asyncio.Task[Any]] = []  # this turn's sleeper and stopper
         try:
             with contextlib.suppress(OBSError):
                 self._program_scene = await self.gateway.program_scene()
@@ -425,6 +426,7 @@ class Show:
                     self.time.clock.sleep_until(self.time.monotonic_for(wake)), name="show-sleep"
                 )
                 stopper = asyncio.create_task(self._stop.wait(), name="show-stop")
+                waits = [sleeper, stopper]
                 done, _ = await asyncio.wait(
                     {getter, sleeper, stopper}, return_when=asyncio.FIRST_COMPLETED
                 )
@@ -452,6 +454,11 @@ class Show:
                     self._snapshot()
                 self._alive()
         finally:
+            # Cancelled mid-wait (the task running the show was cancelled): nothing of the
+            # loop's is left pending behind it.
+            for task in waits:
+                task.cancel()
+            await asyncio.gather(*waits, return_exceptions=True)
             if getter is not None:
                 getter.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
