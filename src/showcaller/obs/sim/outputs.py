@@ -230,7 +230,8 @@ class Outputs(SimCore):
         t = self.clock.monotonic()
         out: list[JSON] = []
         for inp in reversed(self.model.inputs.values()):
-            if not inp.has_audio:
+            # obs-websocket meters an input from its activation to its deactivation only.
+            if not inp.has_audio or not self.model.is_active(inp.name):
                 continue
             levels = inp.audio.levels(t, muted=inp.muted) if inp.audio is not None else []
             entry: JSON = {"inputLevelsMul": levels, "inputName": inp.name}

@@ -72,6 +72,7 @@ class SimulatedOBS(
         self._own_record_dir = False  # a temp dir made here: removed at stop if left empty
         self.model = OBSModel(with_uuids=obs_version == "5.5", canvas=canvas)
         self.model.emit = self.broadcast
+        self.model.on_media = self.media_activity
         self.faults = Faults(self)
         self.use_cases = UseCases(self)
         self.requests_seen: Counter[str] = Counter()
