@@ -8,6 +8,9 @@ driven through our own `OBSClient`.
 from __future__ import annotations
 
 import asyncio
+import math
+import struct
+import wave
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -537,3 +540,189 @@ async def test_enabling_a_missing_filter_is_600(client: OBSClient) -> None:
             {"sourceName": "Nobody", "filterName": "Blur", "filterEnabled": True},
         )
     assert nobody.value.comment == "No source was found by the name of `Nobody`."
+
+
+# ------------------------------------------------------------------ activation (issue 18)
+
+ACTIVITY = (
+    protocol.EventSubscription.ALL
+    | protocol.EventSubscription.INPUT_VOLUME_METERS
+    | protocol.EventSubscription.INPUT_ACTIVE_STATE_CHANGED
+    | protocol.EventSubscription.INPUT_SHOW_STATE_CHANGED
+)
+INPUT_EVENTS = (
+    "InputActiveStateChanged",
+    "InputShowStateChanged",
+    "MediaInputPlaybackStarted",
+    "MediaInputPlaybackEnded",
+    "MediaInputActionTriggered",
+)
+NO_MEDIA = {"mediaCursor": None, "mediaDuration": None}
+
+
+def _tone(path: Path) -> Path:
+    """One second of a 440 Hz tone (16-bit mono, 48 kHz)."""
+    rate = 48000
+    frames = b"".join(
+        struct.pack("<h", int(8000 * math.sin(2 * math.pi * 440 * n / rate))) for n in range(rate)
+    )
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(rate)
+        out.writeframes(frames)
+    return path
+
+
+def _input_events(events: list[protocol.Event], name: str) -> list[tuple[str, object]]:
+    """(event type, the state it carries) of `name`'s activity and media events."""
+    out: list[tuple[str, object]] = []
+    for e in events:
+        if e.event_type in INPUT_EVENTS and e.event_data.get("inputName") == name:
+            d = e.event_data
+            state = d.get("videoActive", d.get("videoShowing", d.get("mediaAction")))
+            out.append((e.event_type, state))
+    return out
+
+
+class _Recorder:
+    """Every event a client receives, taken out in slices (`await rec.take(seconds)`)."""
+
+    def __init__(self, client: OBSClient) -> None:
+        self.events: list[protocol.Event] = []
+        client.subscribe(self.events.append)
+
+    async def take(self, seconds: float) -> list[protocol.Event]:
+        """The events that arrive within `seconds` from now (and any not taken yet)."""
+        await asyncio.sleep(seconds)
+        got, self.events[:] = list(self.events), []
+        return got
+
+
+@pytest.fixture
+async def watcher(obs: Target) -> AsyncIterator[OBSClient]:
+    """A client with the meters and the input activity/show subscriptions."""
+    async with OBSClient(obs.url, obs.password, subscriptions=ACTIVITY) as c:
+        yield c
+
+
+async def _talk_with_tone(client: OBSClient, tmp_path: Path) -> None:
+    await client.request("CreateScene", {"sceneName": "Talk"})
+    await client.request("SetCurrentSceneTransition", {"transitionName": "Cut"})
+    await client.request(
+        "CreateInput",
+        {
+            "sceneName": "Talk",
+            "inputName": "Mic",
+            "inputKind": "ffmpeg_source",
+            "inputSettings": {"local_file": str(_tone(tmp_path / "tone.wav")), "looping": True},
+        },
+    )
+
+
+async def test_meters_and_media_only_while_the_input_is_on_program(
+    watcher: OBSClient, tmp_path: Path
+) -> None:
+    await _talk_with_tone(watcher, tmp_path)
+    rec = _Recorder(watcher)
+    # Off program: not metered, not playing, not active.
+    off = await rec.take(0.6)
+    metered = {
+        i["inputName"]
+        for e in off
+        if e.event_type == "InputVolumeMeters"
+        for i in e.event_data["inputs"]
+    }
+    assert "Mic" not in metered
+    assert await watcher.request("GetMediaInputStatus", {"inputName": "Mic"}) == {
+        **NO_MEDIA,
+        "mediaState": "OBS_MEDIA_STATE_NONE",
+    }
+    assert await watcher.request("GetSourceActive", {"sourceName": "Mic"}) == {
+        "videoActive": False,
+        "videoShowing": False,
+    }
+    # On program: shown, restarted, active — then metered and playing.
+    await watcher.request("SetCurrentProgramScene", {"sceneName": "Talk"})
+    on = await rec.take(0.6)
+    restart = "OBS_WEBSOCKET_MEDIA_INPUT_ACTION_RESTART"
+    assert _input_events(on, "Mic") == [
+        ("InputShowStateChanged", True),
+        ("MediaInputPlaybackStarted", None),
+        ("MediaInputActionTriggered", restart),
+        ("InputActiveStateChanged", True),
+    ]
+    metered = {
+        i["inputName"]
+        for e in on
+        if e.event_type == "InputVolumeMeters"
+        for i in e.event_data["inputs"]
+    }
+    assert "Mic" in metered
+    status = await watcher.request("GetMediaInputStatus", {"inputName": "Mic"})
+    assert status["mediaState"] == "OBS_MEDIA_STATE_PLAYING"
+    assert status["mediaDuration"] == 1000
+    # Off again: hidden, inactive, ended; no more meters.
+    await watcher.request("SetCurrentProgramScene", {"sceneName": "Scene"})
+    gone = await rec.take(0.6)
+    assert _input_events(gone, "Mic") == [
+        ("InputShowStateChanged", False),
+        ("InputActiveStateChanged", False),
+        ("MediaInputPlaybackEnded", None),
+    ]
+    late = [e for e in gone if e.event_type == "InputVolumeMeters"][-3:]
+    assert all("Mic" not in {i["inputName"] for i in e.event_data["inputs"]} for e in late)
+    assert await watcher.request("GetMediaInputStatus", {"inputName": "Mic"}) == {
+        **NO_MEDIA,
+        "mediaState": "OBS_MEDIA_STATE_ENDED",
+    }
+
+
+async def test_activity_follows_items_fades_and_the_studio_mode_preview(
+    watcher: OBSClient, tmp_path: Path
+) -> None:
+    await _talk_with_tone(watcher, tmp_path)
+    await watcher.request(
+        "CreateInput",
+        {"sceneName": "Talk", "inputName": "Cam", "inputKind": "color_source_v3"},
+    )
+    rec = _Recorder(watcher)
+    # Preview shows, never activates: no playback, no meters.
+    await watcher.request("SetStudioModeEnabled", {"studioModeEnabled": True})
+    await watcher.request("SetCurrentPreviewScene", {"sceneName": "Talk"})
+    preview = await rec.take(0.5)
+    assert _input_events(preview, "Cam") == [("InputShowStateChanged", True)]
+    assert _input_events(preview, "Mic") == [("InputShowStateChanged", True)]
+    assert await watcher.request("GetSourceActive", {"sourceName": "Cam"}) == {
+        "videoActive": False,
+        "videoShowing": True,
+    }
+    await watcher.request("SetStudioModeEnabled", {"studioModeEnabled": False})
+    await rec.take(0.3)
+    # An item of the input in the program scene activates it, hidden it does not.
+    added = await watcher.request(
+        "CreateSceneItem", {"sceneName": "Scene", "sourceName": "Cam", "sceneItemEnabled": False}
+    )
+    assert _input_events(await rec.take(0.3), "Cam") == []
+    item = {"sceneName": "Scene", "sceneItemId": added["sceneItemId"]}
+    await watcher.request("SetSceneItemEnabled", {**item, "sceneItemEnabled": True})
+    assert _input_events(await rec.take(0.3), "Cam") == [
+        ("InputShowStateChanged", True),
+        ("InputActiveStateChanged", True),
+    ]
+    await watcher.request("RemoveSceneItem", item)
+    assert _input_events(await rec.take(0.3), "Cam") == [
+        ("InputShowStateChanged", False),
+        ("InputActiveStateChanged", False),
+    ]
+    # A fade: the new scene's inputs come on at its start, the old scene's go after its end.
+    await watcher.request("SetCurrentSceneTransition", {"transitionName": "Fade"})
+    await watcher.request("SetCurrentSceneTransitionDuration", {"transitionDuration": 300})
+    await watcher.request("SetCurrentProgramScene", {"sceneName": "Talk"})
+    await rec.take(0.6)
+    await watcher.request("SetCurrentProgramScene", {"sceneName": "Scene"})
+    fade = await rec.take(0.8)
+    order = [e.event_type for e in fade if e.event_type != "InputVolumeMeters"]
+    ended = order.index("SceneTransitionEnded")
+    cam_off = order.index("InputActiveStateChanged")
+    assert cam_off > ended, order

@@ -353,6 +353,28 @@ class OBSModel:
         item = self.add_item(scene, name, enabled=enabled)
         return inp, item
 
+    def create_global_audio(self, name: str, channel: str, kind: str) -> Input:
+        """A global audio source (Settings → Audio) on `channel` ("desktop1", "mic1", …):
+        in no scene and always active, as OBS keeps its output channels active."""
+        if self.source_exists(name):
+            raise RequestFailed(
+                Status.RESOURCE_ALREADY_EXISTS, "A source already exists by that input name."
+            )
+        inp = Input(name, self.new_uuid(), kind, {}, channel=channel)
+        self.inputs[name] = inp
+        data: JSON = {"inputName": name}
+        if self.with_uuids:
+            data["inputUuid"] = inp.uuid
+        data.update(
+            inputKind=kind,
+            unversionedInputKind=unversioned(kind),
+            inputSettings={},
+            defaultInputSettings=dict(catalog.DEFAULT_SETTINGS.get(kind, {})),
+        )
+        self.emit("InputCreated", data)
+        self.refresh_activity()
+        return inp
+
     def add_item(self, scene: Scene, source_name: str, *, enabled: bool = True) -> SceneItem:
         """Place a source on top of a scene; emits SceneItemCreated, SceneItemSelected."""
         if source_name == scene.name:
