@@ -726,3 +726,131 @@ async def test_activity_follows_items_fades_and_the_studio_mode_preview(
     ended = order.index("SceneTransitionEnded")
     cam_off = order.index("InputActiveStateChanged")
     assert cam_off > ended, order
+
+
+# ------------------------------------------------------------------ Companion's connect
+
+AUDIO = "The specified input does not support audio."
+
+
+async def test_companion_connect_sequence(obs: Target, tmp_path: Path) -> None:
+    # Bitfocus Companion's OBS module (obs-websocket-js 5.0.x) on connecting: what it asks,
+    # in its order, by names (OBS 29 has no UUIDs), over a URL with a path (OBS takes any).
+    async with OBSClient(obs.url + "/companion", obs.password) as c:
+        await c.request("CreateScene", {"sceneName": "Talk"})
+        await c.request(
+            "CreateInput",
+            {"sceneName": "Talk", "inputName": "Cam", "inputKind": "color_source_v3"},
+        )
+        await c.request(
+            "CreateInput",
+            {
+                "sceneName": "Talk",
+                "inputName": "Mic",
+                "inputKind": "ffmpeg_source",
+                "inputSettings": {"local_file": str(_tone(tmp_path / "tone.wav"))},
+            },
+        )
+        answers: dict[str, Any] = {}
+
+        async def ask(request_type: str, data: dict[str, Any] | None = None) -> Any:
+            try:
+                answers[request_type] = await c.request(request_type, data)
+            except errors.OBSRequestError as exc:
+                answers[request_type] = (exc.code, exc.comment)
+            return answers[request_type]
+
+        assert (await ask("GetVersion"))["rpcVersion"] == 1
+        await ask("GetStudioModeEnabled")
+        hotkeys = (await ask("GetHotkeyList"))["hotkeys"]
+        assert {"OBSBasic.StartStreaming", "libobs.show_scene_item.Cam", "libobs.mute"} <= set(
+            hotkeys
+        )
+        assert hotkeys.count("OBSBasic.SelectScene") == 2
+        outputs = (await ask("GetOutputList"))["outputs"]
+        assert [o["outputName"] for o in outputs] == ["simple_file_output"]
+        assert set(await ask("GetOutputStatus", {"outputName": "simple_file_output"})) == {
+            "outputActive",
+            "outputBytes",
+            "outputCongestion",
+            "outputDuration",
+            "outputReconnecting",
+            "outputSkippedFrames",
+            "outputTimecode",
+            "outputTotalFrames",
+        }
+        assert await ask("GetOutputStatus", {"outputName": "nope"}) == (
+            600,
+            "No output was found with the name `nope`.",
+        )
+        (monitor,) = (await ask("GetMonitorList"))["monitors"]
+        assert set(monitor) == {
+            "monitorHeight",
+            "monitorIndex",
+            "monitorName",
+            "monitorPositionX",
+            "monitorPositionY",
+            "monitorWidth",
+        }
+        await ask("GetVideoSettings")
+        assert await ask("GetReplayBufferStatus") == (604, "Replay buffer is not available.")
+        kinds = (await ask("GetInputKindList"))["inputKinds"]
+        for kind in kinds:
+            defaults = await ask("GetInputDefaultSettings", {"inputKind": kind})
+            assert isinstance(defaults, dict), (kind, defaults)
+        await ask("GetStats")
+        for batch in (
+            [("GetRecordStatus", None), ("GetRecordDirectory", None)],
+            [("GetStreamStatus", None), ("GetStreamServiceSettings", None)],
+        ):
+            assert all(r.status.result for r in await c.batch(batch))
+        profiles = await ask("GetProfileList")
+        assert profiles["currentProfileName"] in profiles["profiles"]
+        collections = await ask("GetSceneCollectionList")
+        assert collections["currentSceneCollectionName"] in collections["sceneCollections"]
+        await ask("GetSceneTransitionList")
+        await ask("GetCurrentSceneTransition")
+        await ask("GetSpecialInputs")
+        await ask("GetInputList")
+        scenes = [s["sceneName"] for s in (await ask("GetSceneList"))["scenes"]]
+        items = await c.batch([("GetSceneItemList", {"sceneName": s}) for s in scenes])
+        assert all(r.status.result for r in items)
+        per_source = [
+            "GetSourceActive",
+            "GetSourceFilterList",
+            "GetInputSettings",
+            "GetInputMute",
+            "GetInputVolume",
+            "GetInputAudioBalance",
+            "GetInputAudioSyncOffset",
+            "GetInputAudioMonitorType",
+            "GetInputAudioTracks",
+        ]
+        got: dict[tuple[str, str], Any] = {}
+        for name in ("Cam", "Mic"):
+            batch = [
+                (t, {"sourceName" if t.startswith("GetSource") else "inputName": name})
+                for t in per_source
+            ]
+            for t, r in zip(per_source, await c.batch(batch), strict=True):
+                ok, code, comment = r.status.result, r.status.code, r.status.comment
+                got[name, t] = r.response_data if ok else (code, comment)
+        for t in per_source[3:]:
+            assert got["Cam", t] == (604, AUDIO), (t, got["Cam", t])
+        assert got["Mic", "GetInputAudioTracks"] == {
+            "inputAudioTracks": {str(n): True for n in range(1, 7)}
+        }
+        assert got["Mic", "GetInputAudioBalance"] == {"inputAudioBalance": 0.5}
+        assert got["Mic", "GetInputAudioSyncOffset"] == {"inputAudioSyncOffset": 0}
+        assert got["Mic", "GetInputAudioMonitorType"] == {"monitorType": "OBS_MONITORING_TYPE_NONE"}
+        # Buttons a Companion page has: a hotkey, a properties dialog (no window: no-op).
+        assert await ask("TriggerHotkeyByName", {"hotkeyName": "OBSBasic.Screenshot"}) == {}
+        assert await ask("TriggerHotkeyByName", {"hotkeyName": "Nope"}) == (
+            600,
+            "No hotkeys were found by that name.",
+        )
+        assert await ask("OpenInputPropertiesDialog", {"inputName": "Mic"}) == {}
+        assert await ask("OpenInputPropertiesDialog", {"inputName": "Nope"}) == (
+            600,
+            "No source was found by the name of `Nope`.",
+        )

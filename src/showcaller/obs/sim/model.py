@@ -104,6 +104,11 @@ class Input:
     # A global audio source (Settings → Audio: "desktop1", "mic1", …): in no scene, always
     # active, as OBS keeps its output channels active.
     channel: str | None = None
+    # Audio settings of the mixer: the six tracks, balance, sync offset, monitoring.
+    tracks: dict[str, bool] = field(default_factory=lambda: {str(n): True for n in range(1, 7)})
+    balance: float = 0.5
+    sync_offset_ms: int = 0
+    monitor_type: str = "OBS_MONITORING_TYPE_NONE"
 
     @property
     def has_audio(self) -> bool:
