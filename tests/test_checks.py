@@ -259,6 +259,17 @@ async def test_a_microphone_that_dies_mid_talk_is_said_within_the_silence_limit(
     # at most one real second after it.
     assert limit - 2 <= noticed, (noticed, limit)
     assert (noticed - limit) / 30 <= 1.0, (noticed, limit)
+    # From slot 10 (小林 美咲's LT) on, 伊藤 翔's LT is never on air: his silent microphone
+    # is never metered, so never judged — not called silent off air, not a warning.
+    # 小林 美咲 is checked when her LT is on air, before her microphone dies.
+    audio = {
+        (r.data["speaker"], r.data["verdict"])
+        for r in records
+        if r.kind == Kind.CHECK and r.data["part"] == "audio"
+    }
+    assert not any(who == "ito" for who, _ in audio), audio
+    assert not any("伊藤 翔" in w for w in report.warnings), report.warnings
+    assert ("kobayashi", "pass") in audio, audio
     # The checks were in the state too, and the command re-runs them.
     assert sessions[0].checks
 
