@@ -274,6 +274,58 @@ async def test_a_microphone_that_dies_mid_talk_is_said_within_the_silence_limit(
     assert sessions[0].checks
 
 
+async def test_a_speaker_not_heard_off_air_is_checked_when_their_slot_goes_on_air(
+    sim: SimulatedOBS,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    # From Yui Suzuki's Q&A: 伊藤 翔 (next, a silent microphone) is checked while the Q&A
+    # is on air — his LT scene is off program, OBS does not meter him: "not checked". When
+    # his LT goes on air he is checked again, and only then is his microphone silent.
+    text = EXAMPLE.read_text(encoding="utf-8").replace('transition = "Fade"', 'transition = "Cut"')
+    (tmp_path / "event.toml").write_text(text, encoding="utf-8")
+    cfg = _fast(load_config(tmp_path / "event.toml"))
+    seed_event(sim, cfg)
+    sim.use_cases.speaker_audio("Speaker 4 Audio", "silent")
+    obs = OBS.model_validate({"url": sim.url, "password": SIM_PASSWORD})
+    seen: list[tuple[str | None, str, str]] = []  # (slot on air, verdict, value) of ito's audio
+
+    def attach(session: ShowSession) -> None:
+        async def watch() -> None:
+            async with asyncio.timeout(40):
+                while True:
+                    await asyncio.sleep(0.1)
+                    state = session.state.to_json()
+                    on_air = (state["show"].get("on_air") or {}).get("title")
+                    for c in state["checks"]:
+                        if (c["speaker"], c["part"]) == ("ito", "audio"):
+                            entry = (on_air, c["verdict"], c["value"])
+                            if not seen or seen[-1][1:] != entry[1:]:
+                                seen.append(entry)
+                    if seen and seen[-1][1] == "fail":
+                        await session.submit({"command": "end"}, source="keys")
+                        return
+
+        import contextlib
+
+        @contextlib.asynccontextmanager
+        async def surface(s: ShowSession) -> AsyncIterator[None]:
+            s.spawn(watch(), "test surface")
+            yield
+
+        session.attach("test surface", surface)
+
+    await rehearse(
+        cfg,
+        RehearsalOptions(obs=obs, speed=30, journal=tmp_path / "r.jsonl", from_slot=8),
+        on_session=attach,
+    )
+    verdicts = [(verdict, value) for _, verdict, value in seen if verdict != "checking"]
+    assert verdicts[0] == ("not checked", "not on air"), seen
+    assert verdicts[-1][0] == "fail", seen
+    assert verdicts[-1][1].startswith("peak"), seen
+    assert seen[-1][0] == "pandas から Polars への移行でハマったこと", seen
+
+
 async def test_the_checks_command_runs_them_and_the_state_has_the_results(
     sim: SimulatedOBS,  # noqa: F811
     tmp_path: Path,
