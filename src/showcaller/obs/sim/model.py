@@ -571,18 +571,17 @@ class OBSModel:
         transition), or a global audio source."""
         return name in self.active
 
+    def _offline(self, name: str) -> bool:
+        inp = self.inputs.get(name)
+        return inp is not None and inp.video is not None and inp.video.state == "offline"
+
     def video_active(self, name: str) -> bool:
         """Shown on program (what OBS calls videoActive); an offline feed never is."""
-        inp = self.inputs.get(name)
-        if inp is not None and inp.video is not None and inp.video.state == "offline":
-            return False
-        return name in self.active
+        return name in self.active and not self._offline(name)
 
     def video_showing(self, name: str) -> bool:
-        """Shown on program or on the studio-mode preview."""
-        if self.video_active(name):
-            return True
-        return name in self.showing
+        """Shown on program or on the studio-mode preview; an offline feed never is."""
+        return name in self.showing and not self._offline(name)
 
     # ---------------------------------------------------------------- pictures
 
