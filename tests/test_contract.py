@@ -592,6 +592,17 @@ class _Recorder:
         self.events: list[protocol.Event] = []
         client.subscribe(self.events.append)
 
+    async def until(
+        self, wanted: tuple[str, object], name: str, wait: float = 3.0
+    ) -> list[protocol.Event]:
+        """The events up to `name`'s `wanted` (type, state) event and 0.1 s after it."""
+        seen = False
+        async with asyncio.timeout(wait):
+            while not seen:
+                await asyncio.sleep(0.02)
+                seen = wanted in _input_events(self.events, name)
+        return await self.take(0.1)
+
     async def take(self, seconds: float) -> list[protocol.Event]:
         """The events that arrive within `seconds` from now (and any not taken yet)."""
         await asyncio.sleep(seconds)
@@ -644,7 +655,8 @@ async def test_meters_and_media_only_while_the_input_is_on_program(
     }
     # On program: shown, restarted, active — then metered and playing.
     await watcher.request("SetCurrentProgramScene", {"sceneName": "Talk"})
-    on = await rec.take(0.6)
+    on = await rec.until(("InputActiveStateChanged", True), "Mic")
+    on += await rec.take(0.5)
     restart = "OBS_WEBSOCKET_MEDIA_INPUT_ACTION_RESTART"
     assert _input_events(on, "Mic") == [
         ("InputShowStateChanged", True),
@@ -664,7 +676,8 @@ async def test_meters_and_media_only_while_the_input_is_on_program(
     assert status["mediaDuration"] == 1000
     # Off again: hidden, inactive, ended; no more meters.
     await watcher.request("SetCurrentProgramScene", {"sceneName": "Scene"})
-    gone = await rec.take(0.6)
+    gone = await rec.until(("MediaInputPlaybackEnded", None), "Mic")
+    gone += await rec.take(0.5)
     assert _input_events(gone, "Mic") == [
         ("InputShowStateChanged", False),
         ("InputActiveStateChanged", False),
@@ -678,6 +691,16 @@ async def test_meters_and_media_only_while_the_input_is_on_program(
     }
 
 
+async def _until_hidden(client: OBSClient, name: str) -> None:
+    """Wait until OBS no longer shows `name` anywhere (its events may lag under load)."""
+    async with asyncio.timeout(5):
+        shown = True
+        while shown:
+            answer = await client.request("GetSourceActive", {"sourceName": name})
+            shown = answer["videoShowing"]
+            await asyncio.sleep(0.05)
+
+
 async def test_activity_follows_items_fades_and_the_studio_mode_preview(
     watcher: OBSClient, tmp_path: Path
 ) -> None:
@@ -687,18 +710,6 @@ async def test_activity_follows_items_fades_and_the_studio_mode_preview(
         {"sceneName": "Talk", "inputName": "Cam", "inputKind": "color_source_v3"},
     )
     rec = _Recorder(watcher)
-    # Preview shows, never activates: no playback, no meters.
-    await watcher.request("SetStudioModeEnabled", {"studioModeEnabled": True})
-    await watcher.request("SetCurrentPreviewScene", {"sceneName": "Talk"})
-    preview = await rec.take(0.5)
-    assert _input_events(preview, "Cam") == [("InputShowStateChanged", True)]
-    assert _input_events(preview, "Mic") == [("InputShowStateChanged", True)]
-    assert await watcher.request("GetSourceActive", {"sourceName": "Cam"}) == {
-        "videoActive": False,
-        "videoShowing": True,
-    }
-    await watcher.request("SetStudioModeEnabled", {"studioModeEnabled": False})
-    await rec.take(0.3)
     # An item of the input in the program scene activates it, hidden it does not.
     added = await watcher.request(
         "CreateSceneItem", {"sceneName": "Scene", "sourceName": "Cam", "sceneItemEnabled": False}
@@ -706,26 +717,41 @@ async def test_activity_follows_items_fades_and_the_studio_mode_preview(
     assert _input_events(await rec.take(0.3), "Cam") == []
     item = {"sceneName": "Scene", "sceneItemId": added["sceneItemId"]}
     await watcher.request("SetSceneItemEnabled", {**item, "sceneItemEnabled": True})
-    assert _input_events(await rec.take(0.3), "Cam") == [
-        ("InputShowStateChanged", True),
-        ("InputActiveStateChanged", True),
-    ]
+    # Under load real OBS now and then sends the show change late or folds it away (seen
+    # 2 runs in 20 in the full suite): the activation is what must come.
+    on = _input_events(await rec.until(("InputActiveStateChanged", True), "Cam"), "Cam")
+    assert ("InputActiveStateChanged", True) in on, on
+    assert set(on) <= {("InputShowStateChanged", True), ("InputActiveStateChanged", True)}, on
     await watcher.request("RemoveSceneItem", item)
-    assert _input_events(await rec.take(0.3), "Cam") == [
-        ("InputShowStateChanged", False),
-        ("InputActiveStateChanged", False),
-    ]
+    off = _input_events(await rec.until(("InputActiveStateChanged", False), "Cam"), "Cam")
+    assert ("InputActiveStateChanged", False) in off, off
+    assert set(off) <= {("InputShowStateChanged", False), ("InputActiveStateChanged", False)}, off
     # A fade: the new scene's inputs come on at its start, the old scene's go after its end.
     await watcher.request("SetCurrentSceneTransition", {"transitionName": "Fade"})
     await watcher.request("SetCurrentSceneTransitionDuration", {"transitionDuration": 300})
     await watcher.request("SetCurrentProgramScene", {"sceneName": "Talk"})
     await rec.take(0.6)
     await watcher.request("SetCurrentProgramScene", {"sceneName": "Scene"})
-    fade = await rec.take(0.8)
+    await _until_hidden(watcher, "Cam")
+    fade = await rec.take(0.3)
     order = [e.event_type for e in fade if e.event_type != "InputVolumeMeters"]
-    ended = order.index("SceneTransitionEnded")
-    cam_off = order.index("InputActiveStateChanged")
-    assert cam_off > ended, order
+    assert order.index("InputActiveStateChanged") > order.index("SceneTransitionEnded"), order
+    # The studio-mode preview shows, never activates: no playback, no meters.
+    await watcher.request("SetStudioModeEnabled", {"studioModeEnabled": True})
+    await watcher.request("SetCurrentPreviewScene", {"sceneName": "Talk"})
+    preview = await rec.take(0.5)
+    assert _input_events(preview, "Cam") == [("InputShowStateChanged", True)]
+    assert _input_events(preview, "Mic") == [("InputShowStateChanged", True)]
+    assert "Mic" not in {
+        i["inputName"]
+        for e in preview
+        if e.event_type == "InputVolumeMeters"
+        for i in e.event_data["inputs"]
+    }
+    assert await watcher.request("GetSourceActive", {"sourceName": "Cam"}) == {
+        "videoActive": False,
+        "videoShowing": True,
+    }
 
 
 # ------------------------------------------------------------------ Companion's connect

@@ -441,7 +441,12 @@ def _checks_line(state: SessionState) -> Text:
     parts: list[str | tuple[str, str]] = [("checks ", "bold")]
     if not state.checks:
         parts.append(("none yet (c runs them)", "dim"))
-    marks = {"pass": ("✓", "green"), "warn": ("!", "yellow"), "fail": ("✗", "bold red")}
+    marks = {
+        "pass": ("✓", "green"),
+        "warn": ("!", "yellow"),
+        "fail": ("✗", "bold red"),
+        "not checked": ("–", "dim"),
+    }
     by_speaker: dict[str, list[Any]] = {}
     for check in state.checks:
         by_speaker.setdefault(check.name, []).append(check)
@@ -449,7 +454,8 @@ def _checks_line(state: SessionState) -> Text:
         parts.append(f"{name} ")
         for check in checks:
             sign, style = marks.get(check.verdict, ("…", "dim"))
-            detail = f" {check.value}" if check.verdict in ("fail", "warn") and check.value else ""
+            shown = ("fail", "warn", "not checked")  # "not checked": why ("not on air")
+            detail = f" {check.value}" if check.verdict in shown and check.value else ""
             parts.append((f"{check.part}{sign}{detail} ", style))
         parts.append(" ")
     return _line(*parts)
