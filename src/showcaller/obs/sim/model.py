@@ -144,6 +144,8 @@ class StreamOutput:
     bytes_base: int = 0
     bytes_since: float = 0.0
     reconnecting_since: float | None = None
+    # OBS makes its stream output at the first StartStream and keeps it (GetOutputList).
+    created: bool = False
 
     @property
     def active(self) -> bool:

@@ -220,8 +220,10 @@ class OutputRequests(Outputs):
                 "outputWidth": w if self.model.record.active else 0,
             }
         ]
-        if self.model.stream.state != "stopped":
-            outputs.append(
+        # Listed from the first StartStream on, before the record output (OBS 29, measured).
+        if self.model.stream.created:
+            outputs.insert(
+                0,
                 {
                     "outputActive": self.model.stream.active,
                     "outputFlags": {**flags, "OBS_OUTPUT_SERVICE": True},
@@ -229,6 +231,6 @@ class OutputRequests(Outputs):
                     "outputKind": "rtmp_output",
                     "outputName": "simple_stream",
                     "outputWidth": w,
-                }
+                },
             )
         return {"outputs": outputs}

@@ -110,6 +110,7 @@ class Outputs(SimCore):
 
     def _start_stream(self) -> None:
         self.model.stream.state = "starting"
+        self.model.stream.created = True
         self._spawn(self._run_stream_start(), "sim-obs stream start")
 
     async def _run_stream_start(self) -> None:
