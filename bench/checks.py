@@ -82,6 +82,13 @@ async def _sim(cfg: EventConfig) -> AsyncIterator[tuple[str, str, int | None]]:
 
     async with SimulatedOBS(password="bench") as sim:
         sim.use_cases.seed_show(needs_of(cfg))
+        # As on real OBS: the speakers' inputs on program, where OBS meters them.
+        bench = sim.model.create_scene("Bench")
+        for sp in cfg.speakers:
+            for name in dict.fromkeys(n for n in (sp.video_input, sp.audio_input) if n):
+                sim.model.add_item(bench, name)
+        sim.model.program = "Bench"
+        sim.model.refresh_activity()
         yield sim.url, "bench", None
 
 

@@ -24,6 +24,7 @@ from showcaller.checks.measure import judge_picture, judge_sound, moved_share
 from showcaller.checks.run import SpeakerCheck, meter_tap
 from showcaller.config import OBS, EventConfig, load_config
 from showcaller.modes import RehearsalOptions, rehearse
+from showcaller.obs import protocol
 from showcaller.obs.client import OBSClient
 from showcaller.obs.gateway import OBSGateway
 from showcaller.obs.images import Image
@@ -114,12 +115,15 @@ def test_check_on_the_sim_fails_the_broken_speakers_with_hints() -> None:
     out = proc.stdout
     rows = {line.split("│")[1].strip(): line for line in out.splitlines() if line.count("│") >= 4}
     assert "fail  luma 0/255" in rows["Yui Suzuki"]  # [sim.feeds]: a black picture
-    assert "fail  peak" in rows["伊藤 翔"]  # [sim.feeds]: a silent microphone
+    # Nothing is on air before the show: OBS meters no speaker's microphone, so none is
+    # judged (issue 18) — 伊藤 翔's silent one is found when his talk goes on air.
+    assert "not checked  not on air" in rows["伊藤 翔"]
+    assert "fail" not in rows["伊藤 翔"]
     assert "pass" in rows["佐藤 花子"]
     assert "fail" not in rows["佐藤 花子"]
     assert "カメラの開始か画面共有" in out  # the hint, in the event's language
-    assert "話してもらってください" in out
-    assert "10 passed, 0 warnings, 2 failed" in out
+    assert "伊藤 翔さんのマイクは本番に出るまで聞けません" in out
+    assert "5 passed, 0 warnings, 1 failed" in out
 
 
 def test_check_one_speaker_an_unknown_one_and_an_obs_that_is_not_there() -> None:
@@ -255,8 +259,71 @@ async def test_a_microphone_that_dies_mid_talk_is_said_within_the_silence_limit(
     # at most one real second after it.
     assert limit - 2 <= noticed, (noticed, limit)
     assert (noticed - limit) / 30 <= 1.0, (noticed, limit)
+    # From slot 10 (小林 美咲's LT) on, 伊藤 翔's LT is never on air: his silent microphone
+    # is never metered, so never judged — not called silent off air, not a warning.
+    # 小林 美咲 is checked when her LT is on air, before her microphone dies.
+    audio = {
+        (r.data["speaker"], r.data["verdict"])
+        for r in records
+        if r.kind == Kind.CHECK and r.data["part"] == "audio"
+    }
+    assert not any(who == "ito" for who, _ in audio), audio
+    assert not any("伊藤 翔" in w for w in report.warnings), report.warnings
+    assert ("kobayashi", "pass") in audio, audio
     # The checks were in the state too, and the command re-runs them.
     assert sessions[0].state.checks
+
+
+async def test_a_speaker_not_heard_off_air_is_checked_when_their_slot_goes_on_air(
+    sim: SimulatedOBS,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    # From Yui Suzuki's Q&A: 伊藤 翔 (next, a silent microphone) is checked while the Q&A
+    # is on air — his LT scene is off program, OBS does not meter him: "not checked". When
+    # his LT goes on air he is checked again, and only then is his microphone silent.
+    text = EXAMPLE.read_text(encoding="utf-8").replace('transition = "Fade"', 'transition = "Cut"')
+    (tmp_path / "event.toml").write_text(text, encoding="utf-8")
+    cfg = _fast(load_config(tmp_path / "event.toml"))
+    seed_event(sim, cfg)
+    sim.use_cases.speaker_audio("Speaker 4 Audio", "silent")
+    obs = OBS.model_validate({"url": sim.url, "password": SIM_PASSWORD})
+    seen: list[tuple[str | None, str, str]] = []  # (slot on air, verdict, value) of ito's audio
+
+    def attach(session: ShowSession) -> None:
+        async def watch() -> None:
+            async with asyncio.timeout(40):
+                while True:
+                    await asyncio.sleep(0.1)
+                    state = session.state.to_json()
+                    on_air = (state["show"].get("on_air") or {}).get("title")
+                    for c in state["checks"]:
+                        if (c["speaker"], c["part"]) == ("ito", "audio"):
+                            entry = (on_air, c["verdict"], c["value"])
+                            if not seen or seen[-1][1:] != entry[1:]:
+                                seen.append(entry)
+                    if seen and seen[-1][1] == "fail":
+                        await session.submit({"command": "end"}, source="keys")
+                        return
+
+        import contextlib
+
+        @contextlib.asynccontextmanager
+        async def surface(s: ShowSession) -> AsyncIterator[None]:
+            s.spawn(watch(), "test surface")
+            yield
+
+        session.attach("test surface", surface)
+
+    await rehearse(
+        cfg,
+        RehearsalOptions(obs=obs, speed=30, journal=tmp_path / "r.jsonl", from_slot=8),
+        on_session=attach,
+    )
+    verdicts = [(verdict, value) for _, verdict, value in seen if verdict != "checking"]
+    assert verdicts[0] == ("not checked", "not on air"), seen
+    assert verdicts[-1][0] == "fail", seen
+    assert verdicts[-1][1].startswith("peak"), seen
+    assert seen[-1][0] == "pandas から Polars への移行でハマったこと", seen
 
 
 async def test_the_checks_command_runs_them_and_the_state_has_the_results(
@@ -427,7 +494,9 @@ async def test_watch_checks_a_failing_speaker_again_until_the_picture_is_back(
             proc.kill()
             await proc.wait()
     assert proc.returncode == 0, out.decode() + err.decode()
-    assert "2 passed, 0 warnings, 0 failed" in out.decode()
+    # The picture passes; the microphone is off air (not on program): not checked.
+    assert "1 passed, 0 warnings, 0 failed" in out.decode()
+    assert "本番に出るまで聞けません" in out.decode()
 
 
 async def test_live_checks_everyone_at_once_when_started_late_and_a_failure_is_a_problem(
@@ -464,3 +533,128 @@ async def test_live_checks_everyone_at_once_when_started_late_and_a_failure_is_a
     )
     # On air too: the talk is short (4 s), so only the pre-show verdict is asserted.
     assert not any("check Speaker A: video" in p for p in report.problems)
+
+
+# ------------------------------------------------------------ off air (sim and real OBS)
+
+
+@pytest.fixture(params=["sim", pytest.param("real", marks=pytest.mark.realobs)])
+async def any_obs(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> AsyncIterator[tuple[str, str, SimulatedOBS | None]]:
+    """(url, password, the sim or None): the built-in OBS, or the session's real one."""
+    if request.param == "sim":
+        async with SimulatedOBS(password=SIM_PASSWORD, record_dir=tmp_path / "rec") as s:
+            yield s.url, SIM_PASSWORD, s
+    else:
+        real = request.getfixturevalue("real_obs")
+        yield real.url, real.password, None
+
+
+def _event_with(tmp_path: Path, speakers: list[tuple[str, str | None, str | None]]) -> EventConfig:
+    """The example event plus speakers (id, video_input, audio_input), named by their id."""
+    text = EXAMPLE.read_text(encoding="utf-8")
+    head, *rest = text.split("[[speakers]]")
+    tail = ("[[speakers]]" + "[[speakers]]".join(rest)).split(
+        "\n# The built-in simulated OBS only"
+    )[0]
+    for sid, video, audio in speakers:
+        tail += f'\n[[speakers]]\nid = "{sid}"\nname = "{sid}"\n'
+        tail += f'video_input = "{video}"\n' if video else ""
+        tail += f'audio_input = "{audio}"\n' if audio else ""
+    (tmp_path / "event.toml").write_text(head + tail, encoding="utf-8")
+    return _fast(load_config(tmp_path / "event.toml"))
+
+
+async def test_speakers_off_air_are_never_called_silent_and_nothing_on_air_changes(
+    any_obs: tuple[str, str, SimulatedOBS | None], tmp_path: Path
+) -> None:
+    # Issue 18: a looping tone WAV in "Talk" with "Standby" on program read -inf dBFS on
+    # real OBS 29 and failed as silent. OBS meters (and plays) an input only while a
+    # scene on program shows it; the check must say it cannot hear it yet, never "silent",
+    # and must not touch what is on air: the next speaker is checked during another talk.
+    url, password, simulated = any_obs
+    client = OBSClient(url, password, subscriptions=protocol.EventSubscription.ALL)
+    await client.connect()
+    gw = OBSGateway(client)
+    try:
+        for scene in ("Standby", "Talk A", "Talk B"):
+            await gw.create_scene(scene)
+        size = {"width": 640, "height": 360}
+        await gw.create_input("Standby", "Card", "color_source_v3", {"color": 0xFF808080, **size})
+        await gw.create_input(
+            "Talk B", "Dark Cam", "color_source_v3", {"color": 0xFF000000, **size}
+        )
+        mics = {
+            "Tone A": ("Talk A", True),
+            "Tone B": ("Talk B", True),
+            "Quiet B": ("Talk B", False),
+        }
+        for name, (scene, tone) in mics.items():
+            wav = _wav(tmp_path / f"{name}.wav", tone=tone)
+            await gw.create_input(
+                scene,
+                name,
+                "ffmpeg_source",
+                {"local_file": str(wav), "is_local_file": True, "looping": True},
+            )
+            if simulated is not None:  # the sim reads no WAV levels: its signal stands in
+                simulated.use_cases.speaker_audio(name, "speaking" if tone else "silent")
+        await gw.set_program_scene("Standby")
+        cfg = _event_with(
+            tmp_path,
+            [
+                ("a", None, "Tone A"),
+                ("b", "Tone B", "Tone B"),
+                ("quiet", None, "Quiet B"),
+                ("dark", "Dark Cam", None),
+            ],
+        )
+        ids = ["a", "b", "quiet", "dark"]
+
+        # T-30: Standby on program, no talk on air.
+        before = {(r.speaker, r.part): r for r in await SpeakerCheck(cfg, gw).run(ids)}
+        for key in (("a", "audio"), ("b", "audio"), ("quiet", "audio"), ("b", "video")):
+            assert before[key].verdict == "not checked", before[key]
+            assert before[key].value == "not on air", before[key]
+        assert (
+            "cannot hear" in before[("b", "audio")].hint
+            or "聞けません" in before[("b", "audio")].hint
+        )
+        assert "聞けません" in before[("a", "audio")].hint, before[("a", "audio")]  # ja event
+        # A picture that is there off air is judged off air: a black camera is black.
+        assert before[("dark", "video")].verdict == "fail", before[("dark", "video")]
+
+        # Talk A on air; the next speaker (Talk B) is checked meanwhile: nothing on air moves.
+        await gw.set_program_scene("Talk A")
+        await asyncio.sleep(0.5)
+        seen: list[str] = []
+        unsubscribe = client.subscribe(lambda e: seen.append(e.event_type))
+        during = {(r.speaker, r.part): r for r in await SpeakerCheck(cfg, gw).run(ids)}
+        unsubscribe()
+        assert await gw.program_scene() == "Talk A"
+        on_air_changes = {
+            "CurrentProgramSceneChanged",
+            "SceneTransitionStarted",
+            "SceneItemCreated",
+            "SceneItemRemoved",
+            "SceneItemEnableStateChanged",
+            "InputMuteStateChanged",
+            "InputVolumeChanged",
+            "InputAudioTracksChanged",
+        }
+        changes = [e for e in seen if e in on_air_changes]
+        assert changes == [], changes
+        assert during[("a", "audio")].verdict == "pass", during[("a", "audio")]
+        assert during[("b", "audio")].verdict == "not checked", during[("b", "audio")]
+        assert during[("quiet", "audio")].verdict == "not checked", during[("quiet", "audio")]
+
+        # Talk B on air: the tone passes, the silent WAV is silent, and only now.
+        await gw.set_program_scene("Talk B")
+        await asyncio.sleep(0.5)
+        on_air = {(r.speaker, r.part): r for r in await SpeakerCheck(cfg, gw).run(ids)}
+        assert on_air[("b", "audio")].verdict == "pass", on_air[("b", "audio")]
+        assert on_air[("quiet", "audio")].verdict == "fail", on_air[("quiet", "audio")]
+        assert on_air[("a", "audio")].verdict == "not checked", on_air[("a", "audio")]
+    finally:
+        await client.close()

@@ -302,10 +302,11 @@ async def test_sigterm_detaches_a_rehearsal_and_puts_the_terminal_back(tmp_path:
 
 
 def _japanese_evening(tmp_path: Path) -> Path:
-    """The example with 加藤 健一郎 last among the speakers, his microphone silent."""
+    """The example with 加藤 健一郎 last among the speakers, his camera black (a picture is
+    judged off air too; a microphone only once its scene is on program)."""
     text = (ROOT / "config.example.toml").read_text(encoding="utf-8")
     text = text.replace('name = "Ren Watanabe"', 'name = "加藤 健一郎"')
-    text += '\n[[sim.feeds]]\nspeaker = "watanabe"\naudio = "silent"\n'
+    text += '\n[[sim.feeds]]\nspeaker = "watanabe"\nvideo = "black"\n'
     path = tmp_path / "event.toml"
     path.write_text(text, encoding="utf-8")
     return path
@@ -322,8 +323,9 @@ async def test_the_failing_check_and_the_mc_intro_are_read_whole_at_80x24_and_12
     # What the MC says as 佐藤 花子's talk starts, read whole on screen (wrapped).
     intro = r"佐藤 花子さんによる.*\n.*@hanako_ml です。.*よろ\s*\n?.*しくお願いします！"
     try:
-        screen = await term.wait_for(r"✗ 加藤 健一郎 audio \(peak", 30)
-        assert "ON AIR 1/13" in screen  # the checks of the rehearsal's start
+        screen = await term.wait_for(r"✗ 加藤 健一郎 video \(luma", 30)
+        # The checks of the rehearsal's start: before the first slot or with it on air.
+        assert re.search(r"WAITING|ON AIR 1/13", screen), screen
         term.type("n")  # the opening; its first minute over, the next talk's intro
         await term.wait_for(intro, 20)
         term.type("h")  # hold it there
@@ -333,9 +335,10 @@ async def test_the_failing_check_and_the_mc_intro_are_read_whole_at_80x24_and_12
         assert re.search(r"^next .* · 佐藤 花子 [✓…!✗?]", screen, re.M), screen
         assert len(screen.splitlines()) == 24
         term.resize(120, 40)
-        screen = await term.wait_for(r"(?m)^checks .{75,}", 10)  # redrawn at the new size
+        # Redrawn at the new size: the countdown's digits are drawn twice as large there.
+        screen = await term.wait_for(r"██████", 10)
         _save(tmp_path, "dashboard-checks-120x40.txt", screen)
-        assert re.search(r"✗ 加藤 健一郎 audio \(peak -\d+ dBFS\)", screen), screen
+        assert re.search(r"✗ 加藤 健一郎 video \(luma \d+/255", screen), screen
         assert re.search(intro, screen), screen
         term.type("q")
         await term.wait_for(r"quit: type `end`")

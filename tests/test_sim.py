@@ -950,3 +950,27 @@ async def test_a_wav_media_input_plays_pauses_stops_and_ends_on_the_clock(
         assert await status() == ("OBS_MEDIA_STATE_ENDED", None, None)
     finally:
         await client.close()
+
+
+async def test_a_global_audio_source_is_always_active_and_metered(sim: SimulatedOBS) -> None:
+    # OBS keeps its global audio sources (Settings → Audio) active whatever is on
+    # program; a speaker's feed in a scene off program is neither active nor metered.
+    sim.model.create_scene("Talk")
+    sim.use_cases.speaker_feed("Ada", "Talk")
+    sim.use_cases.global_audio("Mic/Aux", "mic1")
+    client = await RawClient.identified(
+        sim.url, subscriptions=int(EventSubscription.INPUT_VOLUME_METERS)
+    )
+    try:
+        await client.next_event("InputVolumeMeters")
+        event = await client.next_event("InputVolumeMeters")
+        assert [i["inputName"] for i in event["eventData"]["inputs"]] == ["Mic/Aux"]
+        special = (await client.request("GetSpecialInputs"))["responseData"]
+        assert special["mic1"] == "Mic/Aux"
+        assert special["desktop1"] is None
+        active = await client.request("GetSourceActive", {"sourceName": "Mic/Aux"})
+        assert active["responseData"]["videoActive"] is True
+        ada = await client.request("GetSourceActive", {"sourceName": "Ada"})
+        assert ada["responseData"] == {"videoActive": False, "videoShowing": False}
+    finally:
+        await client.close()

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 
 from showcaller.checks.hints import hint, what, who
 from showcaller.checks.measure import MOVING_SHARE, judge_picture
-from showcaller.checks.run import SHOT_H, SHOT_W, MeterTap, SpeakerCheck, meter_tap
+from showcaller.checks.run import OFF_AIR, SHOT_H, SHOT_W, MeterTap, SpeakerCheck, meter_tap
 from showcaller.clock import SystemClock
 from showcaller.config import EventConfig
 from showcaller.errors import OBSError
@@ -66,6 +66,8 @@ class ShowChecks:
         self.results: dict[tuple[str, str], CheckResult] = {}
         self._running: set[str] = set()
         self._prechecked: set[int] = set()
+        self._off_air: set[str] = set()  # speakers a check could not hear or see off air
+        self._rechecked: set[tuple[int | None, str]] = set()  # (slot, speaker) checked on air
         self.language = self.cfg.event.language
 
     # ---------------------------------------------------------------- checks
@@ -92,6 +94,25 @@ class ShowChecks:
                 problem=problem and r.verdict == "fail",
                 topic="check",
             )
+        state = self.ctx.state.show
+        on_air = state.on_air.index if state.on_air is not None else None
+        on_air_ids = (
+            {sp.id for sp in self.ctx.plan.slots[on_air].speakers} if on_air is not None else set()
+        )
+        again: set[str] = set()
+        for r in results:
+            if r.value != OFF_AIR:
+                continue
+            self.ctx.say(f"check {r.name}: {r.part} not checked — {r.hint}", topic="check")
+            # A check that began before the slot went on air is run again (once a slot);
+            # the others wait for their slot (`watch_on_air`).
+            if r.speaker in on_air_ids and (on_air, r.speaker) not in self._rechecked:
+                self._rechecked.add((on_air, r.speaker))
+                again.add(r.speaker)
+            else:
+                self._off_air.add(r.speaker)
+        if again:
+            self.start(sorted(again), "on air")
         passed = sum(1 for r in results if r.verdict == "pass")
         self.ctx.say(f"speaker checks {why}: {passed} passed, {len(bad)} to look at", topic="check")
 
@@ -162,6 +183,12 @@ class ShowChecks:
                 # A speaker who stays on air (talk, then Q&A) keeps what was said of them.
                 speakers = self.ctx.plan.slots[on_air].speakers if on_air is not None else []
                 watched = {sp.id: watched.get(sp.id) or _Watched(sp.name, now) for sp in speakers}
+                # Those a check could not hear or see off air are checked now they are on.
+                pending = [sp.id for sp in speakers if sp.id in self._off_air]
+                self._off_air.difference_update(pending)
+                self._rechecked.update((on_air, sp_id) for sp_id in pending)
+                if pending:
+                    self.start(pending, "on air")
             for sp_id, w in watched.items():
                 speaker = self.cfg.speaker(sp_id)
                 if speaker.audio_input:

@@ -37,6 +37,25 @@ _HINTS: dict[str, dict[Language, str]] = {
         "en": "the sound is clipping — ask {who} to turn their microphone down",
         "ja": "音が割れています — {who}にマイクの音量を下げてもらってください",
     },
+    "off_air_audio": {
+        "en": "cannot hear {who}'s microphone until it is on air — OBS measures sound only on "
+        "program; checked when the slot goes on air (before the stream: put its scene on "
+        "program and check again)",
+        "ja": "{who}のマイクは本番に出るまで聞けません — OBS はプログラムに出ている音しか測れません。"
+        "出番で確認します（配信前なら、そのシーンをプログラムに出して再チェック）",
+    },
+    "off_air_video": {
+        "en": "cannot see {who}'s picture until it is on air — a media source plays only on "
+        "program; checked when the slot goes on air",
+        "ja": "{who}の映像は本番に出るまで見られません — メディアソースはプログラムに出ている間だけ"
+        "再生されます。出番で確認します",
+    },
+    "no_meters": {
+        "en": "OBS sent no sound levels for {who} — is their audio_input an input with sound? "
+        "look at it in OBS's audio mixer",
+        "ja": "OBS から{who}の音量が届きません — audio_input は音のある入力ですか？"
+        "OBS の音声ミキサーで確かめてください",
+    },
     "slides_down": {
         "en": "the slide link does not answer ({status}) — not published yet? ask {who} for it",
         "ja": "スライドのリンクが開けません（{status}）— まだ公開前かもしれません。{who}に確認してください",

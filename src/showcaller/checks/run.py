@@ -42,6 +42,12 @@ METER_HISTORY = 600
 METER_GAP_S = 0.5
 # A linear peak above this (+6 dBFS) is not a reading.
 MAX_PEAK = 2.0
+# Inputs that draw nothing while no scene on program shows them (real OBS 29, measured:
+# an ffmpeg_source reads OBS_MEDIA_STATE_NONE and its screenshot is all black until its
+# scene goes on program, which restarts it); a browser source too when `shutdown` is set.
+_DARK_OFF_AIR = frozenset({"ffmpeg_source", "vlc_source"})
+# The value of a part that could not be measured because its input is not on air.
+OFF_AIR = "not on air"
 
 OnResult = Callable[[CheckResult], None]
 
@@ -216,12 +222,14 @@ class SpeakerCheck:
         try:
             # A source in no scene on program or preview may not render at all (a browser
             # source that shuts down when hidden): said beside a black picture.
-            _, showing = await self.gateway.source_active(name)
+            active, showing = await self.gateway.source_active(name)
             while True:
                 shots.append(await self.gateway.screenshot(name, SHOT_W, SHOT_H))
                 verdict = judge_picture(shots, self.settings.black_threshold)
                 if verdict.black:
-                    value = _luma(verdict.luma) + ("" if showing else ", not shown in any scene")
+                    if not active and await self._dark_off_air(name):
+                        return self._result(t, "video", "not checked", OFF_AIR, "off_air_video")
+                    value = _luma(verdict.luma) + ("" if showing else ", not on program or preview")
                     return self._result(t, "video", "fail", value, "black")
                 if len(shots) > 1 and verdict.moved >= MOVING_SHARE:
                     return self._result(t, "video", "pass", _luma(verdict.luma))
@@ -238,6 +246,15 @@ class SpeakerCheck:
         return self._result(
             t, "video", "fail", f"unchanged for {seconds} s", "frozen", seconds=seconds
         )
+
+    async def _dark_off_air(self, name: str) -> bool:
+        """Whether `name` is of a kind that draws nothing until a scene on program shows it."""
+        kind = next((i.kind for i in await self.gateway.inputs() if i.name == name), None)
+        if kind in _DARK_OFF_AIR:
+            return True
+        if kind == "browser_source":
+            return bool((await self.gateway.input_settings(name)).get("shutdown"))
+        return False
 
     def _no_input(self, t: SpeakerTarget, part: Part, name: str, field: str) -> CheckResult:
         return self._result(t, part, "fail", "no such input", "no_input", input=name, field=field)
@@ -257,6 +274,7 @@ class SpeakerCheck:
                 volume = 0.0  # an OBS without GetInputVolume: the meters still tell
             if volume == -math.inf:
                 return self._result(t, "audio", "fail", "fader -inf dB", "fader_down", input=name)
+            active_at_start, _ = await self.gateway.source_active(name)
         except ResourceNotFound:
             return self._no_input(t, "audio", name, "audio_input")
         except OBSError as exc:
@@ -267,6 +285,18 @@ class SpeakerCheck:
         )
         value = f"peak {_db(sound.peak_db)}"
         if not sound.sound:
+            # OBS meters an input only while a scene on program shows it (obs-websocket
+            # attaches its meter on activation): off air, no reading is not silence. Nor is
+            # a window that a cue cut short. Only a whole window on air can say "silent".
+            try:
+                active_at_end, _ = await self.gateway.source_active(name)
+            except OBSError as exc:
+                value = str(exc)
+                return self._result(t, "audio", "fail", value, "not_found", input=name, error=exc)
+            if not (active_at_start and active_at_end):
+                return self._result(t, "audio", "not checked", OFF_AIR, "off_air_audio")
+            if sound.readings == 0:
+                return self._result(t, "audio", "not checked", "no meter readings", "no_meters")
             seconds = f"{self.settings.window_seconds:g}"
             return self._result(t, "audio", "fail", value, "silent", seconds=seconds)
         if sound.clipping:
@@ -314,4 +344,4 @@ def summary(results: Sequence[CheckResult]) -> tuple[int, int, int]:
     )
 
 
-__all__ = ["MeterTap", "SpeakerCheck", "SpeakerTarget", "meter_tap", "summary"]
+__all__ = ["OFF_AIR", "MeterTap", "SpeakerCheck", "SpeakerTarget", "meter_tap", "summary"]

@@ -508,6 +508,11 @@ def _checks_lines(state: SessionState, width: int) -> list[Text]:
         else:
             rest.setdefault(verdict, []).append(name)
     # The others, by name if the whole line has room for them, else counted.
+    # Why a part was not checked ("audio not on air": a microphone OBS cannot hear until
+    # its scene is on program), said once for all of them.
+    why = sorted(
+        {f"{c.part} {c.value}" for c in state.checks if c.verdict == "not checked" and c.value}
+    )
     summaries: list[tuple[Text, Text]] = []
     for verdict in ("checking", "not checked", "pass"):
         names = rest.get(verdict, [])
@@ -515,10 +520,11 @@ def _checks_lines(state: SessionState, width: int) -> list[Text]:
             continue
         sign, style = _VERDICT_MARKS[verdict]
         word = {"pass": "passed", "checking": "checking", "not checked": "not checked"}[verdict]
+        reason = f" ({', '.join(why)})" if verdict == "not checked" and why else ""
         summaries.append(
             (
-                Text(f"{sign} {' '.join(names)}", style=style),
-                Text(f"{sign} {len(names)} {word}", style=style),
+                Text(f"{sign} {' '.join(names)}{reason}", style=style),
+                Text(f"{sign} {len(names)} {word}{reason}", style=style),
             )
         )
     indent = " " * cell_len(label)

@@ -35,8 +35,15 @@ class ControlRequests(SimCore):
         return {"transitionKinds": list(TRANSITION_KINDS)}
 
     async def handle_GetSpecialInputs(self, a: Args) -> JSON:
-        """Desktop and mic audio: none on a headless OBS with no audio device (measured)."""
-        return dict.fromkeys(("desktop1", "desktop2", "mic1", "mic2", "mic3", "mic4"))
+        """Desktop and mic audio: none on a headless OBS with no audio device (measured),
+        unless `use_cases.global_audio` made one."""
+        special: dict[str, str | None] = dict.fromkeys(
+            ("desktop1", "desktop2", "mic1", "mic2", "mic3", "mic4")
+        )
+        for inp in self.model.inputs.values():
+            if inp.channel in special:
+                special[inp.channel] = inp.name
+        return special
 
     async def handle_GetInputVolume(self, a: Args) -> JSON:
         """inputVolumeMul and inputVolumeDb (−100 for silence) of an audio input."""

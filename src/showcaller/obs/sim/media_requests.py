@@ -42,14 +42,15 @@ class MediaRequests(SimCore):
             return "OBS_MEDIA_STATE_NONE", None, None
         path = self._media_file(inp)
         if not path:
-            # An ffmpeg_source with no file says it plays, at 0 of 0 ms (OBS 29, measured).
-            return _PLAYING, 0, 0
+            # An ffmpeg_source with no file says it plays, at 0 of 0 ms, while active; NONE
+            # with nulls while not (OBS 29, measured).
+            if self.model.is_active(inp.name):
+                return _PLAYING, 0, 0
+            return "OBS_MEDIA_STATE_NONE", None, None
         duration = _duration_ms(path)
         if duration is None:
             return "OBS_MEDIA_STATE_NONE", None, None
         now = self.clock.monotonic()
-        if inp.media_state == "OBS_MEDIA_STATE_NONE":
-            self._media_seek(inp, _PLAYING, 0.0)
         cursor = inp.media_cursor_ms
         if inp.media_state == _PLAYING:
             cursor += (now - inp.media_anchor) * 1000
@@ -61,6 +62,20 @@ class MediaRequests(SimCore):
         if inp.media_state not in (_PLAYING, _PAUSED):
             return inp.media_state, None, None
         return inp.media_state, duration, int(cursor)
+
+    def media_activity(self, inp: Input, active: bool) -> None:
+        """A media file plays only while active: its scene on program restarts it (OBS's
+        `restart_on_activate`), leaving program ends it (OBS 29, measured)."""
+        path = self._media_file(inp)
+        if not path or _duration_ms(path) is None:
+            return
+        if active:
+            self._media_seek(inp, _PLAYING, 0.0)
+            self._media_event("MediaInputPlaybackStarted", inp)
+            self._media_event("MediaInputActionTriggered", inp, mediaAction=_ACTION + "RESTART")
+        elif inp.media_state in (_PLAYING, _PAUSED):
+            self._media_seek(inp, _ENDED, 0.0)
+            self._media_event("MediaInputPlaybackEnded", inp)
 
     def _media_seek(self, inp: Input, state: str, cursor_ms: float) -> None:
         inp.media_state = state

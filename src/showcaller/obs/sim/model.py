@@ -22,6 +22,7 @@ from showcaller.obs.sim.signals import AudioSignal, VideoSignal
 
 JSON = dict[str, Any]
 Emit = Callable[[str, JSON], None]
+MediaHook = Callable[["Input", bool], None]
 
 # Nested scenes deeper than this are not rendered (OBS refuses cycles; depth is a guard).
 _MAX_DEPTH = 8
@@ -100,6 +101,14 @@ class Input:
     media_state: str = "OBS_MEDIA_STATE_NONE"
     media_anchor: float = 0.0
     media_cursor_ms: float = 0.0
+    # A global audio source (Settings → Audio: "desktop1", "mic1", …): in no scene, always
+    # active, as OBS keeps its output channels active.
+    channel: str | None = None
+    # Audio settings of the mixer: the six tracks, balance, sync offset, monitoring.
+    tracks: dict[str, bool] = field(default_factory=lambda: {str(n): True for n in range(1, 7)})
+    balance: float = 0.5
+    sync_offset_ms: int = 0
+    monitor_type: str = "OBS_MONITORING_TYPE_NONE"
 
     @property
     def has_audio(self) -> bool:
@@ -135,6 +144,8 @@ class StreamOutput:
     bytes_base: int = 0
     bytes_since: float = 0.0
     reconnecting_since: float | None = None
+    # OBS makes its stream output at the first StartStream and keeps it (GetOutputList).
+    created: bool = False
 
     @property
     def active(self) -> bool:
@@ -183,10 +194,18 @@ class OBSModel:
         self.canvas = canvas
         self._rng = random.Random(seed)
         self.emit: Emit = lambda event_type, data: None
+        # Called when a media input is activated (True: restart) or deactivated (False).
+        self.on_media: MediaHook = lambda inp, active: None
         self.scenes: list[Scene] = [Scene("Scene", self.new_uuid())]
         self.inputs: dict[str, Input] = {}
         self.program = "Scene"
         self.preview: str | None = None
+        # The old program scene while a transition runs: OBS keeps it active until the end.
+        self.leaving: str | None = None
+        # The sources OBS holds active (shown on program) and showing (also on preview).
+        self.active: set[str] = {"Scene"}
+        self.showing: set[str] = {"Scene"}
+        self._showing_seq: list[str] = ["Scene"]  # top item first, as OBS walks a scene
         self.studio_mode = False
         self.transitions = [
             Transition("Cut", "cut_transition", fixed=True),
@@ -298,12 +317,15 @@ class OBSModel:
             other.items = [i for i in other.items if i.source_name != name]
         self.emit("SceneRemoved", {**self._scene_ref(scene), "isGroup": False})
         self.emit("SceneListChanged", {"scenes": self.scene_list()})
+        if self.leaving == name:
+            self.leaving = None
+        self.refresh_activity()
         self.drop_orphans()
 
     def drop_orphans(self) -> None:
         """Remove inputs no scene shows any more: OBS frees a source with its last item."""
         used = {item.source_name for scene in self.scenes for item in scene.items}
-        for name in [n for n in self.inputs if n not in used]:
+        for name in [n for n, i in self.inputs.items() if n not in used and i.channel is None]:
             self.remove_input(name)
 
     # ---------------------------------------------------------------- inputs, items
@@ -338,6 +360,28 @@ class OBSModel:
         item = self.add_item(scene, name, enabled=enabled)
         return inp, item
 
+    def create_global_audio(self, name: str, channel: str, kind: str) -> Input:
+        """A global audio source (Settings → Audio) on `channel` ("desktop1", "mic1", …):
+        in no scene and always active, as OBS keeps its output channels active."""
+        if self.source_exists(name):
+            raise RequestFailed(
+                Status.RESOURCE_ALREADY_EXISTS, "A source already exists by that input name."
+            )
+        inp = Input(name, self.new_uuid(), kind, {}, channel=channel)
+        self.inputs[name] = inp
+        data: JSON = {"inputName": name}
+        if self.with_uuids:
+            data["inputUuid"] = inp.uuid
+        data.update(
+            inputKind=kind,
+            unversionedInputKind=unversioned(kind),
+            inputSettings={},
+            defaultInputSettings=dict(catalog.DEFAULT_SETTINGS.get(kind, {})),
+        )
+        self.emit("InputCreated", data)
+        self.refresh_activity()
+        return inp
+
     def add_item(self, scene: Scene, source_name: str, *, enabled: bool = True) -> SceneItem:
         """Place a source on top of a scene; emits SceneItemCreated, SceneItemSelected."""
         if source_name == scene.name:
@@ -357,6 +401,7 @@ class OBSModel:
         self.emit("SceneItemSelected", {**self._scene_ref(scene), "sceneItemId": item.item_id})
         if not enabled:
             self.emit_item_enabled(scene, item)
+        self.refresh_activity()
         return item
 
     def item_transform(self, item: SceneItem) -> JSON:
@@ -407,6 +452,7 @@ class OBSModel:
             data["sourceUuid"] = self.source_uuid(item.source_name)
         data["sceneItemId"] = item_id
         self.emit("SceneItemRemoved", data)
+        self.refresh_activity()
         self.drop_orphans()
 
     def remove_input(self, name: str) -> None:
@@ -415,6 +461,9 @@ class OBSModel:
         del self.inputs[name]
         for scene in self.scenes:
             scene.items = [i for i in scene.items if i.source_name != name]
+        self.active.discard(name)
+        self.showing.discard(name)
+        self._showing_seq = [n for n in self._showing_seq if n != name]
         data: JSON = {"inputName": name}
         if self.with_uuids:
             data["inputUuid"] = inp.uuid
@@ -429,6 +478,11 @@ class OBSModel:
             for item in scene.items:
                 if item.source_name == old:
                     item.source_name = new
+        for names in (self.active, self.showing):
+            if old in names:
+                names.discard(old)
+                names.add(new)
+        self._showing_seq = [new if n == old else n for n in self._showing_seq]
         data: JSON = {}
         if self.with_uuids:
             data["inputUuid"] = inp.uuid
@@ -448,31 +502,88 @@ class OBSModel:
 
     # ---------------------------------------------------------------- activity
 
-    def _shown_in(self, root: str | None, name: str, depth: int = 0) -> bool:
-        if root is None or depth > _MAX_DEPTH:
-            return False
-        if root == name:
-            return True
+    def _shown_from(self, root: str | None, out: list[str], depth: int = 0) -> None:
+        """`root` and every source its enabled items show, top item first (OBS's order)."""
+        if root is None or depth > _MAX_DEPTH or root in out:
+            return
+        out.append(root)
         scene = self.find_scene(root)
         if scene is None:
-            return False
-        return any(
-            item.enabled and self._shown_in(item.source_name, name, depth + 1)
-            for item in scene.items
-        )
+            return
+        for item in reversed(scene.items):
+            if item.enabled:
+                self._shown_from(item.source_name, out, depth + 1)
+
+    def _active_order(self) -> list[str]:
+        out: list[str] = []
+        self._shown_from(self.program, out)
+        self._shown_from(self.leaving, out)
+        out.extend(n for n, i in self.inputs.items() if i.channel is not None and n not in out)
+        return out
+
+    def _showing_order(self) -> list[str]:
+        out = self._active_order()
+        if self.studio_mode:
+            self._shown_from(self.preview, out)
+        return out
+
+    def refresh_activity(self) -> None:
+        """Activate and show what program (and preview) now show; deactivate the rest.
+
+        As OBS 29 does (measured): for each input that comes on, top item first,
+        InputShowStateChanged, then a media input restarts (MediaInputPlaybackStarted,
+        MediaInputActionTriggered RESTART), then InputActiveStateChanged; for each that
+        goes, InputShowStateChanged and InputActiveStateChanged, and after them every
+        media input that stopped sends MediaInputPlaybackEnded. Preview only shows.
+        """
+        showing = self._showing_order()
+        active = self._active_order()
+        now_showing, now_active = set(showing), set(active)
+        for name in showing:
+            inp = self.inputs.get(name)
+            if inp is None:
+                continue
+            if name not in self.showing:
+                self._emit_input(inp, "InputShowStateChanged", videoShowing=True)
+            if name in now_active and name not in self.active:
+                self.on_media(inp, True)
+                self._emit_input(inp, "InputActiveStateChanged", videoActive=True)
+        ended: list[Input] = []
+        for name in self._showing_seq:
+            inp = self.inputs.get(name)
+            if inp is None:
+                continue
+            if name not in now_showing:
+                self._emit_input(inp, "InputShowStateChanged", videoShowing=False)
+            if name in self.active and name not in now_active:
+                self._emit_input(inp, "InputActiveStateChanged", videoActive=False)
+                ended.append(inp)
+        self.showing, self.active, self._showing_seq = now_showing, now_active, showing
+        for inp in ended:
+            self.on_media(inp, False)
+
+    def _emit_input(self, inp: Input, event_type: str, **values: bool) -> None:
+        data: JSON = {"inputName": inp.name}
+        if self.with_uuids:
+            data["inputUuid"] = inp.uuid
+        self.emit(event_type, {**data, **values})
+
+    def is_active(self, name: str) -> bool:
+        """Whether OBS holds this source active: shown on program (or leaving it in a
+        transition), or a global audio source."""
+        return name in self.active
+
+    def _offline(self, name: str) -> bool:
+        inp = self.inputs.get(name)
+        return inp is not None and inp.video is not None and inp.video.state == "offline"
 
     def video_active(self, name: str) -> bool:
         """Shown on program (what OBS calls videoActive); an offline feed never is."""
-        inp = self.inputs.get(name)
-        if inp is not None and inp.video is not None and inp.video.state == "offline":
-            return False
-        return self._shown_in(self.program, name)
+        return name in self.active and not self._offline(name)
 
     def video_showing(self, name: str) -> bool:
-        """Shown on program or on the studio-mode preview."""
-        if self.video_active(name):
-            return True
-        return self.studio_mode and self._shown_in(self.preview, name)
+        """Shown on program or on the studio-mode preview; an offline feed never is."""
+        return name in self.showing and not self._offline(name)
 
     # ---------------------------------------------------------------- pictures
 

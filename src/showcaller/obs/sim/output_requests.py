@@ -85,6 +85,33 @@ class OutputRequests(Outputs):
         """Where recordings land."""
         return {"recordDirectory": str(self.record_dir)}
 
+    async def handle_GetOutputStatus(self, a: Args) -> JSON:
+        """The status of an output GetOutputList lists; 600 for any other name."""
+        name = a.string("outputName")
+        listed = {o["outputName"] for o in (await self.handle_GetOutputList(a))["outputs"]}
+        if name not in listed:
+            raise RequestFailed(
+                Status.RESOURCE_NOT_FOUND, f"No output was found with the name `{name}`."
+            )
+        if name == "simple_stream":
+            return await self.handle_GetStreamStatus(a)
+        rec = self.model.record
+        duration = rec.duration(self.clock.monotonic()) if rec.active else 0.0
+        return {
+            "outputActive": rec.active,
+            "outputBytes": int(duration * RECORD_BYTES_PER_S),
+            "outputCongestion": 0.0,
+            "outputDuration": int(duration * 1000),
+            "outputReconnecting": False,
+            "outputSkippedFrames": 0,
+            "outputTimecode": timecode(duration),
+            "outputTotalFrames": int(duration / FRAME_S),
+        }
+
+    async def handle_GetReplayBufferStatus(self, a: Args) -> JSON:
+        """No replay buffer, as OBS 29 in simple output mode without one answers."""
+        raise RequestFailed(Status.INVALID_RESOURCE_STATE, "Replay buffer is not available.")
+
     async def handle_GetRecordStatus(self, a: Args) -> JSON:
         """outputActive, outputPaused, timecode and duration without pauses."""
         rec = self.model.record
@@ -193,8 +220,10 @@ class OutputRequests(Outputs):
                 "outputWidth": w if self.model.record.active else 0,
             }
         ]
-        if self.model.stream.state != "stopped":
-            outputs.append(
+        # Listed from the first StartStream on, before the record output (OBS 29, measured).
+        if self.model.stream.created:
+            outputs.insert(
+                0,
                 {
                     "outputActive": self.model.stream.active,
                     "outputFlags": {**flags, "OBS_OUTPUT_SERVICE": True},
@@ -202,6 +231,6 @@ class OutputRequests(Outputs):
                     "outputKind": "rtmp_output",
                     "outputName": "simple_stream",
                     "outputWidth": w,
-                }
+                },
             )
         return {"outputs": outputs}

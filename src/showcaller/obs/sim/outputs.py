@@ -110,6 +110,7 @@ class Outputs(SimCore):
 
     def _start_stream(self) -> None:
         self.model.stream.state = "starting"
+        self.model.stream.created = True
         self._spawn(self._run_stream_start(), "sim-obs stream start")
 
     async def _run_stream_start(self) -> None:
@@ -230,7 +231,8 @@ class Outputs(SimCore):
         t = self.clock.monotonic()
         out: list[JSON] = []
         for inp in reversed(self.model.inputs.values()):
-            if not inp.has_audio:
+            # obs-websocket meters an input from its activation to its deactivation only.
+            if not inp.has_audio or not self.model.is_active(inp.name):
                 continue
             levels = inp.audio.levels(t, muted=inp.muted) if inp.audio is not None else []
             entry: JSON = {"inputLevelsMul": levels, "inputName": inp.name}

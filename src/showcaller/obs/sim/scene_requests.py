@@ -113,6 +113,7 @@ class SceneRequests(SimCore):
         if scene.name != m.preview:
             m.preview = scene.name
             m.emit("CurrentPreviewSceneChanged", m.scene_ref(scene.name))
+            m.refresh_activity()
 
     def _studio(self) -> OBSModel:
         if not self.model.studio_mode:
@@ -132,6 +133,7 @@ class SceneRequests(SimCore):
         m.studio_mode = enabled
         m.preview = m.program if enabled else None
         m.emit("StudioModeStateChanged", {"studioModeEnabled": enabled})
+        m.refresh_activity()
 
     async def handle_TriggerStudioModeTransition(self, a: Args) -> None:
         """Preview to program; the old program becomes the preview (OBS swaps them)."""
@@ -171,7 +173,10 @@ class SceneRequests(SimCore):
         if self._transition is not None and not self._transition.done():
             self._transition.cancel()
         m.program = target
+        # The old scene stays active until the transition ends (OBS 29, measured).
+        m.leaving = old if old != target else None
         m.emit("SceneTransitionStarted", self._transition_ref())
+        m.refresh_activity()
         # By kind, not by name: an OBS in Japanese calls its Cut カット.
         cut = m.current_transition().kind == "cut_transition"
         self._transition = self._spawn(
@@ -196,6 +201,8 @@ class SceneRequests(SimCore):
             m.preview = new_preview
             m.emit("CurrentPreviewSceneChanged", m.scene_ref(new_preview))
         m.emit("SceneTransitionEnded", ref)
+        m.leaving = None
+        m.refresh_activity()
 
     async def handle_GetSceneTransitionList(self, a: Args) -> JSON:
         """Cut and Fade, as a fresh OBS has them."""
@@ -324,3 +331,4 @@ class SceneRequests(SimCore):
         if item.enabled != enabled:
             item.enabled = enabled
             self.model.emit_item_enabled(scene, item)
+            self.model.refresh_activity()

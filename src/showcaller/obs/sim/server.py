@@ -27,6 +27,7 @@ from showcaller.obs.sim import catalog
 from showcaller.obs.sim.control_requests import ControlRequests
 from showcaller.obs.sim.core import FRAME_S, VERSIONS, FrameCounter, ObsVersion
 from showcaller.obs.sim.faults import Faults
+from showcaller.obs.sim.frontend_requests import FrontendRequests
 from showcaller.obs.sim.input_requests import InputRequests
 from showcaller.obs.sim.media_requests import MediaRequests
 from showcaller.obs.sim.model import OBSModel
@@ -40,7 +41,13 @@ log = logging.getLogger(__name__)
 
 
 class SimulatedOBS(
-    WireSession, SceneRequests, InputRequests, OutputRequests, ControlRequests, MediaRequests
+    WireSession,
+    SceneRequests,
+    InputRequests,
+    OutputRequests,
+    ControlRequests,
+    MediaRequests,
+    FrontendRequests,
 ):
     """An obs-websocket v5 server that behaves like a fresh real OBS (30.2 unless told 5.1).
 
@@ -72,6 +79,7 @@ class SimulatedOBS(
         self._own_record_dir = False  # a temp dir made here: removed at stop if left empty
         self.model = OBSModel(with_uuids=obs_version == "5.5", canvas=canvas)
         self.model.emit = self.broadcast
+        self.model.on_media = self.media_activity
         self.faults = Faults(self)
         self.use_cases = UseCases(self)
         self.requests_seen: Counter[str] = Counter()
@@ -109,7 +117,8 @@ class SimulatedOBS(
         if self._runner is not None:
             return
         app = web.Application()
-        app.router.add_get("/", self._serve)
+        # OBS serves its websocket on any path (ws://host:port/obs works, measured).
+        app.router.add_get("/{path:.*}", self._serve)
         runner = web.AppRunner(app, handle_signals=False, access_log=None)
         await runner.setup()
         site = web.TCPSite(runner, self.host, self.port, reuse_address=True)

@@ -96,6 +96,14 @@ class UseCases:
         self._listeners[listener.port] = listener
         return listener.port
 
+    def global_audio(self, name: str = "Mic/Aux", channel: str = "mic1") -> Input:
+        """A global audio source (OBS's Settings → Audio, "mic1" or "desktop1"): always
+        active, so always metered, whatever is on program; speaking, until told otherwise."""
+        kind = "pulse_output_capture" if channel.startswith("desktop") else "pulse_input_capture"
+        inp = self._sim.model.create_global_audio(name, channel, kind)
+        inp.audio = AudioSignal(name)
+        return inp
+
     def _input(self, name: str) -> Input:
         try:
             return self._sim.model.input(name)
