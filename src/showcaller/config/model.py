@@ -119,6 +119,10 @@ class EventConfig(BaseSettings):
         """The line of `path` (or of its table) in the file this config came from."""
         return self._locator.line(path) if self._locator is not None else None
 
+    def password_line(self) -> int | None:
+        """The line where the file itself writes obs.password (None: not in the file)."""
+        return self._locator.exact_line(("obs", "password")) if self._locator else None
+
     @property
     def tz(self) -> ZoneInfo:
         """The event's time zone."""
