@@ -11,8 +11,11 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
+import aiohttp
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from showcaller.cli import main
 from showcaller.errors import UsageError
@@ -24,6 +27,8 @@ from showcaller.show.journal import read_journal
 from showcaller.show.plan import ShowPlan
 from showcaller.show.session import ShowSession
 from showcaller.show.state import ShowReport
+from showcaller.surfaces.metrics import Metrics
+from showcaller.surfaces.web import WebAccess, WebApp
 from tests.sim_fixtures import SIM_PASSWORD, seed_event
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -151,7 +156,10 @@ async def test_a_room_whose_obs_stops_mid_show_never_moves_the_other_rooms_cues(
             await asyncio.sleep(0.4)  # room B is on air by then, and far from its end
             await sims[1].stop()
 
+        metrics = Metrics()
+
         def on_session(room: Room, session: ShowSession) -> None:
+            metrics.add_room(room, session)
             if room.name == "hall-b":
                 session.attach("a failing attachment", breaks_at_once)
 
@@ -169,6 +177,16 @@ async def test_a_room_whose_obs_stops_mid_show_never_moves_the_other_rooms_cues(
     late = _late_ms(main_room)
     assert len(late) >= 10
     assert max(late) < ON_TIME_MS, late
+    # What the producer's dashboard reads: which room has problems, how late each room's cues.
+    families = _families(metrics.exposition())
+    assert families["showcaller_cue_lateness_seconds"].type == "histogram"
+    assert families["showcaller_problems"].type == "counter"
+    assert _value(families, "showcaller_problems_total", room="hall-b") == len(room_b.problems)
+    assert _value(families, "showcaller_problems_total", room="main") == 0
+    for name, report in (("main", main_room), ("hall-b", room_b)):
+        n = len(report.cues)
+        assert _value(families, "showcaller_cue_lateness_seconds_count", room=name) == n
+        assert _value(families, "showcaller_show_ended", room=name) == 1
 
 
 # ------------------------------------------------------------------------------ live
@@ -219,3 +237,62 @@ async def test_live_refuses_naming_the_room_whose_obs_cannot_show_its_slots(
         with pytest.raises(UsageError, match="room hall-b: OBS cannot show every slot"):
             await live_rooms(rooms, lambda r: LiveOptions(obs=r.obs), confirm=yes)
     assert asked == []  # refused before anybody was asked
+
+
+# --------------------------------------------------------------------------- metrics
+
+
+def _families(text: str) -> dict[str, Any]:
+    """The exposition parsed by prometheus_client's own parser (what a scraper reads)."""
+    return {f.name: f for f in text_string_to_metric_families(text)}
+
+
+def _value(families: dict[str, Any], sample: str, **labels: str) -> float:
+    family = sample.removesuffix("_total").removesuffix("_bucket").removesuffix("_count")
+    for s in families[family].samples:
+        if s.name == sample and all(s.labels.get(k) == v for k, v in labels.items()):
+            return float(s.value)
+    raise KeyError((sample, labels))
+
+
+async def test_metrics_are_served_by_the_web_app_while_the_show_runs(tmp_path: Path) -> None:
+    [room] = load_rooms([_cut(EXAMPLE, tmp_path, "main")], obs_url="sim")
+    metrics = Metrics()
+    app = WebApp(
+        room.cfg,
+        WebAccess("127.0.0.1", 0, "control-token-0123456789abcdef", None, generated=False),
+        say=lambda _: None,
+        metrics=metrics.exposition,
+    )
+    sessions: list[ShowSession] = []
+
+    def on_session(r: Room, session: ShowSession) -> None:
+        sessions.append(session)
+        metrics.add_room(r, session)
+        app.attach(session)
+
+    run = asyncio.create_task(
+        rehearse_rooms(
+            [room], lambda r: RehearsalOptions(obs=r.obs, speed=300), on_session=on_session
+        )
+    )
+    async with asyncio.timeout(10):
+        await app.ready.wait()
+        async for state in sessions[0].feed():
+            if state.show.on_air is not None:
+                break
+    async with (
+        aiohttp.ClientSession() as http,
+        http.get(f"http://127.0.0.1:{app.port}/metrics") as response,
+    ):
+        assert response.status == 200
+        assert response.headers["Content-Type"].startswith("text/plain; version=0.0.4")
+        text = await response.text()
+    await sessions[0].submit({"command": "end"}, source="api")
+    await asyncio.wait_for(run, 15)
+    families = _families(text)
+    assert _value(families, "showcaller_obs_link_up", room="main") == 1
+    assert _value(families, "showcaller_obs_link_state", room="main", state="ready") == 1
+    assert _value(families, "showcaller_current_slot", room="main") >= 1
+    assert _value(families, "showcaller_cue_lateness_seconds_count", room="main") >= 1
+    assert _value(families, "showcaller_room_info", room="main", mode="rehearsal") == 1

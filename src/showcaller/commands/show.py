@@ -75,11 +75,14 @@ def _surfaces(
     which keeps them in sight (never into the session state: one carries a token)."""
     if args.no_web:
         return surface.attach
+    from showcaller.surfaces.metrics import Metrics
     from showcaller.surfaces.web import attach_web
 
-    web = attach_web(cfg, port=args.web_port, say=surface.note)
+    metrics = Metrics()
+    web = attach_web(cfg, port=args.web_port, say=surface.note, metrics=metrics.exposition)
 
     def attach(session: ShowSession) -> None:
+        metrics.add(cfg.room_name, session)
         web(session)
         surface.attach(session)
 

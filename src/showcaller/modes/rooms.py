@@ -17,7 +17,6 @@ import asyncio
 import contextlib
 import dataclasses
 import functools
-import re
 import signal
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -44,7 +43,6 @@ from .prepare import (
 )
 from .run import run_shows
 
-_NOT_A_NAME = re.compile(r"[^a-z0-9_-]+")
 # The go-on-air question of one room starts so; every other question is asked as it comes.
 _GO_ON_AIR = "Go on air"
 
@@ -60,10 +58,7 @@ class Room:
 
 def room_name(cfg: EventConfig) -> str:
     """`[event] room`, else the file's stem in lower case (spaces and dots become -)."""
-    if cfg.event.room:
-        return cfg.event.room
-    stem = cfg.config_source.stem if cfg.config_source is not None else "room"
-    return _NOT_A_NAME.sub("-", stem.casefold()).strip("-_")[:40] or "room"
+    return cfg.room_name
 
 
 def load_rooms(paths: Sequence[Path], *, obs_url: str | None = None) -> list[Room]:
