@@ -28,6 +28,7 @@ from showcaller.show.plan import ShowPlan
 from showcaller.show.session import ShowSession
 from showcaller.show.state import ShowReport
 from showcaller.surfaces.metrics import Metrics
+from showcaller.surfaces.rooms_web import serving_rooms
 from showcaller.surfaces.web import WebAccess, WebApp
 from tests.sim_fixtures import SIM_PASSWORD, seed_event
 
@@ -106,9 +107,40 @@ async def test_two_rooms_rehearse_together_each_on_its_own_simulated_obs(tmp_pat
         [_cut(EXAMPLE, tmp_path, "main"), _cut(ROOM_B, tmp_path, "b")], obs_url="sim"
     )
     seen: dict[str, ShowSession] = {}
-    reports = await rehearse_rooms(
-        rooms, _rehearsal, on_session=lambda room, s: seen.setdefault(room.name, s)
-    )
+    metrics = Metrics()
+
+    both = asyncio.Event()
+
+    def on_session(room: Room, session: ShowSession) -> None:
+        seen[room.name] = session
+        metrics.add_room(room, session)
+        if len(seen) == 2:
+            both.set()
+
+    async def look() -> tuple[str, str]:
+        """The rooms' page and /metrics as a browser and a scraper see them mid-show."""
+        await both.wait()
+        for session in seen.values():
+            async for state in session.feed():
+                if state.show.on_air is not None:
+                    break
+        async with aiohttp.ClientSession() as http:
+            async with http.get(f"http://127.0.0.1:{port}/") as page:
+                listing = await page.text()
+            async with http.get(f"http://127.0.0.1:{port}/metrics") as scrape:
+                return listing, await scrape.text()
+
+    access = WebAccess("127.0.0.1", 0, "control-token-0123456789abcdef", None, generated=False)
+    async with serving_rooms(metrics, access, say=lambda _: None) as port:
+        looking = asyncio.create_task(look())
+        reports = await rehearse_rooms(rooms, _rehearsal, on_session=on_session)
+        listing, scraped = await looking
+    assert "<td>main</td>" in listing
+    assert "<td>hall-b</td>" in listing
+    families = _families(scraped)
+    for name in ("main", "hall-b"):
+        assert _value(families, "showcaller_obs_link_up", room=name) == 1
+        assert _value(families, "showcaller_current_slot", room=name) >= 1
     for room, report in zip(rooms, reports, strict=True):
         assert report.ok, (room.name, report.problems)
         assert report.ended

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import sys
 from collections.abc import Callable
@@ -227,16 +228,28 @@ async def _live(args: argparse.Namespace) -> int:
 
 def _room_surfaces(
     args: argparse.Namespace, rooms: list[Room]
-) -> tuple[Callable[[Room, ShowSession], None], Callable[[list[ShowReport]], int]]:
-    """Each room's plain console (its lines marked `[room]`); what prints the reports."""
+) -> tuple[
+    Callable[[Room, ShowSession], None],
+    Callable[[list[ShowReport]], int],
+    contextlib.AbstractAsyncContextManager[object],
+]:
+    """Each room's plain console (its lines marked `[room]`), the rooms' web page with
+    `/metrics` (unless --no-web; an unsafe web.host is refused here, before OBS is
+    touched); what prints the reports."""
     from showcaller.surfaces.console import CueLog, print_report
+    from showcaller.surfaces.metrics import Metrics
     from showcaller.surfaces.overview import room_console
+    from showcaller.surfaces.rooms_web import serving_rooms
+    from showcaller.surfaces.web import web_access
 
     logs = {room.name: CueLog(room.cfg, console=room_console(room.name)) for room in rooms}
+    metrics = Metrics()
+    web: contextlib.AbstractAsyncContextManager[object] = contextlib.nullcontext()
     if not args.no_web:
-        print("the web app serves one room for now: several rooms run without it")
+        web = serving_rooms(metrics, web_access(rooms[0].cfg.web, port=args.web_port))
 
     def attach(room: Room, session: ShowSession) -> None:
+        metrics.add(room.name, session)
         logs[room.name].attach(session)
 
     def reports(done: list[ShowReport]) -> int:
@@ -244,7 +257,7 @@ def _room_surfaces(
             print_report(room.cfg, report, logs[room.name].console)
         return 0 if all(r.ok for r in done) else 1
 
-    return attach, reports
+    return attach, reports, web
 
 
 async def _rehearse_rooms(args: argparse.Namespace) -> int:
@@ -265,8 +278,10 @@ async def _rehearse_rooms(args: argparse.Namespace) -> int:
         )
 
     _quiet_engine_log(args)
-    attach, reports = _room_surfaces(args, rooms)
-    return reports(await rehearse_rooms(rooms, options, on_session=attach))
+    attach, reports, web = _room_surfaces(args, rooms)
+    async with web:
+        done = await rehearse_rooms(rooms, options, on_session=attach)
+    return reports(done)
 
 
 async def _live_rooms(args: argparse.Namespace) -> int:
@@ -287,5 +302,7 @@ async def _live_rooms(args: argparse.Namespace) -> int:
         return LiveOptions(obs=room.obs, yes=args.yes, fresh=args.fresh)
 
     _quiet_engine_log(args)
-    attach, reports = _room_surfaces(args, rooms)
-    return reports(await live_rooms(rooms, options, on_session=attach, ask_on_ctrl_c=interactive))
+    attach, reports, web = _room_surfaces(args, rooms)
+    async with web:
+        done = await live_rooms(rooms, options, on_session=attach, ask_on_ctrl_c=interactive)
+    return reports(done)
