@@ -95,6 +95,14 @@ class ScaledClock:
         """Wait until the show-second `deadline`."""
         await self._base.sleep_until(self._real0 + deadline / self.speed)
 
+    def real_monotonic(self, show_monotonic: float) -> float:
+        """The base clock's monotonic time at which `monotonic()` reads `show_monotonic`."""
+        return self._real0 + show_monotonic / self.speed
+
+    def restarted(self) -> ScaledClock:
+        """The same clock started again now (at `start`, at the same speed)."""
+        return ScaledClock(self.speed, self._start, base=self._base)
+
 
 class VirtualClock:
     """A clock that moves only when told: for tests and the drift benchmark.

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from showcaller.commands import add_config_argument, add_obs_argument, command, obs_target
+from showcaller.commands import add_obs_argument, command, obs_target
 
 if TYPE_CHECKING:
     from showcaller.config import EventConfig
+    from showcaller.modes.rooms import Room
     from showcaller.show.session import ShowSession
+    from showcaller.show.state import ShowReport
     from showcaller.surfaces.console import CueLog
     from showcaller.surfaces.dashboard import Dashboard
 
@@ -73,19 +76,43 @@ def _surfaces(
     which keeps them in sight (never into the session state: one carries a token)."""
     if args.no_web:
         return surface.attach
+    from showcaller.surfaces.metrics import Metrics
     from showcaller.surfaces.web import attach_web
 
-    web = attach_web(cfg, port=args.web_port, say=surface.note)
+    metrics = Metrics()
+    web = attach_web(cfg, port=args.web_port, say=surface.note, metrics=metrics.exposition)
 
     def attach(session: ShowSession) -> None:
+        metrics.add(cfg.room_name, session)
         web(session)
         surface.attach(session)
 
     return attach
 
 
+def _add_configs_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "config",
+        type=Path,
+        nargs="+",
+        metavar="FILE",
+        help="the event's TOML file; several files: one room each, run together (docs/rooms.md)",
+    )
+
+
+def _refuse_for_rooms(args: argparse.Namespace, *options: str) -> None:
+    from showcaller.errors import UsageError
+
+    for option in options:
+        if getattr(args, option.lstrip("-").replace("-", "_"), None):
+            raise UsageError(
+                f"{option} is for one event file; with several rooms each keeps its own",
+                hint="run the room on its own for that, or leave the option out",
+            )
+
+
 def _rehearse_args(parser: argparse.ArgumentParser) -> None:
-    add_config_argument(parser)
+    _add_configs_argument(parser)
     add_obs_argument(parser)
     _add_plain_argument(parser)
     _add_web_arguments(parser)
@@ -135,7 +162,9 @@ async def _rehearse(args: argparse.Namespace) -> int:
     from showcaller.surfaces.console import print_report
     from showcaller.surfaces.dashboard import choose_surface
 
-    cfg = load_config(args.config)
+    if len(args.config) > 1:
+        return await _rehearse_rooms(args)
+    cfg = load_config(args.config[0])
     options = RehearsalOptions(
         obs=obs_target(args, cfg),
         speed=args.speed or cfg.rehearsal.speed,
@@ -154,7 +183,7 @@ async def _rehearse(args: argparse.Namespace) -> int:
 
 
 def _live_args(parser: argparse.ArgumentParser) -> None:
-    add_config_argument(parser)
+    _add_configs_argument(parser)
     add_obs_argument(parser)
     _add_plain_argument(parser)
     _add_web_arguments(parser)
@@ -174,7 +203,9 @@ async def _live(args: argparse.Namespace) -> int:
     from showcaller.surfaces.console import CueLog, print_report
     from showcaller.surfaces.dashboard import choose_surface
 
-    cfg = load_config(args.config)
+    if len(args.config) > 1:
+        return await _live_rooms(args)
+    cfg = load_config(args.config[0])
     options = LiveOptions(
         obs=obs_target(args, cfg), journal=args.journal, yes=args.yes, fresh=args.fresh
     )
@@ -190,3 +221,88 @@ async def _live(args: argparse.Namespace) -> int:
     )
     print_report(cfg, report, surface.console)
     return 0 if report.ok else 1
+
+
+# ----------------------------------------------------------------------- several rooms
+
+
+def _room_surfaces(
+    args: argparse.Namespace, rooms: list[Room]
+) -> tuple[
+    Callable[[Room, ShowSession], None],
+    Callable[[list[ShowReport]], int],
+    contextlib.AbstractAsyncContextManager[object],
+]:
+    """Each room's plain console (its lines marked `[room]`), the rooms' web page with
+    `/metrics` (unless --no-web; an unsafe web.host is refused here, before OBS is
+    touched); what prints the reports."""
+    from showcaller.surfaces.console import CueLog, print_report
+    from showcaller.surfaces.metrics import Metrics
+    from showcaller.surfaces.overview import room_console
+    from showcaller.surfaces.rooms_web import serving_rooms
+    from showcaller.surfaces.web import web_access
+
+    logs = {room.name: CueLog(room.cfg, console=room_console(room.name)) for room in rooms}
+    metrics = Metrics()
+    web: contextlib.AbstractAsyncContextManager[object] = contextlib.nullcontext()
+    if not args.no_web:
+        web = serving_rooms(metrics, web_access(rooms[0].cfg.web, port=args.web_port))
+
+    def attach(room: Room, session: ShowSession) -> None:
+        metrics.add(room.name, session)
+        logs[room.name].attach(session)
+
+    def reports(done: list[ShowReport]) -> int:
+        for room, report in zip(rooms, done, strict=True):
+            print_report(room.cfg, report, logs[room.name].console)
+        return 0 if all(r.ok for r in done) else 1
+
+    return attach, reports, web
+
+
+async def _rehearse_rooms(args: argparse.Namespace) -> int:
+    from showcaller.modes import RehearsalOptions
+    from showcaller.modes.rooms import load_rooms, rehearse_rooms
+
+    _refuse_for_rooms(args, "--journal", "--from")
+    rooms = load_rooms(args.config, obs_url=args.obs)
+
+    def options(room: Room) -> RehearsalOptions:
+        return RehearsalOptions(
+            obs=room.obs,
+            speed=args.speed or room.cfg.rehearsal.speed,
+            record=args.record,
+            lead=not args.no_lead,
+            stream_test=args.stream_test,
+            notify=args.notify,
+        )
+
+    _quiet_engine_log(args)
+    attach, reports, web = _room_surfaces(args, rooms)
+    async with web:
+        done = await rehearse_rooms(rooms, options, on_session=attach)
+    return reports(done)
+
+
+async def _live_rooms(args: argparse.Namespace) -> int:
+    from showcaller.errors import UsageError
+    from showcaller.modes import LiveOptions
+    from showcaller.modes.rooms import live_rooms, load_rooms
+
+    _refuse_for_rooms(args, "--journal")
+    interactive = sys.stdin.isatty()
+    if not args.yes and not interactive:
+        raise UsageError(
+            "live mode goes on air only after a confirmation, and there is no terminal to ask",
+            hint="run it in a terminal, or pass --yes",
+        )
+    rooms = load_rooms(args.config, obs_url=args.obs)
+
+    def options(room: Room) -> LiveOptions:
+        return LiveOptions(obs=room.obs, yes=args.yes, fresh=args.fresh)
+
+    _quiet_engine_log(args)
+    attach, reports, web = _room_surfaces(args, rooms)
+    async with web:
+        done = await live_rooms(rooms, options, on_session=attach, ask_on_ctrl_c=interactive)
+    return reports(done)

@@ -7,10 +7,10 @@ import json
 import sys
 from collections.abc import Coroutine
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from showcaller.commands import (
-    add_config_argument,
     add_output_argument,
     command,
     obs_target,
@@ -25,7 +25,13 @@ if TYPE_CHECKING:
 
 
 def _validate_arguments(parser: argparse.ArgumentParser) -> None:
-    add_config_argument(parser)
+    parser.add_argument(
+        "config",
+        type=Path,
+        nargs="+",
+        metavar="FILE",
+        help="the event's TOML file; several files: one room each (docs/rooms.md)",
+    )
     parser.add_argument(
         "--obs",
         metavar="URL|sim",
@@ -44,7 +50,9 @@ def _validate(args: argparse.Namespace) -> int | Coroutine[Any, Any, int]:
     from showcaller.config import load_config
     from showcaller.config.load import date_warnings
 
-    config = load_config(args.config)
+    if len(args.config) > 1:
+        return _validate_rooms(args)
+    config = load_config(args.config[0])
     obs = obs_target(args, config)
     print_summary(config, _stdout_console(), obs=obs)
     for warning in date_warnings(config, SystemClock().now()):
@@ -54,6 +62,27 @@ def _validate(args: argparse.Namespace) -> int | Coroutine[Any, Any, int]:
 
         return validate_against_obs(config, obs)
     return 0
+
+
+async def _validate_rooms(args: argparse.Namespace) -> int:
+    """Every room's file (all loaded first: a broken one stops before any OBS is asked)."""
+    from showcaller.clock import SystemClock
+    from showcaller.config.load import date_warnings
+    from showcaller.modes.rooms import load_rooms
+
+    rooms = load_rooms(args.config, obs_url=args.obs)
+    console = _stdout_console()
+    worst = 0
+    for room in rooms:
+        console.rule(f"room {room.name} ({room.cfg.config_source})", align="left")
+        print_summary(room.cfg, console, obs=room.obs)
+        for warning in date_warnings(room.cfg, SystemClock().now()):
+            print(f"warning: room {room.name}: {warning}", file=sys.stderr)
+        if args.obs:
+            from showcaller.commands.provision import validate_against_obs
+
+            worst = max(worst, await validate_against_obs(room.cfg, room.obs))
+    return worst
 
 
 @command(

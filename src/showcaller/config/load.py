@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar, get_args
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, SecretStr, ValidationError
 from pydantic_core import ErrorDetails
 from pydantic_settings import EnvSettingsSource, SettingsError
 
@@ -342,12 +342,27 @@ def obs_settings(config: EventConfig | None = None, *, url: str | None = None) -
                     for e in errors
                 ]
             ) from None
-    if url is None:
-        return base
-    try:
-        return OBS.model_validate({**base.model_dump(), "url": url})
-    except ValidationError:
+    if url is not None:
+        try:
+            base = OBS.model_validate({**base.model_dump(), "url": url})
+        except ValidationError:
+            raise UsageError(
+                f"--obs {url!r}: expected sim or ws://host:port",
+                hint=OBS_URL_HINT,
+            ) from None
+    return _password_from_env(base, config)
+
+
+def _password_from_env(obs: OBS, config: EventConfig | None) -> OBS:
+    """obs.password_env names the variable that holds this OBS's password (one per room)."""
+    if not obs.password_env or obs.url == "sim":
+        return obs
+    value = os.environ.get(obs.password_env)
+    if value is None:
+        where = f" ({config.config_source})" if config is not None and config.config_source else ""
         raise UsageError(
-            f"--obs {url!r}: expected sim or ws://host:port",
-            hint=OBS_URL_HINT,
-        ) from None
+            f"{obs.password_env} is not set: obs.password_env{where} says it holds the "
+            "password of this OBS",
+            hint=f"export {obs.password_env}=... (OBS: Tools > WebSocket Server Settings)",
+        )
+    return obs.model_copy(update={"password": SecretStr(value)})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -118,6 +119,19 @@ class EventConfig(BaseSettings):
     def line_of(self, path: KeyPath) -> int | None:
         """The line of `path` (or of its table) in the file this config came from."""
         return self._locator.line(path) if self._locator is not None else None
+
+    @property
+    def room_name(self) -> str:
+        """The room's name: `[event] room`, else the file's stem in lower case (other
+        characters become -), as it appears in URLs and metric labels."""
+        if self.event.room:
+            return self.event.room
+        stem = self._source.stem if self._source is not None else "room"
+        return re.sub(r"[^a-z0-9_-]+", "-", stem.casefold()).strip("-_")[:40] or "room"
+
+    def password_line(self) -> int | None:
+        """The line where the file itself writes obs.password (None: not in the file)."""
+        return self._locator.exact_line(("obs", "password")) if self._locator else None
 
     @property
     def tz(self) -> ZoneInfo:

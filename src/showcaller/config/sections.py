@@ -219,6 +219,9 @@ class Event(_Section):
     next_event: str = ""
     """The next event, e.g. "1月14日（木）の #21": on the closing scene (the scene templates)
     and in the MC's closing card."""
+    room: str = ""
+    """The room's name when one showcaller runs several rooms (default: the file's stem):
+    lower-case letters, digits, - and _, as it appears in URLs and metrics."""
 
     @field_validator("timezone")
     @classmethod
@@ -233,6 +236,21 @@ class Event(_Section):
             ) from None
         return value
 
+    @field_validator("room")
+    @classmethod
+    def _room_name(cls, value: str) -> str:
+        if value and not ROOM_NAME.fullmatch(value):
+            raise PydanticCustomError(
+                "room",
+                "not a room name",
+                {"hint": "lower-case letters, digits, - and _ (it goes into URLs), e.g. hall-b"},
+            )
+        return value
+
+
+# A room's name: it is part of URLs (/rooms/<room>/timer) and of metric labels.
+ROOM_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}")
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 OBS_URL_HINT = (
     "OBS's own server is ws://127.0.0.1:4455, see OBS > Tools > WebSocket Server Settings"
@@ -246,6 +264,9 @@ class OBS(_Section):
     """Either sim (the built-in simulated OBS) or ws://host:port (OBS listens on 4455)."""
     password: SecretStr = SecretStr("")
     """Better set in SHOWCALLER_OBS__PASSWORD than written here."""
+    password_env: str = ""
+    """The environment variable that holds this OBS's password, e.g. ROOM_B_OBS_PASSWORD
+    (one per room when one showcaller runs several; docs/rooms.md)."""
     connect_timeout: float = Field(5.0, gt=0)
     """Seconds to wait for OBS to answer a connection."""
     request_timeout: float = Field(5.0, gt=0)
@@ -270,6 +291,17 @@ class OBS(_Section):
                 "obs_url",
                 'expected "sim" or ws://host:port',
                 {"hint": OBS_URL_HINT},
+            )
+        return value
+
+    @field_validator("password_env")
+    @classmethod
+    def _env_name(cls, value: str) -> str:
+        if value and not _ENV_NAME.fullmatch(value):
+            raise PydanticCustomError(
+                "password_env",
+                "not the name of an environment variable",
+                {"hint": "the variable's name, e.g. ROOM_B_OBS_PASSWORD, never the password"},
             )
         return value
 

@@ -47,8 +47,11 @@ def assemble(
     extras: Extras,
     *,
     on_session: Callable[[ShowSession], None] | None = None,
+    room: str = "",
 ) -> ShowSession:
-    """The session of one prepared show, with its policy and attachments, ready to run."""
+    """The session of one prepared show, with its policy and attachments, ready to run.
+
+    `room`: the session's name when one process runs several rooms."""
     p, cfg = prepared, prepared.cfg
     show = Show(
         p.plan,
@@ -65,7 +68,9 @@ def assemble(
         cue_texts=functools.partial(cue_texts, cfg),
         plan_record=plan_record(cfg, p.plan),
     )
-    session = ShowSession(show, p.conn.gateway, link=p.conn.link, cards=CueCards(cfg).view)
+    session = ShowSession(
+        show, p.conn.gateway, link=p.conn.link, cards=CueCards(cfg).view, name=room
+    )
     if p.mode is Mode.REHEARSAL:
         session.use(RehearsalPolicy(session, cfg.record, enabled=extras.record))
     else:

@@ -21,7 +21,7 @@ from showcaller.clock import Clock, ScaledClock
 from showcaller.config import OBS, EventConfig
 from showcaller.errors import UsageError
 from showcaller.obs.connect import SIM, OBSConnection, open_obs
-from showcaller.obs.gateway import Guard, OBSGateway, rehearsal_guard
+from showcaller.obs.gateway import Guard, OBSGateway, StreamService, rehearsal_guard
 from showcaller.show.journal import ResumePoint, claim, default_journal, last_state, set_aside
 from showcaller.show.plan import ShowPlan
 from showcaller.show.showtime import ShowTime
@@ -204,8 +204,17 @@ async def preparing_live(
             stream_at = -cfg.stream.start_before_standby.total_seconds()
             await _refuse_rehearsal_target(cfg, gateway)
             if not options.yes:
+                target = _stream_target(await gateway.stream_service())
                 question = _go_on_air_question(
-                    cfg, options, showtime, stream_at, stream.active, point, journal_path, problems
+                    cfg,
+                    options,
+                    showtime,
+                    stream_at,
+                    stream.active,
+                    point,
+                    journal_path,
+                    problems,
+                    target,
                 )
                 if not await confirm(question):
                     raise UsageError("not confirmed: nothing was sent to OBS's outputs")
@@ -293,8 +302,14 @@ def _go_on_air_question(
     point: ResumePoint | None,
     journal_path: Path,
     problems: list[str],
+    target: str,
 ) -> str:
     lines = [f"Go on air: {cfg.event.title} on {_obs_label(options.obs)}"]
+    first = cfg.slots_resolved()[0]
+    lines.append(
+        f"First slot: {first.title} ({first.kind}) at {first.start.astimezone(cfg.tz):%H:%M}."
+    )
+    lines.append(f"The stream goes to {target}.")
     if on_air:
         lines.append("The stream is already on air; showcaller will not touch it.")
     else:
@@ -311,6 +326,15 @@ def _go_on_air_question(
         lines.append(f"Resuming from {journal_path} (line {point.line}).")
     lines.extend(f"problem: {p}" for p in problems)
     return "\n".join(lines) + "\nType yes to go on air: "
+
+
+def _stream_target(service: StreamService) -> str:
+    """Where OBS streams, in words: the server only (the key is a secret)."""
+    server = str(service.settings.get("server", "") or "")
+    if service.service_type == "rtmp_custom":
+        return server or "nowhere (no server in Settings > Stream)"
+    name = str(service.settings.get("service", "") or service.service_type)
+    return f"{name} ({server})" if server else name
 
 
 def _open(

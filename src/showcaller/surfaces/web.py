@@ -13,6 +13,7 @@ Routes (docs/web.md):
     GET  /api/events     the state pushed as Server-Sent Events               [read]
     POST /api/commands   {"command": "next"} with Authorization: Bearer TOKEN [control]
     GET  /healthz        {"ok": true}: the server answers (no data, no token)
+    GET  /metrics        the Prometheus text format (surfaces/metrics.py)         [read]
 
 Access: *control* is the control token (SHOWCALLER_WEB__TOKEN, or generated at start
 and printed once inside the control URL); *read* is open on a loopback address and
@@ -49,6 +50,7 @@ from showcaller.show.context import ShowContext
 from showcaller.show.hostcommands import BadCommand, parse_command
 from showcaller.show.session import ShowSession
 from showcaller.show.state import SessionState
+from showcaller.surfaces.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 
 log = logging.getLogger(__name__)
 
@@ -248,8 +250,10 @@ class WebApp:
         access: WebAccess,
         *,
         say: Callable[[str], None] = print,
+        metrics: Callable[[], str] | None = None,
     ) -> None:
         self.cfg = cfg
+        self.metrics = metrics  # the /metrics exposition (surfaces/metrics.py), if served
         self.access = access
         self._say = say
         self.port: int | None = None  # the port it listens on, once it does
@@ -350,6 +354,8 @@ class WebApp:
         app.router.add_get("/api/events", self._events)
         app.router.add_post("/api/commands", self._commands)
         app.router.add_get("/healthz", self._healthz)
+        if self.metrics is not None:
+            app.router.add_get("/metrics", self._metrics)
         return app
 
     @web.middleware
@@ -429,6 +435,15 @@ class WebApp:
         assert self._session is not None  # served only while attached
         return web.json_response(
             self._session.state.to_json(), dumps=_dumps, headers={"Cache-Control": "no-store"}
+        )
+
+    async def _metrics(self, request: web.Request) -> web.StreamResponse:
+        if not self._readable(request):
+            return self._unauthorized(request, "timer")
+        assert self.metrics is not None  # routed only then
+        return web.Response(
+            body=self.metrics().encode(),
+            headers={"Content-Type": METRICS_CONTENT_TYPE, "Cache-Control": "no-store"},
         )
 
     async def _events(self, request: web.Request) -> web.StreamResponse:
@@ -566,10 +581,14 @@ def _bind_problem(access: WebAccess, exc: OSError) -> str:
 
 
 def attach_web(
-    cfg: EventConfig, *, port: int | None, say: Callable[[str], None]
+    cfg: EventConfig,
+    *,
+    port: int | None,
+    say: Callable[[str], None],
+    metrics: Callable[[], str] | None = None,
 ) -> Callable[[ShowSession], None]:
     """What `rehearse`/`live` call with the session: attach the web app (UsageError first)."""
-    app = WebApp(cfg, web_access(cfg.web, port=port), say=say)
+    app = WebApp(cfg, web_access(cfg.web, port=port), say=say, metrics=metrics)
     return app.attach
 
 
