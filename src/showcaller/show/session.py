@@ -31,7 +31,6 @@ from types import TracebackType
 from typing import Any, Protocol, Unpack
 
 from showcaller.clock import ticks
-from showcaller.config import ResolvedSlot
 from showcaller.errors import OBSError, describe
 from showcaller.obs.events import (
     OBSEvent,
@@ -50,8 +49,8 @@ from showcaller.show.context import (
     StateFeed,
     follow,
 )
-from showcaller.show.engine import Show
-from showcaller.show.hostcommands import BadCommand, End, HostCommand, command_name, parse_command
+from showcaller.show.engine import Show, ShowActions
+from showcaller.show.hostcommands import BadCommand, HostCommand, command_name, parse_command
 from showcaller.show.journal import Kind
 from showcaller.show.plan import ShowPlan
 from showcaller.show.showtime import ShowTime
@@ -75,29 +74,12 @@ STATUS_POLL_S = 2.0
 CardsOf = Callable[[ShowState], CardsView]
 
 
-class ModePolicy(Protocol):
-    """What a mode adds around the timetable (see `policies`); the session owns it."""
+class ModePolicy(ShowActions, Protocol):
+    """What a mode adds around the timetable (see `policies`); the session owns it.
 
-    async def before_slot_start(self, slot: ResolvedSlot) -> list[str]:
-        """The mode's actions before a slot's scene goes on air (pause the recording for a
-        `do_not_record` slot); returns warnings."""
-        ...
-
-    async def at_slot_start(self, slot: ResolvedSlot, *, caught_up: bool) -> list[str]:
-        """The mode's actions at a slot start; returns warnings."""
-        ...
-
-    async def at_show_end(self, *, missed: bool, by_host: End | None = None) -> list[str]:
-        """The mode's actions once the show ends; returns warnings.
-
-        `missed`: the end passed while showcaller was not running (found on resume).
-        `by_host`: the host ended the show early with this command.
-        """
-        ...
-
-    async def at_resume(self, slot: ResolvedSlot) -> list[str]:
-        """A restarted showcaller found `slot` on air (a recording that was on goes on)."""
-        ...
+    The engine calls the slot and end actions (`ShowActions`); the session adds what
+    comes from OBS itself: the link back after a crash, the stream changing state.
+    """
 
     async def after_resync(self, gateway: OBSGateway) -> None:
         """After OBS came back and the scene was put back."""
