@@ -239,17 +239,22 @@ def _room_surfaces(
     from showcaller.surfaces.console import CueLog, print_report
     from showcaller.surfaces.metrics import Metrics
     from showcaller.surfaces.overview import room_console
-    from showcaller.surfaces.rooms_web import serving_rooms
-    from showcaller.surfaces.web import web_access
+    from showcaller.surfaces.rooms_web import room_access, serving_rooms
+    from showcaller.surfaces.web import WebApp, web_access
 
     logs = {room.name: CueLog(room.cfg, console=room_console(room.name)) for room in rooms}
     metrics = Metrics()
     web: contextlib.AbstractAsyncContextManager[object] = contextlib.nullcontext()
+    pages: dict[str, WebApp] = {}
     if not args.no_web:
-        web = serving_rooms(metrics, web_access(rooms[0].cfg.web, port=args.web_port))
+        access = web_access(rooms[0].cfg.web, port=args.web_port)
+        pages = {r.name: WebApp(r.cfg, room_access(access, r.name)) for r in rooms}
+        web = serving_rooms(metrics, access, pages=pages)
 
     def attach(room: Room, session: ShowSession) -> None:
         metrics.add(room.name, session)
+        if room.name in pages:
+            pages[room.name].attach_mounted(session)
         logs[room.name].attach(session)
 
     def reports(done: list[ShowReport]) -> int:
