@@ -26,8 +26,7 @@ pytestmark = pytest.mark.slow
 # The main room's 13 slots in about 11 s, room B's 5 in about 11 s.
 SPEEDS = {"main": 600.0, "hall-b": 300.0}
 # Real ms from a cue's deadline to real OBS's change event (no lead): one or two frames at
-# 30 fps (measured 37–66 ms), and margin
-# for two OBS (one starting again) on two shared cores.
+# 30 fps (measured 37–66 ms), and margin for two OBS (one starting again) on two shared cores.
 ON_TIME_MS = 100.0
 
 
