@@ -6,7 +6,7 @@ import argparse
 import contextlib
 import logging
 import sys
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -232,32 +232,55 @@ def _room_surfaces(
     Callable[[Room, ShowSession], None],
     Callable[[list[ShowReport]], int],
     contextlib.AbstractAsyncContextManager[object],
+    bool,
 ]:
-    """Each room's plain console (its lines marked `[room]`), the rooms' web page with
-    `/metrics` (unless --no-web; an unsafe web.host is refused here, before OBS is
-    touched); what prints the reports."""
+    """The rooms' dashboard on a terminal (else each room's plain console, its lines marked
+    `[room]`), the rooms' web server with each room's pages and `/metrics` (unless
+    --no-web; an unsafe web.host is refused here, before OBS is touched); what prints the
+    reports; whether the terminal surface is the plain console (it asks on Ctrl-C)."""
     from showcaller.surfaces.console import CueLog, print_report
     from showcaller.surfaces.metrics import Metrics
     from showcaller.surfaces.overview import room_console
-    from showcaller.surfaces.rooms_web import serving_rooms
-    from showcaller.surfaces.web import web_access
+    from showcaller.surfaces.rooms_board import RoomsDashboard
+    from showcaller.surfaces.rooms_web import room_access, serving_rooms
+    from showcaller.surfaces.web import WebApp, web_access
 
-    logs = {room.name: CueLog(room.cfg, console=room_console(room.name)) for room in rooms}
+    board: RoomsDashboard | None = None
+    logs: dict[str, CueLog] = {}
+    if args.plain or not sys.stdout.isatty():
+        logs = {room.name: CueLog(room.cfg, console=room_console(room.name)) for room in rooms}
+    else:
+        board = RoomsDashboard({r.name: r.cfg for r in rooms}, stdin_fd=sys.stdin.fileno())
     metrics = Metrics()
     web: contextlib.AbstractAsyncContextManager[object] = contextlib.nullcontext()
+    pages: dict[str, WebApp] = {}
     if not args.no_web:
-        web = serving_rooms(metrics, web_access(rooms[0].cfg.web, port=args.web_port))
+        access = web_access(rooms[0].cfg.web, port=args.web_port)
+        pages = {r.name: WebApp(r.cfg, room_access(access, r.name)) for r in rooms}
+        say = board.note if board is not None else print
+        web = serving_rooms(metrics, access, say=say, pages=pages)
+
+    @contextlib.asynccontextmanager
+    async def surfaces() -> AsyncIterator[object]:
+        async with web, board.screen() if board is not None else contextlib.nullcontext():
+            yield None
 
     def attach(room: Room, session: ShowSession) -> None:
         metrics.add(room.name, session)
-        logs[room.name].attach(session)
+        if room.name in pages:
+            pages[room.name].attach_mounted(session)
+        if board is not None:
+            board.attach(room.name, session)
+        else:
+            logs[room.name].attach(session)
 
     def reports(done: list[ShowReport]) -> int:
         for room, report in zip(rooms, done, strict=True):
-            print_report(room.cfg, report, logs[room.name].console)
+            console = board.console if board is not None else logs[room.name].console
+            print_report(room.cfg, report, console)
         return 0 if all(r.ok for r in done) else 1
 
-    return attach, reports, web
+    return attach, reports, surfaces(), board is None
 
 
 async def _rehearse_rooms(args: argparse.Namespace) -> int:
@@ -278,7 +301,7 @@ async def _rehearse_rooms(args: argparse.Namespace) -> int:
         )
 
     _quiet_engine_log(args)
-    attach, reports, web = _room_surfaces(args, rooms)
+    attach, reports, web, _ = _room_surfaces(args, rooms)
     async with web:
         done = await rehearse_rooms(rooms, options, on_session=attach)
     return reports(done)
@@ -302,7 +325,10 @@ async def _live_rooms(args: argparse.Namespace) -> int:
         return LiveOptions(obs=room.obs, yes=args.yes, fresh=args.fresh)
 
     _quiet_engine_log(args)
-    attach, reports, web = _room_surfaces(args, rooms)
+    attach, reports, web, plain = _room_surfaces(args, rooms)
     async with web:
-        done = await live_rooms(rooms, options, on_session=attach, ask_on_ctrl_c=interactive)
+        # The rooms' dashboard takes Ctrl-C as a key (the focused room's quit question).
+        done = await live_rooms(
+            rooms, options, on_session=attach, ask_on_ctrl_c=interactive and plain
+        )
     return reports(done)

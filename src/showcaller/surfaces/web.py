@@ -312,6 +312,38 @@ class WebApp:
             broadcast.close()
             await runner.cleanup()
 
+    def attach_mounted(self, session: ShowSession) -> None:
+        """Follow `session` for an app mounted in another server (several rooms: the
+        rooms' server, surfaces/rooms_web.py, listens and serves `make_app()`)."""
+        session.attach("the web app", self.follow)
+
+    @property
+    def following(self) -> bool:
+        """Whether a show is attached (its state and commands can be served)."""
+        return self._session is not None
+
+    @contextlib.asynccontextmanager
+    async def follow(self, session: ShowContext) -> AsyncIterator[None]:
+        """The mounted app's attachment: follow the state, listen nowhere."""
+        self._session = session
+        broadcast = self._broadcast = _Broadcast(session)
+        broadcast.publish(session.state)
+
+        async def follow() -> None:
+            try:
+                async for state in session.feed():
+                    broadcast.publish(state)
+            finally:
+                broadcast.close()
+
+        task = session.spawn(follow(), "the web app's state feed", with_show=False)
+        try:
+            yield
+            with contextlib.suppress(asyncio.CancelledError):
+                await task  # the feed ends after the show's last state
+        finally:
+            broadcast.close()
+
     # --------------------------------------------------------------------- URLs
 
     def urls(self) -> dict[str, str]:
@@ -347,7 +379,7 @@ class WebApp:
             middlewares=[self._guard_host, _security_headers],
         )
         app.router.add_get("/", self._root)
-        app.router.add_get("/timer", self._page("timer.html"))
+        app.router.add_get("/timer", self._page("timer.html"), name="timer")
         app.router.add_get("/control", self._page("control.html"))
         app.router.add_get("/static/{name}", self._static)
         app.router.add_get("/api/state", self._state)
@@ -370,8 +402,10 @@ class WebApp:
                 return _error(421, f"this server answers to 127.0.0.1 and localhost, not {name!r}")
         return await handler(request)
 
-    async def _root(self, _: web.Request) -> web.StreamResponse:
-        return web.Response(status=302, headers={"Location": "/timer"})
+    async def _root(self, request: web.Request) -> web.StreamResponse:
+        # The timer of this app, wherever it is mounted (/timer, /rooms/<room>/timer).
+        timer = str(request.app.router["timer"].url_for())
+        return web.Response(status=302, headers={"Location": timer})
 
     def _page(self, name: str) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
         text = (STATIC / name).read_text(encoding="utf-8")
@@ -536,7 +570,7 @@ def _harden(headers: MutableMapping[str, str], path: str) -> None:
     headers.setdefault("X-Content-Type-Options", "nosniff")
     headers.setdefault("Referrer-Policy", "no-referrer")
     # The control page must not be framed by another site (a click there is a command).
-    frame = "; frame-ancestors 'none'" if path == "/control" else ""
+    frame = "; frame-ancestors 'none'" if path.endswith("/control") else ""  # a room's too
     headers.setdefault(
         "Content-Security-Policy",
         f"default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'{frame}",

@@ -1,8 +1,8 @@
 // The host's page: the show's commands as buttons, the timetable with expected times,
 // stream and recording, marks, check results and every message. It only shows the
 // state and sends commands; the show's logic stays in showcaller.
-import { Countdown, clockOf, follow, formatLeft, readToken, storeToken } from "/static/feed.js";
-import { renderCards } from "/static/cards.js";
+import { Countdown, clockOf, follow, formatLeft, readToken, storeToken } from "./feed.js";
+import { renderCards } from "./cards.js";
 
 // Everything the host reads, in the event's language (event.language: ja first, en).
 const TEXT = {
@@ -420,7 +420,7 @@ async function send(command) {
   result.textContent = "…";
   result.className = "result";
   try {
-    const response = await fetch("/api/commands", {
+    const response = await fetch("api/commands", {
       method: "POST",
       headers: { "Content-Type": "application/json", Authorization: "Bearer " + token },
       body: JSON.stringify(command),

@@ -46,7 +46,7 @@ export async function follow({ token, messages = true, onEnvelope, onStatus }) {
     try {
       quiet();
       const headers = token() ? { Authorization: "Bearer " + token() } : {};
-      const response = await fetch("/api/events" + (messages ? "" : "?messages=0"), {
+      const response = await fetch("api/events" + (messages ? "" : "?messages=0"), {
         headers,
         cache: "no-store",
         signal: abort.signal,

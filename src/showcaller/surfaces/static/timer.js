@@ -1,6 +1,6 @@
 // The speaker countdown: big digits, yellow at the warning time, red at zero, overtime
 // as +MM:SS, a gentle flash at zero, the host's message. No controls.
-import { Countdown, clockOf, follow, formatLeft, readToken } from "/static/feed.js";
+import { Countdown, clockOf, follow, formatLeft, readToken } from "./feed.js";
 
 const TEXT = {
   ja: {
