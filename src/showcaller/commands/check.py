@@ -88,7 +88,7 @@ async def _check(args: argparse.Namespace) -> int:
     from showcaller.checks.run import SpeakerCheck, meter_tap, summary
     from showcaller.config import load_config
     from showcaller.errors import UsageError
-    from showcaller.obs.connect import SIM, ObsSeed, open_obs
+    from showcaller.obs.connect import SIM, ObsSeed, open_target
     from showcaller.stage.needs import needs_of
     from showcaller.stage.simfeeds import apply_initial_feeds
 
@@ -107,12 +107,8 @@ async def _check(args: argparse.Namespace) -> int:
     names = {k: v for k, v in known.items() if wanted is None or k in wanted}
     off = {} if cfg.checks.slides else {"slides": "off (checks.slides)"}
     results: dict[tuple[str, str], CheckResult] = {}
-    async with open_obs(
-        obs.url,
-        obs.password.get_secret_value() or None,
-        connect_timeout=obs.connect_timeout,
-        request_timeout=obs.request_timeout,
-        seed=ObsSeed(needs=needs_of(cfg)) if obs.url == SIM else None,
+    async with open_target(
+        obs, seed=ObsSeed(needs=needs_of(cfg)) if obs.url == SIM else None
     ) as conn:
         if conn.sim is not None:
             apply_initial_feeds(conn.sim, cfg)

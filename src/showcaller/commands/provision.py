@@ -37,17 +37,12 @@ async def provision_command(args: argparse.Namespace) -> int:
     """Plan, print the plan, and (unless --dry-run) make OBS match it."""
     from showcaller.config import load_config
     from showcaller.errors import OBSConnectionError
-    from showcaller.obs.connect import SIM, open_obs
+    from showcaller.obs.connect import SIM, open_target
     from showcaller.stage.provision import apply, plan
 
     cfg = load_config(args.config)
     obs = obs_target(args, cfg)
-    async with open_obs(
-        obs.url,
-        obs.password.get_secret_value() or None,
-        connect_timeout=obs.connect_timeout,
-        request_timeout=obs.request_timeout,
-    ) as conn:
+    async with open_target(obs) as conn:
         where = "the built-in simulated OBS (a fresh one)" if obs.url == SIM else conn.url
         the_plan = await plan(conn.gateway, cfg, force=args.force)
         if not the_plan.changes:
@@ -109,20 +104,14 @@ def _near_usual_scene_names(cfg: EventConfig) -> list[str]:
 
 async def validate_against_obs(cfg: EventConfig, obs: OBS) -> int:
     """`validate --obs`: every scene and input OBS lacks (with "did you mean …?"); 1 if any."""
-    from showcaller.obs.connect import SIM, ObsSeed, open_obs
+    from showcaller.obs.connect import SIM, ObsSeed, open_target
     from showcaller.stage.preflight import check_obs
     from showcaller.stage.provision import sim_seed
 
     # The built-in OBS offers what a fresh `provision` creates, and nothing else: a scene
     # or input the file names that no template makes is reported as on a real OBS.
     seed = ObsSeed(provision=sim_seed(cfg).provision) if obs.url == SIM else None
-    async with open_obs(
-        obs.url,
-        obs.password.get_secret_value() or None,
-        connect_timeout=obs.connect_timeout,
-        request_timeout=obs.request_timeout,
-        seed=seed,
-    ) as conn:
+    async with open_target(obs, seed=seed) as conn:
         checked = await check_obs(cfg, conn.gateway)
         shown = "the built-in simulated OBS" if conn.sim is not None else conn.url
     warnings = list(checked.warnings)

@@ -20,7 +20,7 @@ from pathlib import Path
 from showcaller.clock import Clock, ScaledClock
 from showcaller.config import OBS, EventConfig
 from showcaller.errors import UsageError
-from showcaller.obs.connect import SIM, OBSConnection, open_obs
+from showcaller.obs.connect import SIM, OBSConnection, open_target
 from showcaller.obs.gateway import Guard, OBSGateway, StreamService, rehearsal_guard
 from showcaller.show.journal import ResumePoint, claim, default_journal, last_state, set_aside
 from showcaller.show.plan import ShowPlan
@@ -341,14 +341,7 @@ def _open(
     obs: OBS, cfg: EventConfig, *, guard: Guard | None = None
 ) -> contextlib.AbstractAsyncContextManager[OBSConnection]:
     """Connect to the OBS the options name; `sim` starts seeded with what the event needs."""
-    return open_obs(
-        obs.url,
-        obs.password.get_secret_value() or None,
-        connect_timeout=obs.connect_timeout,
-        request_timeout=obs.request_timeout,
-        seed=sim_seed(cfg) if obs.url == SIM else None,
-        guard=guard,
-    )
+    return open_target(obs, seed=sim_seed(cfg) if obs.url == SIM else None, guard=guard)
 
 
 def _obs_label(obs: OBS) -> str:

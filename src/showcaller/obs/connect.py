@@ -3,6 +3,9 @@
     async with open_obs(obs.url, password, connect_timeout=5, request_timeout=5) as conn:
         await conn.gateway.set_program_scene("Talk")
 
+    async with open_target(cfg.obs, seed=...) as conn:   # an event file's [obs] section
+        ...
+
 The supervised link keeps reconnecting while the block runs; everything stops on exit.
 The guard is the caller's choice (`OBSGateway(conn.link, guard=...)`, or `guard=`).
 """
@@ -13,7 +16,7 @@ import contextlib
 import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from showcaller.obs.gateway import Guard, OBSGateway
 from showcaller.obs.needs import ShowNeeds
@@ -51,6 +54,40 @@ class OBSConnection:
     gateway: OBSGateway
     url: str
     sim: SimulatedOBS | None = None
+
+
+class _Secret(Protocol):
+    def get_secret_value(self) -> str: ...
+
+
+class Target(Protocol):
+    """Where OBS is and how long to wait for it: an event file's `[obs]` section fits."""
+
+    @property
+    def url(self) -> str: ...
+
+    @property
+    def password(self) -> _Secret: ...
+
+    @property
+    def connect_timeout(self) -> float: ...
+
+    @property
+    def request_timeout(self) -> float: ...
+
+
+def open_target(
+    obs: Target, *, seed: ObsSeed | None = None, guard: Guard | None = None
+) -> contextlib.AbstractAsyncContextManager[OBSConnection]:
+    """`open_obs` for an `[obs]` section (its URL, password and timeouts), in one place."""
+    return open_obs(
+        obs.url,
+        obs.password.get_secret_value() or None,
+        connect_timeout=obs.connect_timeout,
+        request_timeout=obs.request_timeout,
+        seed=seed,
+        guard=guard,
+    )
 
 
 @contextlib.asynccontextmanager

@@ -17,7 +17,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from showcaller import errors
-from showcaller.obs.connect import SIM, ObsSeed, open_obs
+from showcaller.obs.connect import SIM, ObsSeed, open_target
 from showcaller.obs.needs import ShowNeeds, lacking
 from showcaller.words import plural
 
@@ -90,13 +90,7 @@ async def _doctor(
     obs = obs_settings(config, url=obs_url)
     needs = needs_of(config) if config is not None else None
     seed = ObsSeed(needs=needs) if obs.url == SIM and needs is not None else None
-    async with open_obs(
-        obs.url,
-        obs.password.get_secret_value() or None,
-        connect_timeout=obs.connect_timeout,
-        request_timeout=obs.request_timeout,
-        seed=seed,
-    ) as conn:
+    async with open_target(obs, seed=seed) as conn:
         shown = "the built-in simulated OBS" if conn.sim is not None else conn.url
         missing = await _report(conn.gateway, shown, out, needs)
         leftover = config is not None and not await _stream_test_leftover(
