@@ -6,7 +6,9 @@ obs-websocket-py (an independent client) working against it as against real OBS.
 
 from __future__ import annotations
 
+import ast
 import asyncio
+import inspect
 import math
 from pathlib import Path
 from typing import Any
@@ -18,6 +20,7 @@ from showcaller.clock import VirtualClock
 from showcaller.obs.images import decode_data_url
 from showcaller.obs.protocol import EventSubscription
 from showcaller.obs.sim import SimulatedOBS
+from showcaller.obs.sim.dispatch import build_table
 from showcaller.obs.sim.server import FRAME_S, STREAM_BYTES_PER_S
 from tests.sim_fixtures import (  # noqa: F401 - fixtures
     SIM_PASSWORD,
@@ -974,3 +977,51 @@ async def test_a_global_audio_source_is_always_active_and_metered(sim: Simulated
         assert ada["responseData"] == {"videoActive": False, "videoShowing": False}
     finally:
         await client.close()
+
+
+# ------------------------------------------------------------------------------ structure
+
+
+def _sim_imports() -> dict[str, set[str]]:
+    """Each sim module's imports of other sim modules, `if TYPE_CHECKING:` ones included."""
+    root = Path(inspect.getfile(SimulatedOBS)).parent
+    graph: dict[str, set[str]] = {}
+    for path in root.glob("*.py"):
+        deps: set[str] = set()
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module == "showcaller.obs.sim":
+                deps |= {a.name for a in node.names if (root / f"{a.name}.py").exists()}
+            elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith(
+                "showcaller.obs.sim."
+            ):
+                deps.add(str(node.module).rsplit(".", 1)[1])
+        graph[path.stem] = deps - {path.stem}
+    return graph
+
+
+def test_no_sim_module_imports_another_in_a_circle_not_even_for_typing() -> None:
+    graph = _sim_imports()
+    graph.pop("__init__")  # the package re-exports; no part imports it for a name
+    done: set[str] = set()
+
+    def visit(module: str, path: list[str]) -> None:
+        assert module not in path, f"import circle: {' -> '.join([*path, module])}"
+        if module in done:
+            return
+        for dep in graph.get(module, ()):
+            visit(dep, [*path, module])
+        done.add(module)
+
+    for module in graph:
+        visit(module, [])
+    # Only the server composes the parts: nothing imports it but the entry points.
+    assert {m for m, deps in graph.items() if "server" in deps} == {"standalone"}
+
+
+def test_each_request_type_has_exactly_one_handler() -> None:
+    async def answer(_: Any) -> None:
+        return None
+
+    with pytest.raises(ValueError, match="GetVersion"):
+        build_table([{"GetVersion": answer}, {"GetVersion": answer, "GetStats": answer}])
+    assert SimulatedOBS().available_requests.count("GetVersion") == 1

@@ -1,12 +1,14 @@
 """The simulated OBS: an obs-websocket v5 server that behaves like real OBS 29/30.
 
-`SimulatedOBS` (server.py) is put together from the wire session (wire.py), the
-request handlers by area (scene_requests.py, input_requests.py, output_requests.py)
-and the outputs and meters (outputs.py), on the shared core (core.py); `OBSModel`
-(model.py) holds the state; `signals.py` makes synthetic speaker picture and sound;
-`faults.py` and `usecases.py` hold the verbs tests use (`seed_show` seeds what a show
-needs, from plain `obs.needs` data); `standalone.py` runs it until cancelled (the
-command line, `showcaller sim`, is in `showcaller.commands.sim`).
+`SimulatedOBS` (server.py) composes plain objects: the state `OBSModel` (model.py);
+`Outputs` (outputs.py), the stream and record state machines and meters over it; the
+request handler groups (general_, scene_, input_, output_, control_, media_ and
+frontend_requests.py), one `Dispatcher` table of them (dispatch.py); and the `Wire`
+(wire.py) that serves clients and hands it their requests. `Faults` (faults.py) and
+`UseCases` (usecases.py, `seed_show` seeds what a show needs from plain `obs.needs`
+data) act on the parts they need; `signals.py` makes synthetic speaker picture and
+sound; `standalone.py` runs it until cancelled (the command line, `showcaller sim`, is
+in `showcaller.commands.sim`).
 """
 
 from showcaller.obs.sim.faults import Faults

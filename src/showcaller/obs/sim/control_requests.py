@@ -7,9 +7,8 @@ from __future__ import annotations
 import math
 
 from showcaller.obs.protocol import Status
-from showcaller.obs.sim.core import SimCore
-from showcaller.obs.sim.model import JSON, RequestFailed, Scene, SceneItem
-from showcaller.obs.sim.wire import Args
+from showcaller.obs.sim.args import Args
+from showcaller.obs.sim.model import JSON, OBSModel, RequestFailed, Scene, SceneItem
 
 # GetTransitionKindList on Debian's OBS 29.0.2 (measured).
 TRANSITION_KINDS = (
@@ -27,8 +26,12 @@ def _db(mul: float) -> float:
     return 20 * math.log10(mul) if mul > 0 else -100.0
 
 
-class ControlRequests(SimCore):
+class ControlRequests:
     """Volume, rename, transition kinds, special inputs, item index, filters."""
+
+    def __init__(self, model: OBSModel) -> None:
+        """Handlers over `model`."""
+        self.model = model
 
     async def handle_GetTransitionKindList(self, a: Args) -> JSON:
         """The transition kinds OBS 29 has."""

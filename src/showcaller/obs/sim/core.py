@@ -1,29 +1,19 @@
-"""What every part of the simulated OBS shares: the state, the clock, the clients, the tasks.
+"""The small seams every part of the simulated OBS is built on: the versions it plays,
+the frame tick, frame counters, the owned background tasks, and the event audience.
 
-`SimulatedOBS` (server.py) is put together from mixins that each hold one job: the
-wire session (wire.py), the request handlers by area (scene_requests.py,
-input_requests.py, output_requests.py) and the outputs and meters (outputs.py). They
-all build on `SimCore`, which declares what they share.
+Nothing here knows the server, the wire or a request handler: they all import this
+module, never each other's.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import tempfile
-from collections import Counter
 from collections.abc import Coroutine
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal, Protocol
 
 from showcaller.clock import Clock
-from showcaller.obs import protocol
-from showcaller.obs.protocol import EventSubscription
-from showcaller.obs.sim.model import JSON, OBSModel
-
-if TYPE_CHECKING:
-    from showcaller.obs.sim.faults import Faults
-    from showcaller.obs.sim.wire import Session
+from showcaller.obs.sim.model import JSON
 
 log = logging.getLogger(__name__)
 
@@ -62,53 +52,49 @@ class FrameCounter:
         self.base, self.since, self.share = float(self.value(now)), now, share
 
 
-class SimCore:
-    """The attributes and helpers the wire, the handlers and the outputs share."""
+class Audience(Protocol):
+    """Who hears the sim's events: the connected, identified clients (wire.Clients)."""
 
-    host: str
-    port: int
-    password: str | None
-    obs_version: ObsVersion
-    clock: Clock
-    model: OBSModel
-    faults: Faults
-    requests_seen: Counter[str]
-    available_requests: tuple[str, ...]
-    _record_dir: Path | None
-    _own_record_dir: bool  # a temp dir made here: removed at stop if left empty
-    _sessions: set[Session]
-    _tasks: set[asyncio.Task[None]]
-    _started_at: float
-    network_skipped: FrameCounter  # frames dropped on the network (faults.drop_frames)
-    encoder_skipped: FrameCounter  # frames the encoder and renderer skipped
+    def broadcast(self, event_type: str, data: JSON) -> None:
+        """Send an event to every client subscribed to its intent bit."""
 
-    @property
-    def record_dir(self) -> Path:
-        """Where recordings land (a temp dir unless one was given)."""
-        if self._record_dir is None:
-            self._record_dir = Path(tempfile.mkdtemp(prefix="showcaller-sim-rec-"))
-            self._own_record_dir = True
-        return self._record_dir
+    def subscribed(self, intent: int) -> bool:
+        """Whether any identified client subscribes to `intent`."""
 
-    async def _sleep(self, seconds: float) -> None:
-        await self.clock.sleep_until(self.clock.monotonic() + seconds)
 
-    def _spawn(self, coro: Coroutine[Any, Any, None], name: str) -> asyncio.Task[None]:
+async def sleep(clock: Clock, seconds: float) -> None:
+    """Wait `seconds` on the injected clock."""
+    await clock.sleep_until(clock.monotonic() + seconds)
+
+
+class Tasks:
+    """The sim's timed work in flight (output starts and stops, transitions): owned,
+    logged if one fails, cancelled together when OBS is killed or stops."""
+
+    def __init__(self) -> None:
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def spawn(self, coro: Coroutine[Any, Any, None], name: str) -> asyncio.Task[None]:
+        """Run `coro` as a named task kept until it ends."""
         task = asyncio.get_running_loop().create_task(coro, name=name)
         self._tasks.add(task)
-        task.add_done_callback(self._task_done)
+        task.add_done_callback(self._done)
         return task
 
-    def _task_done(self, task: asyncio.Task[None]) -> None:
+    def _done(self, task: asyncio.Task[None]) -> None:
         self._tasks.discard(task)
         if not task.cancelled() and task.exception() is not None:
             log.error("simulated OBS task %s failed", task.get_name(), exc_info=task.exception())
 
-    def broadcast(self, event_type: str, data: JSON) -> None:
-        """Send an event to every identified client subscribed to its intent bit."""
-        intent = protocol.EVENT_INTENT.get(event_type, EventSubscription.GENERAL)
-        text: str | None = None
-        for session in self._sessions:
-            if session.identified and session.subscriptions & intent:
-                text = text or protocol.encode(protocol.Event(event_type, intent, data))
-                session.send(text)
+    def cancel(self) -> None:
+        """Cancel every task in flight (they go once they have ended)."""
+        for task in list(self._tasks):
+            task.cancel()
+
+    def running(self) -> list[asyncio.Task[None]]:
+        """The tasks in flight now."""
+        return list(self._tasks)
+
+    def clear(self) -> None:
+        """Forget every task (after they were cancelled and awaited)."""
+        self._tasks.clear()

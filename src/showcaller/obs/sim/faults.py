@@ -1,30 +1,61 @@
-"""Fault injection for the simulated OBS: slow, stalled, dropped, refused, restarted, dead."""
+"""Fault injection for the simulated OBS: slow, stalled, dropped, refused, restarted, dead.
+
+`Faults` acts on the parts it breaks: the outputs (stream health, dropped frames) and
+the server's lifecycle (a narrow `Lifecycle`: drop, kill, restart, listen again); the
+wire asks it whether to answer and how late.
+"""
 
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING, Literal
+from typing import Protocol
 
-if TYPE_CHECKING:
-    from showcaller.obs.sim.server import SimulatedOBS
+from showcaller.obs.sim.outputs import Outputs, StreamHealth
 
-StreamHealth = Literal["ok", "unreachable", "reconnecting"]
+
+class Lifecycle(Protocol):
+    """What faults do to the server as a whole (`SimulatedOBS` is one)."""
+
+    def abort_connections(self) -> None:
+        """Abort every client's TCP connection (no close frame)."""
+
+    async def kill(self) -> None:
+        """Reset every connection and stop listening."""
+
+    async def restart(self, downtime: float = 0.2) -> None:
+        """Kill, wait `downtime` seconds, listen again on the same port."""
+
+    async def start(self) -> None:
+        """Listen (again) on host:port."""
 
 
 class Faults:
     """Verbs that make the simulated OBS misbehave the way a real one can (`sim.faults`)."""
 
-    def __init__(self, sim: SimulatedOBS) -> None:
+    def __init__(self, server: Lifecycle, outputs: Outputs) -> None:
         """Faults of one simulated OBS; none is active at first."""
-        self._sim = sim
+        self._server = server
+        self._outputs = outputs
         self.delays: dict[str | None, float] = {}
         self.auth_refused = False
-        self.health: StreamHealth = "ok"
-        self.network_drop = 0.0  # share of the stream's frames dropped on the way out
-        self.encoder_skip = 0.0  # share of frames the encoder and renderer skip
         self.disk_free_mb: float | None = None  # None: plenty (the sim's steady number)
         self._answering = asyncio.Event()
         self._answering.set()
+
+    @property
+    def health(self) -> StreamHealth:
+        """How the stream target behaves now (`stream_health`)."""
+        return self._outputs.health
+
+    @property
+    def network_drop(self) -> float:
+        """Share of the stream's frames dropped on the way out (`drop_frames`)."""
+        return self._outputs.network_drop
+
+    @property
+    def encoder_skip(self) -> float:
+        """Share of frames the encoder and renderer skip (`drop_frames`)."""
+        return self._outputs.encoder_skip
 
     def delay(self, request_type: str | None = None, seconds: float = 1.0) -> None:
         """Answer `request_type` (or every request, for None) `seconds` late; 0 clears it."""
@@ -56,7 +87,7 @@ class Faults:
 
     def drop(self) -> None:
         """Cut every connection abruptly: no close frame, the TCP connection just dies."""
-        self._sim.abort_connections()
+        self._server.abort_connections()
 
     def refuse_auth(self, refuse: bool = True) -> None:
         """Fail every Identify with 4009, whatever the password (False: back to normal)."""
@@ -66,28 +97,27 @@ class Faults:
         """Like OBS restarting: drop every client, refuse connections for `downtime`
         seconds, then listen again on the same port with scenes and inputs kept
         (outputs stop, as they would)."""
-        await self._sim.restart(downtime)
+        await self._server.restart(downtime)
 
     async def kill(self) -> None:
         """Like OBS dying: connections reset, nothing listens any more (`revive()` undoes)."""
-        await self._sim.kill()
+        await self._server.kill()
 
     async def revive(self) -> None:
         """Listen again on the same port after `kill()`."""
-        await self._sim.start()
+        await self._server.start()
 
     def stream_health(self, health: StreamHealth) -> None:
         """How the stream target behaves: "ok" (a configured rtmp server accepts),
         "unreachable" (every start fails; a running stream reconnects, then stops), or
         "reconnecting" (a running stream stalls in RECONNECTING until "ok" again)."""
-        self.health = health
-        self._sim.stream_health_changed()
+        self._outputs.set_health(health)
 
     def drop_frames(self, network: float = 0.0, encoder: float = 0.0) -> None:
         """From now on drop a share (0..1) of the stream's frames on the network (congestion,
         fewer bytes sent: GetStreamStatus outputSkippedFrames) and skip a share in the
         encoder and renderer (GetStats outputSkippedFrames, renderSkippedFrames); 0 clears."""
-        self._sim.frames_changed(min(max(network, 0.0), 1.0), min(max(encoder, 0.0), 1.0))
+        self._outputs.drop_frames(min(max(network, 0.0), 1.0), min(max(encoder, 0.0), 1.0))
 
     def disk_space(self, mb: float | None) -> None:
         """What GetStats reports as availableDiskSpace (MB); None: back to plenty."""

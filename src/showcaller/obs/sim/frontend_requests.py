@@ -6,9 +6,8 @@ Companion asks for when it connects. Answers as OBS 29.0.2 gives them (measured)
 from __future__ import annotations
 
 from showcaller.obs.protocol import Status
-from showcaller.obs.sim.core import SimCore
-from showcaller.obs.sim.model import JSON, Input, RequestFailed
-from showcaller.obs.sim.wire import Args
+from showcaller.obs.sim.args import Args
+from showcaller.obs.sim.model import JSON, Input, OBSModel, RequestFailed
 
 # A fresh OBS names its first profile and scene collection "Untitled".
 PROFILE = "Untitled"
@@ -41,8 +40,12 @@ AUDIO_HOTKEYS = ("libobs.mute", "libobs.unmute", "libobs.push-to-mute", "libobs.
 MEDIA_HOTKEYS = ("MediaSource.Restart", "MediaSource.Play", "MediaSource.Pause", "MediaSource.Stop")
 
 
-class FrontendRequests(SimCore):
+class FrontendRequests:
     """Profiles, scene collections, hotkeys, monitors, dialogs and audio settings."""
+
+    def __init__(self, model: OBSModel) -> None:
+        """Handlers over `model`."""
+        self.model = model
 
     async def handle_GetProfileList(self, a: Args) -> JSON:
         """One profile, the current one."""

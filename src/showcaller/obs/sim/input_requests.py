@@ -5,16 +5,13 @@ from __future__ import annotations
 import asyncio
 import base64
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
+from showcaller.clock import Clock
 from showcaller.obs.protocol import Status
 from showcaller.obs.sim import catalog
-from showcaller.obs.sim.core import SimCore
+from showcaller.obs.sim.args import Args
 from showcaller.obs.sim.images import encode_bmp, encode_png, encode_pnm
-from showcaller.obs.sim.model import JSON, RequestFailed, unversioned
-
-if TYPE_CHECKING:
-    from showcaller.obs.sim.wire import Args
+from showcaller.obs.sim.model import JSON, OBSModel, RequestFailed, unversioned
 
 _SCREENSHOT_INLINE_PIXELS = 320 * 180
 
@@ -26,8 +23,13 @@ _ENCODERS: dict[str, Callable[[int, int, bytes], bytes]] = {
 }
 
 
-class InputRequests(SimCore):
+class InputRequests:
     """Input, mute, source-activity and screenshot requests."""
+
+    def __init__(self, model: OBSModel, clock: Clock) -> None:
+        """Handlers over `model`; screenshots are taken at `clock` time."""
+        self.model = model
+        self.clock = clock
 
     # ------------------------------------------------------------------ inputs
 

@@ -7,10 +7,10 @@ import contextlib
 import wave
 from pathlib import Path
 
+from showcaller.clock import Clock
 from showcaller.obs.protocol import Status
-from showcaller.obs.sim.core import SimCore
-from showcaller.obs.sim.model import JSON, Input, RequestFailed, not_found
-from showcaller.obs.sim.wire import Args
+from showcaller.obs.sim.args import Args
+from showcaller.obs.sim.model import JSON, Input, OBSModel, RequestFailed, not_found
 
 _ACTION = "OBS_WEBSOCKET_MEDIA_INPUT_ACTION_"
 _ACTIONS = frozenset(_ACTION + a for a in ("PLAY", "PAUSE", "STOP", "RESTART", "NEXT", "PREVIOUS"))
@@ -30,8 +30,13 @@ def _duration_ms(path: str) -> int | None:
     return None
 
 
-class MediaRequests(SimCore):
+class MediaRequests:
     """GetMediaInputStatus, TriggerMediaInputAction, SetSourceFilterEnabled."""
+
+    def __init__(self, model: OBSModel, clock: Clock) -> None:
+        """Handlers over `model`; playback runs on `clock`."""
+        self.model = model
+        self.clock = clock
 
     def _media_file(self, inp: Input) -> str:
         return str(inp.settings.get("local_file") or "") if inp.kind == "ffmpeg_source" else ""

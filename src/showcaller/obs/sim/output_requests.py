@@ -1,14 +1,15 @@
 """Request handlers of the simulated OBS: the stream and record outputs (the state
-machines they start and stop are in outputs.py)."""
+machines they start and stop are the `Outputs` object, outputs.py)."""
 
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING
 
+from showcaller.clock import Clock
 from showcaller.obs.protocol import Status
+from showcaller.obs.sim.args import Args
 from showcaller.obs.sim.core import FRAME_S
-from showcaller.obs.sim.model import JSON, RequestFailed
+from showcaller.obs.sim.model import JSON, OBSModel, RequestFailed
 from showcaller.obs.sim.outputs import (
     RECORD_BYTES_PER_S,
     Outputs,
@@ -17,12 +18,15 @@ from showcaller.obs.sim.outputs import (
     timecode,
 )
 
-if TYPE_CHECKING:
-    from showcaller.obs.sim.wire import Args
 
-
-class OutputRequests(Outputs):
+class OutputRequests:
     """Stream, stream-service, record and output-list requests."""
+
+    def __init__(self, model: OBSModel, outputs: Outputs, clock: Clock) -> None:
+        """Handlers over `model`, driving `outputs`."""
+        self.model = model
+        self.outputs = outputs
+        self.clock = clock
 
     # ------------------------------------------------------------------ stream
 
@@ -32,11 +36,11 @@ class OutputRequests(Outputs):
         duration = self.clock.monotonic() - st.started_at if st.active else 0.0
         return {
             "outputActive": st.active,
-            "outputBytes": self._stream_bytes() if st.active else 0,
-            "outputCongestion": self.faults.network_drop if st.active else 0.0,
+            "outputBytes": self.outputs.stream_bytes() if st.active else 0,
+            "outputCongestion": self.outputs.network_drop if st.active else 0.0,
             "outputDuration": int(duration * 1000),
             "outputReconnecting": st.state == "reconnecting",
-            "outputSkippedFrames": self.stream_skipped_frames() if st.active else 0,
+            "outputSkippedFrames": self.outputs.stream_skipped_frames() if st.active else 0,
             "outputTimecode": timecode(duration),
             "outputTotalFrames": int(duration / FRAME_S),
         }
@@ -45,21 +49,21 @@ class OutputRequests(Outputs):
         """Start streaming: STARTING, then STARTED (a reachable server) or STOPPED."""
         if self.model.stream.state != "stopped":
             raise RequestFailed(Status.OUTPUT_RUNNING)
-        self._start_stream()
+        self.outputs.start_stream()
 
     async def handle_StopStream(self, a: Args) -> None:
         """Stop streaming; 501 when it is not running."""
         if self.model.stream.state not in ("started", "reconnecting"):
             raise RequestFailed(Status.OUTPUT_NOT_RUNNING)
-        self._stop_stream()
+        self.outputs.stop_stream()
 
     async def handle_ToggleStream(self, a: Args) -> JSON:
         """Start or stop; answers the new outputActive (true even if the start fails)."""
         if self.model.stream.state in ("started", "reconnecting"):
-            self._stop_stream()
+            self.outputs.stop_stream()
             return {"outputActive": False}
         if self.model.stream.state == "stopped":
-            self._start_stream()
+            self.outputs.start_stream()
         return {"outputActive": True}
 
     async def handle_GetStreamServiceSettings(self, a: Args) -> JSON:
@@ -83,7 +87,7 @@ class OutputRequests(Outputs):
 
     async def handle_GetRecordDirectory(self, a: Args) -> JSON:
         """Where recordings land."""
-        return {"recordDirectory": str(self.record_dir)}
+        return {"recordDirectory": str(self.outputs.record_dir)}
 
     async def handle_GetOutputStatus(self, a: Args) -> JSON:
         """The status of an output GetOutputList lists; 600 for any other name."""
@@ -128,7 +132,7 @@ class OutputRequests(Outputs):
         """Start recording: STARTING, then STARTED with the new file's path."""
         if self.model.record.state != "stopped":
             raise RequestFailed(Status.OUTPUT_RUNNING)
-        self._start_record()
+        self.outputs.start_record()
 
     async def handle_StopRecord(self, a: Args) -> JSON:
         """Stop recording; answers the file's path at once (STOPPING, STOPPED follow)."""
@@ -136,16 +140,16 @@ class OutputRequests(Outputs):
         if rec.state != "started" or rec.path is None:
             raise RequestFailed(Status.OUTPUT_NOT_RUNNING)
         path = rec.path
-        self._stop_record()
+        self.outputs.stop_record()
         return {"outputPath": str(path)}
 
     async def handle_ToggleRecord(self, a: Args) -> JSON:
         """Start or stop recording; answers the new outputActive."""
         if self.model.record.state == "started":
-            self._stop_record()
+            self.outputs.stop_record()
             return {"outputActive": False}
         if self.model.record.state == "stopped":
-            self._start_record()
+            self.outputs.start_record()
         return {"outputActive": True}
 
     async def handle_PauseRecord(self, a: Args) -> None:
@@ -156,7 +160,7 @@ class OutputRequests(Outputs):
         if rec.state != "started":
             return
         rec.paused_at = self.clock.monotonic()
-        self._record_event("PAUSED", False, None)
+        self.outputs.record_event("PAUSED", False, None)
 
     async def handle_ResumeRecord(self, a: Args) -> None:
         """Resume (503 unless paused)."""
@@ -165,7 +169,7 @@ class OutputRequests(Outputs):
             raise RequestFailed(Status.OUTPUT_NOT_PAUSED)
         rec.paused_total += self.clock.monotonic() - rec.paused_at
         rec.paused_at = None
-        self._record_event("RESUMED", True, None)
+        self.outputs.record_event("RESUMED", True, None)
 
     async def handle_ToggleRecordPause(self, a: Args) -> JSON:
         """Pause or resume; answers the new outputPaused (like OBS 29, true and a no-op
@@ -184,7 +188,7 @@ class OutputRequests(Outputs):
             raise RequestFailed(Status.OUTPUT_NOT_RUNNING)
         old = rec.path
         await asyncio.to_thread(finish_file, old, rec.duration(self.clock.monotonic()))
-        rec.path = await asyncio.to_thread(self._new_recording_file)
+        rec.path = await asyncio.to_thread(self.outputs.new_recording_file)
         rec.chapters = []
         self.model.emit("RecordFileChanged", {"newOutputPath": str(rec.path)})
 

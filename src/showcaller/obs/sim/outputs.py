@@ -1,18 +1,28 @@
 """The outputs and meters of the simulated OBS: the stream and record state machines
 (STARTING, STARTED, RECONNECTING, STOPPING, STOPPED, with OBS's events) and the
-InputVolumeMeters loop, all timed on the injected clock."""
+InputVolumeMeters loop, all timed on the injected clock.
+
+`Outputs` is an object over the model (whose stream and record state it moves), the
+clock, the sim's owned tasks and the event `Audience`; it also holds the output-side
+conditions faults set (stream health, dropped and skipped frames).
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import ipaddress
+import tempfile
 from pathlib import Path
+from typing import Literal
 from urllib.parse import urlsplit
 
+from showcaller.clock import Clock
 from showcaller.obs.protocol import EventSubscription
-from showcaller.obs.sim.core import SimCore
-from showcaller.obs.sim.model import JSON
+from showcaller.obs.sim.core import Audience, FrameCounter, Tasks, sleep
+from showcaller.obs.sim.model import JSON, OBSModel
+
+StreamHealth = Literal["ok", "unreachable", "reconnecting"]
 
 METER_INTERVAL_S = 0.05
 STREAM_BYTES_PER_S = 2_500_000 // 8
@@ -58,19 +68,56 @@ async def target_accepts(server: str) -> bool:
     return True
 
 
-class Outputs(SimCore):
+class Outputs:
     """Stream and record state machines, and the volume meters."""
 
-    _meters: asyncio.Task[None] | None
-    _network_at_start = 0  # network_skipped when the stream started (OBS counts per output)
+    def __init__(
+        self,
+        model: OBSModel,
+        clock: Clock,
+        tasks: Tasks,
+        audience: Audience,
+        record_dir: Path | None = None,
+    ) -> None:
+        """Outputs of `model`, stopped; recordings go to `record_dir` (a temp dir if None)."""
+        self.model = model
+        self.clock = clock
+        self._tasks = tasks
+        self._audience = audience
+        self._record_dir = record_dir
+        self._own_record_dir = False  # a temp dir made here: removed at stop if left empty
+        self.health: StreamHealth = "ok"
+        self.network_drop = 0.0  # share of the stream's frames dropped on the way out
+        self.encoder_skip = 0.0  # share of frames the encoder and renderer skip
+        self.network_skipped = FrameCounter()  # frames dropped on the network
+        self.encoder_skipped = FrameCounter()  # frames the encoder and renderer skipped
+        self._network_at_start = (
+            0  # network_skipped when the stream started (OBS counts per output)
+        )
 
-    def _reset_outputs(self) -> None:
-        for task in list(self._tasks):
-            task.cancel()
+    @property
+    def record_dir(self) -> Path:
+        """Where recordings land (a temp dir unless one was given)."""
+        if self._record_dir is None:
+            self._record_dir = Path(tempfile.mkdtemp(prefix="showcaller-sim-rec-"))
+            self._own_record_dir = True
+        return self._record_dir
+
+    def remove_own_record_dir(self) -> None:
+        """Remove the temp record dir made here, if no recording is left in it."""
+        if self._own_record_dir and self._record_dir is not None:
+            with contextlib.suppress(OSError):  # not empty: the recordings stay
+                self._record_dir.rmdir()
+
+    def reset(self) -> None:
+        """Every output stopped at once, as when OBS dies (its tasks are cancelled apart)."""
         self.model.stream.state = "stopped"
         self.model.stream.reconnecting_since = None
         self.model.record.state = "stopped"
         self.model.record.paused_at = None
+
+    async def _sleep(self, seconds: float) -> None:
+        await sleep(self.clock, seconds)
 
     # ------------------------------------------------------------------ stream
 
@@ -79,7 +126,7 @@ class Outputs(SimCore):
         configured = self.model.stream_service_type == "rtmp_custom" and server.startswith(
             ("rtmp://", "rtmps://", "srt://")
         )
-        return configured and self.faults.health == "ok"
+        return configured and self.health == "ok"
 
     def _stream_event(self, state: str, active: bool) -> None:
         self.model.emit(
@@ -87,10 +134,11 @@ class Outputs(SimCore):
             {"outputActive": active, "outputState": f"OBS_WEBSOCKET_OUTPUT_{state}"},
         )
 
-    def _stream_bytes(self) -> int:
+    def stream_bytes(self) -> int:
+        """outputBytes of the stream now."""
         st = self.model.stream
         if st.state == "started":
-            rate = STREAM_BYTES_PER_S * (1.0 - self.faults.network_drop)
+            rate = STREAM_BYTES_PER_S * (1.0 - self.network_drop)
             return st.bytes_base + int((self.clock.monotonic() - st.bytes_since) * rate)
         return st.bytes_base
 
@@ -98,20 +146,22 @@ class Outputs(SimCore):
         """GetStreamStatus outputSkippedFrames: dropped on the network since the stream started."""
         return self.network_skipped.value(self.clock.monotonic()) - self._network_at_start
 
-    def frames_changed(self, network: float, encoder: float) -> None:
-        """React to `faults.drop_frames()`: counters and the byte rate change from now."""
+    def drop_frames(self, network: float, encoder: float) -> None:
+        """Drop a share of frames from now on (`faults.drop_frames()`): counters and the
+        byte rate change from now."""
         now = self.clock.monotonic()
         st = self.model.stream
         if st.state == "started":
-            st.bytes_base, st.bytes_since = self._stream_bytes(), now
-        self.faults.network_drop, self.faults.encoder_skip = network, encoder
+            st.bytes_base, st.bytes_since = self.stream_bytes(), now
+        self.network_drop, self.encoder_skip = network, encoder
         self.network_skipped.set_share(now, network)
         self.encoder_skipped.set_share(now, encoder)
 
-    def _start_stream(self) -> None:
+    def start_stream(self) -> None:
+        """STARTING, then STARTED (a reachable target) or STOPPED."""
         self.model.stream.state = "starting"
         self.model.stream.created = True
-        self._spawn(self._run_stream_start(), "sim-obs stream start")
+        self._tasks.spawn(self._run_stream_start(), "sim-obs stream start")
 
     async def _run_stream_start(self) -> None:
         st = self.model.stream
@@ -128,11 +178,12 @@ class Outputs(SimCore):
         self._network_at_start = self.network_skipped.value(now)
         self._stream_event("STARTED", True)
 
-    def _stop_stream(self) -> None:
+    def stop_stream(self) -> None:
+        """STOPPING, then STOPPED."""
         st = self.model.stream
-        st.bytes_base = self._stream_bytes()
+        st.bytes_base = self.stream_bytes()
         st.state = "stopping"
-        self._spawn(self._run_stream_stop(), "sim-obs stream stop")
+        self._tasks.spawn(self._run_stream_stop(), "sim-obs stream stop")
 
     async def _run_stream_stop(self) -> None:
         self._stream_event("STOPPING", False)
@@ -140,29 +191,31 @@ class Outputs(SimCore):
         self.model.stream.state = "stopped"
         self._stream_event("STOPPED", False)
 
-    def stream_health_changed(self) -> None:
-        """React to `faults.stream_health()` while a stream runs."""
+    def set_health(self, health: StreamHealth) -> None:
+        """How the stream target behaves from now (`faults.stream_health()`); a running
+        stream reconnects, or is back."""
+        self.health = health
         st = self.model.stream
-        health = self.faults.health
         if st.state == "started" and health != "ok":
-            st.bytes_base = self._stream_bytes()
+            st.bytes_base = self.stream_bytes()
             st.state = "reconnecting"
             self._stream_event("RECONNECTING", True)
             if health == "unreachable":
-                self._spawn(self._give_up_reconnecting(), "sim-obs stream reconnect")
+                self._tasks.spawn(self._give_up_reconnecting(), "sim-obs stream reconnect")
         elif st.state == "reconnecting" and health == "ok":
             st.state, st.bytes_since = "started", self.clock.monotonic()
             self._stream_event("RECONNECTED", True)
 
     async def _give_up_reconnecting(self) -> None:
         await self._sleep(_RECONNECT_GIVE_UP_S)
-        if self.model.stream.state == "reconnecting" and self.faults.health == "unreachable":
+        if self.model.stream.state == "reconnecting" and self.health == "unreachable":
             self.model.stream.state = "stopped"
             self._stream_event("STOPPED", False)
 
     # ------------------------------------------------------------------ record
 
-    def _record_event(self, state: str, active: bool, path: Path | None) -> None:
+    def record_event(self, state: str, active: bool, path: Path | None) -> None:
+        """RecordStateChanged."""
         self.model.emit(
             "RecordStateChanged",
             {
@@ -172,20 +225,22 @@ class Outputs(SimCore):
             },
         )
 
-    def _start_record(self) -> None:
+    def start_record(self) -> None:
+        """STARTING, then STARTED with a new file."""
         rec = self.model.record
         rec.state, rec.paused_at, rec.paused_total, rec.chapters = "starting", None, 0.0, []
-        self._spawn(self._run_record_start(), "sim-obs record start")
+        self._tasks.spawn(self._run_record_start(), "sim-obs record start")
 
     async def _run_record_start(self) -> None:
         rec = self.model.record
-        self._record_event("STARTING", False, None)
+        self.record_event("STARTING", False, None)
         await self._sleep(_OUTPUT_START_S)
-        rec.path = await asyncio.to_thread(self._new_recording_file)
+        rec.path = await asyncio.to_thread(self.new_recording_file)
         rec.state, rec.started_at = "started", self.clock.monotonic()
-        self._record_event("STARTED", True, rec.path)
+        self.record_event("STARTED", True, rec.path)
 
-    def _new_recording_file(self) -> Path:
+    def new_recording_file(self) -> Path:
+        """A new, small .mkv-named file in the record dir, named by the time now."""
         directory = self.record_dir
         directory.mkdir(parents=True, exist_ok=True)
         stem = self.clock.now().astimezone().strftime("%Y-%m-%d %H-%M-%S")
@@ -198,34 +253,33 @@ class Outputs(SimCore):
         path.write_bytes(b"\x1a\x45\xdf\xa3showcaller simulated OBS recording\n")
         return path
 
-    def _stop_record(self) -> None:
+    def stop_record(self) -> None:
+        """STOPPING, then STOPPED with the file finished."""
         rec = self.model.record
         rec.state = "stopping"
-        self._spawn(self._run_record_stop(), "sim-obs record stop")
+        self._tasks.spawn(self._run_record_stop(), "sim-obs record stop")
 
     async def _run_record_stop(self) -> None:
         rec = self.model.record
-        self._record_event("STOPPING", False, None)
+        self.record_event("STOPPING", False, None)
         await self._sleep(_OUTPUT_START_S)
         if rec.path is not None:
             await asyncio.to_thread(finish_file, rec.path, rec.duration(self.clock.monotonic()))
         rec.state, rec.paused_at = "stopped", None
-        self._record_event("STOPPED", False, rec.path)
+        self.record_event("STOPPED", False, rec.path)
 
     # ------------------------------------------------------------------ meters
 
-    async def _meter_loop(self) -> None:
+    async def meter_loop(self) -> None:
+        """InputVolumeMeters every METER_INTERVAL_S while anyone subscribes, until cancelled."""
         deadline = self.clock.monotonic()
         while True:
             deadline += METER_INTERVAL_S
             await self.clock.sleep_until(deadline)
             # Never try to catch up a backlog: a late tick just moves the schedule on.
             deadline = max(deadline, self.clock.monotonic() - METER_INTERVAL_S)
-            if any(
-                x.identified and x.subscriptions & EventSubscription.INPUT_VOLUME_METERS
-                for x in self._sessions
-            ):
-                self.broadcast("InputVolumeMeters", {"inputs": self._meter_levels()})
+            if self._audience.subscribed(EventSubscription.INPUT_VOLUME_METERS):
+                self._audience.broadcast("InputVolumeMeters", {"inputs": self._meter_levels()})
 
     def _meter_levels(self) -> list[JSON]:
         t = self.clock.monotonic()
@@ -243,6 +297,7 @@ class Outputs(SimCore):
 
 
 def timecode(seconds: float) -> str:
+    """HH:MM:SS.mmm, as OBS writes outputTimecode."""
     ms = int(seconds * 1000)
     h, rest = divmod(ms, 3_600_000)
     m, rest = divmod(rest, 60_000)
@@ -251,9 +306,11 @@ def timecode(seconds: float) -> str:
 
 
 def finish_file(path: Path, duration: float) -> None:
+    """Note a finished recording's duration in its file."""
     append_bytes(path, f"duration {duration:.3f}\n".encode())
 
 
 def append_bytes(path: Path, data: bytes) -> None:
+    """Append `data` to the file at `path`."""
     with path.open("ab") as out:
         out.write(data)

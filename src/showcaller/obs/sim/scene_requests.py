@@ -1,77 +1,32 @@
-"""Request handlers of the simulated OBS: general, scenes, studio mode, transitions and
-scene items (one `handle_<RequestType>` each, worded like OBS 29 / 30)."""
+"""Request handlers of the simulated OBS: scenes, studio mode, transitions and scene
+items (one `handle_<RequestType>` each, worded like OBS 29 / 30)."""
 
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from showcaller.obs import protocol
+from showcaller.clock import Clock
 from showcaller.obs.protocol import Status
-from showcaller.obs.sim import catalog
-from showcaller.obs.sim.core import FRAME_S, VERSIONS, SimCore
+from showcaller.obs.sim.args import Args
+from showcaller.obs.sim.core import FRAME_S, Tasks, sleep
 from showcaller.obs.sim.model import JSON, OBSModel, RequestFailed
-
-if TYPE_CHECKING:
-    from showcaller.obs.sim.wire import Args
 
 _CUT_DELAY_S = FRAME_S
 
 
-class SceneRequests(SimCore):
-    """General, scene, studio-mode, transition and scene-item requests."""
+class SceneRequests:
+    """Scene, studio-mode, transition and scene-item requests."""
 
-    _transition: asyncio.Task[None] | None
+    def __init__(self, model: OBSModel, clock: Clock, tasks: Tasks) -> None:
+        """Handlers over `model`; transitions run as `tasks`, timed on `clock`."""
+        self.model = model
+        self.clock = clock
+        self._tasks = tasks
+        self._transition: asyncio.Task[None] | None = None
 
-    # ------------------------------------------------------------------ general
-
-    async def handle_GetVersion(self, a: Args) -> JSON:
-        """obs-websocket's GetVersion."""
-        v = VERSIONS[self.obs_version]
-        return {
-            "availableRequests": list(self.available_requests),
-            "obsVersion": v["obsVersion"],
-            "obsWebSocketVersion": v["obsWebSocketVersion"],
-            "platform": "debian",
-            "platformDescription": v["platformDescription"],
-            "rpcVersion": protocol.RPC_VERSION,
-            "supportedImageFormats": list(catalog.IMAGE_FORMATS),
-        }
-
-    async def handle_GetStats(self, a: Args) -> JSON:
-        """Plausible, steady numbers; frame counters follow the clock."""
-        frames = int((self.clock.monotonic() - self._started_at) / FRAME_S)
-        out_frames = 0
-        if self.model.stream.active:
-            out_frames = int((self.clock.monotonic() - self.model.stream.started_at) / FRAME_S)
-        skipped = self.encoder_skipped.value(self.clock.monotonic())
-        disk = self.faults.disk_free_mb
-        return {
-            "activeFps": 30.0,
-            "availableDiskSpace": 81390.0 if disk is None else disk,
-            # A busy encoder and renderer take longer per frame, as on a real OBS.
-            "averageFrameRenderTime": 0.9 + 40.0 * self.faults.encoder_skip,
-            "cpuUsage": 2.5 + 90.0 * self.faults.encoder_skip,
-            "memoryUsage": 180.0,
-            "outputSkippedFrames": skipped,
-            "outputTotalFrames": out_frames,
-            "renderSkippedFrames": skipped,
-            "renderTotalFrames": frames,
-            "webSocketSessionIncomingMessages": sum(x.incoming for x in self._sessions),
-            "webSocketSessionOutgoingMessages": sum(x.outgoing for x in self._sessions),
-        }
-
-    async def handle_GetVideoSettings(self, a: Args) -> JSON:
-        """The canvas: base and output size, 30 fps."""
-        w, h = self.model.canvas
-        return {
-            "baseHeight": h,
-            "baseWidth": w,
-            "fpsDenominator": 1,
-            "fpsNumerator": 30,
-            "outputHeight": h,
-            "outputWidth": w,
-        }
+    async def _sleep(self, seconds: float) -> None:
+        await sleep(self.clock, seconds)
 
     # ------------------------------------------------------------------ scenes
 
@@ -179,7 +134,7 @@ class SceneRequests(SimCore):
         m.refresh_activity()
         # By kind, not by name: an OBS in Japanese calls its Cut カット.
         cut = m.current_transition().kind == "cut_transition"
-        self._transition = self._spawn(
+        self._transition = self._tasks.spawn(
             self._finish_transition(target, old if swap else None, cut), "sim-obs transition"
         )
 

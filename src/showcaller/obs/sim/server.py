@@ -2,10 +2,11 @@
 
 It answers like a current OBS 30.2 (obs-websocket 5.5.2: split recording, chapters,
 UUIDs) or, with `obs_version="5.1"`, OBS 29.0.2 (obs-websocket 5.1.0). `SimulatedOBS`
-puts together the wire session (wire.py), the request handlers by area
-(scene_requests.py, input_requests.py, output_requests.py: one `handle_<RequestType>`
-method per request) and the outputs and meters (outputs.py); the state lives in
-`OBSModel`, timing runs on the injected clock.
+composes the parts once, in its constructor: the state (`OBSModel`), the outputs and
+meters (`Outputs`) over it, the request handler objects by area (each answers its
+`handle_<RequestType>` methods) in one `Dispatcher` table, and the `Wire` that serves
+the websocket clients and hands it their requests; `Faults` and `UseCases` act on the
+parts they need. Timing runs on the injected clock.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 from types import TracebackType
@@ -23,32 +23,31 @@ from aiohttp import web
 
 from showcaller.clock import Clock, SystemClock
 from showcaller.obs.protocol import CloseCode
-from showcaller.obs.sim import catalog
+from showcaller.obs.sim.args import Args, handlers_of
 from showcaller.obs.sim.control_requests import ControlRequests
-from showcaller.obs.sim.core import FRAME_S, VERSIONS, FrameCounter, ObsVersion
+from showcaller.obs.sim.core import FRAME_S, VERSIONS, FrameCounter, ObsVersion, Tasks, sleep
+from showcaller.obs.sim.dispatch import Dispatcher, build_table
 from showcaller.obs.sim.faults import Faults
 from showcaller.obs.sim.frontend_requests import FrontendRequests
+from showcaller.obs.sim.general_requests import GeneralRequests
 from showcaller.obs.sim.input_requests import InputRequests
 from showcaller.obs.sim.media_requests import MediaRequests
-from showcaller.obs.sim.model import OBSModel
+from showcaller.obs.sim.model import JSON, OBSModel
 from showcaller.obs.sim.output_requests import OutputRequests
-from showcaller.obs.sim.outputs import METER_INTERVAL_S, RECORD_BYTES_PER_S, STREAM_BYTES_PER_S
+from showcaller.obs.sim.outputs import (
+    METER_INTERVAL_S,
+    RECORD_BYTES_PER_S,
+    STREAM_BYTES_PER_S,
+    Outputs,
+)
 from showcaller.obs.sim.scene_requests import SceneRequests
 from showcaller.obs.sim.usecases import UseCases
-from showcaller.obs.sim.wire import Args, Session, WireSession
+from showcaller.obs.sim.wire import Clients, Session, Wire
 
 log = logging.getLogger(__name__)
 
 
-class SimulatedOBS(
-    WireSession,
-    SceneRequests,
-    InputRequests,
-    OutputRequests,
-    ControlRequests,
-    MediaRequests,
-    FrontendRequests,
-):
+class SimulatedOBS:
     """An obs-websocket v5 server that behaves like a fresh real OBS (30.2 unless told 5.1).
 
     `async with SimulatedOBS() as sim:` then connect any client to `sim.url`.
@@ -75,30 +74,51 @@ class SimulatedOBS(
         self.password = password or None
         self.obs_version: ObsVersion = obs_version
         self.clock: Clock = clock or SystemClock()
-        self._record_dir = record_dir
-        self._own_record_dir = False  # a temp dir made here: removed at stop if left empty
         self.model = OBSModel(with_uuids=obs_version == "5.5", canvas=canvas)
-        self.model.emit = self.broadcast
-        self.model.on_media = self.media_activity
-        self.faults = Faults(self)
-        self.use_cases = UseCases(self)
-        self.requests_seen: Counter[str] = Counter()
-        # Only what the sim answers: a controller that detects features from this list
-        # must not be told about requests that would answer 204.
-        self.available_requests: tuple[str, ...] = tuple(
-            name
-            for name in catalog.REQUESTS_5_1
-            + (catalog.REQUESTS_5_5_EXTRA if obs_version == "5.5" else ())
-            if name == "Sleep" or hasattr(self, f"handle_{name}")
+        self._clients = Clients()
+        self._tasks = Tasks()
+        self.outputs = Outputs(self.model, self.clock, self._tasks, self._clients, record_dir)
+        self.faults = Faults(self, self.outputs)
+        self.use_cases = UseCases(self.model)
+        media = MediaRequests(self.model, self.clock)
+        self.model.emit = self._clients.broadcast
+        self.model.on_media = media.media_activity
+        groups = (
+            GeneralRequests(
+                self.model,
+                self.outputs,
+                self.faults,
+                self.clock,
+                self._clients,
+                obs_version=obs_version,
+                available=lambda: self.available_requests,
+            ),
+            SceneRequests(self.model, self.clock, self._tasks),
+            InputRequests(self.model, self.clock),
+            OutputRequests(self.model, self.outputs, self.clock),
+            ControlRequests(self.model),
+            media,
+            FrontendRequests(self.model),
         )
-        self._sessions: set[Session] = set()
+        dispatcher = Dispatcher(
+            build_table(handlers_of(group) for group in groups),
+            obs_version=obs_version,
+            faults=self.faults,
+            clock=self.clock,
+        )
+        self.requests_seen = dispatcher.requests_seen
+        self.available_requests: tuple[str, ...] = dispatcher.available_requests
+        self._wire = Wire(
+            self._clients,
+            dispatcher,
+            self.faults,
+            self.clock,
+            password=self.password,
+            obs_version=obs_version,
+            receive=self._receive,
+        )
         self._runner: web.AppRunner | None = None
-        self._tasks: set[asyncio.Task[None]] = set()
-        self._transition: asyncio.Task[None] | None = None
         self._meters: asyncio.Task[None] | None = None
-        self._started_at = self.clock.monotonic()
-        self.network_skipped = FrameCounter()
-        self.encoder_skipped = FrameCounter()
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -118,7 +138,7 @@ class SimulatedOBS(
             return
         app = web.Application()
         # OBS serves its websocket on any path (ws://host:port/obs works, measured).
-        app.router.add_get("/{path:.*}", self._serve)
+        app.router.add_get("/{path:.*}", self._wire.serve)
         runner = web.AppRunner(app, handle_signals=False, access_log=None)
         await runner.setup()
         site = web.TCPSite(runner, self.host, self.port, reuse_address=True)
@@ -133,29 +153,27 @@ class SimulatedOBS(
         self._runner = runner
         if self._meters is None:
             self._meters = asyncio.get_running_loop().create_task(
-                self._meter_loop(), name="sim-obs meters"
+                self.outputs.meter_loop(), name="sim-obs meters"
             )
         log.debug("simulated OBS listening on %s", self.url)
 
     async def stop(self) -> None:
         """Shut down like OBS quitting: ExitStarted, then close every client with 1001."""
         self.broadcast("ExitStarted", {})
-        for session in list(self._sessions):
-            await self._close(session, CloseCode.GOING_AWAY, "Server stopping.")
+        for session in self._clients:
+            await self._wire.close(session, CloseCode.GOING_AWAY, "Server stopping.")
         await self._stop_listening()
-        for task in [*self._tasks, self._meters]:
+        for task in [*self._tasks.running(), self._meters]:
             if task is not None:
                 task.cancel()
-        for task in [*self._tasks, self._meters]:
+        for task in [*self._tasks.running(), self._meters]:
             if task is not None:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
         self._tasks.clear()
         self._meters = None
         self.use_cases.close()
-        if self._own_record_dir and self._record_dir is not None:
-            with contextlib.suppress(OSError):  # not empty: the recordings stay
-                self._record_dir.rmdir()
+        self.outputs.remove_own_record_dir()
 
     async def __aenter__(self) -> Self:
         """Start."""
@@ -180,31 +198,49 @@ class SimulatedOBS(
 
     def abort_connections(self) -> None:
         """Abort every client's TCP connection (no close frame)."""
-        for session in list(self._sessions):
-            session.abort()
+        self._clients.abort()
 
     async def kill(self) -> None:
         """Reset every connection and stop listening, as when OBS is killed."""
         self.abort_connections()
-        self._reset_outputs()
+        self._tasks.cancel()
+        self.outputs.reset()
         await self._stop_listening()
 
     async def restart(self, downtime: float = 0.2) -> None:
         """Kill, wait `downtime` seconds (connections refused), listen again on the same port."""
         await self.kill()
-        await self._sleep(downtime)
+        await sleep(self.clock, downtime)
         await self.start()
 
     def seed(self, scenes: Iterable[str] = (), inputs: Iterable[tuple[str, str, str]] = ()) -> None:
         """Create scenes and (name, kind, scene) inputs that do not exist yet."""
-        for name in scenes:
-            if not self.model.source_exists(name):
-                self.model.create_scene(name)
-        for name, kind, scene in inputs:
-            if not self.model.source_exists(scene):
-                self.model.create_scene(scene)
-            if not self.model.source_exists(name):
-                self.model.create_input(scene, name, kind, {})
+        self.use_cases.seed(scenes, inputs)
+
+    # ------------------------------------------------------------------ parts, as before
+
+    @property
+    def record_dir(self) -> Path:
+        """Where recordings land (a temp dir unless one was given)."""
+        return self.outputs.record_dir
+
+    @property
+    def network_skipped(self) -> FrameCounter:
+        """Frames dropped on the network (faults.drop_frames)."""
+        return self.outputs.network_skipped
+
+    @property
+    def encoder_skipped(self) -> FrameCounter:
+        """Frames the encoder and renderer skipped (faults.drop_frames)."""
+        return self.outputs.encoder_skipped
+
+    def broadcast(self, event_type: str, data: JSON) -> None:
+        """Send an event to every identified client subscribed to its intent bit."""
+        self._clients.broadcast(event_type, data)
+
+    async def _receive(self, session: Session, raw: str | bytes) -> None:
+        # Each incoming frame passes here: the seam bench/timing.py stamps arrivals at.
+        await self._wire.receive(session, raw)
 
 
 __all__ = [

@@ -1,5 +1,6 @@
 """Verbs that set up a meetup's OBS and its speakers' feeds in the simulated OBS
-(`sim.use_cases`), for tests and the demo."""
+(`sim.use_cases`), for tests and the demo. They act on the model alone (events go out
+as OBS would send them, through the model's `emit`)."""
 
 from __future__ import annotations
 
@@ -7,11 +8,11 @@ import asyncio
 import contextlib
 import socket
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 from urllib.parse import urlsplit
 
 from showcaller.obs.needs import ShowNeeds
-from showcaller.obs.sim.model import Input, RequestFailed, Transition
+from showcaller.obs.sim.model import Input, OBSModel, RequestFailed, Transition
 from showcaller.obs.sim.outputs import is_loopback
 from showcaller.obs.sim.signals import (
     AUDIO_STATES,
@@ -20,9 +21,6 @@ from showcaller.obs.sim.signals import (
     VideoSignal,
     VideoState,
 )
-
-if TYPE_CHECKING:
-    from showcaller.obs.sim.server import SimulatedOBS
 
 SpeakerAudio = Literal["speaking", "silent", "clipping", "muted"]
 
@@ -71,9 +69,9 @@ class LoopbackListener:
 class UseCases:
     """Speaker feeds and seeding, on top of the model (events are sent as OBS would)."""
 
-    def __init__(self, sim: SimulatedOBS) -> None:
-        """Verbs for one simulated OBS."""
-        self._sim = sim
+    def __init__(self, model: OBSModel) -> None:
+        """Verbs for the simulated OBS whose state is `model`."""
+        self._model = model
         self._listeners: dict[int, LoopbackListener] = {}
 
     def close(self) -> None:
@@ -81,6 +79,18 @@ class UseCases:
         for listener in self._listeners.values():
             listener.close()
         self._listeners.clear()
+
+    def seed(self, scenes: Iterable[str] = (), inputs: Iterable[tuple[str, str, str]] = ()) -> None:
+        """Create scenes and (name, kind, scene) inputs that do not exist yet."""
+        m = self._model
+        for name in scenes:
+            if not m.source_exists(name):
+                m.create_scene(name)
+        for name, kind, scene in inputs:
+            if not m.source_exists(scene):
+                m.create_scene(scene)
+            if not m.source_exists(name):
+                m.create_input(scene, name, kind, {})
 
     def listen(self, port: int = RTMP_PORT) -> int:
         """Make 127.0.0.1:port accept TCP connections (a stream server for StartStream's
@@ -100,13 +110,13 @@ class UseCases:
         """A global audio source (OBS's Settings → Audio, "mic1" or "desktop1"): always
         active, so always metered, whatever is on program; speaking, until told otherwise."""
         kind = "pulse_output_capture" if channel.startswith("desktop") else "pulse_input_capture"
-        inp = self._sim.model.create_global_audio(name, channel, kind)
+        inp = self._model.create_global_audio(name, channel, kind)
         inp.audio = AudioSignal(name)
         return inp
 
     def _input(self, name: str) -> Input:
         try:
-            return self._sim.model.input(name)
+            return self._model.input(name)
         except RequestFailed as exc:
             raise KeyError(f"the simulated OBS has no input {name!r}") from exc
 
@@ -119,7 +129,7 @@ class UseCases:
         audio: SpeakerAudio | None = "speaking",
     ) -> Input:
         """Create (if missing) a speaker's feed input in `scene`, with live picture and sound."""
-        m = self._sim.model
+        m = self._model
         if m.find_scene(scene) is None:
             m.create_scene(scene)
         if name not in m.inputs:
@@ -146,13 +156,13 @@ class UseCases:
             parts = urlsplit(server)
             loopback = parts.scheme in ("rtmp", "rtmps") and is_loopback(parts.hostname)
             self.listen(parts.port or RTMP_PORT if loopback else RTMP_PORT)
-        m = self._sim.model
+        m = self._model
         m.stream_service_type = "rtmp_custom"
         m.stream_service_settings = {"server": server, "key": key}
 
     def japanese_ui(self) -> None:
         """Name the built-in transitions as an OBS in Japanese does (measured on OBS 29)."""
-        m = self._sim.model
+        m = self._model
         m.transitions = [
             Transition("カット", "cut_transition", fixed=True),
             Transition("フェード", "fade_transition", fixed=False),
@@ -180,10 +190,10 @@ class UseCases:
         if inp.audio is None:
             inp.audio = AudioSignal(input_name)
         if state == "muted":
-            self._sim.model.set_mute(inp, True)
+            self._model.set_mute(inp, True)
         else:
             inp.audio.state = state
-            self._sim.model.set_mute(inp, False)
+            self._model.set_mute(inp, False)
 
     def seed_show(self, needs: ShowNeeds) -> None:
         """Create every scene, lower-third text input and speaker feed a show needs.
@@ -193,8 +203,8 @@ class UseCases:
         slots. Existing sources are left as they are, and where they are (a speaker's
         existing input only gets its live picture and sound).
         """
-        self._sim.seed(needs.scene_names)
-        m = self._sim.model
+        self.seed(needs.scene_names)
+        m = self._model
         # An input that is there already (a provisioned one) is where its owner put it.
         for text in needs.texts:
             if not text.scenes or text.name in m.inputs:
@@ -218,7 +228,7 @@ class UseCases:
 
     def _show_in(self, source: str, scenes: Iterable[str]) -> None:
         """Add `source` to each of `scenes` that does not show it yet."""
-        m = self._sim.model
+        m = self._model
         for scene_name in scenes:
             scene = m.scene(scene_name)
             if all(i.source_name != source for i in scene.items):

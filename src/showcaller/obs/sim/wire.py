@@ -1,9 +1,9 @@
-"""The wire session of the simulated OBS: serving the websocket, Hello, Identify,
-Reidentify, requests and batches, closing, with OBS's close codes and reasons.
+"""The wire of the simulated OBS: serving the websocket, Hello, Identify, Reidentify,
+requests and batches, closing, with OBS's close codes and reasons.
 
-Messages go through the shared sans-I/O `showcaller.obs.protocol` module. A request
-is answered by the `handle_<RequestType>` method of the same name (the request
-handlers live in scene_requests.py, input_requests.py and output_requests.py).
+`Clients` holds the connected sessions (the sim's event `Audience`); `Wire` serves
+them, checking the handshake with the shared sans-I/O `protocol.ServerHandshake`, and
+hands each request to the `Dispatcher` (dispatch.py), which knows the handlers.
 """
 
 from __future__ import annotations
@@ -11,17 +11,20 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import msgpack  # type: ignore[import-untyped]
 from aiohttp import WSMsgType, web
 
+from showcaller.clock import Clock
 from showcaller.obs import protocol
-from showcaller.obs.protocol import CloseCode, OpCode, Status
-from showcaller.obs.sim.core import FRAME_S, VERSIONS, SimCore
-from showcaller.obs.sim.model import JSON, RequestFailed
+from showcaller.obs.protocol import CloseCode, EventSubscription, OpCode
+from showcaller.obs.sim.core import FRAME_S, VERSIONS, ObsVersion, sleep
+from showcaller.obs.sim.dispatch import Dispatcher
+from showcaller.obs.sim.faults import Faults
+from showcaller.obs.sim.model import JSON
 
 
 class _Close(Exception):
@@ -91,99 +94,85 @@ def _number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
-class Args:
-    """requestData, checked field by field with OBS's status codes and comments."""
+class Clients:
+    """The connected sessions: who hears the sim's events, and what they sent and got."""
 
-    def __init__(self, data: JSON | None) -> None:
-        """Wrap requestData (None when the request had none)."""
-        self.data = data
+    def __init__(self) -> None:
+        self._sessions: set[Session] = set()
 
-    def has(self, key: str) -> bool:
-        """Whether the field is present and not null."""
-        return self.data is not None and self.data.get(key) is not None
+    def __iter__(self) -> Iterator[Session]:
+        """The sessions connected now (a copy: closing one while iterating is fine)."""
+        return iter(list(self._sessions))
 
-    def _need(self, key: str) -> Any:
-        if self.data is None:
-            raise RequestFailed(
-                Status.MISSING_REQUEST_DATA, "Your request data is missing or invalid (non-object)"
-            )
-        if self.data.get(key) is None:
-            raise RequestFailed(
-                Status.MISSING_REQUEST_FIELD, f"Your request is missing the `{key}` field."
-            )
-        return self.data[key]
+    def add(self, session: Session) -> None:
+        """A client connected."""
+        self._sessions.add(session)
 
-    def string(self, key: str, *, allow_empty: bool = False) -> str:
-        """A required string field."""
-        value = self._need(key)
-        if not isinstance(value, str):
-            raise RequestFailed(
-                Status.INVALID_REQUEST_FIELD_TYPE, f"The field value of `{key}` must be a string."
-            )
-        if not value and not allow_empty:
-            raise RequestFailed(
-                Status.REQUEST_FIELD_EMPTY, f"The field value of `{key}` must not be empty."
-            )
-        return value
+    def discard(self, session: Session) -> None:
+        """A client went (or is being closed)."""
+        self._sessions.discard(session)
 
-    def number(self, key: str, lo: float | None = None, hi: float | None = None) -> float:
-        """A required number field within [lo, hi]."""
-        value = self._need(key)
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise RequestFailed(
-                Status.INVALID_REQUEST_FIELD_TYPE, f"The field value of `{key}` must be a number."
-            )
-        if lo is not None and value < lo:
-            raise RequestFailed(
-                Status.REQUEST_FIELD_OUT_OF_RANGE,
-                f"The field value of `{key}` is below the minimum of `{lo:f}`",
-            )
-        if hi is not None and value > hi:
-            raise RequestFailed(
-                Status.REQUEST_FIELD_OUT_OF_RANGE,
-                f"The field value of `{key}` is above the maximum of `{hi:f}`",
-            )
-        return float(value)
+    def broadcast(self, event_type: str, data: JSON) -> None:
+        """Send an event to every identified client subscribed to its intent bit."""
+        intent = protocol.EVENT_INTENT.get(event_type, EventSubscription.GENERAL)
+        text: str | None = None
+        for session in self._sessions:
+            if session.identified and session.subscriptions & intent:
+                text = text or protocol.encode(protocol.Event(event_type, intent, data))
+                session.send(text)
 
-    def boolean(self, key: str) -> bool:
-        """A required boolean field."""
-        value = self._need(key)
-        if not isinstance(value, bool):
-            raise RequestFailed(
-                Status.INVALID_REQUEST_FIELD_TYPE, f"The field value of `{key}` must be boolean."
-            )
-        return value
+    def subscribed(self, intent: int) -> bool:
+        """Whether any identified client subscribes to `intent`."""
+        return any(x.identified and x.subscriptions & intent for x in self._sessions)
 
-    def obj(self, key: str, *, allow_empty: bool = True) -> JSON:
-        """A required object field."""
-        value = self._need(key)
-        if not isinstance(value, dict):
-            raise RequestFailed(
-                Status.INVALID_REQUEST_FIELD_TYPE, f"The field value of `{key}` must be an object."
-            )
-        if not value and not allow_empty:
-            raise RequestFailed(
-                Status.REQUEST_FIELD_EMPTY, f"The field value of `{key}` must not be empty."
-            )
-        return value
+    def message_counts(self) -> tuple[int, int]:
+        """(incoming, outgoing) messages of the clients connected now."""
+        return sum(x.incoming for x in self._sessions), sum(x.outgoing for x in self._sessions)
+
+    def abort(self) -> None:
+        """Abort every client's TCP connection (no close frame)."""
+        for session in list(self._sessions):
+            session.abort()
 
 
-Handler = Callable[[Args], Awaitable[JSON | None]]
+FrameReceiver = Callable[[Session, str | bytes], Awaitable[None]]
 
 
-class WireSession(SimCore):
-    """Serves obs-websocket v5 clients and routes each request to its handler."""
+class Wire:
+    """Serves obs-websocket v5 clients and hands each request to the dispatcher."""
 
-    async def _serve(self, request: web.Request) -> web.StreamResponse:
+    def __init__(
+        self,
+        clients: Clients,
+        dispatcher: Dispatcher,
+        faults: Faults,
+        clock: Clock,
+        *,
+        password: str | None,
+        obs_version: ObsVersion,
+        receive: FrameReceiver | None = None,
+    ) -> None:
+        """Serve `clients` as an OBS of `obs_version`; `receive` takes each incoming frame
+        (default: `Wire.receive`; an instrument such as bench/timing.py wraps it)."""
+        self._clients = clients
+        self._dispatcher = dispatcher
+        self._faults = faults
+        self._clock = clock
+        self._password = password
+        self._obs_version = obs_version
+        self._receive: FrameReceiver = receive or self.receive
+
+    async def serve(self, request: web.Request) -> web.StreamResponse:
+        """The aiohttp handler: one websocket client, from Hello to its close."""
         # aiohttp picks the first subprotocol the client offers that is listed here, as
         # OBS does; none offered means JSON.
         ws = web.WebSocketResponse(protocols=_SUBPROTOCOLS, autoping=True)
         await ws.prepare(request)
         handshake = protocol.ServerHandshake(
-            self.password, VERSIONS[self.obs_version]["obsWebSocketVersion"]
+            self._password, VERSIONS[self._obs_version]["obsWebSocketVersion"]
         )
         session = Session(ws, request, handshake, msgpack=ws.ws_protocol == "obswebsocket.msgpack")
-        self._sessions.add(session)
+        self._clients.add(session)
         writer = asyncio.get_running_loop().create_task(self._write(session), name="sim-obs writer")
         self._hello(session)
         try:
@@ -193,10 +182,10 @@ class WireSession(SimCore):
                 try:
                     await self._receive(session, msg.data)
                 except _Close as close:
-                    await self._close(session, close.code, close.reason)
+                    await self.close(session, close.code, close.reason)
                     break
         finally:
-            self._sessions.discard(session)
+            self._clients.discard(session)
             for task in list(session.work):
                 task.cancel()
             session.queue.put_nowait(None)
@@ -216,8 +205,9 @@ class WireSession(SimCore):
             except ConnectionError:
                 return
 
-    async def _close(self, session: Session, code: int, reason: str) -> None:
-        self._sessions.discard(session)
+    async def close(self, session: Session, code: int, reason: str) -> None:
+        """Close one client with `code` and `reason`, after what was queued for it."""
+        self._clients.discard(session)
         session.queue.put_nowait(None)
         # Let the writer flush what was queued (e.g. ExitStarted) before the close frame.
         for _ in range(100):
@@ -229,7 +219,7 @@ class WireSession(SimCore):
 
     def _hello(self, session: Session) -> None:
         hello = protocol.to_wire(session.handshake.hello())
-        if self.obs_version == "5.5":
+        if self._obs_version == "5.5":
             hello["d"]["obsStudioVersion"] = VERSIONS["5.5"]["obsVersion"]
         session.send(json.dumps(hello, separators=(",", ":")))
 
@@ -257,7 +247,8 @@ class WireSession(SimCore):
         except ValueError as exc:
             raise _Close(CloseCode.MESSAGE_DECODE_ERROR, f"Unable to decode Json: {exc}") from exc
 
-    async def _receive(self, session: Session, raw: str | bytes) -> None:
+    async def receive(self, session: Session, raw: str | bytes) -> None:
+        """Act on one frame from a client (a protocol violation closes it)."""
         session.incoming += 1
         obj = self._decode_frame(session, raw)
         if not isinstance(obj, dict):
@@ -286,7 +277,7 @@ class WireSession(SimCore):
             match op:
                 case OpCode.IDENTIFY:
                     identified, session.subscriptions = session.handshake.receive_identify(
-                        d, refuse=self.faults.auth_refused
+                        d, refuse=self._faults.auth_refused
                     )
                     session.identified = True
                     session.send(protocol.encode(identified))
@@ -317,7 +308,7 @@ class WireSession(SimCore):
         task.add_done_callback(session.work.discard)
 
     async def _respond(self, session: Session, item: _Item) -> None:
-        response = await self._answer(item.request, in_batch=None)
+        response = await self._dispatcher.answer(item.request, in_batch=None)
         wire = {"op": OpCode.REQUEST_RESPONSE, "d": item.wire(response, in_batch=False)}
         session.send(json.dumps(wire, separators=(",", ":"), ensure_ascii=False))
 
@@ -335,14 +326,16 @@ class WireSession(SimCore):
             # Every request at once on the thread pool: haltOnFailure and variables
             # do not apply.
             results = list(
-                await asyncio.gather(*(self._answer(i.request, in_batch=execution) for i in items))
+                await asyncio.gather(
+                    *(self._dispatcher.answer(i.request, in_batch=execution) for i in items)
+                )
             )
         else:
             if execution == protocol.BatchExecution.SERIAL_FRAME:
-                await self._sleep(FRAME_S)  # OBS runs it from its next video frame tick
+                await sleep(self._clock, FRAME_S)  # OBS runs it from its next video frame tick
             for item in items:
                 req = _with_input_variables(item, variables)
-                response = await self._answer(req, in_batch=execution)
+                response = await self._dispatcher.answer(req, in_batch=execution)
                 _take_output_variables(item, response, variables)
                 results.append(response)
                 if halt and not response.status.result:
@@ -358,49 +351,6 @@ class WireSession(SimCore):
             },
         }
         session.send(json.dumps(wire, separators=(",", ":"), ensure_ascii=False))
-
-    async def _answer(
-        self, req: protocol.Request, *, in_batch: int | None
-    ) -> protocol.RequestResponse:
-        self.requests_seen[req.request_type] += 1
-        await self.faults.wait_answering()
-        delay = self.faults.delay_for(req.request_type)
-        if delay > 0:
-            await self._sleep(delay)
-        try:
-            data = await self._execute(req, in_batch)
-        except RequestFailed as failed:
-            status = protocol.RequestStatus(False, failed.code, failed.comment)
-            return protocol.RequestResponse(req.request_type, req.request_id, status)
-        status = protocol.RequestStatus(True, Status.SUCCESS)
-        return protocol.RequestResponse(req.request_type, req.request_id, status, data)
-
-    async def _execute(self, req: protocol.Request, in_batch: int | None) -> JSON | None:
-        rtype = req.request_type
-        if not rtype:
-            raise RequestFailed(
-                Status.MISSING_REQUEST_TYPE, "Your request's `requestType` may not be empty."
-            )
-        if rtype not in self.available_requests:
-            raise RequestFailed(Status.UNKNOWN_REQUEST_TYPE, "Your request type is not valid.")
-        args = Args(req.request_data)
-        if rtype == "Sleep":
-            await self._sleep_request(args, in_batch)
-            return None
-        handler: Handler | None = getattr(self, f"handle_{rtype}", None)
-        if handler is None:
-            raise RequestFailed(Status.UNKNOWN_REQUEST_TYPE, "Your request type is not valid.")
-        return await handler(args)
-
-    async def _sleep_request(self, args: Args, in_batch: int | None) -> None:
-        if in_batch is None:
-            raise RequestFailed(Status.UNSUPPORTED_REQUEST_BATCH_EXECUTION_TYPE)
-        if in_batch == protocol.BatchExecution.SERIAL_FRAME:
-            await self._sleep(args.number("sleepFrames", 0, 10000) * FRAME_S)
-        elif in_batch == protocol.BatchExecution.SERIAL_REALTIME:
-            await self._sleep(args.number("sleepMillis", 0, 50000) / 1000)
-        else:
-            raise RequestFailed(Status.UNSUPPORTED_REQUEST_BATCH_EXECUTION_TYPE)
 
 
 def _parse_request(d: JSON) -> _Item:
