@@ -14,6 +14,7 @@ import json
 import logging
 import os
 import socket
+import stat
 import subprocess
 import sys
 import time
@@ -532,6 +533,39 @@ async def test_the_printed_urls_carry_a_generated_token_in_the_fragment_only(
             headers=show.auth(made.control_token),
         ) as r:
             assert r.status == 200
+
+
+async def test_a_restarted_show_keeps_its_generated_token_beside_the_journal(
+    sim: SimulatedOBS,  # noqa: F811
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # Issue 19: a /control page opened before a crash keeps working after the restart.
+    first = web_access(Web(), port=0)
+    async with web_show(sim, tmp_path, access=first) as show:
+        token = show.app.access.control_token
+    kept = tmp_path / "r.jsonl.token"
+    assert stat.S_IMODE(kept.stat().st_mode) == 0o600
+    again = web_access(Web(), port=0)
+    assert again.control_token != token  # a new process makes a new one ...
+    async with (
+        web_show(sim, tmp_path, access=again) as show,
+        aiohttp.ClientSession() as http,
+    ):
+        assert show.app.access.control_token == token  # ... and takes the kept one instead
+        assert show.app.urls()["control"].endswith(f"#token={token}")
+        async with http.post(
+            f"{show.url}/api/commands", json={"command": "next"}, headers=show.auth(token)
+        ) as r:
+            assert r.status == 200, await r.text()
+        async with http.post(
+            f"{show.url}/api/commands",
+            json={"command": "next"},
+            headers=show.auth(again.control_token),
+        ) as r:
+            assert r.status == 401
+    assert stat.S_IMODE(kept.stat().st_mode) == 0o600
+    assert token not in "\n".join(r.getMessage() for r in caplog.records)
 
 
 # ---------------------------------------------------------------------- the port

@@ -98,6 +98,7 @@ const TEXT = {
     failed: (n) => `${n} 件失敗`,
     droppedN: (n) => `${n} 件破棄`,
     noToken: "操作用トークンがありません: 上に貼り付けてください",
+    tokenRefused: "このページのリンク（トークン）は使えません。showcaller が再起動して新しいトークンになりました。showcaller の画面に出た新しい「host page」のリンクを開いてください。",
     noAnswer: (e) => `showcaller から応答がありません（${e}）`,
     command: { next: "次へ", back: "戻る", hold: "一時停止", resume: "再開", extend: "時間変更", skip: "スキップ", unskip: "スキップ取消", jump: "ジャンプ", trouble: "トラブル画面", start: "開始", checks: "接続チェック", message: "タイマーの一言", end: "終了", detach: "切り離し" },
     cards: { onAir: "オンエア中", next: "次", atStart: "始めに", atEnd: "終わりに", nothing: "なし", post: "投稿案", postOn: "X に投稿 ↗" },
@@ -194,6 +195,7 @@ const TEXT = {
     failed: (n) => `${n} failed`,
     droppedN: (n) => `${n} dropped`,
     noToken: "no control token: paste it above",
+    tokenRefused: "This page's link (its token) no longer works: showcaller was restarted with a new one. Open the new host page link showcaller printed.",
     noAnswer: (e) => `showcaller did not answer (${e})`,
     command: {},
     cards: { onAir: "on air", next: "next", atStart: "at the start", atEnd: "at the end", nothing: "nothing to say", post: "post draft", postOn: "Post on X ↗" },
@@ -426,7 +428,7 @@ async function send(command) {
       body: JSON.stringify(command),
     });
     const answer = await response.json().catch(() => ({}));
-    if (response.status === 401) askToken();
+    if (response.status === 401) tokenRefused();
     const text = answer.message || answer.error || `HTTP ${response.status}`;
     const ok = response.ok && answer.ok;
     // The command in the page's words; the show's answer as the show says it.
@@ -436,6 +438,12 @@ async function send(command) {
     result.textContent = `✗ ${word("command", command.command)}: ${T.noAnswer(error.message)}`;
     result.className = "result refused";
   }
+}
+
+// A dead token (a showcaller restarted without its kept token) is said plainly, at the top.
+function tokenRefused() {
+  $("token-refused").hidden = false;
+  askToken();
 }
 
 function askToken() {
@@ -480,6 +488,7 @@ $("token-form").addEventListener("submit", (event) => {
   $("token-input").value = "";
   storeToken(token);
   $("token-form").hidden = true;
+  $("token-refused").hidden = true;
 });
 
 // ------------------------------------------------------------------------- feed
@@ -499,6 +508,6 @@ follow({
     $("feed").textContent = word("feed", what);
     $("feed").className = "badge " + (what === "live" ? "ok" : "bad");
     document.body.dataset.feed = what;
-    if (what === "unauthorized") askToken();
+    if (what === "unauthorized") tokenRefused();
   },
 });
