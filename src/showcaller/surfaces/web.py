@@ -50,6 +50,7 @@ from aiohttp import web
 from showcaller.config import EventConfig
 from showcaller.config.sections import Web
 from showcaller.errors import UsageError
+from showcaller.show.confirming import needs_confirming
 from showcaller.show.context import ShowContext
 from showcaller.show.hostcommands import BadCommand, parse_command
 from showcaller.show.session import ShowSession
@@ -555,12 +556,30 @@ class WebApp:
             return _error(400, f'not JSON ({exc}): send an object like {{"command": "next"}}')
         if not isinstance(data, Mapping):
             return _error(400, 'a command is a JSON object like {"command": "next"}')
+        data = dict(data)
+        confirmed = data.pop("confirm", False)
+        if not isinstance(confirmed, bool):
+            return _error(422, f"confirm must be true or false, not {confirmed!r}")
         try:
             command = parse_command(data)
         except BadCommand:
             # The session journals the refusal with its reason and says it the same way.
             result = await session.submit(data, source="web")
             return _error(422, result.message)
+        time = session.time
+        why = needs_confirming(command, session.state.show, time.wall(time.now()))
+        if why is not None and not confirmed:
+            # Live: a risky command goes only when the host confirms it (the page's second
+            # tap sends it again with "confirm": true); nothing was sent to the show.
+            return web.json_response(
+                {
+                    "ok": False,
+                    "confirm": why,
+                    "message": f'confirm: {why} (send it again with "confirm": true)',
+                },
+                status=409,
+                dumps=_dumps,
+            )
         result = await session.submit(command, source="web")
         status = 200 if result.ok else 409
         return web.json_response(
