@@ -4,6 +4,7 @@ and real OBS telling black, frozen, live, silent and sounding inputs apart."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import math
 import os
@@ -658,3 +659,50 @@ async def test_speakers_off_air_are_never_called_silent_and_nothing_on_air_chang
         assert on_air[("a", "audio")].verdict == "not checked", on_air[("a", "audio")]
     finally:
         await client.close()
+
+
+async def test_a_rehearsal_at_speed_says_show_times_and_calls_no_fine_speaker_silent(
+    sim: SimulatedOBS,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    # Issue 19: at --speed 600 a Fade of 300 ms real is 180 show seconds of lead, so the
+    # engine sends each cue that early; what it says of the cue must still carry the cue's
+    # time. And 20 show seconds of on-air silence are 33 ms real there, less than one
+    # meter reading: 佐藤 花子, who speaks throughout her talk, must not be called silent.
+    cfg = load_config(EXAMPLE)
+    seed_event(sim, cfg)
+    obs = OBS.model_validate({"url": sim.url, "password": SIM_PASSWORD})
+    sessions: list[ShowSession] = []
+
+    def attach(session: ShowSession) -> None:
+        sessions.append(session)
+
+        async def end_after_her_qa() -> None:
+            async for state in session.feed():
+                on_air = state.show.on_air
+                if on_air is not None and on_air.index == 4:  # the next talk: enough
+                    await session.submit({"command": "end"}, source="keys")
+                    return
+
+        @contextlib.asynccontextmanager
+        async def surface(s: ShowSession) -> AsyncIterator[None]:
+            s.spawn(end_after_her_qa(), "test surface")
+            yield
+
+        session.attach("test surface", surface)
+
+    report = await rehearse(
+        cfg,
+        RehearsalOptions(obs=obs, speed=600, journal=tmp_path / "r.jsonl", from_slot=2),
+        on_session=attach,
+    )
+    assert not any("佐藤 花子さんの音" in w for w in report.warnings), report.warnings
+    said = {m.text: datetime.fromisoformat(m.at) for m in sessions[0].state.messages}
+    talk = said["slot 3 小さな LLM を手元で動かす on air"]
+    reached = said["'小さな LLM を手元で動かす' reached its end: next slot in 60 s"]
+    qa = said["slot 4 質疑応答 on air"]
+    nxt = said["slot 5 Feature Store を半年運用してみた on air"]
+    # The talk's 15 minutes, its 60 s of grace, the Q&A's 4 minutes: as planned.
+    assert (reached - talk).total_seconds() == 900, said
+    assert (qa - reached).total_seconds() == 60, said
+    assert (nxt - qa).total_seconds() == 240, said

@@ -14,6 +14,7 @@ import json
 import logging
 import os
 import socket
+import stat
 import subprocess
 import sys
 import time
@@ -534,6 +535,39 @@ async def test_the_printed_urls_carry_a_generated_token_in_the_fragment_only(
             assert r.status == 200
 
 
+async def test_a_restarted_show_keeps_its_generated_token_beside_the_journal(
+    sim: SimulatedOBS,  # noqa: F811
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # Issue 19: a /control page opened before a crash keeps working after the restart.
+    first = web_access(Web(), port=0)
+    async with web_show(sim, tmp_path, access=first) as show:
+        token = show.app.access.control_token
+    kept = tmp_path / "r.jsonl.token"
+    assert stat.S_IMODE(kept.stat().st_mode) == 0o600
+    again = web_access(Web(), port=0)
+    assert again.control_token != token  # a new process makes a new one ...
+    async with (
+        web_show(sim, tmp_path, access=again) as show,
+        aiohttp.ClientSession() as http,
+    ):
+        assert show.app.access.control_token == token  # ... and takes the kept one instead
+        assert show.app.urls()["control"].endswith(f"#token={token}")
+        async with http.post(
+            f"{show.url}/api/commands", json={"command": "next"}, headers=show.auth(token)
+        ) as r:
+            assert r.status == 200, await r.text()
+        async with http.post(
+            f"{show.url}/api/commands",
+            json={"command": "next"},
+            headers=show.auth(again.control_token),
+        ) as r:
+            assert r.status == 401
+    assert stat.S_IMODE(kept.stat().st_mode) == 0o600
+    assert token not in "\n".join(r.getMessage() for r in caplog.records)
+
+
 # ---------------------------------------------------------------------- the port
 
 
@@ -596,3 +630,106 @@ def test_rehearse_prints_the_urls_and_refuses_an_open_address_without_a_token(
     bad = _run_cli(*common, str(tmp_path / "d.jsonl"), "--web-port", "http")
     assert bad.returncode == 2
     assert "not a port number" in bad.stderr
+
+
+# ------------------------------------------------------------- live asks once more
+
+
+async def test_live_asks_once_more_before_a_key_or_a_command_moves_the_show(
+    sim: SimulatedOBS,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    # Issue 19: `n` during standby in live started the show 8 minutes early. The rule is
+    # show.confirming's; the dashboard asks for the key again, the API for "confirm".
+    import io
+
+    from rich.console import Console
+
+    from showcaller.modes import LiveOptions, live
+    from showcaller.surfaces.dashboard import Dashboard, _Board
+    from tests.test_modes import _short_show
+
+    config = tmp_path / "event.toml"
+    _short_show(config, lead_in=600, slot_s=600, stream_before_s=1)
+    cfg = load_config(config)
+    seed_event(sim, cfg)
+    sim.use_cases.stream_target()
+    app = WebApp(cfg, loopback(), say=lambda _: None)
+    sessions: list[ShowSession] = []
+
+    def on_session(session: ShowSession) -> None:
+        sessions.append(session)
+        app.attach(session)
+
+    obs = OBS.model_validate({"url": sim.url, "password": SIM_PASSWORD})
+    task = asyncio.create_task(
+        live(
+            cfg,
+            LiveOptions(obs=obs, journal=tmp_path / "live.jsonl", yes=True),
+            interactive=False,
+            on_session=on_session,
+        )
+    )
+    try:
+        async with asyncio.timeout(15):
+            await app.ready.wait()
+        session = sessions[0]
+        board = _Board(Dashboard(cfg, Console(file=io.StringIO()), stdin_fd=0), session)
+        await asyncio.sleep(0.1)
+        board.state = session.state
+        assert board.state.show.phase == "waiting"
+
+        url = f"http://127.0.0.1:{app.port}/api/commands"
+        auth = {"Authorization": f"Bearer {TOKEN}"}
+        async with aiohttp.ClientSession() as http:
+            async with http.post(url, json={"command": "start"}, headers=auth) as r:
+                answer = await r.json()
+                assert r.status == 409, answer
+                assert answer["confirm"] == "start the show now — 10 min early", answer
+            assert session.state.show.phase == "waiting"  # nothing was sent to the show
+            async with http.post(
+                url, json={"command": "start", "confirm": "yes"}, headers=auth
+            ) as r:
+                assert r.status == 422
+            async with http.post(
+                url, json={"command": "start", "confirm": True}, headers=auth
+            ) as r:
+                assert r.status == 200, await r.text()
+            async with asyncio.timeout(5):
+                async for state in session.feed():
+                    if state.show.on_air is not None:
+                        break
+            board.state = session.state
+            # The standby slot on air, 10 minutes before the opening: one `n` asks and
+            # sends nothing; too late for the second press, it asks again; `n` again goes.
+            board.on_key("n")
+            assert board.ui.asking
+            assert board.ui.result is not None
+            assert board.ui.result.message == (
+                "press n again within 3 s to start the show now — 10 min early"
+            ), board.ui.result.message
+            board.keys_clock = lambda: time.monotonic() + 10
+            board.on_key("n")
+            assert board.ui.asking
+            board.keys_clock = time.monotonic
+            assert session.state.show.on_air is not None
+            assert session.state.show.on_air.index == 0
+            board.on_key("n")
+            assert not board.ui.asking
+            async with asyncio.timeout(5):
+                async for state in session.feed():
+                    if state.show.on_air is not None and state.show.on_air.index == 1:
+                        break
+            board.state = session.state
+            board.on_key("+")  # one minute: no question
+            assert not board.ui.asking
+            async with http.post(url, json={"command": "extend", "minutes": 5}, headers=auth) as r:
+                answer = await r.json()
+                assert r.status == 409, answer
+                assert answer["confirm"].startswith("give 2/"), answer
+            async with http.post(url, json={"command": "back"}, headers=auth) as r:
+                assert r.status == 409
+    finally:
+        if not task.done():
+            await sessions[0].submit({"command": "end"}, source="api")
+        await asyncio.wait_for(task, 15)

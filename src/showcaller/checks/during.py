@@ -13,7 +13,8 @@ Results are the session state's `checks` (the newest per speaker and part). A fa
 is a problem of a live show; in a rehearsal it is a warning, so a rehearsal with a
 broken speaker still ends green. Checks run as tasks of the session: no cue waits.
 Times are real seconds except the on-air thresholds, which are show seconds (a rehearsal
-at `--speed 60` notices a dead microphone 60 times sooner).
+at `--speed 60` notices a dead microphone 60 times sooner), but silence is never called
+on less than `MIN_SILENCE_REAL_S` real seconds of meter readings (plus the transition).
 """
 
 from __future__ import annotations
@@ -42,6 +43,10 @@ log = logging.getLogger(__name__)
 # The on-air watch looks this often (real seconds) at most; faster in a sped-up rehearsal.
 WATCH_EVERY_S = 1.0
 WATCH_MIN_S = 0.1
+# On air, silence is called only after this many real seconds without sound (plus the
+# transition), whatever the speed: OBS meters every 50 ms real, so at --speed 600 the
+# 20 show seconds of `on_air_silence` would be less than one reading.
+MIN_SILENCE_REAL_S = 1.0
 
 
 @dataclass
@@ -201,8 +206,11 @@ class ShowChecks:
         settings = self.cfg.checks
         last = self.tap.last_sound(name, settings.silence_db)
         since = max(last if last is not None else -math.inf, w.since)
-        silent_s = (now - since) * speed
-        if silent_s >= settings.on_air_silence:
+        silent_real = now - since
+        # Since the slot went on air: its sound comes up only once the transition ends.
+        fading = self.cfg.obs.transition_ms / 1000 if since == w.since else 0.0
+        enough = silent_real >= MIN_SILENCE_REAL_S + fading
+        if enough and silent_real * speed >= settings.on_air_silence:
             if "silent" not in w.said:
                 w.said.add("silent")
                 self._alarm("on_air_silent", w, input=name, seconds=f"{settings.on_air_silence:g}")

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import statistics
 from collections import deque
 from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
@@ -213,6 +214,9 @@ class Show:
         self._seq = 0
         self._lead = _Lead(initial_lead, lead, speed)
         self._lead_now = 0.0  # the lead of the current wake-up
+        # No message is said before the newest cue carried out: a cue sent `lead` early
+        # lands at its time, and at --speed N the lead is N times OBS's real latency.
+        self._said_floor = -math.inf
         self._tick = tick
         self._speed = speed
         self._commands: asyncio.Queue[tuple[HostCommand, str, asyncio.Future[CommandResult]]] = (
@@ -543,6 +547,7 @@ class Show:
         for p in passed:
             self._passed_over(p, old, why)
         for cue in cues:
+            self._said_floor = max(self._said_floor, cue.at)
             match cue:
                 case SlotStarted():
                     await self._start_slot(cue)
@@ -945,7 +950,9 @@ class Show:
         topic: str = "",
     ) -> None:
         self._seq += 1
-        when = self.time.wall(self.time.now() if at is None else at).isoformat()
+        if at is None:
+            at = max(self.time.now(), self._said_floor)
+        when = self.time.wall(at).isoformat()
         topic = topic or _LEVEL_TOPIC.get(level, "")
         self.messages.append(ShowMessage(self._seq, level, text, when, slot, topic))
         self._publish()

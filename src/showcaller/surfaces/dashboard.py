@@ -34,8 +34,9 @@ import logging
 import math
 import signal
 import sys
+import time
 from collections import deque
-from collections.abc import AsyncIterator, Coroutine, Iterator
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
 from pathlib import PurePath
@@ -50,7 +51,9 @@ from rich.table import Table
 from rich.text import Text
 
 from showcaller.config import EventConfig
+from showcaller.show.confirming import CONFIRM_WITHIN_S, needs_confirming
 from showcaller.show.context import ShowContext
+from showcaller.show.hostcommands import BadCommand, parse_command
 from showcaller.show.session import ShowSession
 from showcaller.show.state import (
     CheckResult,
@@ -184,6 +187,7 @@ class BoardUI:
     logs: deque[str] = field(default_factory=lambda: deque(maxlen=50))
     notes: list[str] = field(default_factory=list)  # lines for the host only (the URLs)
     version: int = 0
+    asking: bool = False  # the answer line asks for the same key again (a risky command)
 
     def changed(self) -> None:
         """Something the host sees changed: repaint."""
@@ -666,6 +670,8 @@ def _answer_lines(ui: BoardUI, width: int) -> list[Text]:
     if ui.result is None:
         return [_line(("ready: press a key (? for help)", "dim"))]
     sign, style = ("✓", "green") if ui.result.ok else ("✗", "bold red")
+    if ui.asking:
+        sign, style = ("?", "bold yellow")
     return [_line((f"{sign} {ui.result_key}: ", style), ui.result.message)]
 
 
@@ -834,6 +840,8 @@ class _Board:
         self._wake = asyncio.Event()
         self._seen_version = -1
         self._visible: tuple[Any, ...] = ()
+        self.keys_clock: Callable[[], float] = time.monotonic  # real seconds, for "again"
+        self._armed: tuple[str, float] | None = None  # (key, until): a risky key pressed once
 
     @contextlib.asynccontextmanager
     async def run(self) -> AsyncIterator[None]:
@@ -947,6 +955,8 @@ class _Board:
         ui = self.ui
         ui.changed()
         self._wake.set()
+        armed, self._armed = self._armed, None
+        ui.asking = False
         if ui.input is not None:
             outcome = ui.input.feed(key)
             if outcome == "submit":
@@ -970,10 +980,28 @@ class _Board:
             ui.result_key = "Ctrl-Z" if key == CTRL_Z else "Ctrl-\\"
             ui.result = CommandResult(False, "off while the show runs (q quits)")
         elif (command := key_command(key, self.state.show)) is not None:
-            self._send(self.session.submit(command, source="keys"), key)
+            again = armed is not None and armed[0] == key and self.keys_clock() <= armed[1]
+            why = None if again else self._risky(command)
+            if why is None:
+                self._send(self.session.submit(command, source="keys"), key)
+            else:
+                self._armed = (key, self.keys_clock() + CONFIRM_WITHIN_S)
+                ui.asking = True
+                ui.result_key = key
+                ui.result = CommandResult(
+                    False, f"press {key} again within {CONFIRM_WITHIN_S:g} s to {why}"
+                )
         elif key.isprintable() and key.strip():
             ui.result_key = key
             ui.result = CommandResult(False, "not a key of the dashboard (? shows the keys)")
+
+    def _risky(self, command: dict[str, Any]) -> str | None:
+        """What the key's command would do when it must be confirmed (live), else None."""
+        try:
+            parsed = parse_command(command)
+        except BadCommand:
+            return None  # the show refuses it and says why
+        return needs_confirming(parsed, self.state.show, self._now())
 
     def _submit_line(self, line: LineInput) -> None:
         if line.purpose == "m":

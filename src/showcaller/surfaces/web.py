@@ -15,8 +15,9 @@ Routes (docs/web.md):
     GET  /healthz        {"ok": true}: the server answers (no data, no token)
     GET  /metrics        the Prometheus text format (surfaces/metrics.py)         [read]
 
-Access: *control* is the control token (SHOWCALLER_WEB__TOKEN, or generated at start
-and printed once inside the control URL); *read* is open on a loopback address and
+Access: *control* is the control token (SHOWCALLER_WEB__TOKEN, or generated at the
+show's first start, kept 0600 beside its journal for restarts, and printed only inside
+the control URL); *read* is open on a loopback address and
 otherwise takes the read-only timer token (or the control token). Tokens travel in the
 `Authorization` header only — the pages take them from the URL's fragment, which no
 browser sends to a server — and aiohttp's access log is off, so no token reaches a log.
@@ -35,17 +36,21 @@ import hmac
 import ipaddress
 import json
 import logging
+import os
 import secrets
 import socket
+import string
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, MutableMapping
 from dataclasses import dataclass
 from importlib import resources
+from pathlib import Path
 
 from aiohttp import web
 
 from showcaller.config import EventConfig
 from showcaller.config.sections import Web
 from showcaller.errors import UsageError
+from showcaller.show.confirming import needs_confirming
 from showcaller.show.context import ShowContext
 from showcaller.show.hostcommands import BadCommand, parse_command
 from showcaller.show.session import ShowSession
@@ -131,6 +136,47 @@ def web_access(web_cfg: Web, *, port: int | None = None) -> WebAccess:
         timer_token=None if loopback else timer_token_for(token),
         generated=generated,
     )
+
+
+_TOKEN_CHARS = frozenset(string.ascii_letters + string.digits + "-_")
+
+
+def token_file(journal: Path) -> Path:
+    """Where a show keeps its generated control token: beside its journal."""
+    return journal.with_name(journal.name + ".token")
+
+
+def kept_token(journal: Path, made: str) -> str:
+    """The control token kept beside `journal` (mode 0600), or `made`, kept there from now.
+
+    So a restarted `live`/`rehearse` of the same journal takes the same token, and a host
+    page opened before a crash keeps working. A file that cannot be written is one
+    warning (a restart then makes a new token); the token itself is never logged.
+    """
+    path = token_file(journal)
+    try:
+        kept = path.read_text(encoding="ascii").strip()
+    except (OSError, UnicodeDecodeError):
+        kept = ""
+    if len(kept) >= MIN_TOKEN_CHARS and set(kept) <= _TOKEN_CHARS:
+        with contextlib.suppress(OSError):
+            os.chmod(path, 0o600)  # a copy that lost its mode is put back to owner-only
+        return kept
+    temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    try:
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="ascii") as file:
+            file.write(made + "\n")
+        os.replace(temporary, path)
+    except OSError as exc:
+        log.warning(
+            "could not keep the web token in %s (%s): a restart will print a new host page link",
+            path,
+            exc.strerror or exc,
+        )
+        with contextlib.suppress(OSError):
+            temporary.unlink()
+    return made
 
 
 def _bearer(request: web.Request) -> str | None:
@@ -275,6 +321,10 @@ class WebApp:
         A port that is taken is one problem for the report (said plainly); the show runs.
         """
         self._session = session
+        if self.access.generated:
+            token = kept_token(session.journal_path, self.access.control_token)
+            timer = None if self.access.timer_token is None else timer_token_for(token)
+            self.access = dataclasses.replace(self.access, control_token=token, timer_token=timer)
         broadcast = self._broadcast = _Broadcast(session)
         broadcast.publish(session.state)
         runner = web.AppRunner(self.make_app(), access_log=None, shutdown_timeout=2.0)
@@ -366,7 +416,7 @@ class WebApp:
         urls = self.urls()
         self._say(f"speaker timer: {urls['timer']}  (OBS browser source: add ?transparent=1)")
         if self.access.generated:
-            self._say(f"host page:     {urls['control']}  (its token works until showcaller stops)")
+            self._say(f"host page:     {urls['control']}  (kept for this show's restarts)")
         else:
             self._say(f"host page:     {urls['control']}#token=<SHOWCALLER_WEB__TOKEN>")
 
@@ -540,12 +590,30 @@ class WebApp:
             return _error(400, f'not JSON ({exc}): send an object like {{"command": "next"}}')
         if not isinstance(data, Mapping):
             return _error(400, 'a command is a JSON object like {"command": "next"}')
+        data = dict(data)
+        confirmed = data.pop("confirm", False)
+        if not isinstance(confirmed, bool):
+            return _error(422, f"confirm must be true or false, not {confirmed!r}")
         try:
             command = parse_command(data)
         except BadCommand:
             # The session journals the refusal with its reason and says it the same way.
             result = await session.submit(data, source="web")
             return _error(422, result.message)
+        time = session.time
+        why = needs_confirming(command, session.state.show, time.wall(time.now()))
+        if why is not None and not confirmed:
+            # Live: a risky command goes only when the host confirms it (the page's second
+            # tap sends it again with "confirm": true); nothing was sent to the show.
+            return web.json_response(
+                {
+                    "ok": False,
+                    "confirm": why,
+                    "message": f'confirm: {why} (send it again with "confirm": true)',
+                },
+                status=409,
+                dumps=_dumps,
+            )
         result = await session.submit(command, source="web")
         status = 200 if result.ok else 409
         return web.json_response(
@@ -632,6 +700,8 @@ __all__ = [
     "WebApp",
     "attach_web",
     "is_loopback",
+    "kept_token",
     "timer_token_for",
+    "token_file",
     "web_access",
 ]

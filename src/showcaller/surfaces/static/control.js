@@ -98,6 +98,8 @@ const TEXT = {
     failed: (n) => `${n} 件失敗`,
     droppedN: (n) => `${n} 件破棄`,
     noToken: "操作用トークンがありません: 上に貼り付けてください",
+    confirmAgain: (what) => `もう一度タップで実行: ${what}`,
+    tokenRefused: "このページのリンク（トークン）は使えません。showcaller が再起動して新しいトークンになりました。showcaller の画面に出た新しい「host page」のリンクを開いてください。",
     noAnswer: (e) => `showcaller から応答がありません（${e}）`,
     command: { next: "次へ", back: "戻る", hold: "一時停止", resume: "再開", extend: "時間変更", skip: "スキップ", unskip: "スキップ取消", jump: "ジャンプ", trouble: "トラブル画面", start: "開始", checks: "接続チェック", message: "タイマーの一言", end: "終了", detach: "切り離し" },
     cards: { onAir: "オンエア中", next: "次", atStart: "始めに", atEnd: "終わりに", nothing: "なし", post: "投稿案", postOn: "X に投稿 ↗" },
@@ -194,6 +196,8 @@ const TEXT = {
     failed: (n) => `${n} failed`,
     droppedN: (n) => `${n} dropped`,
     noToken: "no control token: paste it above",
+    confirmAgain: (what) => `Tap again to ${what}`,
+    tokenRefused: "This page's link (its token) no longer works: showcaller was restarted with a new one. Open the new host page link showcaller printed.",
     noAnswer: (e) => `showcaller did not answer (${e})`,
     command: {},
     cards: { onAir: "on air", next: "next", atStart: "at the start", atEnd: "at the end", nothing: "nothing to say", post: "post draft", postOn: "Post on X ↗" },
@@ -409,7 +413,9 @@ function output(view, onText) {
 
 // --------------------------------------------------------------------- commands
 
-async function send(command) {
+// `button`: the button that sent it; when the show asks to confirm (live: a command that
+// moves the show by more than a minute), that button asks for a second tap.
+async function send(command, button) {
   const result = $("result");
   if (!token) {
     askToken();
@@ -426,7 +432,13 @@ async function send(command) {
       body: JSON.stringify(command),
     });
     const answer = await response.json().catch(() => ({}));
-    if (response.status === 401) askToken();
+    if (response.status === 401) tokenRefused();
+    if (response.status === 409 && answer.confirm && button) {
+      armConfirm(button, { ...command, confirm: true }, T.confirmAgain(answer.confirm));
+      result.textContent = `? ${word("command", command.command)}: ${T.confirmAgain(answer.confirm)}`;
+      result.className = "result asking";
+      return;
+    }
     const text = answer.message || answer.error || `HTTP ${response.status}`;
     const ok = response.ok && answer.ok;
     // The command in the page's words; the show's answer as the show says it.
@@ -438,14 +450,36 @@ async function send(command) {
   }
 }
 
+// A dead token (a showcaller restarted without its kept token) is said plainly, at the top.
+function tokenRefused() {
+  $("token-refused").hidden = false;
+  askToken();
+}
+
 function askToken() {
   $("token-form").hidden = false;
   $("token-input").focus();
 }
 
+// The show asked to confirm: the button now says what a second tap within 4 s does.
+function armConfirm(button, confirmed, label) {
+  clearTimeout(button.timeout);
+  if (!button.classList.contains("armed")) button.dataset.label = button.textContent;
+  button.textContent = label;
+  button.classList.add("armed");
+  button.dataset.confirmed = JSON.stringify(confirmed);
+  button.timeout = setTimeout(() => disarm(button), 4000);
+}
+
 document.addEventListener("click", (event) => {
   const button = event.target.closest("button[data-command]");
   if (!button) return;
+  if (button.dataset.confirmed) {
+    const confirmed = JSON.parse(button.dataset.confirmed);
+    disarm(button);
+    send(confirmed, button);
+    return;
+  }
   if (button.dataset.confirm && !button.classList.contains("armed")) {
     // Two taps for what cannot be undone: a misplaced thumb must not end the show.
     button.dataset.label = button.textContent;
@@ -455,14 +489,18 @@ document.addEventListener("click", (event) => {
     if (button.dataset.jump) armedJump = { slot: Number(button.dataset.jump), until: Date.now() + 4000 };
     return;
   }
-  if (button.classList.contains("armed")) disarm(button);
+  // A second tap of a two-tap button is the host's confirmation: the show does not ask again.
+  const confirmed = button.classList.contains("armed");
+  if (confirmed) disarm(button);
   armedJump = null;
-  send(JSON.parse(button.dataset.command));
+  const command = JSON.parse(button.dataset.command);
+  send(confirmed ? { ...command, confirm: true } : command, button);
 });
 
 function disarm(button) {
   clearTimeout(button.timeout);
   button.classList.remove("armed");
+  delete button.dataset.confirmed;
   if (button.dataset.label) button.textContent = button.dataset.label;
 }
 
@@ -480,6 +518,7 @@ $("token-form").addEventListener("submit", (event) => {
   $("token-input").value = "";
   storeToken(token);
   $("token-form").hidden = true;
+  $("token-refused").hidden = true;
 });
 
 // ------------------------------------------------------------------------- feed
@@ -499,6 +538,6 @@ follow({
     $("feed").textContent = word("feed", what);
     $("feed").className = "badge " + (what === "live" ? "ok" : "bad");
     document.body.dataset.feed = what;
-    if (what === "unauthorized") askToken();
+    if (what === "unauthorized") tokenRefused();
   },
 });
