@@ -21,7 +21,7 @@ from collections.abc import AsyncIterator, Collection
 
 from showcaller.config import ResolvedSlot
 from showcaller.config.sections import SLOT_KINDS, Record, Rehearsal, Stream
-from showcaller.errors import OBSError, UsageError
+from showcaller.errors import OBSError, OutputRunning, UsageError
 from showcaller.obs.events import OutputState, StreamStateChanged
 from showcaller.obs.gateway import OBSGateway, StreamService
 from showcaller.show.context import Attachment, ShowContext
@@ -87,7 +87,10 @@ class Recording:
             if not status.active:
                 # Stopped since (in OBS, or before a restart of showcaller): record again.
                 self._paused_for = None
-                await self._start_record()
+                # Still starting (OBS reports a starting output as not active yet, and
+                # refuses a second start with 500): it records; nothing to do.
+                with contextlib.suppress(OutputRunning):
+                    await self._start_record()
                 return []
             if status.paused and self._paused_for is not None:
                 await self._resume(slot)
