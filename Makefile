@@ -31,6 +31,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/checks.py --real
 	$(BIN)/python bench/health_cost.py --real
 	$(BIN)/python bench/provision.py --real
+	$(BIN)/python bench/rooms.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info src/*.egg-info .pytest_cache .mypy_cache .ruff_cache
