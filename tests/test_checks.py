@@ -706,3 +706,47 @@ async def test_a_rehearsal_at_speed_says_show_times_and_calls_no_fine_speaker_si
     assert (reached - talk).total_seconds() == 900, said
     assert (qa - reached).total_seconds() == 60, said
     assert (nxt - qa).total_seconds() == 240, said
+
+
+async def test_at_speed_the_next_speakers_result_comes_before_their_slot(
+    sim: SimulatedOBS,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    # At x120 the check's 5 s window is ten show minutes: started the usual five minutes
+    # ahead (at the Q&A before her talk), 鈴木's result would come after her talk began.
+    # The check looks far enough ahead that it is said before the talk goes on air.
+    text = EXAMPLE.read_text(encoding="utf-8").replace('transition = "Fade"', 'transition = "Cut"')
+    (tmp_path / "event.toml").write_text(text, encoding="utf-8")
+    cfg = load_config(tmp_path / "event.toml")
+    seed_event(sim, cfg)
+    talk = cfg.slots_resolved()[4]  # the second talk
+    said: list[tuple[int, str]] = []
+
+    def attach(session: ShowSession) -> None:
+        @contextlib.asynccontextmanager
+        async def surface(s: ShowSession) -> AsyncIterator[None]:
+            async def watch() -> None:
+                async for state in s.feed():
+                    for m in state.messages:
+                        if m.seq > (said[-1][0] if said else 0):
+                            said.append((m.seq, m.text))
+                    on_air = state.show.on_air
+                    if on_air is not None and on_air.index > talk.index:
+                        await s.submit({"command": "end"}, source="keys")
+                        return
+
+            s.spawn(watch(), "test surface")
+            yield
+
+        session.attach("test surface", surface)
+
+    obs = OBS.model_validate({"url": sim.url, "password": SIM_PASSWORD})
+    await rehearse(
+        cfg, RehearsalOptions(obs=obs, speed=120, journal=tmp_path / "r.jsonl"), on_session=attach
+    )
+    texts = [t for _, t in said]
+    checked = next(
+        i for i, t in enumerate(texts) if t.startswith(f"speaker checks before {talk.title!r}")
+    )
+    on_air = next(i for i, t in enumerate(texts) if t.startswith(f"slot 5 {talk.title}"))
+    assert checked < on_air, texts[min(checked, on_air) : max(checked, on_air) + 1]

@@ -24,6 +24,7 @@ import logging
 import math
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from showcaller.checks.hints import hint, what, who
 from showcaller.checks.measure import MOVING_SHARE, judge_picture
@@ -40,6 +41,8 @@ from showcaller.words import plural
 
 log = logging.getLogger(__name__)
 
+# Real seconds a check may take beyond its window (screenshots, a slow OBS answer).
+CHECK_MARGIN_S = 1.0
 # The on-air watch looks this often (real seconds) at most; faster in a sped-up rehearsal.
 WATCH_EVERY_S = 1.0
 WATCH_MIN_S = 0.1
@@ -151,24 +154,35 @@ class ShowChecks:
         self.start(None, "before the show")
         return []
 
+    def looks_ahead_s(self) -> float:
+        """How far ahead (show seconds) a slot's new speakers are checked: the configured
+        `checks.next_speaker_before`, or more in a sped-up rehearsal, so that the check's
+        window (real seconds) ends before the slot starts: at x120 a 5 s window is ten
+        show minutes, and a result that came after its slot began would say nothing true."""
+        window = self.cfg.checks.window_seconds + CHECK_MARGIN_S
+        return max(self.cfg.checks.next_speaker_before.total_seconds(), window * self.ctx.speed)
+
     async def follow_next_speakers(self) -> None:
-        """Check the next slot's speakers `checks.next_speaker_before` ahead of it."""
-        ahead = self.cfg.checks.next_speaker_before.total_seconds()
+        """Check each upcoming slot's new speakers `looks_ahead_s()` before its expected start."""
+        ahead = self.looks_ahead_s()
         async for state in self.ctx.feed():
             show = state.show
-            nxt = show.next
-            if show.on_air is None or nxt is None or nxt.index in self._prechecked:
+            if show.on_air is None:
                 continue
-            if show.time_left_s is None or show.time_left_s > ahead:
-                continue
-            self._prechecked.add(nxt.index)
+            now = datetime.fromisoformat(show.now)
             # Speakers on air now are watched already (a talk's speaker in its Q&A).
             on_air_now = {sp.id for sp in self.ctx.plan.slots[show.on_air.index].speakers}
-            ids = [
-                sp.id for sp in self.ctx.plan.slots[nxt.index].speakers if sp.id not in on_air_now
-            ]
-            if ids:
-                self.start(ids, f"before {nxt.title!r}")
+            for view in show.slots:
+                if view.state != "upcoming" or view.index in self._prechecked:
+                    continue
+                starts = datetime.fromisoformat(view.expected_start or view.planned_start)
+                if (starts - now).total_seconds() > ahead:
+                    break  # later slots start later still
+                self._prechecked.add(view.index)
+                slot = self.ctx.plan.slots[view.index]
+                ids = [sp.id for sp in slot.speakers if sp.id not in on_air_now]
+                if ids:
+                    self.start(ids, f"before {slot.title!r}")
 
     # ---------------------------------------------------------------- on air
 
