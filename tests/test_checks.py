@@ -140,6 +140,38 @@ def test_check_one_speaker_an_unknown_one_and_an_obs_that_is_not_there() -> None
     assert "Traceback" not in away.stderr
 
 
+def test_check_several_rooms_each_on_its_own_obs_one_table_per_room(tmp_path: Path) -> None:
+    room_b = ROOT / "config.room-b.example.toml"
+    both = _showcaller("check", str(EXAMPLE), str(room_b), "--obs", "sim")
+    assert both.returncode == 1, both.stdout + both.stderr  # the worst room: a failed check
+    out = both.stdout
+    assert "[config-example] Machine Learning Casual Talks #20 — speaker checks" in out
+    assert "[hall-b] Machine Learning Casual Talks #20 — Room B (hands-on) — speaker checks" in out
+    main, hall_b = out.split("[hall-b] Machine Learning")
+    assert "Yui Suzuki" in main
+    assert "森 大輔" not in main
+    assert "森 大輔" in hall_b
+    assert "Yui Suzuki" not in hall_b
+    assert "room config-example: FAIL: 5 passed, 0 warnings, 1 failed" in out
+    assert "room hall-b: OK: 1 passed, 0 warnings, 0 failed" in out
+    # Room B's OBS is not there: one line naming it; the main room is still checked.
+    away = tmp_path / "away.toml"
+    away.write_text(
+        room_b.read_text(encoding="utf-8").replace('url = "sim"', 'url = "ws://127.0.0.1:9"'),
+        encoding="utf-8",
+    )
+    one_away = _showcaller(
+        "check", str(EXAMPLE), str(away), "--speaker", "sato", env={"ROOM_B_OBS_PASSWORD": "x"}
+    )
+    assert one_away.returncode == 3, one_away.stdout + one_away.stderr
+    assert "Traceback" not in one_away.stderr
+    lines = [line for line in one_away.stdout.splitlines() if "room hall-b" in line]
+    assert len(lines) == 1, one_away.stdout
+    assert "ws://127.0.0.1:9" in lines[0]
+    assert "room config-example: OK: 1 passed, 0 warnings, 0 failed" in one_away.stdout
+    assert "佐藤 花子" in one_away.stdout
+
+
 async def test_a_speaker_without_inputs_is_not_checked_and_says_why(
     sim: SimulatedOBS,  # noqa: F811
     tmp_path: Path,
