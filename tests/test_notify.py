@@ -270,6 +270,21 @@ async def test_a_rehearsal_with_notify_tells_the_next_speaker_in_time_in_japanes
     assert view.failed == 0
 
 
+async def test_a_rooms_notifications_start_with_the_room(
+    sim: SimulatedOBS,  # noqa: F811
+    receiver: Receiver,
+    tmp_path: Path,
+) -> None:
+    cfg = _config(tmp_path, [{"url": receiver.url("slack"), "events": ["cue", "end"]}])
+    cfg = cfg.model_copy(update={"event": cfg.event.model_copy(update={"room": "hall-b"})})
+    report, _ = await _rehearse(sim, cfg, tmp_path / "r.jsonl", notify=True)
+    assert report.ok, report.problems
+    texts = receiver.texts("slack")
+    assert texts
+    assert all(t.startswith("[hall-b] [リハーサル] ") for t in texts), texts
+    assert any(t.startswith("[hall-b] [リハーサル] ▶") for t in texts)
+
+
 async def test_a_rehearsal_without_notify_sends_nothing(
     sim: SimulatedOBS,  # noqa: F811
     receiver: Receiver,

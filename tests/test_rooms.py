@@ -19,6 +19,8 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from showcaller.cli import main
 from showcaller.errors import UsageError
+from showcaller.interop.runs import last_run
+from showcaller.interop.timeline import render
 from showcaller.modes import LiveOptions, RehearsalOptions
 from showcaller.modes.rooms import Room, live_rooms, load_rooms, rehearse_rooms
 from showcaller.obs.sim import SimulatedOBS
@@ -101,6 +103,20 @@ def test_validate_takes_every_room_and_names_each(
     assert "ハンズオン: 手元で LoRA を学習する" in out
 
 
+def test_a_room_files_cards_and_calendar_name_the_room(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["cards", str(ROOM_B)]) == 0
+    cards = capsys.readouterr().out
+    assert cards.startswith("# [hall-b] Machine Learning Casual Talks #20 — Room B (hands-on) — ")
+    assert main(["ics", str(ROOM_B), "-o", str(tmp_path / "b.ics")]) == 0
+    ics = (tmp_path / "b.ics").read_text(encoding="utf-8")
+    assert "X-WR-CALNAME:[hall-b] Machine Learning Casual Talks #20" in ics
+    # A file without [event] room: its exports are as before.
+    assert main(["cards", str(EXAMPLE)]) == 0
+    assert capsys.readouterr().out.startswith("# Machine Learning Casual Talks #20 — ")
+
+
 # ------------------------------------------------------------------------ rehearsal
 
 
@@ -153,6 +169,11 @@ async def test_two_rooms_rehearse_together_each_on_its_own_simulated_obs(tmp_pat
         entries = list(read_journal(tmp_path / f"{name}.rehearsal.jsonl"))
         assert {e.plan for e in entries} == {ShowPlan.of(room.cfg).hash}
         assert sum(e.kind == "cue" for e in entries) >= len(room.cfg.slots_resolved())
+    # Each room's report (from its journal alone) is headed with the room.
+    main_report = render(last_run(tmp_path / "main.rehearsal.jsonl"), "md")
+    assert main_report.startswith("# [main] Machine Learning Casual Talks #20\n")
+    b_report = render(last_run(tmp_path / "b.rehearsal.jsonl"), "html")
+    assert "<h1>[hall-b] Machine Learning Casual Talks #20 — Room B (hands-on)</h1>" in b_report
 
 
 async def test_a_room_whose_obs_stops_mid_show_never_moves_the_other_rooms_cues(

@@ -92,4 +92,9 @@ def _kind(exc: BaseException) -> str:
     return "network"
 
 
-__all__ = ["Language", "failure", "plural", "unexpected"]
+def in_room(title: str, room: str) -> str:
+    """A title named with its room (`[hall-b] Title`) when a room is set, else as it is."""
+    return f"[{room}] {title}" if room else title
+
+
+__all__ = ["Language", "failure", "in_room", "plural", "unexpected"]

@@ -14,6 +14,7 @@ import re
 from datetime import UTC, datetime, timedelta
 
 from showcaller.config import EventConfig, ResolvedSlot
+from showcaller.words import in_room
 
 PRODID = "-//showcaller//showcaller//EN"
 _MAX_OCTETS = 75
@@ -77,7 +78,7 @@ def _summary(slot: ResolvedSlot) -> str:
 
 
 def _description(cfg: EventConfig, slot: ResolvedSlot) -> str:
-    lines = [cfg.event.title]
+    lines = [in_room(cfg.event.title, cfg.event.room)]
     for sp in slot.speakers:
         extra = ", ".join(x for x in (sp.affiliation, sp.handle) if x)
         lines.append(f"{sp.name} ({extra})" if extra else sp.name)
@@ -101,7 +102,7 @@ def calendar(cfg: EventConfig, stamp: datetime) -> str:
         f"PRODID:{PRODID}",
         "CALSCALE:GREGORIAN",
         "METHOD:PUBLISH",
-        f"X-WR-CALNAME:{escape_text(cfg.event.title)}",
+        f"X-WR-CALNAME:{escape_text(in_room(cfg.event.title, cfg.event.room))}",
         f"X-WR-TIMEZONE:{cfg.event.timezone}",
     ]
     if zoned:

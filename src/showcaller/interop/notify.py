@@ -435,27 +435,32 @@ def _marks_done(path: Path) -> frozenset[str]:
     )
 
 
-def notifications(cfg: EventConfig) -> Attachment:
-    """The attachment: a sender per webhook, the next-speaker marks, the state listener."""
+def notifications(cfg: EventConfig, *, room: str = "") -> Attachment:
+    """The attachment: a sender per webhook, the next-speaker marks, the state listener.
+
+    `room`: every message starts with it (`[hall-b] `) when one is set."""
 
     @contextlib.asynccontextmanager
     async def attached(ctx: ShowContext) -> AsyncIterator[None]:
-        async with _notifying(ctx, cfg):
+        async with _notifying(ctx, cfg, room):
             yield
 
     return attached
 
 
 @contextlib.asynccontextmanager
-async def _notifying(ctx: ShowContext, cfg: EventConfig) -> AsyncIterator[Notifier]:
+async def _notifying(ctx: ShowContext, cfg: EventConfig, room: str) -> AsyncIterator[Notifier]:
     rehearsal = ctx.mode is Mode.REHEARSAL
+    prefix = f"[{room}] " if room else ""
+    if rehearsal:
+        prefix += text_for(cfg.event.language, "rehearsal")
     async with aiohttp.ClientSession() as http:
         notifier = Notifier(
             cfg,
             http,
             on_change=lambda view: ctx.publish(notify=view),
             now=lambda: ctx.time.wall(ctx.time.now()),
-            prefix=text_for(cfg.event.language, "rehearsal") if rehearsal else "",
+            prefix=prefix,
             on_failing=lambda text: ctx.warn(text, problem=False, topic="notify"),
         )
         ctx.publish(notify=notifier.view())

@@ -240,7 +240,7 @@ def _md_cell(text: str) -> str:
 def markdown(report: Report) -> str:
     """The report as Markdown."""
     run = report.run
-    out = [f"# {run.title}", "", run_summary(report), "", "## Planned vs actual", ""]
+    out = [f"# {run.heading}", "", run_summary(report), "", "## Planned vs actual", ""]
     out.append("| # | slot | speakers | planned | actual | delay | length (plan → actual) |")
     out.append("|---|---|---|---|---|---|---|")
     for ln in report.lines:

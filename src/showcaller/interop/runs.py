@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from showcaller.errors import UsageError
 from showcaller.show.journal import Entry, Kind, read_journal
+from showcaller.words import in_room
 
 
 @dataclass(frozen=True)
@@ -93,6 +94,12 @@ class Run:
     ended: bool = False  # the show reached its end (not detached)
     timetable: Mapping[str, Any] | None = None  # the last timetable snapshot
     happenings: list[Happening] = field(default_factory=list)
+    room: str = ""  # the room's name when it was set (or one of several rooms)
+
+    @property
+    def heading(self) -> str:
+        """The title, named with the room when there is one: `[hall-b] Title`."""
+        return in_room(self.title, self.room)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -258,6 +265,7 @@ class _Reader:
                 slots=slots,
                 per_talk=str(data.get("record", {}).get("per_talk", "off")),
                 first_line=start.line,
+                room=str(event.get("room", "")),
             )
             self.runs.append(self.current)
         self.resumed = False

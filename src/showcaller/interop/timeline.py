@@ -312,9 +312,9 @@ def html_page(report: Report) -> str:
     return f"""<!DOCTYPE html>
 <html lang="{lang}"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{escape(run.title)} — report</title><style>{_CSS}</style></head>
+<title>{escape(run.heading)} — report</title><style>{_CSS}</style></head>
 <body>
-<h1>{escape(run.title)}</h1>
+<h1>{escape(run.heading)}</h1>
 <div class="summary">{escape(run_summary(report))}</div>
 {_legend()}
 {timeline_svg(report)}

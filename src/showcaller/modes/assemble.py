@@ -66,7 +66,7 @@ def assemble(
         trouble=p.point.trouble if p.point is not None else False,
         trouble_scene=cfg.scenes.trouble,
         cue_texts=functools.partial(cue_texts, cfg),
-        plan_record=plan_record(cfg, p.plan),
+        plan_record=plan_record(cfg, p.plan, room=room),
     )
     session = ShowSession(
         show, p.conn.gateway, link=p.conn.link, cards=CueCards(cfg).view, name=room
@@ -84,7 +84,7 @@ def assemble(
     session.attach("the scene texts", scene_texts(cfg))
     session.attach("the speaker feeds", speaker_feeds(cfg))
     if extras.notify and cfg.notify.webhooks:
-        session.attach("the notifications", notifications(cfg))
+        session.attach("the notifications", notifications(cfg, room=room or cfg.event.room))
     elif cfg.notify.webhooks:
         session.say(
             "the [notify] webhooks get nothing from a rehearsal "

@@ -16,8 +16,10 @@ from showcaller.show.plan import ShowPlan
 PLAN_FORMAT = 1
 
 
-def plan_record(cfg: EventConfig, plan: ShowPlan) -> dict[str, Any]:
-    """The fields of a `plan` record for this event and its plan (the engine adds the speed)."""
+def plan_record(cfg: EventConfig, plan: ShowPlan, *, room: str = "") -> dict[str, Any]:
+    """The fields of a `plan` record for this event and its plan (the engine adds the speed).
+
+    `room`: the room's name when one process runs several (default: `[event] room`)."""
     origin = plan.origin
     resolved = plan.slots
     event = cfg.event
@@ -30,6 +32,7 @@ def plan_record(cfg: EventConfig, plan: ShowPlan) -> dict[str, Any]:
             "hashtag": event.hashtag,
             "url": event.url,
             "date": event.date.isoformat(),
+            "room": room or event.room,
         },
         "record": {"enabled": cfg.record.enabled, "per_talk": cfg.record.per_talk},
         "stream_before_s": cfg.stream.start_before_standby.total_seconds(),

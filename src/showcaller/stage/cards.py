@@ -22,6 +22,7 @@ from showcaller.config.templates import fill
 from showcaller.show.state import Card, CardsView, Post, ShowState, SlotView
 from showcaller.stage.cardtexts import CARDS, LABELS, POSTS
 from showcaller.stage.posts import fitted, make_post
+from showcaller.words import in_room
 
 
 @dataclass(frozen=True)
@@ -240,7 +241,8 @@ def cards_markdown(cfg: EventConfig) -> str:
     head = " · ".join(
         part for part in (event.date.isoformat(), event.timezone, event.hashtag) if part
     )
-    out = [f"# {event.title} — {labels['cards']}", "", f"{head} · {labels['planned']}", ""]
+    title = in_room(event.title, event.room)
+    out = [f"# {title} — {labels['cards']}", "", f"{head} · {labels['planned']}", ""]
     for card in planned_cards(cfg):
         slot = cfg.slots_resolved()[card.index]
         who = _people(slot.speakers, language)["name"]
