@@ -203,6 +203,8 @@ def _rehearse(journal: Path, speed: str = "60") -> list[str]:
         speed,
         "--journal",
         str(journal),
+        "--web-port",  # any free port: another test's showcaller may hold 8080
+        "0",
     ]
 
 
@@ -319,7 +321,7 @@ async def test_the_failing_check_and_the_mc_intro_are_read_whole_at_80x24_and_12
     journal = tmp_path / "rehearsal.jsonl"
     argv = _rehearse(journal)
     argv[argv.index("config.example.toml")] = str(_japanese_evening(tmp_path))
-    term = Terminal([*argv, "--web-port", "0"])
+    term = Terminal(argv)
     # What the MC says as 佐藤 花子's talk starts, read whole on screen (wrapped).
     intro = r"佐藤 花子さんによる.*\n.*@hanako_ml です。.*よろ\s*\n?.*しくお願いします！"
     try:

@@ -58,6 +58,10 @@ def _rehearse_argv(config: Path, url: str, journal: Path, *, stream_test: bool =
         "300",
         "--from",
         "10",
+        # Its web app on any free port: another test's showcaller may hold 8080 (two test
+        # files run at a time).
+        "--web-port",
+        "0",
     ]
 
 
