@@ -1006,6 +1006,12 @@ async def test_sigterm_detaches_a_live_show_and_leaves_the_stream_on_air(
     assert [
         (c["command"].split("(")[0], c["source"]) for c in commands if c["kind"] == "command"
     ] == [("detach", "signal")]
+    # The report does not invent an end for the slot on air: OBS went on showing it.
+    from showcaller.interop.report import build
+    from showcaller.interop.runs import last_run
+
+    ran = [ln for ln in build(last_run(journal)).lines if ln.start is not None]
+    assert ran[-1].end is None
 
 
 async def test_live_tells_the_host_when_the_stream_stops_without_showcaller(

@@ -138,8 +138,9 @@ class Run:
                 runs[index] = dataclasses.replace(
                     run, landed=_float(h.data.get("at")), late_ms=_float(h.data.get("late_ms"))
                 )
-        # The host ended the show (or it stopped) with a slot on air: that slot ended then.
-        ended = self.end_at()
+        # The host ended the show with a slot on air: that slot ended then. (A show that
+        # was detached or killed says nothing of when its slot ended: OBS went on.)
+        ended = self.ended_at()
         for index, run in runs.items():
             if run.start is not None and run.end is None and not run.skipped and ended is not None:
                 runs[index] = dataclasses.replace(run, end=max(ended, run.start))
@@ -163,6 +164,13 @@ class Run:
             after = [t for t in landed.get(index, []) if t >= (base if sent is None else sent)]
             cues.append((min(after) if after else base, index))
         return sorted(cues)
+
+    def ended_at(self) -> float | None:
+        """When the show ended (its `show_ended` cue), or None if it never did."""
+        for h in reversed(self.of(Kind.CUE)):
+            if h.data.get("cue") == "show_ended":
+                return _float(h.data.get("at")) or h.at
+        return None
 
     def end_at(self) -> float | None:
         """When the show ended (the `show_ended` cue), or its last record."""
