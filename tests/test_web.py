@@ -635,18 +635,14 @@ def test_rehearse_prints_the_urls_and_refuses_an_open_address_without_a_token(
 # ------------------------------------------------------------- live asks once more
 
 
-async def test_live_asks_once_more_before_a_key_or_a_command_moves_the_show(
+@contextlib.asynccontextmanager
+async def live_web_show(
     sim: SimulatedOBS,  # noqa: F811
     tmp_path: Path,
-) -> None:
-    # Issue 19: `n` during standby in live started the show 8 minutes early. The rule is
-    # show.confirming's; the dashboard asks for the key again, the API for "confirm".
-    import io
-
-    from rich.console import Console
-
+) -> AsyncIterator[tuple[EventConfig, WebApp, ShowSession]]:
+    """A `live` show on the built-in OBS, its opening ten minutes away, with the web app
+    (`loopback()` access): the event, the app once it serves, the session. Ended on exit."""
     from showcaller.modes import LiveOptions, live
-    from showcaller.surfaces.dashboard import Dashboard, _Board
     from tests.test_modes import _short_show
 
     config = tmp_path / "event.toml"
@@ -673,7 +669,26 @@ async def test_live_asks_once_more_before_a_key_or_a_command_moves_the_show(
     try:
         async with asyncio.timeout(15):
             await app.ready.wait()
-        session = sessions[0]
+        yield cfg, app, sessions[0]
+    finally:
+        if sessions and not task.done():
+            await sessions[0].submit({"command": "end"}, source="api")
+        await asyncio.wait_for(task, 15)
+
+
+async def test_live_asks_once_more_before_a_key_or_a_command_moves_the_show(
+    sim: SimulatedOBS,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    # Issue 19: `n` during standby in live started the show 8 minutes early. The rule is
+    # show.confirming's; the dashboard asks for the key again, the API for "confirm".
+    import io
+
+    from rich.console import Console
+
+    from showcaller.surfaces.dashboard import Dashboard, _Board
+
+    async with live_web_show(sim, tmp_path) as (cfg, app, session):
         board = _Board(Dashboard(cfg, Console(file=io.StringIO()), stdin_fd=0), session)
         await asyncio.sleep(0.1)
         board.state = session.state
@@ -729,7 +744,3 @@ async def test_live_asks_once_more_before_a_key_or_a_command_moves_the_show(
                 assert answer["confirm"].startswith("give 2/"), answer
             async with http.post(url, json={"command": "back"}, headers=auth) as r:
                 assert r.status == 409
-    finally:
-        if not task.done():
-            await sessions[0].submit({"command": "end"}, source="api")
-        await asyncio.wait_for(task, 15)

@@ -20,7 +20,7 @@ import pytest
 from showcaller.obs.sim import SimulatedOBS
 from tests.browser import CHROMIUM, CHROMIUM_ARGS
 from tests.sim_fixtures import sim  # noqa: F401
-from tests.test_web import TOKEN, cut_example, loopback, web_show
+from tests.test_web import TOKEN, cut_example, live_web_show, loopback, web_show
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 REQUIRE_ENV = "SHOWCALLER_REQUIRE_OBS"
@@ -321,49 +321,19 @@ async def test_live_control_asks_a_second_tap_before_starting_early_and_says_whe
     # a second tap, and only that starts the show. A page holding a dead token says so.
     import asyncio
 
-    from showcaller.config import OBS, load_config
-    from showcaller.modes import LiveOptions, live
-    from showcaller.show.session import ShowSession
-    from showcaller.surfaces.web import WebApp
-    from tests.sim_fixtures import SIM_PASSWORD, seed_event
-    from tests.test_modes import _short_show
-
-    config = tmp_path / "event.toml"
-    _short_show(config, lead_in=600, slot_s=600, stream_before_s=1)
-    cfg = load_config(config)
-    seed_event(sim, cfg)
-    sim.use_cases.stream_target()
-    app = WebApp(cfg, loopback(), say=lambda _: None)
-    sessions: list[ShowSession] = []
-
-    def on_session(session: ShowSession) -> None:
-        sessions.append(session)
-        app.attach(session)
-
-    obs = OBS.model_validate({"url": sim.url, "password": SIM_PASSWORD})
-    task = asyncio.create_task(
-        live(
-            cfg,
-            LiveOptions(obs=obs, journal=tmp_path / "live.jsonl", yes=True),
-            interactive=False,
-            on_session=on_session,
-        )
-    )
-    try:
-        async with asyncio.timeout(15):
-            await app.ready.wait()
+    async with live_web_show(sim, tmp_path) as (_cfg, app, session):
         url = f"http://127.0.0.1:{app.port}"
         control = await _control_page(browser, url)
-        state = sessions[0].state.show
+        state = session.state.show
         assert state.phase == "waiting"
         await control.click("#btn-start")
         await _until(control, "document.querySelector('#btn-start').dataset.confirmed")
         label = await control.text_content("#btn-start") or ""
         assert "10 min early" in label, label
-        assert sessions[0].state.show.phase == "waiting"  # one tap sent nothing to the show
+        assert session.state.show.phase == "waiting"  # one tap sent nothing to the show
         await control.click("#btn-start")
         await _until(control, "document.body.textContent.includes('✓')")
-        feed = sessions[0].feed()
+        feed = session.feed()
         async with asyncio.timeout(5):
             async for state in feed:
                 if state.show.phase == "on_air":
@@ -379,7 +349,3 @@ async def test_live_control_asks_a_second_tap_before_starting_early_and_says_whe
         await _until(stale, "!document.querySelector('#token-refused').hidden")
         banner = await stale.text_content("#token-refused") or ""
         assert "new" in banner or "新しい" in banner, banner
-    finally:
-        if sessions:
-            sessions[0].show.detach()
-        await asyncio.wait_for(task, 15)
