@@ -322,7 +322,10 @@ class WebApp:
         """
         self._session = session
         if self.access.generated:
-            token = kept_token(session.journal_path, self.access.control_token)
+            # A file read and written: off the event loop, like every file the show touches.
+            token = await asyncio.to_thread(
+                kept_token, session.journal_path, self.access.control_token
+            )
             timer = None if self.access.timer_token is None else timer_token_for(token)
             self.access = dataclasses.replace(self.access, control_token=token, timer_token=timer)
         broadcast = self._broadcast = _Broadcast(session)
