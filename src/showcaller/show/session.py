@@ -40,7 +40,7 @@ from showcaller.obs.events import (
     StreamStateChanged,
 )
 from showcaller.obs.gateway import OBSGateway, OutputStatus
-from showcaller.obs.supervisor import OBSLink
+from showcaller.obs.supervisor import LinkState, OBSLink
 from showcaller.show.context import (
     Attachment,
     C,
@@ -65,6 +65,7 @@ from showcaller.show.state import (
     ShowState,
     Views,
 )
+from showcaller.words import obs_link
 
 log = logging.getLogger(__name__)
 
@@ -161,6 +162,9 @@ class ShowSession:
         self._version = 0
         self._state: SessionState | None = None
         self._state_key: tuple[int, int] = (-1, -1)
+        # Real monotonic time OBS stopped answering in the running show (None: it answers).
+        self._link_lost_at: float | None = None
+        self._link_was_ready = False
         show.on_state(lambda _: self._changed())
 
     # ------------------------------------------------------------------ set-up
@@ -364,7 +368,8 @@ class ShowSession:
             self._on_output_event, StreamStateChanged, RecordStateChanged, RecordFileChanged
         )
         unsubscribe = [self._gateway.add_resync_hook(self._resync)]
-        unsubscribe.append(self.link.on_state(lambda _: self._bump()))
+        self._link_was_ready = self.link.state is LinkState.READY
+        unsubscribe.append(self.link.on_state(self._on_link))
         try:
             async with asyncio.TaskGroup() as group:
                 self._group = group
@@ -392,6 +397,33 @@ class ShowSession:
     def _bump(self) -> None:
         self._version += 1
         self._changed()
+
+    def _on_link(self, state: LinkState) -> None:
+        """Say once when OBS stops answering in a running show, and once when it is back.
+
+        The link drops when OBS crashes and, through the websocket heartbeat, within a
+        few seconds when OBS hangs with its socket open (frozen, SIGSTOP): both are told.
+        """
+        self._bump()
+        clock = self.show.time.clock
+        if state is LinkState.READY:
+            self._link_was_ready = True
+            lost_at, self._link_lost_at = self._link_lost_at, None
+            if lost_at is not None and not self.show.stopped:
+                away = clock.monotonic() - lost_at
+                self.record(Kind.LINK, state="back", away_s=round(away, 2))
+                self.say(obs_link("back", self.plan.language, away=f"{away:.0f}"), topic="obs")
+        elif (
+            state in (LinkState.CONNECTING, LinkState.BACKING_OFF)
+            and self._link_was_ready
+            and self._link_lost_at is None
+            and not self.show.stopped
+        ):
+            self._link_lost_at = clock.monotonic()
+            error = self.link.last_error
+            why = describe(error) if error is not None else "?"
+            self.record(Kind.LINK, state="lost", why=why)
+            self.warn(obs_link("lost", self.plan.language, why=why), problem=False, topic="obs")
 
     async def _resync(self, gateway: OBSGateway) -> None:
         await self.show.resync(gateway)
