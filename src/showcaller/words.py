@@ -94,8 +94,8 @@ def _kind(exc: BaseException) -> str:
 
 _LINK: dict[str, dict[Language, str]] = {
     "lost": {
-        "ja": "OBS が応答しません — つなぎ直しています。OBS の画面を確認してください",
-        "en": "OBS is not answering ({why}): reconnecting — look at OBS",
+        "ja": "OBS が応答しません — OBS の画面を確認してください（showcaller は待ち続けます）",
+        "en": "OBS is not answering ({why}) — look at OBS; showcaller keeps trying",
     },
     "back": {
         "ja": "OBS がまた応答しています（{away} 秒ぶり）",

@@ -71,6 +71,10 @@ log = logging.getLogger(__name__)
 
 # How often (real seconds) the session reads stream and record status for the surfaces.
 STATUS_POLL_S = 2.0
+# A request OBS has not answered for this long (real s): OBS is not answering. OBS answers
+# in milliseconds (a scene switch waits for one frame); a big screenshot in under 1 s.
+NOT_ANSWERING_S = 2.0
+ANSWER_WATCH_S = 0.25  # how often (real s) the oldest unanswered request is looked at
 
 CardsOf = Callable[[ShowState], CardsView]
 
@@ -374,6 +378,7 @@ class ShowSession:
             async with asyncio.TaskGroup() as group:
                 self._group = group
                 self.spawn(self._poll_outputs(), "stream and record status")
+                self.spawn(self._watch_answers(), "OBS answers")
                 async with contextlib.AsyncExitStack() as stack:
                     for name, factory in self._attachments:
                         await stack.enter_async_context(_Guarded(self, name, factory))
@@ -399,31 +404,43 @@ class ShowSession:
         self._changed()
 
     def _on_link(self, state: LinkState) -> None:
-        """Say once when OBS stops answering in a running show, and once when it is back.
-
-        The link drops when OBS crashes and, through the websocket heartbeat, within a
-        few seconds when OBS hangs with its socket open (frozen, SIGSTOP): both are told.
-        """
         self._bump()
-        clock = self.show.time.clock
         if state is LinkState.READY:
             self._link_was_ready = True
-            lost_at, self._link_lost_at = self._link_lost_at, None
-            if lost_at is not None and not self.show.stopped:
-                away = clock.monotonic() - lost_at
-                self.record(Kind.LINK, state="back", away_s=round(away, 2))
-                self.say(obs_link("back", self.plan.language, away=f"{away:.0f}"), topic="obs")
-        elif (
-            state in (LinkState.CONNECTING, LinkState.BACKING_OFF)
-            and self._link_was_ready
-            and self._link_lost_at is None
-            and not self.show.stopped
-        ):
-            self._link_lost_at = clock.monotonic()
+            self._obs_back()
+        elif state in (LinkState.CONNECTING, LinkState.BACKING_OFF) and self._link_was_ready:
             error = self.link.last_error
-            why = describe(error) if error is not None else "?"
-            self.record(Kind.LINK, state="lost", why=why)
-            self.warn(obs_link("lost", self.plan.language, why=why), problem=False, topic="obs")
+            self._obs_lost(describe(error) if error is not None else "the link dropped")
+
+    async def _watch_answers(self) -> None:
+        """OBS hung with its socket open: the heartbeat drops the link within ~3 s when
+        nothing in OBS answers (SIGSTOP); when only requests hang (its pings answered),
+        a request unanswered for NOT_ANSWERING_S says so, and the first answers say back."""
+        async for _ in self.ticker(ANSWER_WATCH_S * self.speed):
+            if self.link.state is not LinkState.READY:
+                continue
+            waited = self.link.unanswered_for()
+            if waited >= NOT_ANSWERING_S:
+                self._obs_lost(f"no answer for {waited:.0f} s")
+            else:
+                self._obs_back()
+
+    def _obs_lost(self, why: str) -> None:
+        """Say once per episode that OBS stopped answering (crashed, frozen, hung)."""
+        if self._link_lost_at is not None or self.show.stopped:
+            return
+        self._link_lost_at = asyncio.get_running_loop().time()
+        self.record(Kind.LINK, state="lost", why=why)
+        self.warn(obs_link("lost", self.plan.language, why=why), problem=False, topic="obs")
+
+    def _obs_back(self) -> None:
+        """Say once that OBS answers again, and after how long (real seconds)."""
+        lost_at, self._link_lost_at = self._link_lost_at, None
+        if lost_at is None or self.show.stopped:
+            return
+        away = asyncio.get_running_loop().time() - lost_at
+        self.record(Kind.LINK, state="back", away_s=round(away, 2))
+        self.say(obs_link("back", self.plan.language, away=f"{away:.0f}"), topic="obs")
 
     async def _resync(self, gateway: OBSGateway) -> None:
         await self.show.resync(gateway)
