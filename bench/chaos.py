@@ -43,6 +43,7 @@ async def main(cycles: int, seed: int, shows: int) -> int:
     print(f"chaos: {cycles} cycles, seed {seed}, {shows} show(s); {started_at()}")
     print(f"load average before: {load_average()}")
     runs: list[ChaosRun] = []
+    broken: list[str] = []
     began = time.monotonic()
     with HeadlessOBS() as obs, RTMPServer() as rtmp:
         for show in range(shows):
@@ -58,13 +59,13 @@ async def main(cycles: int, seed: int, shows: int) -> int:
                     obs, rtmp, Path(tmp), plan, seed=seed + show, report=lambda x: print("  " + x)
                 )
                 runs.append(run)
-                problems = run.problems()
+                problems = run.problems()  # while its journal is still there
+                broken.extend(problems)
                 print(f"   {run.wall_s} s, exit {run.exit_code}, problems: {problems or 'none'}")
     print(f"== {sum(len(r.events) for r in runs)} events in {time.monotonic() - began:.0f} s")
     for line in summary(runs):
         print(line)
     print(f"load average after: {load_average()}")
-    broken = [p for r in runs for p in r.problems()]
     for problem in broken:
         print(f"BROKEN: {problem}")
     return 1 if broken else 0
@@ -72,7 +73,9 @@ async def main(cycles: int, seed: int, shows: int) -> int:
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--cycles", type=int, default=5, help="OBS kills (and as many of showcaller)")
+    parser.add_argument(
+        "--cycles", type=int, default=5, help="OBS kills (and as many of showcaller)"
+    )
     parser.add_argument("--seed", type=int, default=22)
     parser.add_argument("--shows", type=int, default=1, help="spread the cycles over N shows")
     args = parser.parse_args()

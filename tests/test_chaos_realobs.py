@@ -60,10 +60,10 @@ SLOT_S = 4
 LEAD_IN_S = 6.0
 FREEZE_NOTICED_S = 5.0
 BACK_AFTER_CONT_S = 1.0
-# A cue due while OBS is frozen goes out at its moment; the one due before the heartbeat
-# has noticed the freeze (at most ~3 s: a ping every 2 s, 1 s for the pong) waits for
-# the link to drop, then fails at once: its journal line comes at most this late.
-CUE_JOURNALED_S = 3.5
+# A cue due while OBS is frozen goes out at its moment and is journaled at most 1 s later
+# (the engine's CUE_WAIT_S; once the heartbeat dropped the link — within ~3 s: a ping
+# every 2 s, 1 s for the pong — a cue fails at once).
+CUE_JOURNALED_S = 1.5
 
 
 async def _start(real_obs: HeadlessOBS, rtmp: RTMPServer, tmp_path: Path) -> tuple[Any, Any]:
@@ -132,7 +132,9 @@ async def test_real_obs_frozen_for_15_s_is_noticed_cues_keep_time_and_it_is_back
         assert wall(cue) - datetime.fromisoformat(cue["deadline_wall"]).timestamp() < (
             CUE_JOURNALED_S
         ), cue
-        assert cue["error"], cue  # and said to have failed: OBS was away
+        # OBS away: failed at once, or (the first, before the heartbeat noticed) went
+        # unanswered for a second and the show went on without its answer.
+        assert cue["error"] or cue.get("unanswered"), cue
 
 
 @pytest.mark.slow
