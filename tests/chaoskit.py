@@ -348,10 +348,10 @@ async def run_chaos(
     """One live show through `plan` (see the module docstring); `report(line)` hears each
     event as it is measured."""
     rng = random.Random(seed)
-    # Enough show for every event (gap + down + recovery ≈ 8 s at most) after the stream
-    # is on air, then a short tail; 5 slots of 1, 1, 2, 1, 1 units.
+    # Enough show for every event (gap + down + recovery: 6–8 s, 9 s allowed) after the
+    # stream is on air, then a short tail; 5 slots of 1, 1, 2, 1, 1 units.
     lead_in = 6.0
-    unit = max(6, int((10.0 * len(plan) + 8.0) / 6) + 1)
+    unit = max(6, int((9.0 * len(plan) + 8.0) / 6) + 1)
     table = await prepare_show(obs, rtmp, workdir, slot_s=unit, lead_in=lead_in)
     journal = workdir / "live.jsonl"
     live = LiveProcess(workdir / "event.toml", obs, journal, workdir)
@@ -367,6 +367,7 @@ async def run_chaos(
             while table.near_boundary(table.now(), BOUNDARY_MARGIN_S):  # noqa: ASYNC110 - a clock, no event to wait on
                 await asyncio.sleep(0.1)
             at = table.now()
+            assert at + 6 < table.bounds[-1][1], "the show is too short for the plan"
             down = rng.uniform(*DOWN_S)
             event = Event(kind, round(at, 2), round(down, 2), slot=table.at(at)[0])
             if kind == "obs":

@@ -232,6 +232,7 @@ class Show:
         self._pending_switch: dict[str, CueRecord] = {}
         # Cues whose answer OBS still owes after the timetable went on (see _cue_wait).
         self._unanswered: set[asyncio.Task[list[BaseException | None]]] = set()
+        self._last_cue: asyncio.Task[list[BaseException | None]] | None = None
         self._program_scene: str | None = None
         self._trouble = trouble  # resumed in trouble: the trouble scene stays on air
         self._trouble_hold = False  # the trouble scene holds the slot's clock (Hold by trouble)
@@ -762,9 +763,15 @@ class Show:
             # Before the switch: not one frame of a talk that must not be recorded in the file.
             for warning in await self._actions.before_slot_start(slot):
                 self.warn(warning)
-        sending = asyncio.create_task(
-            self._send_cue(texts, scene), name=f"cue slot {slot.index + 1}"
+        # Cues reach OBS one after the other (OBS runs separate requests on a thread pool,
+        # in any order): this one goes out once OBS has answered the one before.
+        before = (
+            self._last_cue if self._last_cue is not None and not self._last_cue.done() else None
         )
+        sending = asyncio.create_task(
+            self._send_cue(texts, scene, before), name=f"cue slot {slot.index + 1}"
+        )
+        self._last_cue = sending
         # OBS hung with its link up (requests held, pings answered) must not hold the
         # timetable: the cue waits for OBS's answer at most until the next deadline.
         done, _ = await asyncio.wait({sending}, timeout=self._cue_wait())
@@ -798,10 +805,16 @@ class Show:
                 self.warn(warning)
 
     async def _send_cue(
-        self, texts: Sequence[tuple[str, str]], scene: str
+        self,
+        texts: Sequence[tuple[str, str]],
+        scene: str,
+        before: asyncio.Task[list[BaseException | None]] | None,
     ) -> list[BaseException | None]:
-        """The cue's texts and switch in one batch; a failure of the whole batch is the
-        switch's (one problem for the whole cue)."""
+        """The cue's texts and switch in one batch, once `before` (the cue before, still
+        owed an answer) is done; a failure of the whole batch is the switch's (one problem
+        for the whole cue)."""
+        if before is not None:
+            await asyncio.wait({before})
         try:
             return list(await self.gateway.cue(texts, scene))
         except Exception as exc:  # the link or a bug below: the cue failed, the show goes on
