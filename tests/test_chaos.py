@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from showcaller.config import load_config
+from showcaller.obs.client import OBSClient
 from showcaller.obs.sim import SimulatedOBS
 from showcaller.show.session import ShowSession
 from tests.sim_fixtures import SIM_PASSWORD, seed_event, sim  # noqa: F401
@@ -91,6 +92,12 @@ async def test_obs_holding_requests_with_its_link_up_is_said_and_cues_keep_their
     sim.use_cases.stream_target()
     journal = tmp_path / "live.jsonl"
     stalled: list[float] = []
+    watcher = OBSClient(sim.url, SIM_PASSWORD)
+    await watcher.connect()
+    changes: list[str] = []
+    watcher.subscribe(
+        lambda e: changes.append(e.event_data["sceneName"]), ["CurrentProgramSceneChanged"]
+    )
 
     async def crashes(session: ShowSession) -> None:
         await _on_air(session)
@@ -101,7 +108,17 @@ async def test_obs_holding_requests_with_its_link_up_is_said_and_cues_keep_their
         sim.faults.unstall()
         await asyncio.sleep(3.0)
 
-    _, session = await _run_live(config, sim.url, SIM_PASSWORD, journal, crashes)
+    try:
+        _, session = await _run_live(config, sim.url, SIM_PASSWORD, journal, crashes)
+    finally:
+        await watcher.close()
+    # The cues OBS owed went out in order once it answered again: every scene, in order.
+    # The cues OBS owed went out in plan order once it answered again: the program never
+    # went back to an older scene (the sim, like OBS, may skip the change event of a cut
+    # that a newer one overtook within the frame).
+    order = ["Standby", "Opening", "Talk", "Q&A", "Closing"]
+    assert changes == sorted(changes, key=order.index), changes
+    assert changes[-1] == "Closing"
     links = _records(journal, "link")
     assert [r["state"] for r in links] == ["lost", "back"]
     assert _wall(links[0]) - stalled[0] < 5.0
@@ -124,3 +141,21 @@ async def test_obs_holding_requests_with_its_link_up_is_said_and_cues_keep_their
 
 def _wall(record: dict[str, Any]) -> float:
     return datetime.fromisoformat(record["wall"]).timestamp()
+
+
+async def test_the_oldest_unanswered_request_is_timed_and_forgotten_once_answered(
+    sim: SimulatedOBS,  # noqa: F811
+) -> None:
+    client = OBSClient(sim.url, SIM_PASSWORD)
+    await client.connect()
+    try:
+        assert client.unanswered_for() == 0.0
+        sim.faults.stall()
+        pending = asyncio.ensure_future(client.request("GetVersion"))
+        await asyncio.sleep(0.3)
+        assert 0.25 < client.unanswered_for() < 1.0
+        sim.faults.unstall()
+        await pending
+        assert client.unanswered_for() == 0.0
+    finally:
+        await client.close()
