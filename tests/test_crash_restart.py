@@ -1,8 +1,8 @@
 """Back on air after OBS crashes: live starts the stream (and recording) again by itself.
 
-On the sim (restart fault) and on real OBS 29 streaming to nginx-rtmp (SIGKILL, start
-again): each time the stream is back on air within 5 s of OBS accepting connections,
-and the scene is the planned one. A stream the host stopped in OBS is never restarted.
+On the sim (restart fault): each time the stream is back on air within 5 s of OBS
+accepting connections, and the scene is the planned one (real OBS 29 SIGKILLed at random
+moments: tests/test_chaos_realobs.py). A stream the host stopped in OBS is never restarted.
 """
 
 from __future__ import annotations
@@ -13,8 +13,6 @@ import json
 import time
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 from showcaller.config import load_config
 from showcaller.modes import LiveOptions, live
@@ -183,49 +181,8 @@ async def test_with_restart_after_crash_off_the_host_is_told_to_start_it(
     assert sim.requests_seen["StartStream"] == 1
 
 
-@pytest.mark.slow
-async def test_real_obs_sigkilled_three_times_is_back_on_air_at_the_rtmp_server_within_5_s(
-    real_obs: HeadlessOBS,
-    rtmp_server: RTMPServer,
-    tmp_path: Path,
-) -> None:
-    config = _show(tmp_path, slot_s=30)
-    cfg = load_config(config)
-    await provision(real_obs.url, real_obs.password, cfg)
-    client = OBSClient(real_obs.url, real_obs.password)
-    await client.connect()
-    await OBSGateway(client).set_stream_service(rtmp_server.url, "test")
-    await client.close()
-    back_after: list[float] = []
-    scenes: list[tuple[str, str]] = []
-
-    async def arriving() -> bool:
-        return rtmp_server.bytes_received() - base[0] > 32_000
-
-    base = [0]
-
-    async def crashes(session: ShowSession) -> None:
-        await _on_air(session)
-        for _ in range(3):
-            await asyncio.to_thread(real_obs.kill)
-            await asyncio.sleep(0.3)
-            await asyncio.to_thread(real_obs.restart)  # returns once OBS accepts
-            base[0] = rtmp_server.bytes_received()
-            took = await _until(arriving, BACK_ON_AIR_S)
-            assert took is not None, "no stream reached the RTMP server within 5 s"
-            back_after.append(took)
-            planned = session.show.state.on_air
-            assert planned is not None
-            probe = OBSClient(real_obs.url, real_obs.password)
-            await probe.connect()
-            scenes.append((await OBSGateway(probe).program_scene(), planned.scene))
-            await probe.close()
-
-    await _run_live(config, real_obs.url, real_obs.password, tmp_path / "live.jsonl", crashes)
-    print(f"back on air (bytes at the RTMP server) after: {[round(t, 2) for t in back_after]} s")
-    assert len(back_after) == 3
-    assert max(back_after) < BACK_ON_AIR_S, back_after
-    assert all(have == want for have, want in scenes), scenes
+# Real OBS SIGKILLed and started again while streaming to nginx-rtmp (the planned scene
+# and the stream's bytes back within 3 s of OBS accepting): tests/test_chaos_realobs.py.
 
 
 # ------------------------------------- issue 19: showcaller itself killed and started again

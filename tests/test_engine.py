@@ -67,6 +67,13 @@ def _config(tmp_path: Path, edit: Callable[[str], str] | None = None) -> EventCo
     return load_config(path)
 
 
+async def _cue_out() -> None:
+    """Let the cue a command caused reach the recorder: a command is answered at once, and
+    the engine publishes the new slot once OBS answered its cue (a task of its own)."""
+    for _ in range(5):
+        await asyncio.sleep(0)
+
+
 def _show(
     cfg: EventConfig,
     tmp_path: Path,
@@ -397,6 +404,7 @@ async def test_a_slot_change_in_trouble_keeps_the_trouble_scene(tmp_path: Path) 
     await clock.sleep_until(60 + 1)
     assert (await show.submit(Trouble())).ok
     assert (await show.submit(Next())).ok  # the host moves on while in trouble
+    await _cue_out()
     assert show.state.on_air is not None
     assert show.state.on_air.index == 1
     assert obs.program == trouble
@@ -573,6 +581,7 @@ async def test_a_pinned_message_stays_across_slot_changes(tmp_path: Path) -> Non
     answer = await show.submit(Message("音声が途切れています", pin=True))
     assert "until you clear it" in answer.message
     assert (await show.submit(Next())).ok
+    await _cue_out()
     assert show.state.on_air is not None
     assert show.state.on_air.index == _QA
     assert show.state.message == "音声が途切れています"

@@ -92,9 +92,26 @@ def _kind(exc: BaseException) -> str:
     return "network"
 
 
+_LINK: dict[str, dict[Language, str]] = {
+    "lost": {
+        "ja": "OBS が応答しません — OBS の画面を確認してください（showcaller は待ち続けます）",
+        "en": "OBS is not answering ({why}) — look at OBS; showcaller keeps trying",
+    },
+    "back": {
+        "ja": "OBS がまた応答しています（{away} 秒ぶり）",
+        "en": "OBS answers again (after {away} s)",
+    },
+}
+
+
+def obs_link(key: Literal["lost", "back"], language: str, **values: object) -> str:
+    """What the host is told when OBS stops answering ("lost") and answers again ("back")."""
+    return _LINK[key]["ja" if language == "ja" else "en"].format(**values)
+
+
 def in_room(title: str, room: str) -> str:
     """A title named with its room (`[hall-b] Title`) when a room is set, else as it is."""
     return f"[{room}] {title}" if room else title
 
 
-__all__ = ["Language", "failure", "in_room", "plural", "unexpected"]
+__all__ = ["Language", "failure", "in_room", "obs_link", "plural", "unexpected"]

@@ -87,6 +87,7 @@ class OBSClient:
         self._ws: aiohttp.ClientWebSocketResponse | None = None
         self._next_id = protocol.request_id_factory()
         self._pending: dict[str, asyncio.Future[Any]] = {}
+        self._sent_at: dict[str, float] = {}  # loop time each pending request went out
         self._identified: asyncio.Future[protocol.Identified] | None = None
         self._listeners: list[tuple[EventListener, frozenset[str] | None]] = []
         self._listener_tasks: set[asyncio.Task[None]] = set()
@@ -389,6 +390,7 @@ class OBSClient:
         loop = asyncio.get_running_loop()
         fut: asyncio.Future[Any] = loop.create_future()
         self._pending[msg.request_id] = fut
+        self._sent_at[msg.request_id] = loop.time()
         limit = self.request_timeout if limit is None else limit
         # A plain timer on the future is cheaper per request than asyncio.timeout().
         timer = loop.call_later(limit, _expire, fut, what, limit)
@@ -398,6 +400,17 @@ class OBSClient:
         finally:
             timer.cancel()
             self._pending.pop(msg.request_id, None)
+            self._sent_at.pop(msg.request_id, None)
+
+    def unanswered_for(self) -> float:
+        """Seconds the oldest request still waiting for OBS's answer has waited (0: none).
+
+        OBS hung with its socket open and its pings answered (its UI thread stuck, say)
+        shows here first: the heartbeat keeps the link up while no request is answered.
+        """
+        if not self._sent_at:
+            return 0.0
+        return asyncio.get_running_loop().time() - min(self._sent_at.values())
 
     async def request(
         self,

@@ -281,6 +281,11 @@ class OBSLink:
 
     # ------------------------------------------------------------------ forwarding
 
+    def unanswered_for(self) -> float:
+        """Seconds the oldest unanswered request on the current connection has waited."""
+        client = self._client
+        return client.unanswered_for() if client is not None else 0.0
+
     def _ready_client(self) -> OBSClient:
         client = self._client
         if self._state is not LinkState.READY or client is None:

@@ -85,6 +85,11 @@ MAX_MESSAGES = 1000
 # A live show journals a sign of life this often (real seconds), so a restart knows how long
 # it was away.
 ALIVE_S = 10.0
+# How long (real s) a cue waits for OBS's answer before the show goes on without it (OBS
+# answers a switch in about one frame): at most CUE_WAIT_S, and no longer than until the
+# next deadline (but CUE_WAIT_MIN_S).
+CUE_WAIT_S = 1.0
+CUE_WAIT_MIN_S = 0.2
 # A message's topic when its level says it all (see ShowMessage.topic).
 _LEVEL_TOPIC = {"cue": "cue", "end": "end"}
 
@@ -225,6 +230,9 @@ class Show:
         # Commands a part of the session carries out (speaker checks): type -> handler.
         self._handlers: dict[type, Callable[[Any], Awaitable[CommandResult]]] = {}
         self._pending_switch: dict[str, CueRecord] = {}
+        # Cues whose answer OBS still owes after the timetable went on (see _cue_wait).
+        self._unanswered: set[asyncio.Task[list[BaseException | None]]] = set()
+        self._last_cue: asyncio.Task[list[BaseException | None]] | None = None
         self._program_scene: str | None = None
         self._trouble = trouble  # resumed in trouble: the trouble scene stays on air
         self._trouble_hold = False  # the trouble scene holds the slot's clock (Hold by trouble)
@@ -467,6 +475,11 @@ class Show:
                 getter.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await getter
+            # A cue OBS still owes an answer to is not waited for once the show stops.
+            owed = list(self._unanswered)
+            for cue_task in owed:
+                cue_task.cancel()
+            await asyncio.gather(*owed, return_exceptions=True)
             with contextlib.suppress(OBSError):
                 await unsubscribe()
             # Answer commands nobody will carry out, so no surface waits forever.
@@ -750,23 +763,26 @@ class Show:
             # Before the switch: not one frame of a talk that must not be recorded in the file.
             for warning in await self._actions.before_slot_start(slot):
                 self.warn(warning)
-        results: list[BaseException | None]
-        try:
-            results = list(await self.gateway.cue(texts, scene))
-        except Exception as exc:  # the link or a bug below: the cue failed, the show goes on
-            if not isinstance(exc, OBSError):
-                log.exception("unexpected error while sending a cue")
-            results = [None] * len(texts) + [exc]  # one problem for the whole cue
-        for (name, _), result in zip(texts, results[:-1], strict=True):
-            if result is not None:
-                self.warn(f"lower third {name!r} not updated: {describe(result)}")
-        switch = results[-1]
-        if switch is not None:
-            record.error = describe(switch)
-            self._pending_switch.pop(scene, None)
-            self.warn(f"slot {slot.index + 1} {slot.title!r}: scene {scene!r}: {record.error}")
+        # Cues reach OBS one after the other (OBS runs separate requests on a thread pool,
+        # in any order): this one goes out once OBS has answered the one before.
+        before = (
+            self._last_cue if self._last_cue is not None and not self._last_cue.done() else None
+        )
+        sending = asyncio.create_task(
+            self._send_cue(texts, scene, before), name=f"cue slot {slot.index + 1}"
+        )
+        self._last_cue = sending
+        # OBS hung with its link up (requests held, pings answered) must not hold the
+        # timetable: the cue waits for OBS's answer at most until the next deadline.
+        done, _ = await asyncio.wait({sending}, timeout=self._cue_wait())
+        unanswered = not done
+        if unanswered:
+            self._unanswered.add(sending)
+            sending.add_done_callback(
+                lambda task: self._late_answer(task, record, slot, texts, scene)
+            )
         else:
-            self._program_scene = scene
+            self._answered(sending.result(), record, slot, texts, scene)
         self._journal.write(
             Kind.CUE,
             cue="slot_started",
@@ -780,12 +796,79 @@ class Show:
             sent=sent,
             lead=record.lead,
             error=record.error,
+            **({"unanswered": True} if unanswered else {}),
         )
         self._say("cue", f"slot {slot.index + 1} {slot.title} on air", at=cue.at, slot=slot.index)
         log.info("slot %d %s on air (scene %s, %s)", slot.index + 1, slot.title, scene, cue.reason)
         if self._actions is not None:
             for warning in await self._actions.at_slot_start(slot, caught_up=cue.caught_up):
                 self.warn(warning)
+
+    async def _send_cue(
+        self,
+        texts: Sequence[tuple[str, str]],
+        scene: str,
+        before: asyncio.Task[list[BaseException | None]] | None,
+    ) -> list[BaseException | None]:
+        """The cue's texts and switch in one batch, once `before` (the cue before, still
+        owed an answer) is done; a failure of the whole batch is the switch's (one problem
+        for the whole cue)."""
+        if before is not None:
+            await asyncio.wait({before})
+        try:
+            return list(await self.gateway.cue(texts, scene))
+        except Exception as exc:  # the link or a bug below: the cue failed, the show goes on
+            if not isinstance(exc, OBSError):
+                log.exception("unexpected error while sending a cue")
+            return [None] * len(texts) + [exc]
+
+    def _cue_wait(self) -> float:
+        """How long (real s) a cue waits for OBS's answer (see CUE_WAIT_S)."""
+        now = self.time.now()
+        deadline = self._tt.next_deadline(now)
+        if deadline is None:
+            return CUE_WAIT_S
+        until = (deadline - self._lead_now - now) / self._speed
+        return min(CUE_WAIT_S, max(CUE_WAIT_MIN_S, until))
+
+    def _answered(
+        self,
+        results: Sequence[BaseException | None],
+        record: CueRecord,
+        slot: ResolvedSlot,
+        texts: Sequence[tuple[str, str]],
+        scene: str,
+    ) -> None:
+        for (name, _), result in zip(texts, results[:-1], strict=True):
+            if result is not None:
+                self.warn(f"lower third {name!r} not updated: {describe(result)}")
+        switch = results[-1]
+        if switch is not None:
+            record.error = describe(switch)
+            self._pending_switch.pop(scene, None)
+            self.warn(f"slot {slot.index + 1} {slot.title!r}: scene {scene!r}: {record.error}")
+        else:
+            self._program_scene = scene
+
+    def _late_answer(
+        self,
+        task: asyncio.Task[list[BaseException | None]],
+        record: CueRecord,
+        slot: ResolvedSlot,
+        texts: Sequence[tuple[str, str]],
+        scene: str,
+    ) -> None:
+        """OBS answered a cue after the timetable had gone on (or the show stopped)."""
+        self._unanswered.discard(task)
+        if task.cancelled():
+            return
+        results = task.result()  # _send_cue never raises
+        if self._stopped:
+            return
+        late = (self.time.now() - record.sent) / self._speed
+        if results[-1] is None and not any(results[:-1]):
+            self.say(f"OBS confirmed the switch to {scene!r} {late:.1f} s late")
+        self._answered(results, record, slot, texts, scene)
 
     def _lower_third(self, slot: ResolvedSlot) -> list[tuple[str, str]]:
         return self._cue_texts(slot)

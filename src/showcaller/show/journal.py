@@ -71,6 +71,7 @@ class Kind(enum.StrEnum):
     CHECK = "check"  # speaker, name, part, verdict, value, hint: one speaker check result
     ANSWER = "answer"  # command, source, answer: what an accepted command did, in words
     ALIVE = "alive"  # (live) a sign of life every few seconds: a restart says how long it was away
+    LINK = "link"  # state: lost (why) | back (away_s): OBS stopped answering, answered again
 
 
 @dataclass(frozen=True)

@@ -40,7 +40,7 @@ from showcaller.obs.events import (
     StreamStateChanged,
 )
 from showcaller.obs.gateway import OBSGateway, OutputStatus
-from showcaller.obs.supervisor import OBSLink
+from showcaller.obs.supervisor import LinkState, OBSLink
 from showcaller.show.context import (
     Attachment,
     C,
@@ -65,11 +65,16 @@ from showcaller.show.state import (
     ShowState,
     Views,
 )
+from showcaller.words import obs_link
 
 log = logging.getLogger(__name__)
 
 # How often (real seconds) the session reads stream and record status for the surfaces.
 STATUS_POLL_S = 2.0
+# A request OBS has not answered for this long (real s): OBS is not answering. OBS answers
+# in milliseconds (a scene switch waits for one frame); a big screenshot in under 1 s.
+NOT_ANSWERING_S = 2.0
+ANSWER_WATCH_S = 0.25  # how often (real s) the oldest unanswered request is looked at
 
 CardsOf = Callable[[ShowState], CardsView]
 
@@ -161,6 +166,9 @@ class ShowSession:
         self._version = 0
         self._state: SessionState | None = None
         self._state_key: tuple[int, int] = (-1, -1)
+        # Real monotonic time OBS stopped answering in the running show (None: it answers).
+        self._link_lost_at: float | None = None
+        self._link_was_ready = False
         show.on_state(lambda _: self._changed())
 
     # ------------------------------------------------------------------ set-up
@@ -364,11 +372,13 @@ class ShowSession:
             self._on_output_event, StreamStateChanged, RecordStateChanged, RecordFileChanged
         )
         unsubscribe = [self._gateway.add_resync_hook(self._resync)]
-        unsubscribe.append(self.link.on_state(lambda _: self._bump()))
+        self._link_was_ready = self.link.state is LinkState.READY
+        unsubscribe.append(self.link.on_state(self._on_link))
         try:
             async with asyncio.TaskGroup() as group:
                 self._group = group
                 self.spawn(self._poll_outputs(), "stream and record status")
+                self.spawn(self._watch_answers(), "OBS answers")
                 async with contextlib.AsyncExitStack() as stack:
                     for name, factory in self._attachments:
                         await stack.enter_async_context(_Guarded(self, name, factory))
@@ -392,6 +402,45 @@ class ShowSession:
     def _bump(self) -> None:
         self._version += 1
         self._changed()
+
+    def _on_link(self, state: LinkState) -> None:
+        self._bump()
+        if state is LinkState.READY:
+            self._link_was_ready = True
+            self._obs_back()
+        elif state in (LinkState.CONNECTING, LinkState.BACKING_OFF) and self._link_was_ready:
+            error = self.link.last_error
+            self._obs_lost(describe(error) if error is not None else "the link dropped")
+
+    async def _watch_answers(self) -> None:
+        """OBS hung with its socket open: the heartbeat drops the link within ~3 s when
+        nothing in OBS answers (SIGSTOP); when only requests hang (its pings answered),
+        a request unanswered for NOT_ANSWERING_S says so, and the first answers say back."""
+        async for _ in self.ticker(ANSWER_WATCH_S * self.speed):
+            if self.link.state is not LinkState.READY:
+                continue
+            waited = self.link.unanswered_for()
+            if waited >= NOT_ANSWERING_S:
+                self._obs_lost(f"no answer for {waited:.0f} s")
+            else:
+                self._obs_back()
+
+    def _obs_lost(self, why: str) -> None:
+        """Say once per episode that OBS stopped answering (crashed, frozen, hung)."""
+        if self._link_lost_at is not None or self.show.stopped:
+            return
+        self._link_lost_at = asyncio.get_running_loop().time()
+        self.record(Kind.LINK, state="lost", why=why)
+        self.warn(obs_link("lost", self.plan.language, why=why), problem=False, topic="obs")
+
+    def _obs_back(self) -> None:
+        """Say once that OBS answers again, and after how long (real seconds)."""
+        lost_at, self._link_lost_at = self._link_lost_at, None
+        if lost_at is None or self.show.stopped:
+            return
+        away = asyncio.get_running_loop().time() - lost_at
+        self.record(Kind.LINK, state="back", away_s=round(away, 2))
+        self.say(obs_link("back", self.plan.language, away=f"{away:.0f}"), topic="obs")
 
     async def _resync(self, gateway: OBSGateway) -> None:
         await self.show.resync(gateway)

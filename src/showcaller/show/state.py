@@ -57,7 +57,8 @@ class ShowMessage:
     `topic` says what the message is about, so that a listener (notifications, a
     surface) can pick messages without parsing the text: "" (general), "check"
     (speaker checks), "stream" (on air / off air / the stream's state), "record",
-    "health" (stream health), "host" (the host's own message), "cue", "end".
+    "health" (stream health), "host" (the host's own message), "cue", "end", "obs"
+    (OBS stopped answering, answers again).
     """
 
     seq: int
