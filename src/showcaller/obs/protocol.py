@@ -604,11 +604,16 @@ def encode(msg: Message) -> str:
 
 
 class DecodeError(ProtocolError):
-    """A frame could not be decoded; `close_code` is what a server should close with."""
+    """A frame could not be decoded; `close_code` is what a server should close with.
+
+    `request_id` is set when the frame is an answer (op 7 or 9) whose requestId could
+    still be read: a client fails that one request instead of dropping the frame.
+    """
 
     def __init__(self, message: str, close_code: CloseCode) -> None:
         super().__init__(message)
         self.close_code = close_code
+        self.request_id: str | None = None
 
 
 def _get(d: Mapping[str, Any], key: str, typ: type | tuple[type, ...], *, op: int) -> Any:
@@ -698,8 +703,13 @@ def decode(text: str | bytes) -> Message:
             )
         case OpCode.REQUEST:
             return _parse_request(d, op)
-        case OpCode.REQUEST_RESPONSE:
-            return _parse_response(d, op)
+        case OpCode.REQUEST_RESPONSE | OpCode.REQUEST_BATCH_RESPONSE:
+            try:
+                return _parse_response(d, op) if op == OpCode.REQUEST_RESPONSE else _batch(d, op)
+            except DecodeError as exc:
+                request_id = d.get("requestId")
+                exc.request_id = request_id if isinstance(request_id, str) else None
+                raise
         case OpCode.REQUEST_BATCH:
             reqs = _get(d, "requests", list, op=op)
             parsed: list[Request] = []
@@ -725,22 +735,21 @@ def decode(text: str | bytes) -> Message:
                     _opt(d, "executionType", int, op=op) or BatchExecution.SERIAL_REALTIME
                 ),
             )
-        case OpCode.REQUEST_BATCH_RESPONSE:
-            results = _get(d, "results", list, op=op)
-            out: list[RequestResponse] = []
-            for i, r in enumerate(results):
-                if not isinstance(r, dict):
-                    raise DecodeError(
-                        f"op {op}: results[{i}] is not an object",
-                        CloseCode.INVALID_DATA_FIELD_TYPE,
-                    )
-                r = dict(r)
-                r.setdefault("requestId", "")
-                out.append(_parse_response(r, op))
-            return RequestBatchResponse(
-                request_id=_get(d, "requestId", str, op=op), results=tuple(out)
-            )
     raise DecodeError(f"unknown op code {op}", CloseCode.UNKNOWN_OP_CODE)
+
+
+def _batch(d: Mapping[str, Any], op: int) -> RequestBatchResponse:
+    results = _get(d, "results", list, op=op)
+    out: list[RequestResponse] = []
+    for i, r in enumerate(results):
+        if not isinstance(r, dict):
+            raise DecodeError(
+                f"op {op}: results[{i}] is not an object", CloseCode.INVALID_DATA_FIELD_TYPE
+            )
+        r = dict(r)
+        r.setdefault("requestId", "")
+        out.append(_parse_response(r, op))
+    return RequestBatchResponse(request_id=_get(d, "requestId", str, op=op), results=tuple(out))
 
 
 # --------------------------------------------------------------------------- errors
