@@ -201,7 +201,7 @@ class OBSProtocolError(MalformedResponse):
     not a list, a batch answered as one request); that request fails, the link stays up."""
 
     exit_code = 3
-    hint = "is this really OBS's WebSocket server (obs-websocket 5.x)? `showcaller doctor` shows it"
+    hint = "is this address really OBS's WebSocket server (obs-websocket 5.x)?"
 
 
 class GuardRefused(OBSError):

@@ -291,7 +291,7 @@ class OBSClient:
                     continue
                 if msg.type is aiohttp.WSMsgType.ERROR:
                     reason = errors.ConnectionClosed(
-                        f"lost the connection to OBS at {self.address}: {_describe(msg.data)}"
+                        f"lost the connection to OBS at {self.address}: {self._why(msg.data)}"
                     )
                 else:
                     code = ws.close_code
@@ -318,6 +318,14 @@ class OBSClient:
             if not ws.closed:
                 with contextlib.suppress(aiohttp.ClientError, OSError):
                     await ws.close()
+
+    def _why(self, exc: object) -> str:
+        """Why the websocket failed, in words (a frame too big says how big it may be)."""
+        code = getattr(exc, "code", None)
+        if isinstance(exc, aiohttp.WebSocketError) and code == aiohttp.WSCloseCode.MESSAGE_TOO_BIG:
+            limit = self.max_message_size / 2**20
+            return f"it sent a frame larger than {limit:g} MiB, the most showcaller reads"
+        return _describe(exc)
 
     def _finish(self, reason: BaseException | None) -> None:
         """Fail every pending request at once and resolve wait_closed()."""
@@ -381,12 +389,10 @@ class OBSClient:
         waiter = self._pending.pop(exc.request_id, None) if exc.request_id is not None else None
         if waiter is not None:
             if not waiter.fut.done():
+                # Its caller is told (OBSProtocolError) and says so: no second line here.
                 waiter.fail(f"with a broken frame ({exc})")
-            self._complaints.add(
-                "broken answer",
-                "OBS at %s answered %s with a broken frame (%s); that request failed",
-                waiter.what,
-                exc,
+            log.debug(
+                "OBS at %s answered %s with a broken frame: %s", self.address, waiter.what, exc
             )
         elif exc.request_id is not None:
             log.debug("ignoring a broken answer from OBS to request %s: %s", exc.request_id, exc)

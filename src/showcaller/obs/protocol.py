@@ -666,6 +666,8 @@ def decode(text: str | bytes) -> Message:
         obj = json.loads(text)
     except (ValueError, UnicodeDecodeError) as exc:
         raise DecodeError("frame is not JSON", CloseCode.MESSAGE_DECODE_ERROR) from exc
+    except RecursionError as exc:  # "[[[[…": deeper than Python's json parser recurses
+        raise DecodeError("frame is nested too deeply", CloseCode.MESSAGE_DECODE_ERROR) from exc
     if not isinstance(obj, dict):
         raise DecodeError("frame is not a JSON object", CloseCode.MESSAGE_DECODE_ERROR)
     if "op" not in obj:
