@@ -841,6 +841,9 @@ async def test_a_batch_answered_as_one_request_or_miscounted_fails_that_batch(
         proxy.arm(_instead(one_more))
         with pytest.raises(errors.OBSProtocolError, match="with 2 results"):
             await gateway.set_texts([("nothing", "x")])
+        proxy.arm(_instead(lambda f: f.replace("}}", ',"x":"\\udfff"}}', 1)))
+        with pytest.raises(errors.OBSProtocolError, match="lone surrogate"):
+            await gateway.set_texts([("nothing", "x")])
         proxy.arm(_instead(_other_kind))  # a single request answered as a batch
         with pytest.raises(errors.OBSProtocolError, match="GetCurrentProgramScene"):
             await gateway.program_scene()
@@ -861,6 +864,9 @@ async def test_not_json_unknown_ops_and_answers_to_nobody_cost_nothing_but_a_war
                 dumps({"op": 7, "d": {**nobody, "requestStatus": {"result": True, "code": 100}}}),
                 dumps({"op": 7, "d": nobody}),  # broken, to nobody: DEBUG only
                 dumps({"op": 0, "d": {"obsWebSocketVersion": "5.5.0", "rpcVersion": 1}}),
+                # JSON Python reads and OBS never writes: no text, no number.
+                '{"op":5,"d":{"eventType":"X","eventIntent":1,"eventData":{"a":"\\ud800"}}}',
+                '{"op":5,"d":{"eventType":"X","eventIntent":NaN}}',
             )
         )
         version = await client.request("GetVersion")

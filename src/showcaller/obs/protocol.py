@@ -15,6 +15,7 @@ import base64
 import enum
 import hashlib
 import json
+import re
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -660,16 +661,48 @@ def _parse_response(d: Mapping[str, Any], op: int) -> RequestResponse:
     )
 
 
-def decode(text: str | bytes) -> Message:
-    """Parse one frame into a message; raises DecodeError (with the close code to use)."""
+# A \uD800-\uDFFF escape: JSON can spell a lone surrogate, which no UTF-8 text holds.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def _utf8(obj: Any) -> bool:
     try:
-        obj = json.loads(text)
+        json.dumps(obj, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _refused(obj: Mapping[str, Any], problem: str) -> DecodeError:
+    """A frame that parsed but is no obs-websocket text; an answer keeps its requestId."""
+    error = DecodeError(problem, CloseCode.MESSAGE_DECODE_ERROR)
+    d = obj.get("d")
+    request_id = d.get("requestId") if isinstance(d, dict) else None
+    if obj.get("op") in (OpCode.REQUEST_RESPONSE, OpCode.REQUEST_BATCH_RESPONSE):
+        error.request_id = request_id if isinstance(request_id, str) else None
+    return error
+
+
+def decode(text: str | bytes) -> Message:
+    """Parse one frame into a message; raises DecodeError (with the close code to use).
+
+    Strict JSON, as OBS writes it: NaN and Infinity are not JSON, and a string with a
+    lone surrogate (`"\\ud800"`) is no text (it could not even be written to a file).
+    """
+    constants: list[str] = []
+    try:
+        obj = json.loads(text, parse_constant=constants.append)
     except (ValueError, UnicodeDecodeError) as exc:
         raise DecodeError("frame is not JSON", CloseCode.MESSAGE_DECODE_ERROR) from exc
     except RecursionError as exc:  # "[[[[…": deeper than Python's json parser recurses
         raise DecodeError("frame is nested too deeply", CloseCode.MESSAGE_DECODE_ERROR) from exc
     if not isinstance(obj, dict):
         raise DecodeError("frame is not a JSON object", CloseCode.MESSAGE_DECODE_ERROR)
+    if constants:
+        raise _refused(obj, f"frame has {constants[0]}, which is not JSON")
+    raw = text if isinstance(text, str) else text.decode("utf-8", "replace")
+    if _SURROGATE_ESCAPE.search(raw) and not _utf8(obj):
+        raise _refused(obj, "frame has a lone surrogate (not text)")
     if "op" not in obj:
         raise DecodeError("frame has no 'op'", CloseCode.MISSING_DATA_FIELD)
     op = obj["op"]
