@@ -86,6 +86,7 @@ class _Armed:
     action: Action
     target: Target
     always: bool = False
+    then: Action | None = None
 
 
 def op_of(text: str) -> int | None:
@@ -129,9 +130,10 @@ class HostileOBS:
 
     # ----------------------------------------------------------------- commands
 
-    def arm(self, action: Action, target: Target = "answer") -> None:
-        """Give the next frame of `target` after the handshake to `action`."""
-        self._armed = _Armed(action, target)
+    def arm(self, action: Action, target: Target = "answer", then: Action | None = None) -> None:
+        """Give the next frame of `target` after the handshake to `action`, and the next
+        answer after that (on this connection or the next) to `then`."""
+        self._armed = _Armed(action, target, then=then)
 
     def always(self, action: Action, target: Target = "answer") -> None:
         """Give every frame of `target` after the handshake to `action`."""
@@ -241,7 +243,7 @@ class HostileOBS:
         armed = self._armed
         if armed is not None and _matches(armed.target, op):
             if not armed.always:
-                self._armed = None
+                self._armed = None if armed.then is None else _Armed(armed.then, "answer")
             return armed.action
         if self._fuzz is not None:
             rate, rng, pick = self._fuzz

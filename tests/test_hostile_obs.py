@@ -58,6 +58,7 @@ ONLY = os.environ.get("SHOWCALLER_FUZZ_CASE")
 # A verb whose answer the peer keeps waits this long; every other verb waits NORMAL_TIMEOUT.
 SILENT_TIMEOUT = 0.03
 NORMAL_TIMEOUT = 2.0
+RESYNC_TIMEOUT = 0.1
 # A verb that is still running this long after its own timeout hangs.
 HANG_SLACK = 2.0
 HUGE = 5 * 1024 * 1024
@@ -332,6 +333,7 @@ class Case:
     expect: Expect
     target: Target = "answer"
     all_frames: bool = False  # the peer misbehaves on every frame of the case
+    then: Action | None = None  # what the peer does to the next answer (a resync's)
 
 
 def _before(*frames: Callable[[str], str | bytes]) -> Action:
@@ -513,10 +515,22 @@ def make_case(rng: random.Random) -> Case:
             ]
         )
         return Case(f"event {kind}", action, Expect.ANSWERED, target="event")
-    if roll < 0.97:
+    if roll < 0.95:
         code = rng.choice(CLOSE_CODES)
         reason = rng.choice(["", "bye", "x" * 120])
         return Case(f"close {code} instead of the answer", _close(code, reason), Expect.DROPPED)
+    if roll < 0.97:  # the link drops, then the resync after the reconnect gets a bad answer
+        kind, then = rng.choice(
+            [
+                ("broken", _instead(_mutated(rng))),
+                ("refused", _instead(_refused(rng))),
+                ("swallowed", _swallow),
+                ("closed again", _close(1011, "again")),
+            ]
+        )
+        return Case(
+            f"close, then the resync's answer {kind}", _close(1001, ""), Expect.DROPPED, then=then
+        )
     return Case("TCP cut instead of the answer", _cut, Expect.DROPPED)
 
 
@@ -602,10 +616,12 @@ class Fuzzer:
         connects = self.link.connects
         limit = SILENT_TIMEOUT if case.expect is Expect.SILENT else NORMAL_TIMEOUT
         client.request_timeout = limit
+        if case.then is not None:  # the next connection's resync need not wait 2 s for nothing
+            self.link.request_timeout = RESYNC_TIMEOUT
         if case.all_frames:
             self.proxy.always(case.action, case.target)
         else:
-            self.proxy.arm(case.action, case.target)
+            self.proxy.arm(case.action, case.target, then=case.then)
         verb = _switch if case.target == "event" else VERBS[verb_name]
         started = time.monotonic()
         outcome: BaseException | None = None
@@ -619,7 +635,8 @@ class Fuzzer:
         except Exception as exc:
             pytest.fail(f"{where}: {type(exc).__name__} escaped: {exc!r}")
         finally:
-            self.proxy.disarm()
+            if case.then is None:
+                self.proxy.disarm()
             client.request_timeout = NORMAL_TIMEOUT
         self.outcomes[type(outcome).__name__ if outcome else "ok"] += 1
 
@@ -648,6 +665,12 @@ class Fuzzer:
         async with asyncio.timeout(10):
             while True:
                 await self.link.wait_ready()
+                if self.proxy.armed:  # still waiting for a resync's answer
+                    await asyncio.sleep(0.002)
+                    continue
+                self.link.request_timeout = NORMAL_TIMEOUT
+                if self.link.client is not None:
+                    self.link.client.request_timeout = NORMAL_TIMEOUT
                 try:
                     await self.gateway.version()  # also refreshes what screenshot() reads
                     await self.gateway.program_scene()
@@ -686,6 +709,12 @@ async def fuzzer(sim: SimulatedOBS) -> AsyncIterator[Fuzzer]:  # noqa: F811
             # The show's listeners: typed events are parsed, and none may trip on garbage.
             await gateway.on(seen.append, ProgramSceneChanged)
             link.subscribe(lambda event: None)
+            resyncs: list[str] = []
+
+            async def resync(gw: OBSGateway) -> None:
+                resyncs.append(await gw.program_scene())  # as the show checks what is on air
+
+            gateway.add_resync_hook(resync)
             for name, verb in VERBS.items():  # every verb works on this sim unmolested
                 try:
                     await verb(gateway, stage, random.Random(0))

@@ -264,6 +264,9 @@ class OBSLink:
             except errors.ConnectionClosed:
                 # The link dropped during resync; wait_closed() will tell the loop.
                 break
+            except errors.OBSError as exc:
+                # OBS refused, answered badly or too late: expected of a broken OBS, one line.
+                log.warning("an OBS resync hook failed: %s; continuing without it", exc)
             except Exception:
                 log.exception("an OBS resync hook failed; continuing without it")
         # reidentify() while this client was connecting (or from a hook that just
