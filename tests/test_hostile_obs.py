@@ -39,9 +39,10 @@ import pytest
 from showcaller import errors
 from showcaller.config import OBS, load_config
 from showcaller.modes import RehearsalOptions, rehearse
+from showcaller.obs import events as typed
 from showcaller.obs import protocol
 from showcaller.obs.client import OBSClient
-from showcaller.obs.events import ProgramSceneChanged
+from showcaller.obs.events import OBSEvent, ProgramSceneChanged
 from showcaller.obs.gateway import OBSGateway
 from showcaller.obs.sim import SimulatedOBS
 from showcaller.obs.supervisor import OBSLink
@@ -50,6 +51,14 @@ from tests.hostile_obs import Action, HostileOBS, Peer, Target
 from tests.sim_fixtures import SIM_PASSWORD, seed_event, sim  # noqa: F401
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "config.example.toml"
+
+TYPED_EVENT_CLASSES: tuple[type[OBSEvent], ...] = tuple(
+    cls
+    for name in typed.__all__
+    if isinstance(cls := getattr(typed, name), type)
+    and issubclass(cls, OBSEvent)
+    and cls is not OBSEvent
+)
 
 SEED = int(os.environ.get("SHOWCALLER_FUZZ_SEED", "22"))
 CASES = int(os.environ.get("SHOWCALLER_FUZZ_CASES", "2000"))
@@ -708,6 +717,8 @@ async def fuzzer(sim: SimulatedOBS) -> AsyncIterator[Fuzzer]:  # noqa: F811
             seen: list[ProgramSceneChanged] = []
             # The show's listeners: typed events are parsed, and none may trip on garbage.
             await gateway.on(seen.append, ProgramSceneChanged)
+            # Every typed event has a listener, so garbage of every type is parsed.
+            await gateway.on(lambda event: None, *TYPED_EVENT_CLASSES)
             link.subscribe(lambda event: None)
             resyncs: list[str] = []
 
