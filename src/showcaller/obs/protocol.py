@@ -673,6 +673,27 @@ def _utf8(obj: Any) -> bool:
     return True
 
 
+class _Constant(ValueError):
+    """NaN, Infinity or -Infinity: Python's json reads them, JSON (and OBS) has none."""
+
+
+def _no_constant(name: str) -> Any:
+    raise _Constant(name)
+
+
+# One decoder for every frame: json.loads(text, parse_constant=...) would build one per call.
+_STRICT = json.JSONDecoder(parse_constant=_no_constant)
+
+
+def _lenient(raw: str) -> Mapping[str, Any]:
+    """The frame read as Python reads JSON (NaN too), only to find whose answer it was."""
+    try:
+        obj = json.loads(raw)
+    except (ValueError, RecursionError):  # broken after the NaN as well
+        return {}
+    return obj if isinstance(obj, dict) else {}
+
+
 def _refused(obj: Mapping[str, Any], problem: str) -> DecodeError:
     """A frame that parsed but is no obs-websocket text; an answer keeps its requestId."""
     error = DecodeError(problem, CloseCode.MESSAGE_DECODE_ERROR)
@@ -689,19 +710,20 @@ def decode(text: str | bytes) -> Message:
     Strict JSON, as OBS writes it: NaN and Infinity are not JSON, and a string with a
     lone surrogate (`"\\ud800"`) is no text (it could not even be written to a file).
     """
-    constants: list[str] = []
     try:
-        obj = json.loads(text, parse_constant=constants.append)
+        raw = text if isinstance(text, str) else text.decode("utf-8")
+        obj = _STRICT.decode(raw)
+    except _Constant as exc:
+        raise _refused(_lenient(raw), f"frame has {exc}, which is not JSON") from exc
     except (ValueError, UnicodeDecodeError) as exc:
         raise DecodeError("frame is not JSON", CloseCode.MESSAGE_DECODE_ERROR) from exc
     except RecursionError as exc:  # "[[[[…": deeper than Python's json parser recurses
         raise DecodeError("frame is nested too deeply", CloseCode.MESSAGE_DECODE_ERROR) from exc
     if not isinstance(obj, dict):
         raise DecodeError("frame is not a JSON object", CloseCode.MESSAGE_DECODE_ERROR)
-    if constants:
-        raise _refused(obj, f"frame has {constants[0]}, which is not JSON")
-    raw = text if isinstance(text, str) else text.decode("utf-8", "replace")
-    if _SURROGATE_ESCAPE.search(raw) and not _utf8(obj):
+    # A backslash first: one character is found at memchr speed (35 µs in a 4 MB
+    # screenshot, where the regular expression takes 1 ms; base64 has no backslash).
+    if "\\" in raw and _SURROGATE_ESCAPE.search(raw) and not _utf8(obj):
         raise _refused(obj, "frame has a lone surrogate (not text)")
     if "op" not in obj:
         raise DecodeError("frame has no 'op'", CloseCode.MISSING_DATA_FIELD)
