@@ -949,10 +949,61 @@ async def test_a_frame_above_the_size_limit_closes_the_link_with_one_line_then_i
 # ------------------------------------------------------------------------ a show through it
 
 
+def odd_text(rng: random.Random) -> str:
+    return rng.choice(
+        ["", "Talk", "Standby", "no such thing", "x" * 5000, "a\u0000b", "💥", "../../etc", "%s%n"]
+    )
+
+
+def odd_event(rng: random.Random) -> str:
+    """A well-formed event with every field of the right type, saying something odd: a
+    scene nobody cued, a stream the rehearsal never started, a recording file "…"."""
+    output = "OBS_WEBSOCKET_OUTPUT_" + rng.choice(
+        ["STARTING", "STARTED", "STOPPING", "STOPPED", "RECONNECTING", "PAUSED", "NEW_STATE"]
+    )
+    level = lambda: rng.choice([0.0, 1.0, 1e-9, 1e9, -1.0])  # noqa: E731 - a short generator
+    event_type, data = rng.choice(
+        [
+            ("CurrentProgramSceneChanged", {"sceneName": odd_text(rng)}),
+            ("StreamStateChanged", {"outputActive": rng.random() < 0.5, "outputState": output}),
+            (
+                "RecordStateChanged",
+                {
+                    "outputActive": rng.random() < 0.5,
+                    "outputState": output,
+                    "outputPath": odd_text(rng),
+                },
+            ),
+            ("RecordFileChanged", {"newOutputPath": odd_text(rng)}),
+            ("InputActiveStateChanged", {"inputName": odd_text(rng), "videoActive": True}),
+            ("InputShowStateChanged", {"inputName": odd_text(rng), "videoShowing": False}),
+            ("InputMuteStateChanged", {"inputName": odd_text(rng), "inputMuted": True}),
+            (
+                "InputVolumeMeters",
+                {
+                    "inputs": [
+                        {
+                            "inputName": odd_text(rng),
+                            "inputLevelsMul": [[level(), level(), level()]],
+                        }
+                    ]
+                },
+            ),
+            ("ExitStarted", {}),
+        ]
+    )
+    intent = int(protocol.EVENT_INTENT[event_type])
+    return dumps(
+        {"op": 5, "d": {"eventType": event_type, "eventIntent": intent, "eventData": data}}
+    )
+
+
 def _flaky(rng: random.Random) -> Action:
     """What a flaky OBS does to one frame during a show."""
     return rng.choice(
         [
+            _before(lambda f: odd_event(rng)),
+            _before(lambda f: odd_event(rng)),
             _before(lambda f: garbage_event(rng)),
             _before(lambda f: not_json(rng, f)),
             _before(lambda f: unknown_op(rng)),
