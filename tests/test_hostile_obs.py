@@ -1040,15 +1040,16 @@ async def test_a_rehearsal_through_a_flaky_obs_sends_every_cue_and_ends_without_
             report = await asyncio.wait_for(
                 rehearse(
                     cfg,
-                    RehearsalOptions(obs=obs, journal=tmp_path / "r.jsonl", speed=1000),
+                    RehearsalOptions(obs=obs, journal=tmp_path / "r.jsonl", speed=500),
                     # Once the show runs: a preflight through a flaky OBS may rightly refuse.
                     on_session=lambda _: proxy.fuzz(0.1, random.Random(SEED), _flaky),
                 ),
                 60,
             )
     assert report.ended
-    # Every slot cued in order, none skipped as caught up: at 1000× a request timeout of
-    # 0.1 s and a reconnect are each under 2 show minutes, a lightning talk is 5.5.
+    # Every slot cued in order, none skipped as caught up: the shortest slot (a Q&A, 4 show
+    # minutes) is 0.48 s at 500×, and a lost answer costs 0.1 s, a reconnect about as much.
+    # (At 1000× a loaded machine once stalled past a Q&A, and the show rightly caught up.)
     assert [c.scene for c in report.cues] == [s.scene for s in cfg.slots_resolved()]
     assert proxy.taken >= 5, proxy.taken
     assert not trap.tracebacks()
