@@ -17,6 +17,7 @@ ShowcallerError                 root; the CLI turns each into one line + hint + 
     │   ├── ResourceNotFound (600), ResourceAlreadyExists (601), InvalidResourceType (602)
     │   └── InvalidResourceState (604)
     ├── MalformedResponse       OBS answered, but without a field we read (or of the wrong type)
+    │   └── OBSProtocolError    the answer's frame itself breaks obs-websocket v5 (exit 3)
     └── GuardRefused            the mode forbids this verb (rehearsal never touches the stream)
 """
 
@@ -193,6 +194,14 @@ class MalformedResponse(OBSError):
     def __init__(self, request_type: str, problem: str) -> None:
         self.request_type = request_type
         super().__init__(f"OBS answered {request_type} {problem}")
+
+
+class OBSProtocolError(MalformedResponse):
+    """The frame answering one request breaks obs-websocket v5 (a status missing, results
+    not a list, a batch answered as one request); that request fails, the link stays up."""
+
+    exit_code = 3
+    hint = "is this address really OBS's WebSocket server (obs-websocket 5.x)?"
 
 
 class GuardRefused(OBSError):

@@ -13,7 +13,12 @@ supervisor's job, `showcaller.obs.supervisor`). What it guarantees:
   loop, async listeners run as tracked tasks, so a listener may await a request;
   a failing listener is logged and never breaks the receive loop;
 - lower-layer errors are translated into `showcaller.errors` types; the password
-  never appears in a message or a log line.
+  never appears in a message or a log line;
+- a broken frame never drops the link: an answer whose requestId can be read fails
+  that request (`OBSProtocolError`), anything else (not JSON, an unknown op, an event
+  without its envelope) is dropped with one WARNING per kind (`_Complaints`); an answer
+  to an id nobody waits for is dropped at DEBUG. Only a frame above `max_message_size`
+  closes the link (aiohttp cannot skip it), and the supervisor reconnects.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ import contextlib
 import inspect
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
@@ -45,6 +51,11 @@ MAX_MESSAGE_SIZE = 64 * 1024 * 1024
 EVENT_QUEUE_SIZE = 1024
 
 
+# A broken frame of one kind logs a WARNING the first time, then DEBUG, and a WARNING
+# with the count every this many (a peer sending garbage 20 times a second stays readable).
+COMPLAINT_EVERY = 1000
+
+
 class _Closed:
     """Sentinel that ends an events() iterator."""
 
@@ -65,6 +76,7 @@ class OBSClient:
         subscriptions: int = protocol.DEFAULT_SUBSCRIPTIONS,
         heartbeat: float = 2.0,
         session: aiohttp.ClientSession | None = None,
+        max_message_size: int = MAX_MESSAGE_SIZE,
     ) -> None:
         """Describe a connection; nothing happens until `connect()`."""
         parsed = URL(url)
@@ -82,12 +94,14 @@ class OBSClient:
         self.request_timeout = request_timeout
         self.subscriptions = int(subscriptions)
         self.heartbeat = heartbeat
+        self.max_message_size = max_message_size
         self._session = session
         self._own_session = session is None
         self._ws: aiohttp.ClientWebSocketResponse | None = None
         self._next_id = protocol.request_id_factory()
-        self._pending: dict[str, asyncio.Future[Any]] = {}
+        self._pending: dict[str, _Waiter] = {}
         self._sent_at: dict[str, float] = {}  # loop time each pending request went out
+        self._complaints = _Complaints(self.address)
         self._identified: asyncio.Future[protocol.Identified] | None = None
         self._listeners: list[tuple[EventListener, frozenset[str] | None]] = []
         self._listener_tasks: set[asyncio.Task[None]] = set()
@@ -99,6 +113,11 @@ class OBSClient:
         self.negotiated_rpc_version: int | None = None
 
     # ------------------------------------------------------------------ lifecycle
+
+    @property
+    def pending(self) -> int:
+        """How many requests wait for their answer."""
+        return len(self._pending)
 
     @property
     def connected(self) -> bool:
@@ -140,7 +159,7 @@ class OBSClient:
             self._ws = await self._session.ws_connect(
                 self.url,
                 heartbeat=self.heartbeat,
-                max_msg_size=MAX_MESSAGE_SIZE,
+                max_msg_size=self.max_message_size,
                 autoping=True,
             )
         except aiohttp.WSServerHandshakeError as exc:
@@ -269,11 +288,11 @@ class OBSClient:
                     continue
                 if msg.type is aiohttp.WSMsgType.BINARY:
                     # We never ask for the msgpack subprotocol, so OBS never sends binary.
-                    log.warning("ignoring a binary frame from OBS at %s", self.address)
+                    self._complaints.add("binary", "ignoring a binary frame from OBS at %s")
                     continue
                 if msg.type is aiohttp.WSMsgType.ERROR:
                     reason = errors.ConnectionClosed(
-                        f"lost the connection to OBS at {self.address}: {_describe(msg.data)}"
+                        f"lost the connection to OBS at {self.address}: {self._why(msg.data)}"
                     )
                 else:
                     code = ws.close_code
@@ -286,9 +305,6 @@ class OBSClient:
                     else:
                         reason = protocol.close_error(code, self._ws_close_reason(msg))
                 break
-        except protocol.DecodeError as exc:
-            reason = exc
-            log.error("OBS at %s sent a frame we cannot decode: %s", self.address, exc)
         except asyncio.CancelledError:
             reason = errors.ConnectionClosed("the OBS client was cancelled")
             raise
@@ -304,15 +320,23 @@ class OBSClient:
                 with contextlib.suppress(aiohttp.ClientError, OSError):
                     await ws.close()
 
+    def _why(self, exc: object) -> str:
+        """Why the websocket failed, in words (a frame too big says how big it may be)."""
+        code = getattr(exc, "code", None)
+        if isinstance(exc, aiohttp.WebSocketError) and code == aiohttp.WSCloseCode.MESSAGE_TOO_BIG:
+            limit = self.max_message_size / 2**20
+            return f"it sent a frame larger than {limit:g} MiB, the most showcaller reads"
+        return _describe(exc)
+
     def _finish(self, reason: BaseException | None) -> None:
         """Fail every pending request at once and resolve wait_closed()."""
         failure = reason or errors.ConnectionClosed(
             f"the connection to OBS at {self.address} was closed"
         )
         pending, self._pending = self._pending, {}
-        for fut in pending.values():
-            if not fut.done():
-                fut.set_exception(_copy_error(failure))
+        for waiter in pending.values():
+            if not waiter.fut.done():
+                waiter.fut.set_exception(_copy_error(failure))
         if self._identified is not None and not self._identified.done():
             self._identified.set_exception(_copy_error(failure))
         for stream in list(self._streams):
@@ -323,23 +347,64 @@ class OBSClient:
             log.debug("link to OBS at %s closed: %s", self.address, reason)
 
     def _dispatch(self, text: str) -> None:
-        msg = protocol.decode(text)
+        try:
+            msg = protocol.decode(text)
+        except protocol.DecodeError as exc:
+            self._undecodable(exc)
+            return
         match msg:
             case protocol.RequestResponse() | protocol.RequestBatchResponse():
-                fut = self._pending.pop(msg.request_id, None)
-                if fut is None:
-                    log.debug("late answer for request %s from OBS (timed out)", msg.request_id)
-                elif not fut.done():
-                    fut.set_result(msg)
+                waiter = self._pending.pop(msg.request_id, None)
+                if waiter is None:
+                    log.debug(
+                        "ignoring an answer from OBS to request %s (timed out or never sent)",
+                        msg.request_id,
+                    )
+                elif waiter.fut.done():
+                    pass
+                elif not isinstance(msg, waiter.kind):
+                    # A batch answered as one request (or the other way round) would
+                    # reach the caller as an AttributeError.
+                    other = (
+                        "a single request"
+                        if waiter.kind is protocol.RequestBatchResponse
+                        else "a batch"
+                    )
+                    waiter.fail(f"with the answer to {other} (op {_op_of(msg)})")
+                else:
+                    waiter.fut.set_result(msg)
             case protocol.Event():
                 self._deliver(msg)
             case protocol.Identified():
                 if self._identified is not None and not self._identified.done():
                     self._identified.set_result(msg)
             case _:
-                log.warning(
-                    "ignoring unexpected %s from OBS at %s", type(msg).__name__, self.address
+                self._complaints.add(
+                    f"unexpected {type(msg).__name__}",
+                    "OBS at %s sent an unexpected %s; ignored",
+                    type(msg).__name__,
                 )
+
+    def _undecodable(self, exc: protocol.DecodeError) -> None:
+        """A frame that breaks the protocol: fail the request it answers, else drop it."""
+        waiter = self._pending.pop(exc.request_id, None) if exc.request_id is not None else None
+        if waiter is not None:
+            if not waiter.fut.done():
+                # Its caller is told (OBSProtocolError) and says so: no second line here.
+                waiter.fail(f"with a broken frame ({exc})")
+            log.debug(
+                "OBS at %s answered %s with a broken frame: %s", self.address, waiter.what, exc
+            )
+        elif exc.request_id is not None:
+            log.debug("ignoring a broken answer from OBS to request %s: %s", exc.request_id, exc)
+        elif exc.close_code == protocol.CloseCode.UNKNOWN_OP_CODE:
+            self._complaints.add("unknown op", "ignoring a frame from OBS at %s: %s", exc)
+        elif exc.close_code == protocol.CloseCode.MESSAGE_DECODE_ERROR:
+            self._complaints.add("not JSON", "ignoring a frame from OBS at %s: %s", exc)
+        else:
+            self._complaints.add(
+                "malformed", "ignoring a frame from OBS at %s that breaks obs-websocket v5: %s", exc
+            )
 
     def _deliver(self, event: protocol.Event) -> None:
         for listener, types in list(self._listeners):
@@ -389,7 +454,12 @@ class OBSClient:
             raise self._not_connected()
         loop = asyncio.get_running_loop()
         fut: asyncio.Future[Any] = loop.create_future()
-        self._pending[msg.request_id] = fut
+        kind = (
+            protocol.RequestResponse
+            if isinstance(msg, protocol.Request)
+            else protocol.RequestBatchResponse
+        )
+        self._pending[msg.request_id] = _Waiter(fut, what, kind)
         self._sent_at[msg.request_id] = loop.time()
         limit = self.request_timeout if limit is None else limit
         # A plain timer on the future is cheaper per request than asyncio.timeout().
@@ -441,9 +511,12 @@ class OBSClient:
             halt_on_failure=halt_on_failure,
             execution_type=execution_type,
         )
-        response: protocol.RequestBatchResponse = await self._call(
-            batch, f"a batch of {len(requests)} requests", timeout
-        )
+        what = f"a batch of {len(requests)} requests"
+        response: protocol.RequestBatchResponse = await self._call(batch, what, timeout)
+        # With haltOnFailure OBS stops at the first failure; without, it runs them all.
+        n = len(response.results)
+        if n > len(requests) or (n < len(requests) and not halt_on_failure):
+            raise errors.OBSProtocolError(what, f"with {n} results")
         return list(response.results)
 
     async def reidentify(self, subscriptions: int) -> None:
@@ -499,6 +572,40 @@ class OBSClient:
             self._streams.discard(stream)
 
         return stream.iterate(release)
+
+
+@dataclass(frozen=True)
+class _Waiter:
+    """One request waiting for its answer: what it is, and the answer's kind."""
+
+    fut: asyncio.Future[Any]
+    what: str
+    kind: type[protocol.RequestResponse] | type[protocol.RequestBatchResponse]
+
+    def fail(self, problem: str) -> None:
+        self.fut.set_exception(errors.OBSProtocolError(self.what, problem))
+
+
+class _Complaints:
+    """One WARNING per kind of broken frame, then DEBUG (and the count every COMPLAINT_EVERY)."""
+
+    def __init__(self, address: str) -> None:
+        self._address = address
+        self._counts: dict[str, int] = {}
+
+    def add(self, kind: str, message: str, *args: object) -> None:
+        n = self._counts[kind] = self._counts.get(kind, 0) + 1
+        if n == 1:
+            # Formatted here, not lazily: the message is the format, and only once per kind.
+            log.warning("%s (later ones: debug)", message % (self._address, *args))
+        elif n % COMPLAINT_EVERY == 0:
+            log.warning("%s (%d of this kind so far)", message % (self._address, *args), n)
+        else:
+            log.debug(message, self._address, *args)
+
+
+def _op_of(msg: protocol.Message) -> int:
+    return int(protocol.to_wire(msg)["op"])
 
 
 class _EventQueue:

@@ -15,6 +15,7 @@ import base64
 import enum
 import hashlib
 import json
+import re
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -604,11 +605,16 @@ def encode(msg: Message) -> str:
 
 
 class DecodeError(ProtocolError):
-    """A frame could not be decoded; `close_code` is what a server should close with."""
+    """A frame could not be decoded; `close_code` is what a server should close with.
+
+    `request_id` is set when the frame is an answer (op 7 or 9) whose requestId could
+    still be read: a client fails that one request instead of dropping the frame.
+    """
 
     def __init__(self, message: str, close_code: CloseCode) -> None:
         super().__init__(message)
         self.close_code = close_code
+        self.request_id: str | None = None
 
 
 def _get(d: Mapping[str, Any], key: str, typ: type | tuple[type, ...], *, op: int) -> Any:
@@ -655,14 +661,70 @@ def _parse_response(d: Mapping[str, Any], op: int) -> RequestResponse:
     )
 
 
-def decode(text: str | bytes) -> Message:
-    """Parse one frame into a message; raises DecodeError (with the close code to use)."""
+# A \uD800-\uDFFF escape: JSON can spell a lone surrogate, which no UTF-8 text holds.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def _utf8(obj: Any) -> bool:
     try:
-        obj = json.loads(text)
+        json.dumps(obj, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+class _Constant(ValueError):
+    """NaN, Infinity or -Infinity: Python's json reads them, JSON (and OBS) has none."""
+
+
+def _no_constant(name: str) -> Any:
+    raise _Constant(name)
+
+
+# One decoder for every frame: json.loads(text, parse_constant=...) would build one per call.
+_STRICT = json.JSONDecoder(parse_constant=_no_constant)
+
+
+def _lenient(raw: str) -> Mapping[str, Any]:
+    """The frame read as Python reads JSON (NaN too), only to find whose answer it was."""
+    try:
+        obj = json.loads(raw)
+    except (ValueError, RecursionError):  # broken after the NaN as well
+        return {}
+    return obj if isinstance(obj, dict) else {}
+
+
+def _refused(obj: Mapping[str, Any], problem: str) -> DecodeError:
+    """A frame that parsed but is no obs-websocket text; an answer keeps its requestId."""
+    error = DecodeError(problem, CloseCode.MESSAGE_DECODE_ERROR)
+    d = obj.get("d")
+    request_id = d.get("requestId") if isinstance(d, dict) else None
+    if obj.get("op") in (OpCode.REQUEST_RESPONSE, OpCode.REQUEST_BATCH_RESPONSE):
+        error.request_id = request_id if isinstance(request_id, str) else None
+    return error
+
+
+def decode(text: str | bytes) -> Message:
+    """Parse one frame into a message; raises DecodeError (with the close code to use).
+
+    Strict JSON, as OBS writes it: NaN and Infinity are not JSON, and a string with a
+    lone surrogate (`"\\ud800"`) is no text (it could not even be written to a file).
+    """
+    try:
+        raw = text if isinstance(text, str) else text.decode("utf-8")
+        obj = _STRICT.decode(raw)
+    except _Constant as exc:
+        raise _refused(_lenient(raw), f"frame has {exc}, which is not JSON") from exc
     except (ValueError, UnicodeDecodeError) as exc:
         raise DecodeError("frame is not JSON", CloseCode.MESSAGE_DECODE_ERROR) from exc
+    except RecursionError as exc:  # "[[[[…": deeper than Python's json parser recurses
+        raise DecodeError("frame is nested too deeply", CloseCode.MESSAGE_DECODE_ERROR) from exc
     if not isinstance(obj, dict):
         raise DecodeError("frame is not a JSON object", CloseCode.MESSAGE_DECODE_ERROR)
+    # A backslash first: one character is found at memchr speed (35 µs in a 4 MB
+    # screenshot, where the regular expression takes 1 ms; base64 has no backslash).
+    if "\\" in raw and _SURROGATE_ESCAPE.search(raw) and not _utf8(obj):
+        raise _refused(obj, "frame has a lone surrogate (not text)")
     if "op" not in obj:
         raise DecodeError("frame has no 'op'", CloseCode.MISSING_DATA_FIELD)
     op = obj["op"]
@@ -698,8 +760,13 @@ def decode(text: str | bytes) -> Message:
             )
         case OpCode.REQUEST:
             return _parse_request(d, op)
-        case OpCode.REQUEST_RESPONSE:
-            return _parse_response(d, op)
+        case OpCode.REQUEST_RESPONSE | OpCode.REQUEST_BATCH_RESPONSE:
+            try:
+                return _parse_response(d, op) if op == OpCode.REQUEST_RESPONSE else _batch(d, op)
+            except DecodeError as exc:
+                request_id = d.get("requestId")
+                exc.request_id = request_id if isinstance(request_id, str) else None
+                raise
         case OpCode.REQUEST_BATCH:
             reqs = _get(d, "requests", list, op=op)
             parsed: list[Request] = []
@@ -725,22 +792,21 @@ def decode(text: str | bytes) -> Message:
                     _opt(d, "executionType", int, op=op) or BatchExecution.SERIAL_REALTIME
                 ),
             )
-        case OpCode.REQUEST_BATCH_RESPONSE:
-            results = _get(d, "results", list, op=op)
-            out: list[RequestResponse] = []
-            for i, r in enumerate(results):
-                if not isinstance(r, dict):
-                    raise DecodeError(
-                        f"op {op}: results[{i}] is not an object",
-                        CloseCode.INVALID_DATA_FIELD_TYPE,
-                    )
-                r = dict(r)
-                r.setdefault("requestId", "")
-                out.append(_parse_response(r, op))
-            return RequestBatchResponse(
-                request_id=_get(d, "requestId", str, op=op), results=tuple(out)
-            )
     raise DecodeError(f"unknown op code {op}", CloseCode.UNKNOWN_OP_CODE)
+
+
+def _batch(d: Mapping[str, Any], op: int) -> RequestBatchResponse:
+    results = _get(d, "results", list, op=op)
+    out: list[RequestResponse] = []
+    for i, r in enumerate(results):
+        if not isinstance(r, dict):
+            raise DecodeError(
+                f"op {op}: results[{i}] is not an object", CloseCode.INVALID_DATA_FIELD_TYPE
+            )
+        r = dict(r)
+        r.setdefault("requestId", "")
+        out.append(_parse_response(r, op))
+    return RequestBatchResponse(request_id=_get(d, "requestId", str, op=op), results=tuple(out))
 
 
 # --------------------------------------------------------------------------- errors

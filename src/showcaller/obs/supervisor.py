@@ -19,7 +19,7 @@ from typing import Any
 
 from showcaller import errors
 from showcaller.obs import protocol
-from showcaller.obs.client import EventListener, OBSClient
+from showcaller.obs.client import MAX_MESSAGE_SIZE, EventListener, OBSClient
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +62,7 @@ class OBSLink:
         request_timeout: float = 5.0,
         subscriptions: int = protocol.DEFAULT_SUBSCRIPTIONS,
         heartbeat: float = 2.0,
+        max_message_size: int = MAX_MESSAGE_SIZE,
         backoff_base: float = 0.1,
         backoff_cap: float = 5.0,
         rand: Callable[[], float] = random.random,
@@ -73,6 +74,7 @@ class OBSLink:
         self.request_timeout = request_timeout
         self.subscriptions = int(subscriptions)
         self.heartbeat = heartbeat
+        self.max_message_size = max_message_size
         self._backoff_base = backoff_base
         self._backoff_cap = backoff_cap
         self._rand = rand
@@ -203,6 +205,7 @@ class OBSLink:
                     request_timeout=self.request_timeout,
                     subscriptions=self.subscriptions,
                     heartbeat=self.heartbeat,
+                    max_message_size=self.max_message_size,
                 )
                 try:
                     await client.connect(on_hello=lambda _: self._set_state(LinkState.IDENTIFYING))
@@ -261,6 +264,9 @@ class OBSLink:
             except errors.ConnectionClosed:
                 # The link dropped during resync; wait_closed() will tell the loop.
                 break
+            except errors.OBSError as exc:
+                # OBS refused, answered badly or too late: expected of a broken OBS, one line.
+                log.warning("an OBS resync hook failed: %s; continuing without it", exc)
             except Exception:
                 log.exception("an OBS resync hook failed; continuing without it")
         # reidentify() while this client was connecting (or from a hook that just
