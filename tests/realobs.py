@@ -208,15 +208,19 @@ class HeadlessOBS:
         startup_timeout: float = 20.0,
         language: str = "en-US",
         root: Path | None = None,
+        split_and_chapters: bool = False,
     ) -> None:
         """Describe an instance; nothing runs until start(). `language`: OBS's UI locale;
-        `root`: an OBS tree from scripts/obs-trixie (default: SHOWCALLER_OBS_ROOT, if set)."""
+        `root`: an OBS tree from scripts/obs-trixie (default: SHOWCALLER_OBS_ROOT, if set);
+        `split_and_chapters`: record so that OBS 30 splits files by hand and takes chapter
+        markers (Advanced output, manual splitting, Hybrid MP4), instead of Simple output."""
         self.port = port or free_port()
         self.password = password or secrets.token_urlsafe(12)
         self.url = f"ws://127.0.0.1:{self.port}"
         self.width, self.height, self.fps = width, height, fps
         self.startup_timeout = startup_timeout
         self.language = language
+        self.split_and_chapters = split_and_chapters
         self.obs_root = root if root is not None else obs_root()
         self._version: tuple[int, int, int] | None = None
         self.display: int | None = None
@@ -397,29 +401,44 @@ class HeadlessOBS:
                 },
             }
         )
-        basic_ini = _ini(
-            {
-                "General": {"Name": _PROFILE},
-                "Video": {
-                    "BaseCX": self.width,
-                    "BaseCY": self.height,
-                    "OutputCX": self.width,
-                    "OutputCY": self.height,
-                    "FPSType": 0,
-                    "FPSCommon": self.fps,
-                },
-                "Output": {"Mode": "Simple"},
-                "SimpleOutput": {
-                    "FilePath": self.record_dir,
-                    "RecFormat": "mkv",
-                    # "Stream" quality makes Pause/ResumeRecord fail with 503.
-                    "RecQuality": "Small",
-                    "RecEncoder": "x264",
-                    "StreamEncoder": "x264",
-                    "Preset": "ultrafast",
-                },
+        basic_sections: dict[str, dict[str, object]] = {
+            "General": {"Name": _PROFILE},
+            "Video": {
+                "BaseCX": self.width,
+                "BaseCY": self.height,
+                "OutputCX": self.width,
+                "OutputCY": self.height,
+                "FPSType": 0,
+                "FPSCommon": self.fps,
+            },
+            "Output": {"Mode": "Simple"},
+            "SimpleOutput": {
+                "FilePath": self.record_dir,
+                "RecFormat": "mkv",
+                # "Stream" quality makes Pause/ResumeRecord fail with 503.
+                "RecQuality": "Small",
+                "RecEncoder": "x264",
+                "StreamEncoder": "x264",
+                "Preset": "ultrafast",
+            },
+        }
+        if self.split_and_chapters:
+            basic_sections["Output"]["Mode"] = "Advanced"
+            basic_sections["AdvOut"] = {
+                "RecType": "Standard",
+                "RecFilePath": self.record_dir,
+                # Only OBS 30.2+ has Hybrid MP4, the one format that takes chapters.
+                "RecFormat2": "hybrid_mp4" if self.version >= (30, 2, 0) else "mkv",
+                "RecEncoder": "obs_x264",
+                "RecTracks": 1,
+                "RecSplitFile": "true",
+                "RecSplitFileType": "Manual",
             }
-        )
+            # A split takes effect at the next keyframe: one a second, not x264's 250 frames.
+            (profile_dir / "recordEncoder.json").write_text(
+                json.dumps({"keyint_sec": 1, "preset": "ultrafast"})
+            )
+        basic_ini = _ini(basic_sections)
         # The password is in this file; keep it private.
         for path, text in (
             (obs_dir / "global.ini", global_ini),

@@ -886,6 +886,34 @@ async def test_rehearsal_with_record_splits_per_talk_where_obs_can(
         assert list((tmp_path / "rec").iterdir())
 
 
+@pytest.mark.parametrize(
+    ("split", "chapters", "way"),
+    [(False, True, "CreateRecordChapter"), (True, False, "SplitRecordFile"), (False, False, None)],
+)
+async def test_per_talk_falls_back_to_what_obs_30_s_recording_settings_allow(
+    tmp_path: Path, split: bool, chapters: bool, way: str | None
+) -> None:
+    # OBS 30 lists SplitRecordFile and CreateRecordChapter but answers 702 to a split
+    # unless its Advanced output splits by hand, and to a chapter unless it records
+    # Hybrid MP4 (its default Simple output: neither). Each refusal is tried only once.
+    cfg = _cut_example(tmp_path)
+    async with SimulatedOBS(password=SIM_PASSWORD, record_dir=tmp_path / "rec") as obs:
+        seed_event(obs, cfg)
+        obs.use_cases.recording_settings(split=split, chapters=chapters)
+        report = await _rehearse(obs.url, SIM_PASSWORD, cfg, tmp_path, speed=3000, record=True)
+        talks = [s for s in cfg.slots_resolved() if s.kind in ("talk", "lt")]
+        tried = {r: obs.requests_seen.get(r, 0) for r in ("SplitRecordFile", "CreateRecordChapter")}
+        if way is None:
+            assert tried == {"SplitRecordFile": 1, "CreateRecordChapter": 1}
+            (refused,) = [p for p in report.problems if "refuses to split" in p]
+            assert "Only split manually" in refused
+            assert "Hybrid MP4" in refused
+        else:
+            other = "SplitRecordFile" if way == "CreateRecordChapter" else "CreateRecordChapter"
+            assert tried == {way: len(talks), other: 0 if split else 1}
+            assert report.ok, report.problems
+
+
 # ---------------------------------------------------------- rehearsal and the stream
 
 

@@ -25,6 +25,7 @@ from showcaller.obs.items import ItemTransform, SceneItemInfo, SceneItemVerbs, V
 
 __all__ = [
     "Capabilities",
+    "FeatureOff",
     "Image",
     "InputInfo",
     "ItemTransform",
@@ -109,6 +110,17 @@ class UnsupportedFeature(errors.UnknownRequest):
     """This OBS lacks a request showcaller can use when present (e.g. chapters)."""
 
     hint = "it needs a newer OBS (30.2+, obs-websocket 5.5+); showcaller carries on without it"
+
+
+class FeatureOff(errors.OBSRequestError):
+    """702 to SplitRecordFile or CreateRecordChapter: this OBS (30+) offers the request but
+    its recording settings (or a paused recording) do not allow it now."""
+
+    hint = (
+        "in OBS, Settings > Output: for split files, Output Mode Advanced, Recording, "
+        'Automatic File Splitting "Only split manually"; for chapter markers, Recording '
+        'Format "Hybrid MP4"'
+    )
 
 
 def rehearsal_guard(allow_stream: bool = False) -> Guard:
@@ -783,11 +795,13 @@ class OBSGateway(SceneItemVerbs):
         await self.request("ResumeRecord")
 
     async def split_record(self) -> None:
-        """Start a new recording file; UnsupportedFeature before obs-websocket 5.5."""
+        """Start a new recording file; UnsupportedFeature before obs-websocket 5.5,
+        FeatureOff if OBS's settings do not split by hand (or the recording is paused)."""
         await self._optional("SplitRecordFile", None)
 
     async def create_chapter(self, name: str) -> None:
-        """Add a chapter marker to the recording; UnsupportedFeature before obs-websocket 5.5."""
+        """Add a chapter marker to the recording; UnsupportedFeature before obs-websocket
+        5.5, FeatureOff if the format takes none (only Hybrid MP4 does) or it is paused."""
         await self._optional("CreateRecordChapter", {"chapterName": name})
 
     async def _optional(self, request_type: str, data: dict[str, Any] | None) -> None:
@@ -798,6 +812,10 @@ class OBSGateway(SceneItemVerbs):
             raise UnsupportedFeature(
                 request_type, exc.code, f"this OBS{version} does not offer {request_type}"
             ) from exc
+        except errors.OBSRequestError as exc:
+            if exc.code != protocol.Status.REQUEST_PROCESSING_FAILED:
+                raise
+            raise FeatureOff(exc.request_type, exc.code, exc.comment) from exc
 
 
 def _text_request(name: str, text: str) -> tuple[str, dict[str, Any] | None]:

@@ -23,7 +23,7 @@ from showcaller.config import ResolvedSlot
 from showcaller.config.sections import SLOT_KINDS, Record, Rehearsal, Stream
 from showcaller.errors import OBSError, OutputRunning, UsageError
 from showcaller.obs.events import OutputState, StreamStateChanged
-from showcaller.obs.gateway import OBSGateway, StreamService
+from showcaller.obs.gateway import Capabilities, FeatureOff, OBSGateway, StreamService
 from showcaller.show.context import Attachment, ShowContext
 from showcaller.show.hostcommands import End
 from showcaller.show.journal import Kind
@@ -54,6 +54,8 @@ class Recording:
         self.settings = settings
         self.enabled = enabled
         self._warned_split = False
+        # "split"/"chapter" that OBS refused for its settings (702, OBS 30): not tried again.
+        self._refused: dict[str, FeatureOff] = {}
         self._paused_for: int | None = None  # the do_not_record slot showcaller paused for
         self.mark: Mark | None = None
         if enabled:
@@ -92,7 +94,11 @@ class Recording:
                 with contextlib.suppress(OutputRunning):
                     await self._start_record()
                 return []
-            if status.paused and self._paused_for is not None:
+            if status.paused and self._paused_for is None:
+                # Paused in OBS by the host: it stays so, and OBS 30 neither splits nor
+                # marks a paused recording (702).
+                return []
+            if status.paused:
                 await self._resume(slot)
             if slot.kind in PER_TALK_KINDS and not caught_up:
                 return await self._per_talk(slot)
@@ -172,27 +178,40 @@ class Recording:
         mode = self.settings.per_talk
         if mode == "off":
             return []
-        caps = await self.gateway.capabilities()
         if mode == "restart":
             path = await self.gateway.stop_record()
             await self.gateway.start_record()
             self.ctx.record(Kind.RECORD, action="restart", slot=slot.index, path=path)
             return []
-        if mode == "chapter" and caps.chapters:
-            await self.gateway.create_chapter(slot.title)
-            self.ctx.record(Kind.RECORD, action="chapter", slot=slot.index, name=slot.title)
-            return []
-        if caps.split_record:
-            await self.gateway.split_record()
-            self.ctx.record(Kind.RECORD, action="split", slot=slot.index)
-            return []
-        if caps.chapters:
-            await self.gateway.create_chapter(slot.title)
-            self.ctx.record(Kind.RECORD, action="chapter", slot=slot.index, name=slot.title)
+        caps = await self.gateway.capabilities()
+        # "split" falls back to chapters and "chapter" to split files: whichever this OBS
+        # offers and its recording settings allow (OBS 30 lists both requests, and answers
+        # 702 to those its settings do not allow: e.g. its default Simple output, neither).
+        for way in ("chapter", "split") if mode == "chapter" else ("split", "chapter"):
+            if way in self._refused or not _offers(caps, way):
+                continue
+            try:
+                if way == "split":
+                    await self.gateway.split_record()
+                    self.ctx.record(Kind.RECORD, action="split", slot=slot.index)
+                else:
+                    await self.gateway.create_chapter(slot.title)
+                    self.ctx.record(Kind.RECORD, action="chapter", slot=slot.index, name=slot.title)
+            except FeatureOff as exc:
+                self._refused[way] = exc
+                log.info("OBS refuses to %s the recording: %s", way, exc)
+                continue
             return []
         if self._warned_split:
             return []
         self._warned_split = True
+        if self._refused:
+            refused = "; ".join(str(exc) for exc in self._refused.values())
+            return [
+                f"OBS refuses to split the recording or add chapters ({refused}): one file "
+                f"for the whole show; {FeatureOff.hint}, or set record.per_talk = "
+                '"restart" for one file per talk'
+            ]
         return [
             "this OBS cannot split recordings or add chapters (obs-websocket < 5.5): "
             'one file for the whole show; set record.per_talk = "restart" for one file per talk'
@@ -223,6 +242,10 @@ class Recording:
 
     def on_stream(self, event: StreamStateChanged) -> None:
         """Rehearsal does not watch the stream."""
+
+
+def _offers(caps: Capabilities, way: str) -> bool:
+    return caps.split_record if way == "split" else caps.chapters
 
 
 class StreamStart:
