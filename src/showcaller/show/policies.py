@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Collection
+from pathlib import PurePath
 
 from showcaller.config import ResolvedSlot
 from showcaller.config.sections import SLOT_KINDS, Record, Rehearsal, Stream
@@ -56,6 +57,7 @@ class Recording:
         self._warned_split = False
         # "split"/"chapter" that OBS refused for its settings (702, OBS 30): not tried again.
         self._refused: dict[str, FeatureOff] = {}
+        self._splits = 0  # files begun by SplitRecordFile in this recording
         self._paused_for: int | None = None  # the do_not_record slot showcaller paused for
         self.mark: Mark | None = None
         if enabled:
@@ -70,6 +72,7 @@ class Recording:
                 self.mark.detail = "OBS was already recording"
             return []
         await self.gateway.start_record()
+        self._splits = 0
         self.ctx.record(Kind.RECORD, action="start", at=self.ctx.time.now())
         log.info("recording started")
         return []
@@ -119,6 +122,7 @@ class Recording:
             await self.gateway.start_record()
         except OBSError as exc:
             return [f"resumed: could not start the recording again: {exc}"]
+        self._splits = 0
         self._paused_for = None
         self.ctx.record(Kind.RECORD, action="start", at=self.ctx.time.now(), resumed=True)
         self.ctx.warn(
@@ -193,6 +197,7 @@ class Recording:
             try:
                 if way == "split":
                     await self.gateway.split_record()
+                    self._splits += 1
                     self.ctx.record(Kind.RECORD, action="split", slot=slot.index)
                 else:
                     await self.gateway.create_chapter(slot.title)
@@ -231,8 +236,14 @@ class Recording:
                     self.gateway.record_status, time.clock, active=False, speed=self.ctx.speed
                 ):
                     return [f"the recording did not stop within {STREAM_START_TIMEOUT_S:g} s"]
-                self.ctx.say(f"the recording is saved: {path}")
-                log.info("recording saved: %s", path)
+                # After splits OBS 30 names the first file only (measured on 30.2).
+                saved = (
+                    f"{self._splits + 1} files in {PurePath(path).parent}, from {path}"
+                    if self._splits
+                    else path
+                )
+                self.ctx.say(f"the recording is saved: {saved}")
+                log.info("recording saved: %s", saved)
         except OBSError as exc:
             return [f"stopping the recording: {exc}"]
         return []

@@ -159,6 +159,8 @@ class RecordOutput:
 
     state: OutputState = "stopped"
     path: Path | None = None
+    # The recording's first file: what OBS 30.2 names on stopping, even after splits.
+    first_path: Path | None = None
     started_at: float = 0.0
     paused_at: float | None = None
     paused_total: float = 0.0

@@ -135,11 +135,12 @@ class OutputRequests:
         self.outputs.start_record()
 
     async def handle_StopRecord(self, a: Args) -> JSON:
-        """Stop recording; answers the file's path at once (STOPPING, STOPPED follow)."""
+        """Stop recording; answers the file's path at once (STOPPING, STOPPED follow): like
+        OBS 30.2, the recording's first file even after SplitRecordFile (measured)."""
         rec = self.model.record
         if rec.state != "started" or rec.path is None:
             raise RequestFailed(Status.OUTPUT_NOT_RUNNING)
-        path = rec.path
+        path = rec.first_path or rec.path
         self.outputs.stop_record()
         return {"outputPath": str(path)}
 
