@@ -33,6 +33,7 @@ __all__ = [
     "OBSLinkLike",
     "OBSVersion",
     "OutputStatus",
+    "RecordingSettings",
     "SceneItemInfo",
     "Stats",
     "StreamService",
@@ -159,6 +160,14 @@ class Capabilities:
 
     split_record: bool
     chapters: bool
+
+
+@dataclass(frozen=True)
+class RecordingSettings:
+    """What OBS's recording settings allow (OBS 30; None: OBS did not say)."""
+
+    split_by_hand: bool | None  # Advanced output mode with file splitting on
+    chapter_markers: bool | None  # the Hybrid MP4 format
 
 
 @dataclass(frozen=True)
@@ -444,6 +453,31 @@ class OBSGateway(SceneItemVerbs):
             split_record="SplitRecordFile" in version.available_requests,
             chapters="CreateRecordChapter" in version.available_requests,
         )
+
+    async def recording_settings(self) -> RecordingSettings:
+        """From OBS's profile: OBS 30 splits a recording by hand only in Advanced output
+        mode with file splitting on, and takes chapter markers only in Hybrid MP4
+        (measured on 30.2; both requests answer 702 otherwise)."""
+        mode = await self._profile_parameter("Output", "Mode")
+        if mode is None:
+            return RecordingSettings(None, None)
+        advanced = mode == "Advanced"
+        splitting = await self._profile_parameter("AdvOut", "RecSplitFile")
+        fmt = await self._profile_parameter("AdvOut" if advanced else "SimpleOutput", "RecFormat2")
+        return RecordingSettings(
+            split_by_hand=advanced and splitting == "true",
+            chapter_markers=None if fmt is None else fmt == "hybrid_mp4",
+        )
+
+    async def _profile_parameter(self, category: str, name: str) -> str | None:
+        try:
+            data = await self.request(
+                "GetProfileParameter", {"parameterCategory": category, "parameterName": name}
+            )
+        except errors.UnknownRequest:
+            return None
+        value = data.get("parameterValue")
+        return value if isinstance(value, str) else None
 
     async def stats(self) -> Stats:
         """CPU, memory, disk, fps and frame counters."""
