@@ -562,8 +562,9 @@ class HeadlessOBS:
 
     def _obs_flags(self) -> list[str]:
         flags = ["--multi", "--disable-missing-files-check"]
-        # OBS 30 asks whether to start in safe mode after an unclean exit (the SIGKILL
-        # tests make one); 29 has no such dialog and no such flag.
+        # OBS 30 may ask whether to start in safe mode after an unclean exit (the SIGKILL
+        # tests make one). With --multi it did not (30.2.3, measured); the flag makes
+        # sure. 29 has no such dialog and no such flag.
         if self.version >= (30, 0, 0):
             flags.append("--disable-shutdown-check")
         return flags

@@ -375,35 +375,37 @@ async def test_split_and_chapters_refused_by_the_default_output(
             await _recording_until(gateway, active=False)
 
 
-async def _stream_without_a_server_events(client: OBSClient, obs: Target) -> list[protocol.Event]:
-    """StartStream to a blank custom server; the StreamStateChanged events it brings:
-    STARTING then STOPPED on OBS 29; on OBS 30 STARTING only (the output fails to start
-    and no STOPPED follows, measured over 3 s), so 1.5 s of them."""
+async def _stream_without_a_server_events(client: OBSClient) -> list[protocol.Event]:
+    """StartStream to a blank custom server; the StreamStateChanged events within 1.5 s
+    (or up to STOPPED). OBS sends STARTING, and STOPPED only sometimes: 29 at first but
+    not after a recording or a few attempts (STOPPED in 4 of 6, then in 0 of 6 after a
+    recording, measured), 30.2 never. Only outputActive tells, which is what showcaller
+    polls."""
     stream = client.events(["StreamStateChanged"])
     await client.request("StartStream")
-    if not obs.obs30:
-        return await _until(stream, "StreamStateChanged", state="OBS_WEBSOCKET_OUTPUT_STOPPED")
     got: list[protocol.Event] = []
     with contextlib.suppress(TimeoutError):
         async with asyncio.timeout(1.5):
             async for event in stream:
                 got.append(event)
+                if event.event_data.get("outputState") == "OBS_WEBSOCKET_OUTPUT_STOPPED":
+                    break
     return got
 
 
-async def test_stream_without_a_server_starts_then_stops(client: OBSClient, obs: Target) -> None:
+async def test_stream_without_a_server_starts_then_stops(client: OBSClient) -> None:
     # OBS refuses empty settings (403), so "no server" is a custom server left blank.
     await client.request(
         "SetStreamServiceSettings",
         {"streamServiceType": "rtmp_custom", "streamServiceSettings": {"server": "", "key": ""}},
     )
-    events = await _stream_without_a_server_events(client, obs)
-    assert [e.event_data["outputState"] for e in events] == [
-        "OBS_WEBSOCKET_OUTPUT_STARTING",
-        *([] if obs.obs30 else ["OBS_WEBSOCKET_OUTPUT_STOPPED"]),
-    ]
+    events = await _stream_without_a_server_events(client)
+    assert [e.event_data["outputState"] for e in events] in (
+        ["OBS_WEBSOCKET_OUTPUT_STARTING"],
+        ["OBS_WEBSOCKET_OUTPUT_STARTING", "OBS_WEBSOCKET_OUTPUT_STOPPED"],
+    ), events
     assert all(e.event_data["outputActive"] is False for e in events)
-    # Never on air, on either version: only outputActive tells (what showcaller polls).
+    # Never on air: only outputActive tells.
     assert (await client.request("GetStreamStatus"))["outputActive"] is False
     with pytest.raises(errors.OutputNotRunning) as caught:
         await client.request("StopStream")
@@ -447,17 +449,19 @@ async def test_typed_events_for_program_scene_stream_and_record(
     assert stopped == RecordStateChanged(OutputState.STOPPED, active=False, path=path)
     assert Path(path).parent == obs.record_dir
 
-    # No server: OBS tries, then gives up (STARTING, then STOPPED on OBS 29 only;
-    # never active).
+    # No server: OBS tries and gives up: STARTING, then STOPPED only sometimes (see
+    # _stream_without_a_server_events; after a recording, as here, OBS 29 did not send it
+    # in 6 of 6 tries); never active.
     await client.request(
         "SetStreamServiceSettings",
         {"streamServiceType": "rtmp_custom", "streamServiceSettings": {"server": "", "key": ""}},
     )
     await gateway.start_stream()
-    assert await _typed(got, 1 if obs.obs30 else 2) == [
-        StreamStateChanged(OutputState.STARTING, active=False),
-        *([] if obs.obs30 else [StreamStateChanged(OutputState.STOPPED, active=False)]),
-    ]
+    assert await _typed(got, 1) == [StreamStateChanged(OutputState.STARTING, active=False)]
+    await asyncio.sleep(0.5)
+    later = [got.get_nowait() for _ in range(got.qsize())]
+    assert later in ([], [StreamStateChanged(OutputState.STOPPED, active=False)]), later
+    assert not (await gateway.stream_status()).active
 
 
 # ----------------------------------------------------------------------------- controller requests
