@@ -149,12 +149,25 @@ async def test_program_switch_event_order(client: OBSClient, transition: str) ->
         await client.request("SetCurrentSceneTransitionDuration", {"transitionDuration": 100})
     stream = client.events(TRANSITION_EVENTS)
     await client.request("SetCurrentProgramScene", {"sceneName": talk})
-    events = await _until(stream, "SceneTransitionEnded")
+    events: list[protocol.Event] = []
+    async with asyncio.timeout(10):
+        async for event in stream:
+            events.append(event)
+            if {"SceneTransitionEnded", "CurrentProgramSceneChanged"} <= {
+                e.event_type for e in events
+            }:
+                break
     kinds = [e.event_type for e in events]
-    # VideoEnded and ProgramChanged come at the same instant; OBS sends them in either order.
+    # The transition's own events in order; the program change comes from another thread:
+    # mostly between VideoEnded and Ended, sometimes before VideoEnded or after Ended
+    # (a 100 ms Fade, 40 switches: 37/2/1 on 30.2.3, 37/0/3 on 29.0.2, measured).
     assert kinds[0] == "SceneTransitionStarted"
-    assert sorted(kinds[1:3]) == ["CurrentProgramSceneChanged", "SceneTransitionVideoEnded"]
-    assert kinds[3:] == ["SceneTransitionEnded"]
+    assert [k for k in kinds if k != "CurrentProgramSceneChanged"] == [
+        "SceneTransitionStarted",
+        "SceneTransitionVideoEnded",
+        "SceneTransitionEnded",
+    ]
+    assert kinds.count("CurrentProgramSceneChanged") == 1
     assert all(e.event_intent == protocol.EVENT_INTENT[e.event_type] for e in events)
     changed = next(e for e in events if e.event_type == "CurrentProgramSceneChanged")
     assert changed.event_data["sceneName"] == talk
