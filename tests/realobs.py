@@ -179,7 +179,7 @@ class _Resources:
 
 def _last_version(version: tuple[int, int, int]) -> int:
     # OBS's version encoded as (major << 24) | (minor << 16) | patch; with FirstRun=true
-    # it tells OBS that the first-run wizard (and 30's "what's new") was already seen.
+    # it tells OBS that the first-run wizard was already seen, by this very version.
     major, minor, patch = version
     return (major << 24) | (minor << 16) | patch
 
