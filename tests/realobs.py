@@ -37,6 +37,8 @@ from urllib.parse import urlsplit
 _NGINX_RTMP_MODULE = Path("/usr/lib/nginx/modules/ngx_rtmp_module.so")
 _PROFILE = "showcaller"
 _STOP_GRACE_S = 5.0
+# OBS 30's 207 window after its port opens lasted 33-93 ms (measured on 30.2.3).
+_NOT_READY_WAIT_S = 0.5
 # Selects an OBS tree built by scripts/obs-trixie; unset: the system's OBS.
 OBS_ROOT_ENV = "SHOWCALLER_OBS_ROOT"
 _OBS_TRIXIE = Path(__file__).resolve().parent.parent / "scripts" / "obs-trixie"
@@ -541,11 +543,15 @@ class HeadlessOBS:
             self._wait_until_answering(proc)
 
     def _wait_until_answering(self, proc: subprocess.Popen[bytes]) -> None:
-        # Test-only dependency, imported late so scripts/obs-headless runs without it
-        # (against OBS 29, which never needs this).
-        from obswebsocket import obsws  # type: ignore[import-untyped]
-        from obswebsocket import requests as req
-
+        # Test-only dependency, imported late so scripts/obs-headless runs without it.
+        try:
+            from obswebsocket import obsws  # type: ignore[import-untyped]
+            from obswebsocket import requests as req
+        except ImportError:
+            # Outside the venv (scripts/obs-headless with a bare python3): wait well past
+            # the window instead of asking.
+            time.sleep(_NOT_READY_WAIT_S)
+            return
         deadline = time.monotonic() + self.startup_timeout
         ws = obsws("127.0.0.1", self.port, self.password, legacy=False, timeout=5)
         connect(ws)
