@@ -5,6 +5,12 @@ enabled, password set, preview off, no dialogs); `RTMPServer` runs nginx-rtmp on
 loopback as a stream target; `reset_obs` brings a running OBS back to a known state.
 Only the standard library is imported at module level, so `scripts/obs-headless`
 can use this module outside the venv.
+
+With SHOWCALLER_OBS_ROOT set to a tree built by `scripts/obs-trixie build` (Debian
+trixie: OBS 30.2, obs-websocket 5.5), OBS runs from that tree instead of the system's
+(`scripts/obs-trixie run`, which execs into OBS: the PID is OBS's own). Xvfb still runs
+on the host; the host's /tmp is the tree's /tmp, so the temp dirs below, the X socket
+and every temp file a test hands to OBS have the same path inside and out.
 """
 
 from __future__ import annotations
@@ -28,12 +34,16 @@ from types import TracebackType
 from typing import Any, Self
 from urllib.parse import urlsplit
 
-# OBS 29.0.2 encoded as (major << 24) | (minor << 16) | patch; with FirstRun=true it
-# tells OBS that the first-run wizard has already been seen.
-_LAST_VERSION = (29 << 24) | (0 << 16) | 2
 _NGINX_RTMP_MODULE = Path("/usr/lib/nginx/modules/ngx_rtmp_module.so")
 _PROFILE = "showcaller"
 _STOP_GRACE_S = 5.0
+# OBS 30's 207 window after its port opens lasted 33-93 ms (measured on 30.2.3).
+_NOT_READY_WAIT_S = 0.5
+# Selects an OBS tree built by scripts/obs-trixie; unset: the system's OBS.
+OBS_ROOT_ENV = "SHOWCALLER_OBS_ROOT"
+_OBS_TRIXIE = Path(__file__).resolve().parent.parent / "scripts" / "obs-trixie"
+# What scripts/obs-trixie leaves in a finished tree.
+_TREE_MARKER = ".showcaller-obs-tree"
 
 
 class HeadlessOBSError(RuntimeError):
@@ -44,12 +54,54 @@ class HeadlessOBSError(RuntimeError):
 # availability
 
 
+def obs_root() -> Path | None:
+    """The OBS tree SHOWCALLER_OBS_ROOT selects, or None for the system's OBS."""
+    root = os.environ.get(OBS_ROOT_ENV)
+    return Path(root) if root else None
+
+
 def obs_available() -> tuple[bool, str]:
-    """Whether `obs` and `Xvfb` are on PATH, and if not, what is missing."""
+    """Whether OBS (on PATH, or the selected tree) and `Xvfb` are there; if not, what lacks."""
+    root = obs_root()
+    if root is not None:
+        if shutil.which("Xvfb") is None:
+            return False, "Xvfb not found on PATH"
+        if not (root / _TREE_MARKER).is_file():
+            return False, f"{OBS_ROOT_ENV}={root} is not a built tree (scripts/obs-trixie build)"
+        if os.geteuid() != 0:
+            return False, f"{OBS_ROOT_ENV} needs root (chroot and mounts)"
+        return True, ""
     missing = [name for name in ("obs", "Xvfb") if shutil.which(name) is None]
     if missing:
         return False, f"{' and '.join(missing)} not found on PATH"
     return True, ""
+
+
+def obs_command(root: Path | None) -> list[str]:
+    """argv prefix that runs a program as OBS would see it: inside `root`, or directly."""
+    if root is None:
+        return []
+    return [str(_OBS_TRIXIE), "run", "--root", str(root), "--"]
+
+
+def obs_version(root: Path | None) -> tuple[int, int, int] | None:
+    """OBS's (major, minor, patch) from `obs --version` (in `root` if given), or None."""
+    try:
+        out = subprocess.run(
+            [*obs_command(root), "obs", "--version"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        ).stdout
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    # e.g. "OBS Studio - 29.0.2-1+b1" or "OBS Studio - 30.2.3.1-3"
+    match = re.search(r"(\d+)\.(\d+)\.(\d+)", out)
+    if match is None:
+        return None
+    major, minor, patch = (int(part) for part in match.groups())
+    return major, minor, patch
 
 
 def _nginx_binary() -> str | None:
@@ -127,6 +179,13 @@ class _Resources:
 # OBS
 
 
+def _last_version(version: tuple[int, int, int]) -> int:
+    # OBS's version encoded as (major << 24) | (minor << 16) | patch; with FirstRun=true
+    # it tells OBS that the first-run wizard was already seen, by this very version.
+    major, minor, patch = version
+    return (major << 24) | (minor << 16) | patch
+
+
 def _ini(sections: dict[str, dict[str, object]]) -> str:
     # OBS's config parser wants plain key=value without spaces around '='.
     out: list[str] = []
@@ -150,14 +209,22 @@ class HeadlessOBS:
         fps: int = 30,
         startup_timeout: float = 20.0,
         language: str = "en-US",
+        root: Path | None = None,
+        split_and_chapters: bool = False,
     ) -> None:
-        """Describe an instance; nothing runs until start(). `language`: OBS's UI locale."""
+        """Describe an instance; nothing runs until start(). `language`: OBS's UI locale;
+        `root`: an OBS tree from scripts/obs-trixie (default: SHOWCALLER_OBS_ROOT, if set);
+        `split_and_chapters`: record so that OBS 30 splits files by hand and takes chapter
+        markers (Advanced output, manual splitting, Hybrid MP4), instead of Simple output."""
         self.port = port or free_port()
         self.password = password or secrets.token_urlsafe(12)
         self.url = f"ws://127.0.0.1:{self.port}"
         self.width, self.height, self.fps = width, height, fps
         self.startup_timeout = startup_timeout
         self.language = language
+        self.split_and_chapters = split_and_chapters
+        self.obs_root = root if root is not None else obs_root()
+        self._version: tuple[int, int, int] | None = None
         self.display: int | None = None
         self.root: Path | None = None
         self._res = _Resources()
@@ -191,6 +258,16 @@ class HeadlessOBS:
         """PID of the Xvfb process, or None if it is not running."""
         proc = self._res.processes.get("xvfb")
         return proc.pid if proc is not None and proc.poll() is None else None
+
+    @property
+    def version(self) -> tuple[int, int, int]:
+        """The OBS Studio version this instance runs, e.g. (29, 0, 2); asked once."""
+        if self._version is None:
+            found = obs_version(self.obs_root)
+            if found is None:
+                raise HeadlessOBSError(f"cannot tell the OBS version (root {self.obs_root})")
+            self._version = found
+        return self._version
 
     @property
     def _root(self) -> Path:
@@ -256,6 +333,7 @@ class HeadlessOBS:
             "xvfb_pid": self.xvfb_pid,
             "display": self.display,
             "root": str(self._root),
+            "obs_root": str(self.obs_root) if self.obs_root else None,
             "record_dir": str(self.record_dir),
             "log_path": str(self.log_path),
         }
@@ -294,7 +372,7 @@ class HeadlessOBS:
         general: dict[str, object] = {
             "FirstRun": "true",
             "Language": self.language,
-            "LastVersion": _LAST_VERSION,
+            "LastVersion": _last_version(self.version),
             "EnableAutoUpdates": "false",
             "ConfirmOnExit": "false",
             "WarnBeforeStartingStream": "false",
@@ -325,29 +403,44 @@ class HeadlessOBS:
                 },
             }
         )
-        basic_ini = _ini(
-            {
-                "General": {"Name": _PROFILE},
-                "Video": {
-                    "BaseCX": self.width,
-                    "BaseCY": self.height,
-                    "OutputCX": self.width,
-                    "OutputCY": self.height,
-                    "FPSType": 0,
-                    "FPSCommon": self.fps,
-                },
-                "Output": {"Mode": "Simple"},
-                "SimpleOutput": {
-                    "FilePath": self.record_dir,
-                    "RecFormat": "mkv",
-                    # "Stream" quality makes Pause/ResumeRecord fail with 503.
-                    "RecQuality": "Small",
-                    "RecEncoder": "x264",
-                    "StreamEncoder": "x264",
-                    "Preset": "ultrafast",
-                },
+        basic_sections: dict[str, dict[str, object]] = {
+            "General": {"Name": _PROFILE},
+            "Video": {
+                "BaseCX": self.width,
+                "BaseCY": self.height,
+                "OutputCX": self.width,
+                "OutputCY": self.height,
+                "FPSType": 0,
+                "FPSCommon": self.fps,
+            },
+            "Output": {"Mode": "Simple"},
+            "SimpleOutput": {
+                "FilePath": self.record_dir,
+                "RecFormat": "mkv",
+                # "Stream" quality makes Pause/ResumeRecord fail with 503.
+                "RecQuality": "Small",
+                "RecEncoder": "x264",
+                "StreamEncoder": "x264",
+                "Preset": "ultrafast",
+            },
+        }
+        if self.split_and_chapters:
+            basic_sections["Output"]["Mode"] = "Advanced"
+            basic_sections["AdvOut"] = {
+                "RecType": "Standard",
+                "RecFilePath": self.record_dir,
+                # Only OBS 30.2+ has Hybrid MP4, the one format that takes chapters.
+                "RecFormat2": "hybrid_mp4" if self.version >= (30, 2, 0) else "mkv",
+                "RecEncoder": "obs_x264",
+                "RecTracks": 1,
+                "RecSplitFile": "true",
+                "RecSplitFileType": "Manual",
             }
-        )
+            # A split takes effect at the next keyframe: one a second, not x264's 250 frames.
+            (profile_dir / "recordEncoder.json").write_text(
+                json.dumps({"keyint_sec": 1, "preset": "ultrafast"})
+            )
+        basic_ini = _ini(basic_sections)
         # The password is in this file; keep it private.
         for path, text in (
             (obs_dir / "global.ini", global_ini),
@@ -435,7 +528,7 @@ class HeadlessOBS:
             raise HeadlessOBSError(f"port {self.port} is already in use; cannot start OBS on it")
         with self.log_path.open("ab") as log:
             proc = self._popen(
-                ["obs", "--multi", "--disable-missing-files-check"],
+                [*obs_command(self.obs_root), "obs", *self._obs_flags()],
                 env=self._obs_env(),
                 stdout=log,
                 stderr=subprocess.STDOUT,
@@ -443,6 +536,44 @@ class HeadlessOBS:
             )
         self._res.processes["obs"] = proc
         self._wait_until_accepting(proc)
+        # OBS 29 answers requests as soon as its port accepts; 30 opens the port before
+        # it has loaded its scenes and refuses every request with 207 (not ready) for
+        # about 50 ms more (measured): wait that out so a started OBS is a usable one.
+        if self.version >= (30, 0, 0):
+            self._wait_until_answering(proc)
+
+    def _wait_until_answering(self, proc: subprocess.Popen[bytes]) -> None:
+        # Test-only dependency, imported late so scripts/obs-headless runs without it.
+        try:
+            from obswebsocket import obsws  # type: ignore[import-untyped]
+            from obswebsocket import requests as req
+        except ImportError:
+            # Outside the venv (scripts/obs-headless with a bare python3): wait well past
+            # the window instead of asking.
+            time.sleep(_NOT_READY_WAIT_S)
+            return
+        deadline = time.monotonic() + self.startup_timeout
+        ws = obsws("127.0.0.1", self.port, self.password, legacy=False, timeout=5)
+        connect(ws)
+        try:
+            while not ws.call(req.GetSceneList()).status:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise HeadlessOBSError(
+                        f"OBS on port {self.port} never became ready (207); last lines of "
+                        f"its log:\n{_tail(self.log_path)}"
+                    )
+                time.sleep(0.01)
+        finally:
+            ws.disconnect()
+
+    def _obs_flags(self) -> list[str]:
+        flags = ["--multi", "--disable-missing-files-check"]
+        # OBS 30 may ask whether to start in safe mode after an unclean exit (the SIGKILL
+        # tests make one). With --multi it did not (30.2.3, measured); the flag makes
+        # sure. 29 has no such dialog and no such flag.
+        if self.version >= (30, 0, 0):
+            flags.append("--disable-shutdown-check")
+        return flags
 
     def _wait_until_accepting(self, proc: subprocess.Popen[bytes]) -> None:
         deadline = time.monotonic() + self.startup_timeout

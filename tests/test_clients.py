@@ -352,6 +352,16 @@ async def sim51(tmp_path: Path) -> Iterator[SimulatedOBS]:  # type: ignore[misc]
         yield s
 
 
+@pytest.fixture
+async def sim_as_real(tmp_path: Path, real_obs: HeadlessOBS) -> Iterator[SimulatedOBS]:  # type: ignore[misc]
+    """The sim's flavour of the real OBS in use: 5.1 for OBS 29, 5.5 for 30.2."""
+    flavour = "5.5" if real_obs.version >= (30, 0, 0) else "5.1"
+    async with SimulatedOBS(
+        password=SIM_PASSWORD, obs_version=flavour, record_dir=tmp_path / "rec"
+    ) as s:
+        yield s
+
+
 async def test_simpleobsws_runs_a_controller_session_on_the_sim(sim51: SimulatedOBS) -> None:
     _check_on_its_own(await simpleobsws_session(sim51.url, SIM_PASSWORD))
 
@@ -369,9 +379,9 @@ async def test_wrong_password_is_4009_for_simpleobsws_on_the_sim(sim51: Simulate
 
 
 async def test_simpleobsws_sees_the_same_on_sim_and_real_obs(
-    sim51: SimulatedOBS, real_obs: HeadlessOBS
+    sim_as_real: SimulatedOBS, real_obs: HeadlessOBS
 ) -> None:
-    on_sim = await simpleobsws_session(sim51.url, SIM_PASSWORD)
+    on_sim = await simpleobsws_session(sim_as_real.url, SIM_PASSWORD)
     on_real = await simpleobsws_session(real_obs.url, real_obs.password)
     _check_on_its_own(on_real)
     assert on_sim.diff(on_real) == []
@@ -379,12 +389,12 @@ async def test_simpleobsws_sees_the_same_on_sim_and_real_obs(
 
 
 async def test_obsws_python_sees_the_same_on_sim_and_real_obs(
-    sim51: SimulatedOBS, real_obs: HeadlessOBS
+    sim_as_real: SimulatedOBS, real_obs: HeadlessOBS
 ) -> None:
-    on_sim = await asyncio.to_thread(obsws_python_session, sim51.url, SIM_PASSWORD)
+    on_sim = await asyncio.to_thread(obsws_python_session, sim_as_real.url, SIM_PASSWORD)
     on_real = await asyncio.to_thread(obsws_python_session, real_obs.url, real_obs.password)
     _check_on_its_own(on_real)
     assert on_sim.diff(on_real) == []
-    refused_sim = await asyncio.to_thread(obsws_python_refused, sim51.url, "wrong")
+    refused_sim = await asyncio.to_thread(obsws_python_refused, sim_as_real.url, "wrong")
     refused_real = await asyncio.to_thread(obsws_python_refused, real_obs.url, "wrong")
     assert refused_sim == refused_real != ""

@@ -1,13 +1,17 @@
-"""One set of cases, run against the simulated OBS and against a real headless OBS 29.
+"""One set of cases, run against the simulated OBS and against a real headless OBS 29
+(or 30.2, with SHOWCALLER_OBS_ROOT: see scripts/obs-trixie).
 
 The same assertions on both: where real OBS and the sim disagree, the sim is wrong.
-The real-OBS half is marked `realobs` (it skips when OBS is not installed). Both are
-driven through our own `OBSClient`.
+Where OBS 30 behaves unlike 29, a case asserts each version's behaviour (`Target.version`);
+the sim answers like OBS 29 there (its 5.5 flavour adds 5.5's requests, not OBS 30's
+other changes). The real-OBS half is marked `realobs` (it skips when OBS is not
+installed). Both are driven through our own `OBSClient`.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import math
 import struct
 import wave
@@ -25,12 +29,20 @@ from showcaller.obs.events import (
     OBSEvent,
     OutputState,
     ProgramSceneChanged,
+    RecordFileChanged,
     RecordStateChanged,
     StreamStateChanged,
 )
-from showcaller.obs.gateway import OBSGateway
+from showcaller.obs.gateway import (
+    Capabilities,
+    FeatureOff,
+    OBSGateway,
+    RecordingSettings,
+    UnsupportedFeature,
+)
 from showcaller.obs.images import decode_data_url
 from showcaller.obs.sim import SimulatedOBS
+from tests.realobs import HeadlessOBS, obs_available
 from tests.sim_fixtures import SIM_PASSWORD
 
 RED = 0xFF0000FF  # OBS colours are 0xAABBGGRR
@@ -50,6 +62,13 @@ class Target:
     password: str
     record_dir: Path
     real: bool
+    # The OBS Studio whose behaviour to expect: the real one's, or 29 for the sim.
+    version: tuple[int, int, int] = (29, 0, 2)
+
+    @property
+    def obs30(self) -> bool:
+        """Whether this is OBS 30 or newer (behaviour that changed since 29)."""
+        return self.version >= (30, 0, 0)
 
 
 @pytest.fixture(params=["sim", pytest.param("real", marks=pytest.mark.realobs)])
@@ -60,7 +79,9 @@ async def obs(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[T
             yield Target(sim.url, SIM_PASSWORD, sim.record_dir, real=False)
     else:
         real = request.getfixturevalue("real_obs")
-        yield Target(real.url, real.password, Path(real.record_dir), real=True)
+        yield Target(
+            real.url, real.password, Path(real.record_dir), real=True, version=real.version
+        )
 
 
 @pytest.fixture
@@ -102,13 +123,16 @@ async def test_version_fields(client: OBSClient) -> None:
     assert {"png", "bmp"} <= set(version["supportedImageFormats"])
 
 
-async def test_create_and_list_scenes(client: OBSClient) -> None:
+async def test_create_and_list_scenes(client: OBSClient, obs: Target) -> None:
     await client.request("CreateScene", {"sceneName": "Contract B"})
     await client.request("CreateScene", {"sceneName": "Contract A"})
     listed = await client.request("GetSceneList")
+    # GetSceneList counts from the bottom of OBS's scene list. OBS 29 adds a new scene at
+    # the end of that list; OBS 30 right below the current scene ("Scene" here).
+    newest_first = ["Contract B", "Contract A"] if obs.obs30 else ["Contract A", "Contract B"]
     assert [(s["sceneIndex"], s["sceneName"]) for s in listed["scenes"]] == [
-        (0, "Contract A"),
-        (1, "Contract B"),
+        (0, newest_first[0]),
+        (1, newest_first[1]),
         (2, "Scene"),
     ]
     assert listed["currentProgramSceneName"] == "Scene"
@@ -125,12 +149,25 @@ async def test_program_switch_event_order(client: OBSClient, transition: str) ->
         await client.request("SetCurrentSceneTransitionDuration", {"transitionDuration": 100})
     stream = client.events(TRANSITION_EVENTS)
     await client.request("SetCurrentProgramScene", {"sceneName": talk})
-    events = await _until(stream, "SceneTransitionEnded")
+    events: list[protocol.Event] = []
+    async with asyncio.timeout(10):
+        async for event in stream:
+            events.append(event)
+            if {"SceneTransitionEnded", "CurrentProgramSceneChanged"} <= {
+                e.event_type for e in events
+            }:
+                break
     kinds = [e.event_type for e in events]
-    # VideoEnded and ProgramChanged come at the same instant; OBS sends them in either order.
+    # The transition's own events in order; the program change comes from another thread:
+    # mostly between VideoEnded and Ended, sometimes before VideoEnded or after Ended
+    # (a 100 ms Fade, 40 switches: 37/2/1 on 30.2.3, 37/0/3 on 29.0.2, measured).
     assert kinds[0] == "SceneTransitionStarted"
-    assert sorted(kinds[1:3]) == ["CurrentProgramSceneChanged", "SceneTransitionVideoEnded"]
-    assert kinds[3:] == ["SceneTransitionEnded"]
+    assert [k for k in kinds if k != "CurrentProgramSceneChanged"] == [
+        "SceneTransitionStarted",
+        "SceneTransitionVideoEnded",
+        "SceneTransitionEnded",
+    ]
+    assert kinds.count("CurrentProgramSceneChanged") == 1
     assert all(e.event_intent == protocol.EVENT_INTENT[e.event_type] for e in events)
     changed = next(e for e in events if e.event_type == "CurrentProgramSceneChanged")
     assert changed.event_data["sceneName"] == talk
@@ -234,20 +271,159 @@ async def test_recording_leaves_a_file(client: OBSClient, obs: Target) -> None:
     assert await asyncio.to_thread(path.is_file)
 
 
+@pytest.fixture(params=["sim", pytest.param("real", marks=pytest.mark.realobs)])
+async def recording_obs(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Target]:
+    """An OBS set up to split its recording by hand and take chapter markers: the sim,
+    or a fresh real OBS with Advanced output, manual splitting and (30.2+) Hybrid MP4."""
+    if request.param == "sim":
+        async with SimulatedOBS(password=SIM_PASSWORD, record_dir=tmp_path / "rec") as sim:
+            yield Target(sim.url, SIM_PASSWORD, sim.record_dir, real=False)
+        return
+    available, why = obs_available()
+    if not available:
+        pytest.skip(why)  # the session's real_obs fixture fails the run if OBS is required
+    with HeadlessOBS(split_and_chapters=True) as real:
+        yield Target(real.url, real.password, real.record_dir, real=True, version=real.version)
+
+
+async def _recording_until(gateway: OBSGateway, *, active: bool) -> None:
+    async with asyncio.timeout(10):
+        # Polls OBS (as showcaller does): a starting output is not active yet.
+        while (await gateway.record_status()).active is not active:  # noqa: ASYNC110
+            await asyncio.sleep(0.05)
+
+
+async def test_split_and_chapters_where_obs_offers_them(recording_obs: Target) -> None:
+    # What showcaller's record.per_talk uses: detected from GetVersion's availableRequests.
+    obs = recording_obs
+    async with OBSClient(obs.url, obs.password) as client:
+        gateway = OBSGateway(client)
+        caps = await gateway.capabilities()
+        if not obs.obs30:
+            # obs-websocket 5.1 (OBS 29) has neither request. (The sim offers both.)
+            assert caps == Capabilities(split_record=obs.real is False, chapters=not obs.real)
+        if not caps.split_record:
+            with pytest.raises(UnsupportedFeature):
+                await gateway.split_record()
+            with pytest.raises(UnsupportedFeature):
+                await gateway.create_chapter("Talk 1")
+            return
+        assert caps == Capabilities(split_record=True, chapters=True)
+        if obs.real:  # the sim has no profile: GetProfileParameter answers 204 there
+            assert await gateway.recording_settings() == RecordingSettings(True, True)
+        files: asyncio.Queue[RecordFileChanged] = asyncio.Queue()
+        await gateway.on(files.put_nowait, RecordFileChanged)
+        with pytest.raises(errors.OutputNotRunning):
+            await gateway.split_record()
+        with pytest.raises(errors.OutputNotRunning):
+            await gateway.create_chapter("Talk 1")
+        await gateway.start_record()
+        await _recording_until(gateway, active=True)
+        await gateway.create_chapter("Talk 1")
+        await gateway.split_record()
+        # OBS splits at the next keyframe (HeadlessOBS: one a second), then says where.
+        changed = await asyncio.wait_for(files.get(), 10)
+        assert Path(changed.path).parent == obs.record_dir
+        await gateway.create_chapter("Talk 2")
+        # A paused recording is neither split nor marked (702). The pause is held a second,
+        # as a slot kept out of the recording holds it: resumed within a frame or two, OBS
+        # (29 and 30.2 alike) could not stop the recording any more (STOPPING for 40 s+).
+        await gateway.pause_record()
+        async with asyncio.timeout(5):
+            # OBS pauses at its next frame: until then it still splits and marks.
+            while not (await gateway.record_status()).paused:  # noqa: ASYNC110
+                await asyncio.sleep(0.02)
+        with pytest.raises(FeatureOff, match="file splitting is enabled"):
+            await gateway.split_record()
+        with pytest.raises(FeatureOff, match="supports chapter markers"):
+            await gateway.create_chapter("paused")
+        await asyncio.sleep(1)
+        await gateway.resume_record()
+        await asyncio.sleep(1)
+        await gateway.stop_record()
+        await _recording_until(gateway, active=False)
+        written = await asyncio.to_thread(lambda: sorted(obs.record_dir.iterdir()))
+        assert len(written) == 2, written
+        assert Path(changed.path) in written
+
+
+@pytest.fixture(params=["sim", pytest.param("real", marks=pytest.mark.realobs)])
+async def default_output_obs(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> AsyncIterator[Target]:
+    """An OBS with the default recording settings (Simple output, mkv): the session's real
+    OBS, or the sim told to record like that."""
+    if request.param == "sim":
+        async with SimulatedOBS(password=SIM_PASSWORD, record_dir=tmp_path / "rec") as sim:
+            sim.use_cases.recording_settings(split=False, chapters=False)
+            yield Target(sim.url, SIM_PASSWORD, sim.record_dir, real=False, version=(30, 2, 3))
+    else:
+        real = request.getfixturevalue("real_obs")
+        yield Target(
+            real.url, real.password, Path(real.record_dir), real=True, version=real.version
+        )
+
+
+async def test_split_and_chapters_refused_by_the_default_output(
+    default_output_obs: Target,
+) -> None:
+    # OBS 30 lists both requests, but its Simple output (the default) neither splits by
+    # hand nor takes chapters (mkv): 702, which the gateway turns into FeatureOff with
+    # what to set in OBS. (OBS 29: neither request; see the case above.)
+    obs = default_output_obs
+    async with OBSClient(obs.url, obs.password) as client:
+        gateway = OBSGateway(client)
+        if not (await gateway.capabilities()).split_record:
+            assert not obs.obs30
+            return
+        if obs.real:  # what `showcaller doctor` shows, from OBS's profile
+            assert await gateway.recording_settings() == RecordingSettings(False, False)
+        await gateway.start_record()
+        try:
+            await _recording_until(gateway, active=True)
+            with pytest.raises(FeatureOff, match="file splitting is enabled") as split:
+                await gateway.split_record()
+            assert split.value.code == 702
+            assert "Only split manually" in split.value.hint
+            with pytest.raises(FeatureOff, match="supports chapter markers"):
+                await gateway.create_chapter("Talk 1")
+        finally:
+            await gateway.stop_record()
+            await _recording_until(gateway, active=False)
+
+
+async def _stream_without_a_server_events(client: OBSClient) -> list[protocol.Event]:
+    """StartStream to a blank custom server; the StreamStateChanged events within 1.5 s
+    (or up to STOPPED). OBS sends STARTING, and STOPPED only sometimes: 29 at first but
+    not after a recording or a few attempts (STOPPED in 4 of 6, then in 0 of 6 after a
+    recording, measured), 30.2 never. Only outputActive tells, which is what showcaller
+    polls."""
+    stream = client.events(["StreamStateChanged"])
+    await client.request("StartStream")
+    got: list[protocol.Event] = []
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(1.5):
+            async for event in stream:
+                got.append(event)
+                if event.event_data.get("outputState") == "OBS_WEBSOCKET_OUTPUT_STOPPED":
+                    break
+    return got
+
+
 async def test_stream_without_a_server_starts_then_stops(client: OBSClient) -> None:
     # OBS refuses empty settings (403), so "no server" is a custom server left blank.
     await client.request(
         "SetStreamServiceSettings",
         {"streamServiceType": "rtmp_custom", "streamServiceSettings": {"server": "", "key": ""}},
     )
-    stream = client.events(["StreamStateChanged"])
-    await client.request("StartStream")
-    events = await _until(stream, "StreamStateChanged", state="OBS_WEBSOCKET_OUTPUT_STOPPED")
-    assert [e.event_data["outputState"] for e in events] == [
-        "OBS_WEBSOCKET_OUTPUT_STARTING",
-        "OBS_WEBSOCKET_OUTPUT_STOPPED",
-    ]
+    events = await _stream_without_a_server_events(client)
+    assert [e.event_data["outputState"] for e in events] in (
+        ["OBS_WEBSOCKET_OUTPUT_STARTING"],
+        ["OBS_WEBSOCKET_OUTPUT_STARTING", "OBS_WEBSOCKET_OUTPUT_STOPPED"],
+    ), events
     assert all(e.event_data["outputActive"] is False for e in events)
+    # Never on air: only outputActive tells.
+    assert (await client.request("GetStreamStatus"))["outputActive"] is False
     with pytest.raises(errors.OutputNotRunning) as caught:
         await client.request("StopStream")
     assert caught.value.code == 501
@@ -290,16 +466,19 @@ async def test_typed_events_for_program_scene_stream_and_record(
     assert stopped == RecordStateChanged(OutputState.STOPPED, active=False, path=path)
     assert Path(path).parent == obs.record_dir
 
-    # No server: OBS tries, then gives up (STARTING, STOPPED; never active).
+    # No server: OBS tries and gives up: STARTING, then STOPPED only sometimes (see
+    # _stream_without_a_server_events; after a recording, as here, OBS 29 did not send it
+    # in 6 of 6 tries); never active.
     await client.request(
         "SetStreamServiceSettings",
         {"streamServiceType": "rtmp_custom", "streamServiceSettings": {"server": "", "key": ""}},
     )
     await gateway.start_stream()
-    assert await _typed(got, 2) == [
-        StreamStateChanged(OutputState.STARTING, active=False),
-        StreamStateChanged(OutputState.STOPPED, active=False),
-    ]
+    assert await _typed(got, 1) == [StreamStateChanged(OutputState.STARTING, active=False)]
+    await asyncio.sleep(0.5)
+    later = [got.get_nowait() for _ in range(got.qsize())]
+    assert later in ([], [StreamStateChanged(OutputState.STOPPED, active=False)]), later
+    assert not (await gateway.stream_status()).active
 
 
 # ----------------------------------------------------------------------------- controller requests
@@ -658,15 +837,20 @@ async def test_meters_and_media_only_while_the_input_is_on_program(
     on = await rec.until(("InputActiveStateChanged", True), "Mic")
     on += await rec.take(0.5)
     restart = "OBS_WEBSOCKET_MEDIA_INPUT_ACTION_RESTART"
-    # Shown first and active last; between them the media restarts. Real OBS 29 sends
-    # its two media events from different threads: in either order (seen both in CI).
+    # Shown, active, and the media restarting. OBS sends its two media events from other
+    # threads, so they interleave with the show and activity events in any order: on 29
+    # seen between them, around the activity event and even before the show event (runs
+    # under load); on 30.2 after both (4 of 4). The sim sends show, media, active.
     events = _input_events(on, "Mic")
-    assert events[0] == ("InputShowStateChanged", True), events
-    assert events[-1] == ("InputActiveStateChanged", True), events
-    assert sorted(events[1:-1], key=str) == [
+    assert sorted(events, key=str) == [
+        ("InputActiveStateChanged", True),
+        ("InputShowStateChanged", True),
         ("MediaInputActionTriggered", restart),
         ("MediaInputPlaybackStarted", None),
     ], events
+    assert events.index(("InputShowStateChanged", True)) < events.index(
+        ("InputActiveStateChanged", True)
+    ), events
     metered = {
         i["inputName"]
         for e in on
@@ -792,7 +976,15 @@ async def test_companion_connect_sequence(obs: Target, tmp_path: Path) -> None:
         assert (await ask("GetVersion"))["rpcVersion"] == 1
         await ask("GetStudioModeEnabled")
         hotkeys = (await ask("GetHotkeyList"))["hotkeys"]
-        assert {"OBSBasic.StartStreaming", "libobs.show_scene_item.Cam", "libobs.mute"} <= set(
+        # A scene item's hotkeys carry the source's name on OBS 29, the item's id on 30.
+        cam = (
+            (await c.request("GetSceneItemId", {"sceneName": "Talk", "sourceName": "Cam"}))[
+                "sceneItemId"
+            ]
+            if obs.obs30
+            else "Cam"
+        )
+        assert {"OBSBasic.StartStreaming", f"libobs.show_scene_item.{cam}", "libobs.mute"} <= set(
             hotkeys
         )
         assert hotkeys.count("OBSBasic.SelectScene") == 2
@@ -837,7 +1029,14 @@ async def test_companion_connect_sequence(obs: Target, tmp_path: Path) -> None:
             assert all(r.status.result for r in await c.batch(batch))
         profiles = await ask("GetProfileList")
         assert profiles["currentProfileName"] in profiles["profiles"]
-        collections = await ask("GetSceneCollectionList")
+        # OBS lists the collection files it finds; right after a change it is rewriting
+        # the current one (replace by rename), and about 1 answer in 14 lists none
+        # (measured: 21-22 of 300 on both 29.0.2 and 30.2.3). Asked again, it is there.
+        for _ in range(20):
+            collections = await ask("GetSceneCollectionList")
+            if collections["sceneCollections"]:
+                break
+            await asyncio.sleep(0.05)
         assert collections["currentSceneCollectionName"] in collections["sceneCollections"]
         await ask("GetSceneTransitionList")
         await ask("GetCurrentSceneTransition")

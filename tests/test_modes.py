@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import os
 import pty
 import select
@@ -865,25 +866,56 @@ async def test_live_says_loudly_when_the_stream_does_not_go_on_air(
 
 @pytest.mark.parametrize("sim_version", ["5.1", "5.5"])
 async def test_rehearsal_with_record_splits_per_talk_where_obs_can(
-    tmp_path: Path, sim_version: str
+    tmp_path: Path, sim_version: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     cfg = _cut_example(tmp_path)
     async with SimulatedOBS(
         password=SIM_PASSWORD, obs_version=sim_version, record_dir=tmp_path / "rec"
     ) as obs:
         seed_event(obs, cfg)
-        report = await _rehearse(obs.url, SIM_PASSWORD, cfg, tmp_path, speed=3000, record=True)
+        with caplog.at_level(logging.INFO, logger="showcaller.show.policies"):
+            report = await _rehearse(obs.url, SIM_PASSWORD, cfg, tmp_path, speed=3000, record=True)
         talks = [s for s in cfg.slots_resolved() if s.kind in ("talk", "lt")]
         assert obs.requests_seen.get("StartRecord", 0) == 1
         assert obs.requests_seen.get("StopRecord", 0) == 1
         if sim_version == "5.5":
             assert obs.requests_seen.get("SplitRecordFile", 0) == len(talks)
             assert report.ok, report.problems
+            # OBS 30.2 names only the first file on stopping: the host hears of them all.
+            assert f"recording saved: {len(talks) + 1} files in {tmp_path / 'rec'}" in caplog.text
         else:
             assert obs.requests_seen.get("SplitRecordFile", 0) == 0
             cannot = [p for p in report.problems if "cannot split recordings" in p]
             assert len(cannot) == 1  # said once, not once per talk
         assert list((tmp_path / "rec").iterdir())
+
+
+@pytest.mark.parametrize(
+    ("split", "chapters", "way"),
+    [(False, True, "CreateRecordChapter"), (True, False, "SplitRecordFile"), (False, False, None)],
+)
+async def test_per_talk_falls_back_to_what_obs_30_s_recording_settings_allow(
+    tmp_path: Path, split: bool, chapters: bool, way: str | None
+) -> None:
+    # OBS 30 lists SplitRecordFile and CreateRecordChapter but answers 702 to a split
+    # unless its Advanced output splits by hand, and to a chapter unless it records
+    # Hybrid MP4 (its default Simple output: neither). Each refusal is tried only once.
+    cfg = _cut_example(tmp_path)
+    async with SimulatedOBS(password=SIM_PASSWORD, record_dir=tmp_path / "rec") as obs:
+        seed_event(obs, cfg)
+        obs.use_cases.recording_settings(split=split, chapters=chapters)
+        report = await _rehearse(obs.url, SIM_PASSWORD, cfg, tmp_path, speed=3000, record=True)
+        talks = [s for s in cfg.slots_resolved() if s.kind in ("talk", "lt")]
+        tried = {r: obs.requests_seen.get(r, 0) for r in ("SplitRecordFile", "CreateRecordChapter")}
+        if way is None:
+            assert tried == {"SplitRecordFile": 1, "CreateRecordChapter": 1}
+            (refused,) = [p for p in report.problems if "refuses to split" in p]
+            assert "Only split manually" in refused
+            assert "Hybrid MP4" in refused
+        else:
+            other = "SplitRecordFile" if way == "CreateRecordChapter" else "CreateRecordChapter"
+            assert tried == {way: len(talks), other: 0 if split else 1}
+            assert report.ok, report.problems
 
 
 # ---------------------------------------------------------- rehearsal and the stream

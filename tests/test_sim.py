@@ -520,7 +520,8 @@ async def test_split_and_chapters_in_5_5(sim55: SimulatedOBS) -> None:
         first_file = Path(first["eventData"]["outputPath"])
         assert b"Talk 1" in await asyncio.to_thread(first_file.read_bytes)
         stopped = await client.request("StopRecord")
-        assert stopped["responseData"]["outputPath"] == new_path
+        # Like real OBS 30.2: the recording's first file, not the one just finished.
+        assert stopped["responseData"]["outputPath"] == str(first_file)
     finally:
         await client.close()
 

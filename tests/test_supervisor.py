@@ -266,3 +266,44 @@ async def test_reidentify_from_a_resync_hook_reaches_the_connection_being_resync
             got: asyncio.Future[None] = asyncio.get_running_loop().create_future()
             link.subscribe(lambda e: got.done() or got.set_result(None), ["InputVolumeMeters"])
             await asyncio.wait_for(got, 5)
+
+
+# ------------------------------------------------------------ OBS 30 still loading (207)
+
+
+async def test_link_waits_until_obs_answers_before_resync_and_ready(tmp_path: Path) -> None:
+    # OBS 30 identifies a client before it has loaded its scenes and answers 207 for a
+    # moment (after a start, and after a crash and restart): no resync hook may meet it.
+    seen: list[str] = []
+
+    async def resync(client: OBSClient) -> None:
+        seen.append((await client.request("GetCurrentProgramScene"))["currentProgramSceneName"])
+
+    async with SimulatedOBS(password=SIM_PASSWORD, record_dir=tmp_path) as sim:
+        sim.faults.not_ready(0.3)
+        link = OBSLink(sim.url, SIM_PASSWORD, backoff_base=0.01, backoff_cap=0.02)
+        link.add_resync_hook(resync)
+        async with link:
+            await link.wait_ready(timeout=5)
+            assert not sim.faults.loading
+            assert seen == ["Scene"]
+            await sim.faults.restart(0.05, loading=0.2)
+            await _reach(link, lambda: link.connects == 2 and link.state is LinkState.READY)
+            assert seen == ["Scene", "Scene"]
+            assert (await link.request("GetVersion"))["rpcVersion"] == 1
+
+
+async def test_obs_that_never_gets_ready_is_a_connect_timeout_and_retried(
+    tmp_path: Path,
+) -> None:
+    async with SimulatedOBS(password=SIM_PASSWORD, record_dir=tmp_path) as sim:
+        sim.faults.not_ready(60)
+        link = OBSLink(
+            sim.url, SIM_PASSWORD, connect_timeout=0.1, backoff_base=0.01, backoff_cap=0.02
+        )
+        async with link:
+            await _wait_state(link, LinkState.BACKING_OFF)
+            assert isinstance(link.last_error, errors.ConnectTimeout)
+            assert "not ready (207)" in str(link.last_error)
+            sim.faults.not_ready(0)
+            await link.wait_ready(timeout=5)

@@ -25,6 +25,7 @@ from showcaller.obs.items import ItemTransform, SceneItemInfo, SceneItemVerbs, V
 
 __all__ = [
     "Capabilities",
+    "FeatureOff",
     "Image",
     "InputInfo",
     "ItemTransform",
@@ -32,6 +33,7 @@ __all__ = [
     "OBSLinkLike",
     "OBSVersion",
     "OutputStatus",
+    "RecordingSettings",
     "SceneItemInfo",
     "Stats",
     "StreamService",
@@ -111,6 +113,17 @@ class UnsupportedFeature(errors.UnknownRequest):
     hint = "it needs a newer OBS (30.2+, obs-websocket 5.5+); showcaller carries on without it"
 
 
+class FeatureOff(errors.OBSRequestError):
+    """702 to SplitRecordFile or CreateRecordChapter: this OBS (30+) offers the request but
+    its recording settings (or a paused recording) do not allow it now."""
+
+    hint = (
+        "in OBS, Settings > Output: for split files, Output Mode Advanced, Recording, "
+        'Automatic File Splitting "Only split manually"; for chapter markers, Recording '
+        'Format "Hybrid MP4"'
+    )
+
+
 def rehearsal_guard(allow_stream: bool = False) -> Guard:
     """A guard that refuses the stream (unless `allow_stream`) and the virtual camera."""
     refused = VIRTUALCAM_REQUESTS | (frozenset() if allow_stream else STREAM_REQUESTS)
@@ -147,6 +160,14 @@ class Capabilities:
 
     split_record: bool
     chapters: bool
+
+
+@dataclass(frozen=True)
+class RecordingSettings:
+    """What OBS's recording settings allow (OBS 30; None: OBS did not say)."""
+
+    split_by_hand: bool | None  # Advanced output mode with file splitting on
+    chapter_markers: bool | None  # the Hybrid MP4 format
 
 
 @dataclass(frozen=True)
@@ -432,6 +453,31 @@ class OBSGateway(SceneItemVerbs):
             split_record="SplitRecordFile" in version.available_requests,
             chapters="CreateRecordChapter" in version.available_requests,
         )
+
+    async def recording_settings(self) -> RecordingSettings:
+        """From OBS's profile: OBS 30 splits a recording by hand only in Advanced output
+        mode with file splitting on, and takes chapter markers only in Hybrid MP4
+        (measured on 30.2; both requests answer 702 otherwise)."""
+        mode = await self._profile_parameter("Output", "Mode")
+        if mode is None:
+            return RecordingSettings(None, None)
+        advanced = mode == "Advanced"
+        splitting = await self._profile_parameter("AdvOut", "RecSplitFile")
+        fmt = await self._profile_parameter("AdvOut" if advanced else "SimpleOutput", "RecFormat2")
+        return RecordingSettings(
+            split_by_hand=advanced and splitting == "true",
+            chapter_markers=None if fmt is None else fmt == "hybrid_mp4",
+        )
+
+    async def _profile_parameter(self, category: str, name: str) -> str | None:
+        try:
+            data = await self.request(
+                "GetProfileParameter", {"parameterCategory": category, "parameterName": name}
+            )
+        except errors.UnknownRequest:
+            return None
+        value = data.get("parameterValue")
+        return value if isinstance(value, str) else None
 
     async def stats(self) -> Stats:
         """CPU, memory, disk, fps and frame counters."""
@@ -783,11 +829,13 @@ class OBSGateway(SceneItemVerbs):
         await self.request("ResumeRecord")
 
     async def split_record(self) -> None:
-        """Start a new recording file; UnsupportedFeature before obs-websocket 5.5."""
+        """Start a new recording file; UnsupportedFeature before obs-websocket 5.5,
+        FeatureOff if OBS's settings do not split by hand (or the recording is paused)."""
         await self._optional("SplitRecordFile", None)
 
     async def create_chapter(self, name: str) -> None:
-        """Add a chapter marker to the recording; UnsupportedFeature before obs-websocket 5.5."""
+        """Add a chapter marker to the recording; UnsupportedFeature before obs-websocket
+        5.5, FeatureOff if the format takes none (only Hybrid MP4 does) or it is paused."""
         await self._optional("CreateRecordChapter", {"chapterName": name})
 
     async def _optional(self, request_type: str, data: dict[str, Any] | None) -> None:
@@ -798,6 +846,10 @@ class OBSGateway(SceneItemVerbs):
             raise UnsupportedFeature(
                 request_type, exc.code, f"this OBS{version} does not offer {request_type}"
             ) from exc
+        except errors.OBSRequestError as exc:
+            if exc.code != protocol.Status.REQUEST_PROCESSING_FAILED:
+                raise
+            raise FeatureOff(exc.request_type, exc.code, exc.comment) from exc
 
 
 def _text_request(name: str, text: str) -> tuple[str, dict[str, Any] | None]:

@@ -5,6 +5,11 @@ READY, waits for the link to drop and starts over. While OBS is away, requests f
 at once with `ConnectionClosed` (they are never queued: a scene switch sent a minute
 late is worse than none). Event subscriptions made on the link survive reconnects.
 A wrong password is final: AUTH_FAILED, one log line, no retry.
+
+OBS 30 opens its websocket (and identifies clients) before it has loaded its scenes,
+and answers every request with 207 "not ready" until it has (about 50 ms after a start,
+measured on 30.2): the link counts as connected only once OBS answers, so no resync hook
+ever meets that window. OBS 29 answers from the first moment.
 """
 
 from __future__ import annotations
@@ -48,6 +53,32 @@ def backoff_delay(
     """
     step: float = min(cap, base * 2.0 ** min(attempt, 32))
     return step / 2 + rand() * step / 2
+
+
+# How often to ask an OBS that is still loading; its 207 window lasts about 50 ms.
+_NOT_READY_POLL_S = 0.02
+
+
+async def _until_obs_answers(client: OBSClient, limit: float) -> None:
+    """Return once OBS answers requests (not 207); ConnectTimeout, link closed, after `limit`."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + limit
+    while True:
+        try:
+            await client.request("GetVersion")
+            return
+        except errors.OBSRequestError as exc:
+            if exc.code != protocol.Status.NOT_READY:
+                return  # an answer all the same: OBS is up, whatever GetVersion thinks
+            if loop.time() >= deadline:
+                await client.close()
+                raise errors.ConnectTimeout(
+                    f"OBS at {client.address} still not ready (207) after {limit:g} s"
+                ) from exc
+        except BaseException:
+            await client.close()
+            raise
+        await asyncio.sleep(_NOT_READY_POLL_S)
 
 
 class OBSLink:
@@ -209,6 +240,7 @@ class OBSLink:
                 )
                 try:
                     await client.connect(on_hello=lambda _: self._set_state(LinkState.IDENTIFYING))
+                    await _until_obs_answers(client, self.connect_timeout)
                 except errors.AuthenticationFailed as exc:
                     self._fatal = exc
                     self.last_error = exc

@@ -18,12 +18,13 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Collection
+from pathlib import PurePath
 
 from showcaller.config import ResolvedSlot
 from showcaller.config.sections import SLOT_KINDS, Record, Rehearsal, Stream
 from showcaller.errors import OBSError, OutputRunning, UsageError
 from showcaller.obs.events import OutputState, StreamStateChanged
-from showcaller.obs.gateway import OBSGateway, StreamService
+from showcaller.obs.gateway import Capabilities, FeatureOff, OBSGateway, StreamService
 from showcaller.show.context import Attachment, ShowContext
 from showcaller.show.hostcommands import End
 from showcaller.show.journal import Kind
@@ -54,6 +55,9 @@ class Recording:
         self.settings = settings
         self.enabled = enabled
         self._warned_split = False
+        # "split"/"chapter" that OBS refused for its settings (702, OBS 30): not tried again.
+        self._refused: dict[str, FeatureOff] = {}
+        self._splits = 0  # files begun by SplitRecordFile in this recording
         self._paused_for: int | None = None  # the do_not_record slot showcaller paused for
         self.mark: Mark | None = None
         if enabled:
@@ -68,6 +72,7 @@ class Recording:
                 self.mark.detail = "OBS was already recording"
             return []
         await self.gateway.start_record()
+        self._splits = 0
         self.ctx.record(Kind.RECORD, action="start", at=self.ctx.time.now())
         log.info("recording started")
         return []
@@ -92,7 +97,11 @@ class Recording:
                 with contextlib.suppress(OutputRunning):
                     await self._start_record()
                 return []
-            if status.paused and self._paused_for is not None:
+            if status.paused and self._paused_for is None:
+                # Paused in OBS by the host: it stays so, and OBS 30 neither splits nor
+                # marks a paused recording (702).
+                return []
+            if status.paused:
                 await self._resume(slot)
             if slot.kind in PER_TALK_KINDS and not caught_up:
                 return await self._per_talk(slot)
@@ -113,6 +122,7 @@ class Recording:
             await self.gateway.start_record()
         except OBSError as exc:
             return [f"resumed: could not start the recording again: {exc}"]
+        self._splits = 0
         self._paused_for = None
         self.ctx.record(Kind.RECORD, action="start", at=self.ctx.time.now(), resumed=True)
         self.ctx.warn(
@@ -172,27 +182,41 @@ class Recording:
         mode = self.settings.per_talk
         if mode == "off":
             return []
-        caps = await self.gateway.capabilities()
         if mode == "restart":
             path = await self.gateway.stop_record()
             await self.gateway.start_record()
             self.ctx.record(Kind.RECORD, action="restart", slot=slot.index, path=path)
             return []
-        if mode == "chapter" and caps.chapters:
-            await self.gateway.create_chapter(slot.title)
-            self.ctx.record(Kind.RECORD, action="chapter", slot=slot.index, name=slot.title)
-            return []
-        if caps.split_record:
-            await self.gateway.split_record()
-            self.ctx.record(Kind.RECORD, action="split", slot=slot.index)
-            return []
-        if caps.chapters:
-            await self.gateway.create_chapter(slot.title)
-            self.ctx.record(Kind.RECORD, action="chapter", slot=slot.index, name=slot.title)
+        caps = await self.gateway.capabilities()
+        # "split" falls back to chapters and "chapter" to split files: whichever this OBS
+        # offers and its recording settings allow (OBS 30 lists both requests, and answers
+        # 702 to those its settings do not allow: e.g. its default Simple output, neither).
+        for way in ("chapter", "split") if mode == "chapter" else ("split", "chapter"):
+            if way in self._refused or not _offers(caps, way):
+                continue
+            try:
+                if way == "split":
+                    await self.gateway.split_record()
+                    self._splits += 1
+                    self.ctx.record(Kind.RECORD, action="split", slot=slot.index)
+                else:
+                    await self.gateway.create_chapter(slot.title)
+                    self.ctx.record(Kind.RECORD, action="chapter", slot=slot.index, name=slot.title)
+            except FeatureOff as exc:
+                self._refused[way] = exc
+                log.info("OBS refuses to %s the recording: %s", way, exc)
+                continue
             return []
         if self._warned_split:
             return []
         self._warned_split = True
+        if self._refused:
+            refused = "; ".join(str(exc) for exc in self._refused.values())
+            return [
+                f"OBS refuses to split the recording or add chapters ({refused}): one file "
+                f"for the whole show; {FeatureOff.hint}, or set record.per_talk = "
+                '"restart" for one file per talk'
+            ]
         return [
             "this OBS cannot split recordings or add chapters (obs-websocket < 5.5): "
             'one file for the whole show; set record.per_talk = "restart" for one file per talk'
@@ -212,8 +236,14 @@ class Recording:
                     self.gateway.record_status, time.clock, active=False, speed=self.ctx.speed
                 ):
                     return [f"the recording did not stop within {STREAM_START_TIMEOUT_S:g} s"]
-                self.ctx.say(f"the recording is saved: {path}")
-                log.info("recording saved: %s", path)
+                # After splits OBS 30 names the first file only (measured on 30.2).
+                saved = (
+                    f"{self._splits + 1} files in {PurePath(path).parent}, from {path}"
+                    if self._splits
+                    else path
+                )
+                self.ctx.say(f"the recording is saved: {saved}")
+                log.info("recording saved: %s", saved)
         except OBSError as exc:
             return [f"stopping the recording: {exc}"]
         return []
@@ -223,6 +253,10 @@ class Recording:
 
     def on_stream(self, event: StreamStateChanged) -> None:
         """Rehearsal does not watch the stream."""
+
+
+def _offers(caps: Capabilities, way: str) -> bool:
+    return caps.split_record if way == "split" else caps.chapters
 
 
 class StreamStart:

@@ -469,7 +469,9 @@ class ShowSession:
                     old,
                     active=active,
                     paused=state is OutputState.PAUSED,
-                    file=path or old.file,
+                    # OBS 30 names the recording's first file on stopping, even after
+                    # splits: the newest file seen (RecordFileChanged) stays the one shown.
+                    file=(old.file or path) if state is OutputState.STOPPED else path or old.file,
                 )
             case RecordFileChanged(path=path):
                 self.record(Kind.RECORD, action="file", path=path)

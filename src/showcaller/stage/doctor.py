@@ -128,8 +128,24 @@ async def _report(gateway: OBSGateway, shown: str, out: Console, needs: ShowNeed
     about.add_row("obs-websocket", version.websocket_version)
     about.add_row("rpc version", str(version.rpc_version))
     about.add_row("platform", escape(version.platform_description or version.platform))
-    about.add_row("split recording", _yes_no(caps.split_record))
-    about.add_row("chapter markers", _yes_no(caps.chapters))
+    settings = await gateway.recording_settings()
+    about.add_row(
+        "split recording",
+        _feature(
+            caps.split_record,
+            settings.split_by_hand,
+            'Settings > Output: Output Mode "Advanced", Recording, Automatic File '
+            'Splitting "Only split manually"',
+        ),
+    )
+    about.add_row(
+        "chapter markers",
+        _feature(
+            caps.chapters,
+            settings.chapter_markers,
+            'Settings > Output: Recording Format "Hybrid MP4"',
+        ),
+    )
     out.print(about)
 
     needed_scenes = set(needs.scene_names) if needs else set()
@@ -204,5 +220,9 @@ async def _stream_test_leftover(
     return True
 
 
-def _yes_no(flag: bool) -> str:
-    return "yes" if flag else "no (needs OBS 30.2+ / obs-websocket 5.5+)"
+def _feature(offered: bool, allowed: bool | None, how: str) -> str:
+    if not offered:
+        return "no (needs OBS 30.2+ / obs-websocket 5.5+)"
+    if allowed is False:
+        return escape(f"off in OBS's settings ({how})")
+    return "yes"

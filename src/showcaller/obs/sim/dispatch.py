@@ -62,6 +62,11 @@ class Dispatcher:
         delay = self._faults.delay_for(req.request_type)
         if delay > 0:
             await sleep(self._clock, delay)
+        if self._faults.loading:
+            status = protocol.RequestStatus(
+                False, Status.NOT_READY, "OBS is not ready to perform the request."
+            )
+            return protocol.RequestResponse(req.request_type, req.request_id, status)
         try:
             data = await self._execute(req, in_batch)
         except RequestFailed as failed:

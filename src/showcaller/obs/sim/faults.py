@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 from typing import Protocol
 
+from showcaller.clock import Clock
 from showcaller.obs.sim.outputs import Outputs, StreamHealth
 
 
@@ -32,10 +33,12 @@ class Lifecycle(Protocol):
 class Faults:
     """Verbs that make the simulated OBS misbehave the way a real one can (`sim.faults`)."""
 
-    def __init__(self, server: Lifecycle, outputs: Outputs) -> None:
+    def __init__(self, server: Lifecycle, outputs: Outputs, clock: Clock) -> None:
         """Faults of one simulated OBS; none is active at first."""
         self._server = server
         self._outputs = outputs
+        self._clock = clock
+        self._not_ready_until: float | None = None
         self.delays: dict[str | None, float] = {}
         self.auth_refused = False
         self.disk_free_mb: float | None = None  # None: plenty (the sim's steady number)
@@ -85,6 +88,18 @@ class Faults:
         """Return once requests may be answered."""
         await self._answering.wait()
 
+    def not_ready(self, seconds: float) -> None:
+        """Like OBS 30 still loading after a start: it accepts and identifies clients but
+        answers every request (each one of a batch too) with 207 for `seconds` from now;
+        0 clears it. (Measured on OBS 30.2: about 50 ms; OBS 29 has no such window.)"""
+        self._not_ready_until = self._clock.monotonic() + seconds if seconds > 0 else None
+
+    @property
+    def loading(self) -> bool:
+        """Whether requests are answered with 207 now (`not_ready`)."""
+        until = self._not_ready_until
+        return until is not None and self._clock.monotonic() < until
+
     def drop(self) -> None:
         """Cut every connection abruptly: no close frame, the TCP connection just dies."""
         self._server.abort_connections()
@@ -93,11 +108,13 @@ class Faults:
         """Fail every Identify with 4009, whatever the password (False: back to normal)."""
         self.auth_refused = refuse
 
-    async def restart(self, downtime: float = 0.2) -> None:
+    async def restart(self, downtime: float = 0.2, *, loading: float = 0.0) -> None:
         """Like OBS restarting: drop every client, refuse connections for `downtime`
         seconds, then listen again on the same port with scenes and inputs kept
-        (outputs stop, as they would)."""
+        (outputs stop, as they would); like OBS 30, `loading` seconds of 207 follow."""
         await self._server.restart(downtime)
+        # No await since the server listens again: no request can come in between.
+        self.not_ready(loading)
 
     async def kill(self) -> None:
         """Like OBS dying: connections reset, nothing listens any more (`revive()` undoes)."""
@@ -126,6 +143,7 @@ class Faults:
     def clear(self) -> None:
         """Back to a healthy OBS: no delays, answering, auth accepted, stream target ok."""
         self.delays.clear()
+        self._not_ready_until = None
         self.auth_refused = False
         self.unstall()
         if self.health != "ok":

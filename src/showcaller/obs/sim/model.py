@@ -159,10 +159,17 @@ class RecordOutput:
 
     state: OutputState = "stopped"
     path: Path | None = None
+    # The recording's first file: what OBS 30.2 names on stopping, even after splits.
+    first_path: Path | None = None
     started_at: float = 0.0
     paused_at: float | None = None
     paused_total: float = 0.0
     chapters: list[str] = field(default_factory=list)
+    # OBS 30's recording settings: manual file splitting on (Advanced output mode,
+    # Automatic File Splitting "Only split manually") and a format with chapter markers
+    # (Hybrid MP4). Off, SplitRecordFile / CreateRecordChapter answer 702 (measured).
+    split_enabled: bool = True
+    chapter_markers: bool = True
 
     @property
     def active(self) -> bool:

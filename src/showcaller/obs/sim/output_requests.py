@@ -135,11 +135,12 @@ class OutputRequests:
         self.outputs.start_record()
 
     async def handle_StopRecord(self, a: Args) -> JSON:
-        """Stop recording; answers the file's path at once (STOPPING, STOPPED follow)."""
+        """Stop recording; answers the file's path at once (STOPPING, STOPPED follow): like
+        OBS 30.2, the recording's first file even after SplitRecordFile (measured)."""
         rec = self.model.record
         if rec.state != "started" or rec.path is None:
             raise RequestFailed(Status.OUTPUT_NOT_RUNNING)
-        path = rec.path
+        path = rec.first_path or rec.path
         self.outputs.stop_record()
         return {"outputPath": str(path)}
 
@@ -186,6 +187,12 @@ class OutputRequests:
         rec = self.model.record
         if rec.state != "started" or rec.path is None:
             raise RequestFailed(Status.OUTPUT_NOT_RUNNING)
+        # Like OBS 30.2: refused while paused too.
+        if not rec.split_enabled or rec.paused_at is not None:
+            raise RequestFailed(
+                Status.REQUEST_PROCESSING_FAILED,
+                "Verify that file splitting is enabled in the output settings.",
+            )
         old = rec.path
         await asyncio.to_thread(finish_file, old, rec.duration(self.clock.monotonic()))
         rec.path = await asyncio.to_thread(self.outputs.new_recording_file)
@@ -197,6 +204,11 @@ class OutputRequests:
         rec = self.model.record
         if rec.state != "started" or rec.path is None:
             raise RequestFailed(Status.OUTPUT_NOT_RUNNING)
+        if not rec.chapter_markers or rec.paused_at is not None:
+            raise RequestFailed(
+                Status.REQUEST_PROCESSING_FAILED,
+                "Verify that the output being used supports chapter markers.",
+            )
         name = (
             a.string("chapterName") if a.has("chapterName") else f"Chapter {len(rec.chapters) + 1}"
         )

@@ -235,7 +235,7 @@ class Outputs:
         rec = self.model.record
         self.record_event("STARTING", False, None)
         await self._sleep(_OUTPUT_START_S)
-        rec.path = await asyncio.to_thread(self.new_recording_file)
+        rec.path = rec.first_path = await asyncio.to_thread(self.new_recording_file)
         rec.state, rec.started_at = "started", self.clock.monotonic()
         self.record_event("STARTED", True, rec.path)
 
@@ -266,7 +266,8 @@ class Outputs:
         if rec.path is not None:
             await asyncio.to_thread(finish_file, rec.path, rec.duration(self.clock.monotonic()))
         rec.state, rec.paused_at = "stopped", None
-        self.record_event("STOPPED", False, rec.path)
+        # Like OBS 30.2: the first file of the recording, even after splits (measured).
+        self.record_event("STOPPED", False, rec.first_path or rec.path)
 
     # ------------------------------------------------------------------ meters
 

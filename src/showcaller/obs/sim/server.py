@@ -78,7 +78,7 @@ class SimulatedOBS:
         self._clients = Clients()
         self._tasks = Tasks()
         self.outputs = Outputs(self.model, self.clock, self._tasks, self._clients, record_dir)
-        self.faults = Faults(self, self.outputs)
+        self.faults = Faults(self, self.outputs, self.clock)
         self.use_cases = UseCases(self.model)
         media = MediaRequests(self.model, self.clock)
         self.model.emit = self._clients.broadcast

@@ -92,6 +92,13 @@ class UseCases:
             if not m.source_exists(name):
                 m.create_input(scene, name, kind, {})
 
+    def recording_settings(self, *, split: bool = True, chapters: bool = True) -> None:
+        """Like OBS 30's Settings › Output: whether the recording may be split by hand
+        (Advanced mode, Automatic File Splitting "Only split manually") and whether its
+        format takes chapter markers (Hybrid MP4); each off answers its request 702."""
+        self._model.record.split_enabled = split
+        self._model.record.chapter_markers = chapters
+
     def listen(self, port: int = RTMP_PORT) -> int:
         """Make 127.0.0.1:port accept TCP connections (a stream server for StartStream's
         connect test) until the sim stops; 0 picks a free port. Returns the port."""
