@@ -75,6 +75,11 @@ async def _until_obs_answers(client: OBSClient, limit: float) -> None:
                 raise errors.ConnectTimeout(
                     f"OBS at {client.address} still not ready (207) after {limit:g} s"
                 ) from exc
+        except errors.MalformedResponse as exc:
+            # Whatever answers there does not answer as obs-websocket 5: retried like a
+            # server that cannot be reached (one warning line, then back off).
+            await client.close()
+            raise errors.NotOBSServer(str(exc)) from exc
         except BaseException:
             await client.close()
             raise
