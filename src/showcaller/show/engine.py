@@ -17,7 +17,7 @@ import logging
 import math
 import statistics
 from collections import deque
-from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Coroutine, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
@@ -225,6 +225,14 @@ class Show:
         # Commands a part of the session carries out (speaker checks): type -> handler.
         self._handlers: dict[type, Callable[[Any], Awaitable[CommandResult]]] = {}
         self._pending_switch: dict[str, CueRecord] = {}
+        # Cues whose answers are still on their way: a slow OBS (a screenshot queued ahead
+        # of the switch, every answer seconds late) never holds the next cue. Bounded: the
+        # client fails a request that is not answered within its timeout.
+        self._cues_out: set[asyncio.Task[None]] = set()
+        self._cue_sent = 0  # how many cue batches were sent (a number per batch)
+        self._cue_answered = 0  # the newest batch answered so far
+        self._cue_sent_last: tuple[list[tuple[str, str]], str] | None = None
+        self._pending_answers: dict[int, asyncio.Future[list[BaseException | None]]] = {}
         self._program_scene: str | None = None
         self._trouble = trouble  # resumed in trouble: the trouble scene stays on air
         self._trouble_hold = False  # the trouble scene holds the slot's clock (Hold by trouble)
@@ -404,8 +412,13 @@ class Show:
         getter: asyncio.Task[tuple[HostCommand, str, asyncio.Future[CommandResult]]] | None = None
         waits: list[asyncio.Task[Any]] = []  # this turn's sleeper and stopper
         try:
-            with contextlib.suppress(OBSError):
-                self._program_scene = await self.gateway.program_scene()
+            if self._resuming:
+                # What OBS shows now decides whether the resumed slot's scene is put back.
+                with contextlib.suppress(OBSError):
+                    self._program_scene = await self.gateway.program_scene()
+            else:
+                # Only for the surfaces: a slow answer must not hold the first cue.
+                self._spawn_cue_work(self._ask_program_scene(), "show-program-scene")
             self._lead_now = self._lead.value
             await self._run_timed_marks()
             cues_before = len(self.report.cues)
@@ -467,6 +480,15 @@ class Show:
                 getter.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await getter
+            # The answers still on their way (each within the client's request timeout):
+            # their outcome is journaled before the journal's last line.
+            me = asyncio.current_task()
+            out: list[asyncio.Future[Any]] = [*self._cues_out, *self._pending_answers.values()]
+            if me is not None and me.cancelling():
+                for pending in out:
+                    pending.cancel()
+            if out:
+                await asyncio.gather(*out, return_exceptions=True)
             with contextlib.suppress(OBSError):
                 await unsubscribe()
             # Answer commands nobody will carry out, so no surface waits forever.
@@ -750,22 +772,97 @@ class Show:
             # Before the switch: not one frame of a talk that must not be recorded in the file.
             for warning in await self._actions.before_slot_start(slot):
                 self.warn(warning)
-        results: list[BaseException | None]
+        number = self._send_cue(texts, scene)
+        # The answer is awaited beside the loop; the frame is on the wire once the cue's
+        # task has had its first step, so the next cue goes out after this one.
+        self._spawn_cue_work(
+            self._cue_answered_for(number, cue, slot, record, texts, sent), "show-cue-answer"
+        )
+        await asyncio.sleep(0)
+        # Said as the state says it (on air); a failure is said when OBS answers.
+        self._say("cue", f"slot {slot.index + 1} {slot.title} on air", at=cue.at, slot=slot.index)
+        log.info("slot %d %s on air (scene %s, %s)", slot.index + 1, slot.title, scene, cue.reason)
+
+    def _spawn_cue_work(self, coro: Coroutine[Any, Any, None], name: str) -> None:
+        task = asyncio.create_task(coro, name=name)
+        self._cues_out.add(task)
+        task.add_done_callback(self._cues_out.discard)
+
+    async def _ask_program_scene(self) -> None:
+        with contextlib.suppress(OBSError):
+            scene = await self.gateway.program_scene()
+            if self._program_scene is None:  # a cue's landing knows better
+                self._program_scene = scene
+                self._publish()
+
+    def _send_cue(self, texts: list[tuple[str, str]], scene: str) -> int:
+        """Start one cue batch (texts, then the switch) in a task; returns its number."""
+        self._cue_sent += 1
+        self._cue_sent_last = (texts, scene)
+        number = self._cue_sent
+        self._pending_answers[number] = asyncio.create_task(
+            self._cue_batch(texts, scene), name=f"show-cue-{number}"
+        )
+        return number
+
+    async def _cue_batch(
+        self, texts: list[tuple[str, str]], scene: str
+    ) -> list[BaseException | None]:
         try:
-            results = list(await self.gateway.cue(texts, scene))
+            return list(await self.gateway.cue(texts, scene))
         except Exception as exc:  # the link or a bug below: the cue failed, the show goes on
             if not isinstance(exc, OBSError):
                 log.exception("unexpected error while sending a cue")
-            results = [None] * len(texts) + [exc]  # one problem for the whole cue
+            return [None] * len(texts) + [exc]  # one problem for the whole cue
+
+    async def _answer_of(self, number: int) -> list[BaseException | None]:
+        """Cue batch `number`'s results, once answered; puts the newest cue back if this
+        older one was carried out after it (OBS runs requests in no fixed order)."""
+        try:
+            results = await self._pending_answers[number]
+        finally:
+            del self._pending_answers[number]
+        newest = self._cue_sent
+        if number < self._cue_answered and number < newest and newest not in self._pending_answers:
+            # The newest cue was answered before this older one: OBS may show this one's
+            # scene and texts now. Send the newest again (once per such late answer).
+            assert self._cue_sent_last is not None
+            texts, scene = self._cue_sent_last
+            again = self._send_cue(texts, scene)
+            self.warn(
+                f"OBS answered an earlier cue after a later one: {scene!r} sent again",
+                problem=False,
+            )
+            self._spawn_cue_work(self._settle(again), "show-cue-again")
+        self._cue_answered = max(self._cue_answered, number)
+        return results
+
+    async def _settle(self, number: int) -> None:
+        results = await self._answer_of(number)
+        if results[-1] is not None:
+            self.warn(f"could not put the newest cue back on air: {describe(results[-1])}")
+
+    async def _cue_answered_for(
+        self,
+        number: int,
+        cue: SlotStarted,
+        slot: ResolvedSlot,
+        record: CueRecord,
+        texts: list[tuple[str, str]],
+        sent: float,
+    ) -> None:
+        results = await self._answer_of(number)
+        scene = record.scene
         for (name, _), result in zip(texts, results[:-1], strict=True):
             if result is not None:
                 self.warn(f"lower third {name!r} not updated: {describe(result)}")
         switch = results[-1]
         if switch is not None:
             record.error = describe(switch)
-            self._pending_switch.pop(scene, None)
+            if self._pending_switch.get(scene) is record:
+                self._pending_switch.pop(scene, None)
             self.warn(f"slot {slot.index + 1} {slot.title!r}: scene {scene!r}: {record.error}")
-        else:
+        elif number == self._cue_sent:
             self._program_scene = scene
         self._journal.write(
             Kind.CUE,
@@ -781,11 +878,10 @@ class Show:
             lead=record.lead,
             error=record.error,
         )
-        self._say("cue", f"slot {slot.index + 1} {slot.title} on air", at=cue.at, slot=slot.index)
-        log.info("slot %d %s on air (scene %s, %s)", slot.index + 1, slot.title, scene, cue.reason)
         if self._actions is not None:
             for warning in await self._actions.at_slot_start(slot, caught_up=cue.caught_up):
                 self.warn(warning)
+        self._publish()
 
     def _lower_third(self, slot: ResolvedSlot) -> list[tuple[str, str]]:
         return self._cue_texts(slot)
