@@ -22,7 +22,7 @@ from showcaller.modes import RehearsalOptions, rehearse
 from showcaller.obs.sim import SimulatedOBS
 from showcaller.show.session import ShowSession
 
-from .sim_fixtures import SIM_PASSWORD, seed_event
+from .sim_fixtures import SIM_PASSWORD, seed_event, short_event
 
 # Honest for a loaded 2-core machine (other suites run beside this one); an engine that
 # waited for the previous cue's answer (0.5-2 s per request, four per cue) would be
@@ -30,58 +30,6 @@ from .sim_fixtures import SIM_PASSWORD, seed_event
 TOLERANCE_S = 0.05
 SPEED = 30.0  # a one-minute slot passes in two real seconds
 SLOTS = 6
-
-
-def _event(url: str) -> str:
-    lines = [
-        "[event]",
-        'title = "Slow OBS"',
-        "date = 2030-01-01",
-        'timezone = "UTC"',
-        'hashtag = "#slow"',
-        "",
-        "[obs]",
-        f'url = "{url}"',
-        'transition = "Cut"',
-        "transition_ms = 50",
-        "",
-        "[scenes]",
-        'talk = "Talk"',
-        'lt = "Lightning Talk"',
-        "",
-        "[lower_third]",
-        'speaker_input = "Lower Third Name"',
-        'title_input = "Lower Third Title"',
-        'hashtag_input = "Lower Third Hashtag"',
-        "",
-        "[record]",
-        "enabled = false",
-        "",
-        "[checks]",
-        "window_seconds = 1",
-        "frozen_seconds = 1",
-        "",
-    ]
-    for sp in ("a", "b"):
-        lines += [
-            "[[speakers]]",
-            f'id = "{sp}"',
-            f'name = "Speaker {sp.upper()}"',
-            f'video_input = "Speaker {sp.upper()} Video"',
-            f'audio_input = "Speaker {sp.upper()} Audio"',
-            "",
-        ]
-    for i in range(SLOTS):
-        lines += [
-            "[[timetable.slots]]",
-            f'kind = "{"talk" if i % 2 == 0 else "lt"}"',
-            f'title = "Slot {i + 1}"',
-            f'speakers = ["{"a" if i % 2 == 0 else "b"}"]',
-            *(['start = "00:05"'] if i == 0 else []),
-            'duration = "60s"',
-            "",
-        ]
-    return "\n".join(lines)
 
 
 class ArrivalSim(SimulatedOBS):
@@ -115,7 +63,7 @@ async def test_every_answer_two_seconds_late_and_cues_still_leave_on_time(
 ) -> None:
     async with ArrivalSim(password=SIM_PASSWORD, record_dir=tmp_path / "rec") as sim:
         path = tmp_path / "event.toml"
-        path.write_text(_event(sim.url), encoding="utf-8")
+        path.write_text(short_event(sim.url, SLOTS, checks=True), encoding="utf-8")
         cfg = load_config(path)
         seed_event(sim, cfg)
         sessions: list[ShowSession] = []
