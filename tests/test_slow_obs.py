@@ -10,10 +10,16 @@ previous cue's answer is still seconds away.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
+import random
 import time
 from pathlib import Path
 from typing import Any
+
+import aiohttp
+from aiohttp import web
 
 from showcaller.checks.health import stream_health
 from showcaller.clock import ScaledClock
@@ -21,6 +27,8 @@ from showcaller.config import OBS, load_config
 from showcaller.modes import RehearsalOptions, rehearse
 from showcaller.obs.sim import SimulatedOBS
 from showcaller.show.session import ShowSession
+from tests.realobs import HeadlessOBS
+from tests.test_modes import provision
 
 from .sim_fixtures import SIM_PASSWORD, seed_event, short_event
 
@@ -106,5 +114,117 @@ async def test_every_answer_two_seconds_late_and_cues_still_leave_on_time(
         assert scene == cue.scene
         assert texts == ["Lower Third Name", "Lower Third Title", "Lower Third Hashtag"]
         assert cue.lead == 0
+        late.append(arrived - clock.real_monotonic(showtime.monotonic_for(cue.deadline)))
+    assert all(-0.005 <= x <= TOLERANCE_S for x in late), [round(x * 1000, 1) for x in late]
+
+
+class DelayingRelay:
+    """A websocket relay in front of a real OBS: passes the client's frames on at once
+    (stamping each cue frame as it arrives) and OBS's events too, but holds each of OBS's
+    answers (op 7, 9) a random 0.5-2 s (seeded) once `slow` is set."""
+
+    def __init__(self, obs_url: str, seed: int) -> None:
+        self.obs_url = obs_url
+        self.slow = False
+        self.cue_arrivals: list[tuple[float, str]] = []
+        self._random = random.Random(seed)
+        self._runner: web.AppRunner | None = None
+        self._held: set[asyncio.Task[None]] = set()
+        self.url = ""
+
+    async def __aenter__(self) -> DelayingRelay:
+        app = web.Application()
+        app.router.add_get("/", self._serve)
+        self._runner = web.AppRunner(app)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.url = f"ws://127.0.0.1:{port}"
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        for task in list(self._held):
+            task.cancel()
+        assert self._runner is not None
+        await self._runner.cleanup()
+
+    async def _serve(self, request: web.Request) -> web.WebSocketResponse:
+        client = web.WebSocketResponse(protocols=("obswebsocket.json",))
+        await client.prepare(request)
+        async with (
+            aiohttp.ClientSession() as http,
+            http.ws_connect(self.obs_url, protocols=("obswebsocket.json",)) as obs,
+        ):
+
+            async def to_client() -> None:
+                async for msg in obs:
+                    if msg.type != aiohttp.WSMsgType.TEXT:
+                        break
+                    if self.slow and json.loads(msg.data).get("op") in (7, 9):
+                        held = asyncio.create_task(self._later(client, msg.data))
+                        self._held.add(held)
+                        held.add_done_callback(self._held.discard)
+                    elif not client.closed:
+                        await client.send_str(msg.data)
+                await client.close()
+
+            back = asyncio.create_task(to_client())
+            async for msg in client:
+                if msg.type != aiohttp.WSMsgType.TEXT:
+                    break
+                if "SetCurrentProgramScene" in msg.data:
+                    arrived = time.monotonic()
+                    d = json.loads(msg.data)["d"]
+                    for r in [d, *d.get("requests", ())]:
+                        if r.get("requestType") == "SetCurrentProgramScene":
+                            self.cue_arrivals.append((arrived, r["requestData"]["sceneName"]))
+                await obs.send_str(msg.data)
+            back.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await back
+        return client
+
+    async def _later(self, client: web.WebSocketResponse, text: str) -> None:
+        await asyncio.sleep(self._random.uniform(0.5, 2.0))
+        if not client.closed:
+            with contextlib.suppress(ConnectionError):
+                await client.send_str(text)
+
+
+async def test_real_obs_answering_two_seconds_late_never_holds_a_cue(
+    real_obs: HeadlessOBS, tmp_path: Path
+) -> None:
+    async with DelayingRelay(real_obs.url, seed=22) as relay:
+        path = tmp_path / "event.toml"
+        path.write_text(short_event(relay.url, SLOTS, checks=True), encoding="utf-8")
+        cfg = load_config(path)
+        await provision(real_obs.url, real_obs.password, cfg)
+        sessions: list[ShowSession] = []
+
+        def slow_from_now(session: ShowSession) -> None:
+            sessions.append(session)
+            session.attach("stream health", stream_health(cfg.health))
+            relay.slow = True
+
+        report = await rehearse(
+            cfg,
+            RehearsalOptions(
+                obs=OBS.model_validate({"url": relay.url, "password": real_obs.password}),
+                speed=SPEED,
+                journal=tmp_path / "r.jsonl",
+                lead=False,
+            ),
+            on_session=slow_from_now,
+        )
+    [session] = sessions
+    showtime = session.show.time
+    clock = showtime.clock
+    assert isinstance(clock, ScaledClock)
+    assert [c.slot_index for c in report.cues] == list(range(SLOTS))
+    assert len(relay.cue_arrivals) == SLOTS, relay.cue_arrivals
+    late = []
+    for cue, (arrived, scene) in zip(report.cues, relay.cue_arrivals, strict=True):
+        assert scene == cue.scene
         late.append(arrived - clock.real_monotonic(showtime.monotonic_for(cue.deadline)))
     assert all(-0.005 <= x <= TOLERANCE_S for x in late), [round(x * 1000, 1) for x in late]
