@@ -4,20 +4,23 @@
     python bench/web_load.py --short    # 1 run each way, 12 cues (CI, under a minute)
     python bench/web_load.py --clients 1000 --runs 5
 
-Each run starts `showcaller rehearse EVENT --obs sim --speed 60 --no-lead --web-port 0`
-as its own process (the built-in simulated OBS inside it, as `make demo` runs it) on a
-generated event (bench/timing.py's: one-minute talk / lightning-talk slots, three
-lower-third texts per cue, so a cue every real second, after a six-second first slot in
-which the clients connect). The clients are in THIS process, so their CPU is not the
-show's: N Server-Sent-Events readers on /api/events (what the /timer page opens) that
-read every state (counted, not parsed: a browser parses on its own machine), and one
-poller that GETs /api/state every 100 ms and times each answer. The baseline is the same
-show with no client at all.
+Each run starts `showcaller sim --config EVENT` (the built-in simulated OBS as its own
+process, as a real OBS is) and `showcaller rehearse EVENT --obs ws://... --speed 60
+--no-lead --web-port 0` as another, on a generated event (bench/timing.py's: one-minute
+talk / lightning-talk slots, three lower-third texts per cue, so a cue every real second,
+after a six-second first slot in which the clients connect). The clients are in THIS
+process, so their CPU is not the show's: N Server-Sent-Events readers on /api/events
+(what the /timer page opens) that read every state (counted, not parsed: a browser
+parses on its own machine), and one poller that GETs /api/state every 100 ms and times
+each answer. The baseline is the same show with no client at all. At x60 the engine's
+one-show-second tick publishes a state every 17 real ms, so each feed gets about 20
+states a second: sixty times what a real-time show sends.
 
 Lateness is read from the show's own journal: each `landed` record's `late_ms`, the
 moment the engine heard OBS's CurrentProgramSceneChanged minus the cue's deadline, in real
-ms (lead compensation off, so a cue is due at its deadline). The first cue (sent while
-the clients connect) is left out.
+ms (lead compensation off, so a cue is due at its deadline), and each cue's `sent` minus
+its deadline (the engine's own part). The first cue (sent while the clients connect) is
+left out.
 
 Goals: cue lateness p50 and p99 with the clients within 2 ms of without; /api/state p99
 reported (no goal set). It is a measurement: exit 0 unless it crashed.
@@ -71,10 +74,42 @@ def write_event(folder: Path, cues: int) -> Path:
 
 
 @contextlib.asynccontextmanager
-async def show(event: Path, journal: Path) -> AsyncIterator[tuple[asyncio.subprocess.Process, str]]:
+async def simulated_obs(event: Path) -> AsyncIterator[str]:
+    """`showcaller sim` as its own process, seeded from the event file: its URL."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "showcaller", "sim", "--port", "0", "--config", str(event),
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    assert proc.stderr is not None
+    try:
+        async with asyncio.timeout(20):
+            while True:
+                line = (await proc.stderr.readline()).decode()
+                if not line:
+                    raise RuntimeError("showcaller sim ended at once")
+                if found := re.search(r"listening on (ws://\S+)", line):
+                    break
+        drain = asyncio.create_task(proc.stderr.read(), name="sim output")
+        yield found.group(1)
+    finally:
+        if proc.returncode is None:
+            proc.send_signal(signal.SIGINT)
+            try:
+                await asyncio.wait_for(proc.wait(), 10)
+            except TimeoutError:
+                proc.kill()
+                await proc.wait()
+        with contextlib.suppress(Exception):
+            await drain
+
+
+@contextlib.asynccontextmanager
+async def show(
+    event: Path, journal: Path, obs: str
+) -> AsyncIterator[tuple[asyncio.subprocess.Process, str]]:
     """The rehearsal as its own process: (process, base URL of its web app)."""
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "showcaller", "rehearse", str(event), "--obs", "sim",
+        sys.executable, "-m", "showcaller", "rehearse", str(event), "--obs", obs,
         "--speed", f"{SPEED:g}", "--no-lead", "--web-port", "0", "--journal", str(journal),
         "--plain",
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
@@ -192,7 +227,7 @@ async def cpu_until_exit(proc: asyncio.subprocess.Process) -> float:
 async def one_run(event: Path, folder: Path, name: str, clients: int) -> RunResult:
     journal = folder / f"{name}.jsonl"
     load = Load()
-    async with show(event, journal) as (proc, base):
+    async with simulated_obs(event) as obs, show(event, journal, obs) as (proc, base):
         t0 = time.monotonic()
         cpu = asyncio.create_task(cpu_until_exit(proc), name="show CPU")
         if clients:

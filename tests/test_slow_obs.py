@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import random
 import time
 from pathlib import Path
@@ -38,6 +39,11 @@ from .sim_fixtures import SIM_PASSWORD, seed_event, short_event
 TOLERANCE_S = 0.05
 SPEED = 30.0  # a one-minute slot passes in two real seconds
 SLOTS = 6
+# Behind the relay a cue's batch is one answer (held 0.5-2 s once, not per request): a slot
+# every real second makes an engine that waited for it miss the next deadline.
+REAL_SPEED = 60.0
+
+log = logging.getLogger(__name__)
 
 
 class ArrivalSim(SimulatedOBS):
@@ -115,6 +121,7 @@ async def test_every_answer_two_seconds_late_and_cues_still_leave_on_time(
         assert texts == ["Lower Third Name", "Lower Third Title", "Lower Third Hashtag"]
         assert cue.lead == 0
         late.append(arrived - clock.real_monotonic(showtime.monotonic_for(cue.deadline)))
+    log.info("cue frames' lateness (ms): %s", [round(x * 1000, 1) for x in late])
     assert all(-0.005 <= x <= TOLERANCE_S for x in late), [round(x * 1000, 1) for x in late]
 
 
@@ -211,7 +218,7 @@ async def test_real_obs_answering_two_seconds_late_never_holds_a_cue(
             cfg,
             RehearsalOptions(
                 obs=OBS.model_validate({"url": relay.url, "password": real_obs.password}),
-                speed=SPEED,
+                speed=REAL_SPEED,
                 journal=tmp_path / "r.jsonl",
                 lead=False,
             ),
@@ -227,4 +234,5 @@ async def test_real_obs_answering_two_seconds_late_never_holds_a_cue(
     for cue, (arrived, scene) in zip(report.cues, relay.cue_arrivals, strict=True):
         assert scene == cue.scene
         late.append(arrived - clock.real_monotonic(showtime.monotonic_for(cue.deadline)))
+    log.info("cue frames' lateness (ms): %s", [round(x * 1000, 1) for x in late])
     assert all(-0.005 <= x <= TOLERANCE_S for x in late), [round(x * 1000, 1) for x in late]
