@@ -568,11 +568,12 @@ class Show:
         ]
         for p in passed:
             self._passed_over(p, old, why)
+        sent_here: int | None = None  # the cue this step sent before the next one
         for cue in cues:
             self._said_floor = max(self._said_floor, cue.at)
             match cue:
                 case SlotStarted():
-                    await self._start_slot(cue)
+                    sent_here = await self._start_slot(cue, after=sent_here)
                 case SlotOverrun():
                     self._overrun(cue)
                 case ShowEnded():
@@ -745,7 +746,11 @@ class Show:
 
     # --------------------------------------------------------------------- cues
 
-    async def _start_slot(self, cue: SlotStarted) -> None:
+    async def _start_slot(self, cue: SlotStarted, *, after: int | None = None) -> int:
+        """Send the slot's cue; returns its number. `after`: a cue sent in the same step
+        (slots passed through at once, catching up): this one waits for its answer, so OBS
+        carries them out in order (it runs requests in no fixed order); cues of separate
+        deadlines never wait for each other."""
         slot = self.plan.slots[cue.slot_index]
         self._phase = Phase.ON_AIR
         self._clear_message_for(slot.index)
@@ -772,6 +777,9 @@ class Show:
             # Before the switch: not one frame of a talk that must not be recorded in the file.
             for warning in await self._actions.before_slot_start(slot):
                 self.warn(warning)
+        earlier = self._pending_answers.get(after) if after is not None else None
+        if earlier is not None:
+            await asyncio.wait({earlier})
         number = self._send_cue(texts, scene)
         # The answer is awaited beside the loop; the frame is on the wire once the cue's
         # task has had its first step, so the next cue goes out after this one.
@@ -782,6 +790,7 @@ class Show:
         # Said as the state says it (on air); a failure is said when OBS answers.
         self._say("cue", f"slot {slot.index + 1} {slot.title} on air", at=cue.at, slot=slot.index)
         log.info("slot %d %s on air (scene %s, %s)", slot.index + 1, slot.title, scene, cue.reason)
+        return number
 
     def _spawn_cue_work(self, coro: Coroutine[Any, Any, None], name: str) -> None:
         task = asyncio.create_task(coro, name=name)
@@ -823,11 +832,14 @@ class Show:
         finally:
             del self._pending_answers[number]
         newest = self._cue_sent
-        if number < self._cue_answered and number < newest and newest not in self._pending_answers:
+        stale = number < self._cue_answered and number < newest
+        if stale and newest not in self._pending_answers and self._cue_sent_last is not None:
             # The newest cue was answered before this older one: OBS may show this one's
-            # scene and texts now. Send the newest again (once per such late answer).
-            assert self._cue_sent_last is not None
+            # scene and texts now. Send the newest again (once per such late answer),
+            # unless the trouble scene went on air since (it stays).
             texts, scene = self._cue_sent_last
+            if self._trouble and scene != self._trouble_scene():
+                scene = self._trouble_scene() or scene
             again = self._send_cue(texts, scene)
             self.warn(
                 f"OBS answered an earlier cue after a later one: {scene!r} sent again",
