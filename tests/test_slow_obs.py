@@ -128,7 +128,8 @@ async def test_every_answer_two_seconds_late_and_cues_still_leave_on_time(
 class DelayingRelay:
     """A websocket relay in front of a real OBS: passes the client's frames on at once
     (stamping each cue frame as it arrives) and OBS's events too, but holds each of OBS's
-    answers (op 7, 9) a random 0.5-2 s (seeded) once `slow` is set."""
+    answers (op 7, 9) a random 0.5-2 s (seeded) once `slow` is set, in the order OBS sent
+    them (as a slow link or a busy OBS would: an answer never overtakes an earlier one)."""
 
     def __init__(self, obs_url: str, seed: int) -> None:
         self.obs_url = obs_url
@@ -163,19 +164,30 @@ class DelayingRelay:
             aiohttp.ClientSession() as http,
             http.ws_connect(self.obs_url, protocols=("obswebsocket.json",)) as obs,
         ):
+            answers: asyncio.Queue[tuple[float, str]] = asyncio.Queue()
+
+            async def answer_in_order() -> None:
+                while True:
+                    due, text = await answers.get()
+                    await asyncio.sleep(max(0.0, due - time.monotonic()))
+                    if not client.closed:
+                        with contextlib.suppress(ConnectionError):
+                            await client.send_str(text)
 
             async def to_client() -> None:
                 async for msg in obs:
                     if msg.type != aiohttp.WSMsgType.TEXT:
                         break
                     if self.slow and json.loads(msg.data).get("op") in (7, 9):
-                        held = asyncio.create_task(self._later(client, msg.data))
-                        self._held.add(held)
-                        held.add_done_callback(self._held.discard)
+                        due = time.monotonic() + self._random.uniform(0.5, 2.0)
+                        answers.put_nowait((due, msg.data))
                     elif not client.closed:
                         await client.send_str(msg.data)
                 await client.close()
 
+            held = asyncio.create_task(answer_in_order())
+            self._held.add(held)
+            held.add_done_callback(self._held.discard)
             back = asyncio.create_task(to_client())
             async for msg in client:
                 if msg.type != aiohttp.WSMsgType.TEXT:
@@ -191,12 +203,6 @@ class DelayingRelay:
             with contextlib.suppress(asyncio.CancelledError):
                 await back
         return client
-
-    async def _later(self, client: web.WebSocketResponse, text: str) -> None:
-        await asyncio.sleep(self._random.uniform(0.5, 2.0))
-        if not client.closed:
-            with contextlib.suppress(ConnectionError):
-                await client.send_str(text)
 
 
 async def test_real_obs_answering_two_seconds_late_never_holds_a_cue(
