@@ -125,7 +125,7 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def write_event(path: Path, first: datetime, slots: int, slot_s: int) -> None:
+def write_event(path: Path, first: datetime, slots: int, slot_s: int, *, audio: bool) -> None:
     lines = [
         "[event]",
         'title = "Soak"',
@@ -157,7 +157,7 @@ def write_event(path: Path, first: datetime, slots: int, slot_s: int) -> None:
             f'id = "s{i}"',
             f'name = "Speaker {i + 1}"',
             f'video_input = "Speaker {i + 1} Video"',
-            f'audio_input = "Speaker {i + 1} Audio"',
+            *([f'audio_input = "Speaker {i + 1} Audio"'] if audio else []),
             "",
         ]
     for i in range(slots):
@@ -220,7 +220,7 @@ def journal_lateness(journal: Path) -> tuple[list[float], list[float]]:
     return landed, sent
 
 
-async def live_soak(folder: Path, minutes: float, short: bool) -> None:
+async def live_soak(folder: Path, minutes: float, short: bool, *, audio: bool = True) -> None:
     total = minutes * 60
     startup = 8.0  # start-up of both processes, preflight, the first checks
     wait = max(35.0, total / 3)
@@ -228,12 +228,13 @@ async def live_soak(folder: Path, minutes: float, short: bool) -> None:
     slots = max(4, int((total - wait) // slot_s))
     first = (datetime.now(UTC) + timedelta(seconds=startup + wait)).replace(microsecond=0)
     event = folder / "soak.toml"
-    write_event(event, first, slots, slot_s)
+    write_event(event, first, slots, slot_s, audio=audio)
     journal = folder / "soak.jsonl"
     web_port = free_port()
     print(
         f"(b) real-time live, {minutes:g} min: waits {wait:.0f} s for its first slot, then "
-        f"{slots} slots of {slot_s} s; {SPEAKERS} speakers (picture + microphone each)"
+        f"{slots} slots of {slot_s} s; {SPEAKERS} speakers "
+        f"({'picture + microphone' if audio else 'picture only: --no-microphones'} each)"
     )
 
     sim = await asyncio.create_subprocess_exec(
@@ -348,7 +349,7 @@ async def bench(args: argparse.Namespace) -> None:
         if not args.no_virtual:
             await virtual_soak(folder, args.hours, traced=not args.short)
         minutes = 1.4 if args.short and args.minutes is None else (args.minutes or 30.0)
-        await live_soak(folder, minutes, args.short)
+        await live_soak(folder, minutes, args.short, audio=not args.no_microphones)
 
 
 def main() -> int:
@@ -357,6 +358,11 @@ def main() -> int:
     parser.add_argument("--minutes", type=float, help="real-time live run (default 30)")
     parser.add_argument("--hours", type=float, default=3.0, help="virtual show (default 3)")
     parser.add_argument("--no-virtual", action="store_true", help="only the live run")
+    parser.add_argument(
+        "--no-microphones",
+        action="store_true",
+        help="speakers without audio inputs (what the meters cost, by difference)",
+    )
     asyncio.run(bench(parser.parse_args()))
     return 0
 
