@@ -1,5 +1,6 @@
 """Many open timer feeds during a sped-up show: each gets the show's last state, every cue
-lands, and no feed is left open on the server once the clients have gone (or the show).
+lands, no feed sends more than one state per FEED_EVERY_S, and no feed is left open on
+the server once the clients have gone (or the show).
 
 The web app over a real socket, attached to a real rehearsal on the simulated OBS (as
 tests/test_web.py); the clients are aiohttp readers of /api/events in this process. The
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +22,7 @@ from showcaller.config import OBS, load_config
 from showcaller.modes import RehearsalOptions, rehearse
 from showcaller.obs.sim import SimulatedOBS
 from showcaller.show.session import ShowSession
-from showcaller.surfaces.web import WebAccess, WebApp
+from showcaller.surfaces.web import FEED_EVERY_S, WebAccess, WebApp
 
 from .sim_fixtures import SIM_PASSWORD, seed_event, short_event
 
@@ -32,10 +34,12 @@ SPEED = 60.0  # a cue every real second
 
 async def _read_feed(
     http: aiohttp.ClientSession, url: str, *, leave_early: bool
-) -> dict[str, Any] | None:
-    """The last state envelope the feed sent before its `end` event (None: it left early)."""
+) -> tuple[dict[str, Any] | None, int, float]:
+    """The last state envelope the feed sent before its `end` event (None: it left early),
+    how many states it sent, and over how many real seconds."""
     last: dict[str, Any] | None = None
     states = 0
+    started = time.monotonic()
     async with http.get(f"{url}/api/events") as response:
         assert response.status == 200
         buffer = b""
@@ -47,9 +51,9 @@ async def _read_feed(
                     last = json.loads(block[len(b"event: state\ndata: ") :])
                     states += 1
                     if leave_early and states == 3:
-                        return None
+                        return None, states, time.monotonic() - started
                 elif block.startswith(b"event: end"):
-                    return last
+                    return last, states, time.monotonic() - started
     raise AssertionError("the feed closed without its end event")
 
 
@@ -106,11 +110,14 @@ async def test_300_feeds_get_the_last_state_every_cue_lands_and_none_stays_open(
     assert peak >= CLIENTS * 0.9, peak
     assert app.open_feeds == 0
     # Every client that stayed got the show's last state: ended, no slot on air.
-    stayed = [last for i, last in enumerate(lasts) if i % LEAVE_EARLY != 0]
+    stayed = [read for i, read in enumerate(lasts) if i % LEAVE_EARLY != 0]
     assert len(stayed) == CLIENTS - CLIENTS // LEAVE_EARLY
-    for last in stayed:
+    for last, states, seconds in stayed:
         assert last is not None
         assert last["state"]["show"]["phase"] == "ended", last["state"]["show"]["phase"]
+        # At x60 the show publishes ~60 states a second; a feed sends the newest at most
+        # every FEED_EVERY_S (the first at once, the end's last state included).
+        assert states <= seconds / FEED_EVERY_S + 2, (states, seconds)
     # Every cue was sent without error and landed in OBS.
     assert [c.slot_index for c in report.cues] == list(range(SLOTS))
     assert all(c.error is None and c.landed is not None for c in report.cues), report.cues

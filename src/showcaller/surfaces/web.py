@@ -63,6 +63,9 @@ log = logging.getLogger(__name__)
 MAX_BODY_BYTES = 16 * 1024
 # A comment line on an idle feed this often, so a dead client (or proxy) is noticed.
 HEARTBEAT_S = 15.0
+# A feed sends at most one state per this many real seconds (always the newest): the pages
+# count down on their own, and a rehearsal at x60 publishes 60 states a second.
+FEED_EVERY_S = 0.1
 # A configured token shorter than this is refused for a non-loopback address.
 MIN_TOKEN_CHARS = 16
 # The pages' own files, served under /static/.
@@ -572,10 +575,16 @@ class WebApp:
         language = json.dumps(self.cfg.event.language)
         head = f'"speed":{speed},"language":{language}'  # the same for every feed of a show
         sent_version, sent_seq = -1, 0
+        loop = asyncio.get_running_loop()
+        sent_at = -FEED_EVERY_S
         with contextlib.suppress(ConnectionError), self._counted_feed():
             while True:
                 snapshot = broadcast.snapshot
                 if snapshot is not None and snapshot.version != sent_version:
+                    if (wait := sent_at + FEED_EVERY_S - loop.time()) > 0:
+                        await asyncio.sleep(wait)
+                        continue  # then the newest state
+                    sent_at = loop.time()
                     event = broadcast.event(snapshot, sent_seq, with_messages, head)
                     if with_messages:
                         sent_seq = broadcast.last_seq
