@@ -32,6 +32,8 @@ bench: $(STAMP)
 	$(BIN)/python bench/health_cost.py --real
 	$(BIN)/python bench/provision.py --real
 	$(BIN)/python bench/rooms.py
+	$(BIN)/python bench/web_load.py
+	$(BIN)/python bench/soak.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info src/*.egg-info .pytest_cache .mypy_cache .ruff_cache

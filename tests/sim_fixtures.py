@@ -26,6 +26,61 @@ def seed_event(sim: SimulatedOBS, cfg: EventConfig) -> None:
     sim.use_cases.seed_show(needs_of(cfg))
 
 
+def short_event(url: str, slots: int, *, seconds: int = 60, checks: bool = False) -> str:
+    """An event file of `slots` slots of `seconds` each, talk and lightning talk in turn, for
+    speakers A and B (with video and audio inputs and one-second checks if `checks`)."""
+    lines = [
+        "[event]",
+        'title = "Short event"',
+        "date = 2030-01-01",
+        'timezone = "UTC"',
+        'hashtag = "#short"',
+        "",
+        "[obs]",
+        f'url = "{url}"',
+        'transition = "Cut"',
+        "transition_ms = 50",
+        "",
+        "[scenes]",
+        'talk = "Talk"',
+        'lt = "Lightning Talk"',
+        "",
+        "[lower_third]",
+        'speaker_input = "Lower Third Name"',
+        'title_input = "Lower Third Title"',
+        'hashtag_input = "Lower Third Hashtag"',
+        "",
+        "[record]",
+        "enabled = false",
+        "",
+    ]
+    if checks:
+        lines += ["[checks]", "window_seconds = 1", "frozen_seconds = 1", ""]
+    for sp in ("a", "b"):
+        lines += [
+            "[[speakers]]",
+            f'id = "{sp}"',
+            f'name = "Speaker {sp.upper()}"',
+        ]
+        if checks:
+            lines += [
+                f'video_input = "Speaker {sp.upper()} Video"',
+                f'audio_input = "Speaker {sp.upper()} Audio"',
+            ]
+        lines.append("")
+    for i in range(slots):
+        lines += [
+            "[[timetable.slots]]",
+            f'kind = "{"talk" if i % 2 == 0 else "lt"}"',
+            f'title = "Slot {i + 1}"',
+            f'speakers = ["{"a" if i % 2 == 0 else "b"}"]',
+            *(['start = "00:05"'] if i == 0 else []),
+            f'duration = "{seconds}s"',
+            "",
+        ]
+    return "\n".join(lines)
+
+
 @pytest.fixture
 async def sim(tmp_path: Path) -> AsyncIterator[SimulatedOBS]:
     """A running simulated OBS as it is by default (OBS 30, obs-websocket 5.5), with a

@@ -685,6 +685,37 @@ async def test_delay_holds_one_request_type(
         await client.close()
 
 
+async def test_a_delay_range_draws_each_answer_anew_within_it_and_repeats_with_its_seed(
+    vsim: SimulatedOBS, virtual_clock: VirtualClock
+) -> None:
+    faults = vsim.faults
+    faults.delay(None, 0.5, up_to=2.0, seed=7)
+    drawn = [faults.delay_for("GetStats") for _ in range(200)]
+    assert all(0.5 <= d <= 2.0 for d in drawn)
+    assert max(drawn) - min(drawn) > 1.0  # spread over the range, not one value
+    faults.delay(None, 0.5, up_to=2.0, seed=7)
+    assert [faults.delay_for("GetStats") for _ in range(200)] == drawn
+    with pytest.raises(ValueError, match="up_to"):
+        faults.delay("GetStats", 2.0, up_to=1.0)
+    # On the wire: a request waits its drawn delay on the sim's clock, not less.
+    faults.delay(None, 0.5, up_to=2.0, seed=7)
+    first = faults.delay_for("GetVersion")
+    faults.delay(None, 0.5, up_to=2.0, seed=7)
+    client = await RawClient.identified(vsim.url)
+    try:
+        pending = asyncio.ensure_future(client.request("GetVersion"))
+        await asyncio.sleep(0.05)
+        virtual_clock.advance(first - 0.01)
+        await asyncio.sleep(0.05)
+        assert not pending.done()
+        virtual_clock.advance(0.02)
+        assert (await pending)["requestStatus"]["code"] == 100
+    finally:
+        await client.close()
+    faults.delay(None, 0)
+    assert faults.delay_for("GetVersion") == 0.0
+
+
 async def test_stall_keeps_the_socket_open_without_answers(
     raw: RawClient, sim: SimulatedOBS
 ) -> None:

@@ -40,7 +40,7 @@ import os
 import secrets
 import socket
 import string
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, MutableMapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, MutableMapping
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -63,6 +63,9 @@ log = logging.getLogger(__name__)
 MAX_BODY_BYTES = 16 * 1024
 # A comment line on an idle feed this often, so a dead client (or proxy) is noticed.
 HEARTBEAT_S = 15.0
+# A feed sends at most one state per this many real seconds (always the newest): the pages
+# count down on their own, and a rehearsal at x60 publishes 60 states a second.
+FEED_EVERY_S = 0.1
 # A configured token shorter than this is refused for a non-loopback address.
 MIN_TOKEN_CHARS = 16
 # The pages' own files, served under /static/.
@@ -213,6 +216,9 @@ class _Broadcast:
         self._changed = asyncio.Event()
         self._seqs: list[int] = []
         self._messages: list[str] = []  # encoded once, in seq order
+        # The newest snapshot's event as bytes, per (messages after, with messages): the
+        # feeds that are up to date (nearly all) share one encoding instead of one each.
+        self._events: dict[tuple[int, bool], bytes] = {}
 
     def publish(self, state: SessionState) -> None:
         """Encode `state` and wake the feeds."""
@@ -232,12 +238,29 @@ class _Broadcast:
             state_json=_dumps(plain),
             sent_at=time.wall(time.now()).isoformat(),
         )
+        self._events.clear()
         self._wake()
 
     def close(self) -> None:
         """The show is over: the feeds send their last state and end."""
         self.closed = True
         self._wake()
+
+    def event(self, snapshot: _Snapshot, after: int, with_messages: bool, head: str) -> bytes:
+        """The `state` event of `snapshot` for a feed that has the messages up to `after`
+        (`head`: the feed's fixed fields), encoded once for all such feeds."""
+        key = (after if with_messages else -1, with_messages)
+        cached = self._events.get(key) if snapshot is self.snapshot else None
+        if cached is None:
+            messages = self.messages_after(after) if with_messages else "[]"
+            data = (
+                f'{{"sent_at":"{snapshot.sent_at}",{head},"messages":{messages},'
+                f'"state":{snapshot.state_json}}}'
+            )
+            cached = f"event: state\ndata: {data}\n\n".encode()
+            if snapshot is self.snapshot:
+                self._events[key] = cached
+        return cached
 
     def messages_after(self, seq: int) -> str:
         """The encoded messages numbered above `seq`, as a JSON array."""
@@ -305,6 +328,7 @@ class WebApp:
         self.port: int | None = None  # the port it listens on, once it does
         self.ready = asyncio.Event()  # set once it listens (or could not)
         self._bad_tokens = 0
+        self.open_feeds = 0  # /api/events connections open now (a leak shows here)
         self._broadcast: _Broadcast | None = None
         self._session: ShowContext | None = None
 
@@ -549,21 +573,22 @@ class WebApp:
         await response.prepare(request)
         speed = json.dumps(self._session.speed if self._session else 1.0)
         language = json.dumps(self.cfg.event.language)
+        head = f'"speed":{speed},"language":{language}'  # the same for every feed of a show
         sent_version, sent_seq = -1, 0
-        with contextlib.suppress(ConnectionError):
+        loop = asyncio.get_running_loop()
+        sent_at = -FEED_EVERY_S
+        with contextlib.suppress(ConnectionError), self._counted_feed():
             while True:
                 snapshot = broadcast.snapshot
                 if snapshot is not None and snapshot.version != sent_version:
-                    messages = "[]"
+                    if (wait := sent_at + FEED_EVERY_S - loop.time()) > 0:
+                        await asyncio.sleep(wait)
+                        continue  # then the newest state
+                    sent_at = loop.time()
+                    event = broadcast.event(snapshot, sent_seq, with_messages, head)
                     if with_messages:
-                        messages = broadcast.messages_after(sent_seq)
                         sent_seq = broadcast.last_seq
-                    data = (
-                        f'{{"sent_at":"{snapshot.sent_at}","speed":{speed},'
-                        f'"language":{language},"messages":{messages},'
-                        f'"state":{snapshot.state_json}}}'
-                    )
-                    await response.write(f"event: state\ndata: {data}\n\n".encode())
+                    await response.write(event)
                     sent_version = snapshot.version
                     continue
                 if broadcast.closed:
@@ -575,6 +600,15 @@ class WebApp:
                 except TimeoutError:
                     await response.write(b": still here\n\n")
         return response
+
+    @contextlib.contextmanager
+    def _counted_feed(self) -> Iterator[None]:
+        # Counted down however the feed ends: the show's end, the client leaving, a cancel.
+        self.open_feeds += 1
+        try:
+            yield
+        finally:
+            self.open_feeds -= 1
 
     async def _commands(self, request: web.Request) -> web.StreamResponse:
         if not _same(_bearer(request), self.access.control_token):

@@ -8,6 +8,7 @@ wire asks it whether to answer and how late.
 from __future__ import annotations
 
 import asyncio
+import random
 from typing import Protocol
 
 from showcaller.clock import Clock
@@ -39,7 +40,9 @@ class Faults:
         self._outputs = outputs
         self._clock = clock
         self._not_ready_until: float | None = None
-        self.delays: dict[str | None, float] = {}
+        # request type (None: every request) -> (shortest, longest) delay in seconds
+        self.delays: dict[str | None, tuple[float, float]] = {}
+        self._random = random.Random(0)
         self.auth_refused = False
         self.disk_free_mb: float | None = None  # None: plenty (the sim's steady number)
         self._answering = asyncio.Event()
@@ -60,16 +63,33 @@ class Faults:
         """Share of frames the encoder and renderer skip (`drop_frames`)."""
         return self._outputs.encoder_skip
 
-    def delay(self, request_type: str | None = None, seconds: float = 1.0) -> None:
-        """Answer `request_type` (or every request, for None) `seconds` late; 0 clears it."""
-        if seconds <= 0:
+    def delay(
+        self,
+        request_type: str | None = None,
+        seconds: float = 1.0,
+        *,
+        up_to: float | None = None,
+        seed: int | None = None,
+    ) -> None:
+        """Answer `request_type` (or every request, for None) `seconds` late, or, with
+        `up_to`, each one a random time between `seconds` and `up_to` (drawn from `seed`
+        when given, so a run repeats); 0 clears it."""
+        if seconds <= 0 and not up_to:
             self.delays.pop(request_type, None)
-        else:
-            self.delays[request_type] = seconds
+            return
+        longest = seconds if up_to is None else up_to
+        if longest < seconds:
+            raise ValueError(f"delay: up_to ({up_to}) is less than seconds ({seconds})")
+        self.delays[request_type] = (seconds, longest)
+        if seed is not None:
+            self._random.seed(seed)
 
     def delay_for(self, request_type: str) -> float:
-        """The extra delay before answering one request of this type."""
-        return self.delays.get(request_type, self.delays.get(None, 0.0))
+        """The extra delay before answering one request of this type (drawn anew each time)."""
+        shortest, longest = self.delays.get(request_type, self.delays.get(None, (0.0, 0.0)))
+        if longest <= shortest:
+            return shortest
+        return self._random.uniform(shortest, longest)
 
     def stall(self) -> None:
         """Stop answering requests (and batches) but keep every socket open."""
