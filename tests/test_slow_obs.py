@@ -4,8 +4,11 @@ The simulated OBS over a real socket answers every request (the cues' batches, t
 speaker checks' screenshots, the stream-health polls) a random 0.5-2 s late (seeded). It
 stamps each frame that carries a SetCurrentProgramScene (the engine's cue batch: the
 lower-third texts, then the switch) the moment it arrives; each must arrive within
-TOLERANCE_S of its deadline (lead compensation off), although the
-previous cue's answer is still seconds away.
+TOLERANCE_S of its deadline (lead compensation off), although the screenshots and
+polls beside it are seconds from their answers, and the engine waits for a cue's own
+answer at most 1 s (and never past the next deadline). A cue still owed an answer when
+the next one is due does not hold it; if OBS then carries the earlier one out after the
+later one, the engine sends the newest again (that extra frame is not a cue's).
 """
 
 from __future__ import annotations
@@ -34,8 +37,8 @@ from tests.test_modes import provision
 from .sim_fixtures import SIM_PASSWORD, seed_event, short_event
 
 # Honest for a loaded 2-core machine (other suites run beside this one); an engine that
-# waited for the previous cue's answer (0.5-2 s per request, four per cue) would be
-# seconds late.
+# waited for a screenshot's or a poll's answer (0.5-2 s each), or for its own cue's answer
+# to the end, would be a second or more late.
 TOLERANCE_S = 0.05
 SPEED = 30.0  # a one-minute slot passes in two real seconds
 SLOTS = 6
@@ -114,15 +117,28 @@ async def test_every_answer_two_seconds_late_and_cues_still_leave_on_time(
     assert seen.get("GetSourceScreenshot", 0) >= 3, seen
     assert seen.get("GetStats", 0) + seen.get("GetStreamStatus", 0) >= 3, seen
     assert [c.slot_index for c in report.cues] == list(range(SLOTS))
-    assert len(sim.cue_arrivals) == SLOTS, sim.cue_arrivals
     late = []
-    for cue, (arrived, scene, texts) in zip(report.cues, sim.cue_arrivals, strict=True):
+    for cue, (arrived, scene, texts) in zip(
+        report.cues, _cue_frames(report.cues, sim.cue_arrivals), strict=True
+    ):
         assert scene == cue.scene
         assert texts == ["Lower Third Name", "Lower Third Title", "Lower Third Hashtag"]
         assert cue.lead == 0
         late.append(arrived - clock.real_monotonic(showtime.monotonic_for(cue.deadline)))
     log.info("cue frames' lateness (ms): %s", [round(x * 1000, 1) for x in late])
     assert all(-0.005 <= x <= TOLERANCE_S for x in late), [round(x * 1000, 1) for x in late]
+
+
+def _cue_frames(cues: list[Any], arrivals: list[Any]) -> list[Any]:
+    """Each cue's own frame: in order, the next one switching to its scene (a newest cue
+    sent again after OBS carried out an older one late is not a cue's frame)."""
+    frames, rest = [], iter(arrivals)
+    for cue in cues:
+        frame = next((a for a in rest if a[1] == cue.scene), None)
+        assert frame is not None, (cue, arrivals)
+        frames.append(frame)
+    assert len(arrivals) <= 2 * len(cues), arrivals  # one resend per cue at most
+    return frames
 
 
 class DelayingRelay:
@@ -235,9 +251,10 @@ async def test_real_obs_answering_two_seconds_late_never_holds_a_cue(
     clock = showtime.clock
     assert isinstance(clock, ScaledClock)
     assert [c.slot_index for c in report.cues] == list(range(SLOTS))
-    assert len(relay.cue_arrivals) == SLOTS, relay.cue_arrivals
     late = []
-    for cue, (arrived, scene) in zip(report.cues, relay.cue_arrivals, strict=True):
+    for cue, (arrived, scene) in zip(
+        report.cues, _cue_frames(report.cues, relay.cue_arrivals), strict=True
+    ):
         assert scene == cue.scene
         late.append(arrived - clock.real_monotonic(showtime.monotonic_for(cue.deadline)))
     log.info("cue frames' lateness (ms): %s", [round(x * 1000, 1) for x in late])

@@ -90,6 +90,11 @@ ALIVE_S = 10.0
 # next deadline (but CUE_WAIT_MIN_S).
 CUE_WAIT_S = 1.0
 CUE_WAIT_MIN_S = 0.2
+# Cues sent closer together than this (real s) go out one after the other (OBS runs
+# separate requests on a thread pool, in any order): the later waits for the earlier's
+# answer. A cue after a longer gap leaves at its deadline whatever OBS still owes; if OBS
+# then answers an earlier cue after it, the newest is sent again (see _answered).
+CUE_CHAIN_S = 0.25
 # A message's topic when its level says it all (see ShowMessage.topic).
 _LEVEL_TOPIC = {"cue": "cue", "end": "end"}
 
@@ -233,6 +238,11 @@ class Show:
         # Cues whose answer OBS still owes after the timetable went on (see _cue_wait).
         self._unanswered: set[asyncio.Task[list[BaseException | None]]] = set()
         self._last_cue: asyncio.Task[list[BaseException | None]] | None = None
+        self._last_cue_at = 0.0  # loop time the last cue was started
+        self._cue_number = 0  # cues started so far (each cue's number)
+        self._cue_answered = 0  # the newest cue OBS has answered
+        self._newest_cue: tuple[int, Sequence[tuple[str, str]], str] | None = None
+        self._first_scene: asyncio.Task[None] | None = None
         self._program_scene: str | None = None
         self._trouble = trouble  # resumed in trouble: the trouble scene stays on air
         self._trouble_hold = False  # the trouble scene holds the slot's clock (Hold by trouble)
@@ -412,8 +422,13 @@ class Show:
         getter: asyncio.Task[tuple[HostCommand, str, asyncio.Future[CommandResult]]] | None = None
         waits: list[asyncio.Task[Any]] = []  # this turn's sleeper and stopper
         try:
-            with contextlib.suppress(OBSError):
-                self._program_scene = await self.gateway.program_scene()
+            if self._resuming:
+                # What OBS shows now decides whether the resumed slot's scene is put back.
+                with contextlib.suppress(OBSError):
+                    self._program_scene = await self.gateway.program_scene()
+            else:
+                # Only for the surfaces: a slow answer must not hold the first cue.
+                self._first_scene = asyncio.create_task(self._ask_program_scene())
             self._lead_now = self._lead.value
             await self._run_timed_marks()
             cues_before = len(self.report.cues)
@@ -476,7 +491,9 @@ class Show:
                 with contextlib.suppress(asyncio.CancelledError):
                     await getter
             # A cue OBS still owes an answer to is not waited for once the show stops.
-            owed = list(self._unanswered)
+            owed: list[asyncio.Future[Any]] = list(self._unanswered)
+            if self._first_scene is not None:
+                owed.append(self._first_scene)
             for cue_task in owed:
                 cue_task.cancel()
             await asyncio.gather(*owed, return_exceptions=True)
@@ -763,15 +780,22 @@ class Show:
             # Before the switch: not one frame of a talk that must not be recorded in the file.
             for warning in await self._actions.before_slot_start(slot):
                 self.warn(warning)
-        # Cues reach OBS one after the other (OBS runs separate requests on a thread pool,
-        # in any order): this one goes out once OBS has answered the one before.
+        # Cues close together reach OBS one after the other (see CUE_CHAIN_S).
+        now_real = asyncio.get_running_loop().time()
         before = (
-            self._last_cue if self._last_cue is not None and not self._last_cue.done() else None
+            self._last_cue
+            if self._last_cue is not None
+            and not self._last_cue.done()
+            and now_real - self._last_cue_at < CUE_CHAIN_S
+            else None
         )
+        self._cue_number += 1
+        number = self._cue_number
+        self._newest_cue = (number, texts, scene)
         sending = asyncio.create_task(
             self._send_cue(texts, scene, before), name=f"cue slot {slot.index + 1}"
         )
-        self._last_cue = sending
+        self._last_cue, self._last_cue_at = sending, now_real
         # OBS hung with its link up (requests held, pings answered) must not hold the
         # timetable: the cue waits for OBS's answer at most until the next deadline.
         done, _ = await asyncio.wait({sending}, timeout=self._cue_wait())
@@ -779,10 +803,10 @@ class Show:
         if unanswered:
             self._unanswered.add(sending)
             sending.add_done_callback(
-                lambda task: self._late_answer(task, record, slot, texts, scene)
+                lambda task: self._late_answer(task, record, slot, texts, scene, number)
             )
         else:
-            self._answered(sending.result(), record, slot, texts, scene)
+            self._answered(sending.result(), record, slot, texts, scene, number)
         self._journal.write(
             Kind.CUE,
             cue="slot_started",
@@ -838,6 +862,7 @@ class Show:
         slot: ResolvedSlot,
         texts: Sequence[tuple[str, str]],
         scene: str,
+        number: int,
     ) -> None:
         for (name, _), result in zip(texts, results[:-1], strict=True):
             if result is not None:
@@ -849,6 +874,42 @@ class Show:
             self.warn(f"slot {slot.index + 1} {slot.title!r}: scene {scene!r}: {record.error}")
         else:
             self._program_scene = scene
+            if number < self._cue_answered:
+                # A newer cue was carried out before this one: OBS may show this one now.
+                self._put_newest_back()
+        self._cue_answered = max(self._cue_answered, number)
+
+    def _put_newest_back(self) -> None:
+        """Send the newest cue again (OBS carried out an older one after it); not in
+        trouble (the trouble scene stays on air) nor while the newest is still owed."""
+        newest = self._newest_cue
+        if newest is None or self._trouble or self._stopped or newest[0] > self._cue_answered:
+            return
+        _, texts, scene = newest
+        self.warn(
+            f"OBS carried out an earlier cue after a later one: {scene!r} sent again",
+            problem=False,
+        )
+        again = asyncio.create_task(self._send_cue(texts, scene, None), name="cue again")
+        self._unanswered.add(again)
+
+        def settled(task: asyncio.Task[list[BaseException | None]]) -> None:
+            self._unanswered.discard(task)
+            if task.cancelled() or self._stopped:
+                return
+            if (failed := task.result()[-1]) is not None:
+                self.warn(f"could not put {scene!r} back on air: {describe(failed)}")
+            elif self._newest_cue is newest:
+                self._program_scene = scene
+
+        again.add_done_callback(settled)
+
+    async def _ask_program_scene(self) -> None:
+        with contextlib.suppress(OBSError):
+            scene = await self.gateway.program_scene()
+            if self._program_scene is None:  # a cue's answer knows better
+                self._program_scene = scene
+                self._publish()
 
     def _late_answer(
         self,
@@ -857,6 +918,7 @@ class Show:
         slot: ResolvedSlot,
         texts: Sequence[tuple[str, str]],
         scene: str,
+        number: int,
     ) -> None:
         """OBS answered a cue after the timetable had gone on (or the show stopped)."""
         self._unanswered.discard(task)
@@ -868,7 +930,7 @@ class Show:
         late = (self.time.now() - record.sent) / self._speed
         if results[-1] is None and not any(results[:-1]):
             self.say(f"OBS confirmed the switch to {scene!r} {late:.1f} s late")
-        self._answered(results, record, slot, texts, scene)
+        self._answered(results, record, slot, texts, scene, number)
 
     def _lower_third(self, slot: ResolvedSlot) -> list[tuple[str, str]]:
         return self._cue_texts(slot)
