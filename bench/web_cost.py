@@ -48,6 +48,18 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / TICKS  # utime, stime
 
 
+async def end_process(proc: asyncio.subprocess.Process) -> None:
+    """End a showcaller process as the host would: SIGINT (Ctrl-C), then 10 s to end
+    before SIGKILL."""
+    if proc.returncode is None:
+        proc.send_signal(signal.SIGINT)
+        try:
+            await asyncio.wait_for(proc.wait(), 10)
+        except TimeoutError:
+            proc.kill()
+            await proc.wait()
+
+
 @contextlib.asynccontextmanager
 async def showcaller(folder: Path, *, web: bool) -> AsyncIterator[tuple[int, str | None]]:
     """A rehearsal in its own process, waiting on its standby slot: (pid, timer URL)."""
@@ -73,13 +85,7 @@ async def showcaller(folder: Path, *, web: bool) -> AsyncIterator[tuple[int, str
         drain = asyncio.create_task(proc.stdout.read())
         yield proc.pid, url
     finally:
-        if proc.returncode is None:
-            proc.send_signal(signal.SIGINT)
-            try:
-                await asyncio.wait_for(proc.wait(), 10)
-            except TimeoutError:
-                proc.kill()
-                await proc.wait()
+        await end_process(proc)
         with contextlib.suppress(Exception):
             await drain
 

@@ -34,7 +34,6 @@ import contextlib
 import json
 import os
 import re
-import signal
 import statistics
 import sys
 import tempfile
@@ -51,6 +50,7 @@ sys.path.insert(0, str(THIS_FILE.parent))  # timing
 sys.path.insert(0, str(ROOT / "src"))
 
 from timing import event_toml, machine, pct  # noqa: E402 - after the path setup
+from web_cost import end_process  # noqa: E402
 
 SPEED = 60.0  # a one-minute slot passes in one real second
 FIRST_SLOT_S = 360  # show seconds: six real seconds for the clients to connect
@@ -92,13 +92,7 @@ async def simulated_obs(event: Path) -> AsyncIterator[str]:
         drain = asyncio.create_task(proc.stderr.read(), name="sim output")
         yield found.group(1)
     finally:
-        if proc.returncode is None:
-            proc.send_signal(signal.SIGINT)
-            try:
-                await asyncio.wait_for(proc.wait(), 10)
-            except TimeoutError:
-                proc.kill()
-                await proc.wait()
+        await end_process(proc)
         with contextlib.suppress(Exception):
             await drain
 
@@ -130,13 +124,7 @@ async def show(
         await asyncio.wait_for(proc.wait(), 600)
         await drain
     finally:
-        if proc.returncode is None:
-            proc.send_signal(signal.SIGINT)
-            try:
-                await asyncio.wait_for(proc.wait(), 10)
-            except TimeoutError:
-                proc.kill()
-                await proc.wait()
+        await end_process(proc)
 
 
 @dataclass
