@@ -14,9 +14,11 @@ import pytest
 from showcaller.config import OBS, load_config
 from showcaller.modes import RehearsalOptions, rehearse
 from showcaller.obs.connect import SIM
+from showcaller.obs.sim import SimulatedOBS
 from showcaller.show.session import ShowSession
 from showcaller.show.state import ShowState, SlotView
 from showcaller.stage.textfields import clock_text, live_values
+from tests.sim_fixtures import SIM_PASSWORD, seed_event, sim  # noqa: F401
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "config.example.toml"
 BREAK = 6  # the example's break, counted from 0
@@ -277,3 +279,56 @@ async def test_after_obs_restarts_the_texts_and_feeds_are_written_again(tmp_path
             on_session=lambda s: s.attach("crash", crash),
         )
     assert got == {"title": True, "feeds": True}, report.warnings
+
+
+async def test_obs_not_answering_is_said_once_by_the_session_not_by_the_countdown(
+    sim: SimulatedOBS,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    # At 80×24 the dashboard shows one message: while OBS does not answer, that line must
+    # be the session's "OBS が応答しません", not the countdown's technical failure (seen
+    # living the night with a SIGSTOPped OBS). The countdown goes on once OBS answers.
+    path = _config(tmp_path, "ja")
+    cfg = load_config(path)
+    seed_event(sim, cfg)
+    countdowns: list[str] = []
+    messages: list[str] = []
+
+    @contextlib.asynccontextmanager
+    async def staller(session: ShowSession) -> AsyncIterator[None]:
+        async def run() -> None:
+            feed = session.feed()
+            async for state in feed:  # until the break is on air
+                if state.show.on_air is not None and state.show.on_air.kind == "break":
+                    break
+            feed.close()
+            await asyncio.sleep(0.5)
+            sim.faults.stall()
+            # Past the 2 s after which OBS is "not answering", and past the client's 5 s
+            # request timeout: the countdown's write fails.
+            await asyncio.sleep(6.0)
+            sim.faults.unstall()
+            await asyncio.sleep(1.5)
+            countdowns.append(sim.model.inputs["Break Countdown"].settings.get("text", ""))
+            await asyncio.sleep(1.0)
+            countdowns.append(sim.model.inputs["Break Countdown"].settings.get("text", ""))
+            messages.extend(m.text for m in session.show.messages)
+            await session.submit({"command": "end"}, source="api")
+
+        session.spawn(run(), "staller")
+        yield
+
+    await rehearse(
+        cfg,
+        RehearsalOptions(
+            obs=OBS.model_validate({"url": sim.url, "password": SIM_PASSWORD}),
+            speed=30,  # the 10-minute break lasts 20 real seconds
+            from_slot=BREAK,
+            journal=path.with_suffix(".jsonl"),
+        ),
+        on_session=lambda s: s.attach("staller", staller),
+    )
+    assert sum(m.startswith("OBS が応答しません") for m in messages) == 1, messages
+    assert not [m for m in messages if m.startswith("scene texts")], messages
+    assert all(t.startswith("再開まで ") for t in countdowns), countdowns
+    assert _seconds(countdowns[1]) < _seconds(countdowns[0]), countdowns  # counting again

@@ -8,7 +8,9 @@ the talk timer's text fallback) and writes those that changed, for the scenes on
 or next only, in one batch. It runs as a task of its own: no cue waits for it, and a
 slow OBS makes it skip ticks rather than queue them. It writes only inputs OBS has as
 text inputs (a browser-source timer needs nothing). A failure is said once as a
-warning, then logged at DEBUG until it works again.
+warning, then logged at DEBUG until it works again; OBS away or not answering is not
+its to say (the session says it once, in the event's language, and these texts are
+written anew when OBS is back), so that is logged at DEBUG only.
 
 After OBS reconnects (a restarted OBS loads its last *saved* scene collection), both
 attachments forget what they wrote and write every text and switch every feed again.
@@ -21,7 +23,7 @@ import logging
 from collections.abc import AsyncIterator, Sequence
 
 from showcaller.config import EventConfig
-from showcaller.errors import OBSError
+from showcaller.errors import OBSConnectionError, OBSError
 from showcaller.obs.gateway import OBSGateway
 from showcaller.show.context import Attachment, ShowContext
 from showcaller.stage.templates import builtin_templates
@@ -62,6 +64,9 @@ class SceneTexts:
         """Write texts in one batch; each failure said once (then DEBUG), never raised."""
         try:
             outcomes = await self.ctx.gateway.set_texts(texts)
+        except OBSConnectionError as exc:
+            log.debug("scene texts not updated (OBS away or not answering): %s", exc)
+            return
         except OBSError as exc:
             self._failed(f"scene texts not updated: {exc}")
             return
