@@ -15,6 +15,7 @@ import re
 from collections.abc import Callable, Iterator, Sequence
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -725,3 +726,43 @@ async def test_the_report_lists_the_hosts_commands_in_words(tmp_path: Path) -> N
         said[2] == "jump(slot_index=99) (from api) — refused: there is no slot 100 (slots 1 to 13)"
     )
     assert "extend(seconds=" not in markdown(build(last_run(tmp_path / "journal.jsonl")))
+
+
+async def test_a_late_answer_never_holds_the_next_cue_and_a_stale_switch_is_put_right(
+    tmp_path: Path,
+) -> None:
+    # OBS runs requests in no fixed order: the first slot's cue is carried out only after
+    # the second slot's (held here until released). The second cue goes out on time all
+    # the same (the engine waits for the first one's answer at most 1 s), and once the
+    # first one's switch lands late, the newest cue is sent again.
+    cfg = _config(tmp_path, _all_auto)
+    slots = cfg.slots_resolved()
+    assert slots[0].scene != slots[1].scene
+    show, obs, clock = _show(cfg, tmp_path)
+    release = asyncio.Event()
+    carry_out = obs.cue
+    asked: list[str] = []
+
+    async def late_first(texts: Sequence[tuple[str, str]], scene: str) -> list[Any]:
+        asked.append(scene)
+        if len(asked) == 1:
+            await release.wait()
+        return await carry_out(texts, scene)
+
+    obs.cue = late_first  # type: ignore[method-assign]
+    runner = asyncio.create_task(show.run())
+    await clock.sleep_until(_at(cfg, 1, 1))
+    assert obs.program == slots[1].scene
+    assert obs.switches[-1] == (_at(cfg, 1), slots[1].scene)  # on time, the first still out
+    release.set()
+    for _ in range(20):
+        await asyncio.sleep(0)
+    assert [scene for _, scene in obs.switches[-3:]] == [
+        slots[1].scene,
+        slots[0].scene,  # the late one
+        slots[1].scene,  # put right
+    ]
+    assert asked == [slots[0].scene, slots[1].scene, slots[1].scene]
+    assert any("carried out an earlier cue after a later one" in w for w in show.report.warnings)
+    show.detach()
+    await asyncio.wait_for(runner, 5)
