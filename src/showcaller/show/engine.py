@@ -25,6 +25,7 @@ from typing import Any, Protocol
 from showcaller.config import ResolvedSlot
 from showcaller.errors import OBSError, ShowcallerError, UsageError, describe
 from showcaller.obs.events import ProgramSceneChanged
+from showcaller.show import answers
 from showcaller.show import timetable as tt_mod
 from showcaller.show.hostcommands import (
     Detach,
@@ -52,18 +53,14 @@ from showcaller.show.state import (
     SlotView,
 )
 from showcaller.show.timetable import (
-    Back,
     CommandRejected,
-    Extend,
     Hold,
     Jump,
-    Next,
     Resume,
     ShowEnded,
     Skip,
     SlotOverrun,
     SlotStarted,
-    Start,
     Timetable,
     Unskip,
 )
@@ -210,6 +207,7 @@ class Show:
         self.plan = plan
         self.gateway = gateway
         self.time = showtime
+        self._words = answers.SlotWords(plan, showtime)
         self._journal = journal
         journal.on_error = self.warn  # a full disk is a problem for the report, not a crash
         self.mode = mode
@@ -241,7 +239,7 @@ class Show:
         self._last_cue_at = 0.0  # loop time the last cue was started
         self._cue_number = 0  # cues started so far (each cue's number)
         self._cue_answered = 0  # the newest cue OBS has answered
-        self._newest_cue: tuple[int, Sequence[tuple[str, str]], str] | None = None
+        self._newest_cue: tuple[Sequence[tuple[str, str]], str] | None = None  # texts, scene
         self._first_scene: asyncio.Task[None] | None = None
         self._program_scene: str | None = None
         self._trouble = trouble  # resumed in trouble: the trouble scene stays on air
@@ -589,13 +587,6 @@ class Show:
             self._snapshot()
         self._publish()
 
-    def _slot_name(self, index: int) -> str:
-        """How a person reads a slot: "4/13 質疑応答" (numbers from 1)."""
-        return f"{index + 1}/{len(self.plan.slots)} {self.plan.slots[index].title}"
-
-    def _hm(self, show_s: float | None) -> str:
-        return "—" if show_s is None else f"{self.time.wall(show_s).astimezone(self.plan.tz):%H:%M}"
-
     def _passed_over(self, p: int, old: Timetable, why: str | None) -> None:
         slot = old.planned[p]
         self.report.passed.append(slot.index)
@@ -612,57 +603,14 @@ class Show:
             start, end = run.actual_start, run.actual_end
             why = (
                 f"showcaller was stopped or frozen for its whole time "
-                f"({self._hm(start)}–{self._hm(end)})"
+                f"({self._words.hm(start)}–{self._words.hm(end)})"
             )
-        self.warn(
-            f"slot {self._slot_name(slot.index)} was passed over: it never went on air ({why})",
-            problem=False,
-        )
+        name = self._words.slot_name(slot.index)
+        self.warn(f"slot {name} was passed over: it never went on air ({why})", problem=False)
 
     def _what_changed(self, command: Any, name: str, new_tt: Timetable) -> str:
         """The answer to a timetable command, naming the slots it changed."""
-        old = self._tt
-        now = self.time.now()
-        changed = list(zip(old.planned, old.runs, new_tt.runs, strict=True))
-        skipped = [s.index for s, a, b in changed if b.skipped and not a.skipped]
-        unskipped = [s.index for s, a, b in changed if a.skipped and not b.skipped]
-        passed = [s.index for s, a, b in changed if b.passed and not a.passed]
-        status = new_tt.status(now)
-        nxt = (
-            f"; next: {self._slot_name(status.next.index)} at {self._hm(status.next_start)}"
-            if status.next is not None
-            else ""
-        )
-        match command:
-            case Skip():
-                return "skipped " + ", ".join(map(self._slot_name, skipped)) + nxt
-            case Unskip():
-                rows = {r.slot.index: r for r in new_tt.expected(now)}
-                at = rows[unskipped[0]].expected_start if unskipped else None
-                names = ", ".join(map(self._slot_name, unskipped))
-                return f"unskipped {names}: back in the show at {self._hm(at)}"
-            case Jump():
-                on_air = new_tt.on_air
-                text = f"jumped to {self._slot_name(on_air.index)}" if on_air else "jumped"
-                if passed:
-                    text += " (passed over " + ", ".join(map(self._slot_name, passed)) + ")"
-                return text
-            case Extend(seconds=seconds):
-                on_air = old.on_air
-                if on_air is None:
-                    return f"{name}: done"
-                row = {r.slot.index: r for r in new_tt.expected(now)}.get(on_air.index)
-                ends = f"; ends at {self._hm(row.expected_end)}" if row is not None else ""
-                return f"{_minutes(seconds)} for {self._slot_name(on_air.index)}{ends}"
-            case Next() | Back() | Start():
-                on_air = new_tt.on_air
-                verb = {Next: "next", Back: "back", Start: "started"}[type(command)]
-                return f"{verb}: {self._slot_name(on_air.index)} on air" if on_air else f"{verb}"
-            case Hold() | Resume():
-                on_air = old.on_air
-                verb = "held" if isinstance(command, Hold) else "resumed"
-                return f"{verb} {self._slot_name(on_air.index)}" if on_air else f"{name}: done"
-        return f"{name}: done"
+        return answers.what_changed(self._words, command, name, self._tt, new_tt, self.time.now())
 
     def _set_message(self, command: Message) -> CommandResult:
         on_air = self._tt.on_air
@@ -680,7 +628,7 @@ class Show:
         until = (
             "until you clear it"
             if self._message_pinned or on_air is None
-            else f"until {self._slot_name(on_air.index)} leaves the air"
+            else f"until {self._words.slot_name(on_air.index)} leaves the air"
         )
         return CommandResult(True, f"message: the timer shows {command.text!r} {until}")
 
@@ -706,7 +654,7 @@ class Show:
             away_s=round(away, 1),
             at=self.time.wall(now).isoformat(),
         )
-        where = f"slot {self._slot_name(on_air.index)}" if on_air is not None else "the show"
+        where = f"slot {self._words.slot_name(on_air.index)}" if on_air is not None else "the show"
         self.warn(f"resumed at {where} after {away:.0f} s", problem=False)
         if on_air is None or cued:
             return  # a catch-up cue has just put the right slot on air
@@ -791,7 +739,7 @@ class Show:
         )
         self._cue_number += 1
         number = self._cue_number
-        self._newest_cue = (number, texts, scene)
+        self._newest_cue = (texts, scene)
         sending = asyncio.create_task(
             self._send_cue(texts, scene, before), name=f"cue slot {slot.index + 1}"
         )
@@ -883,9 +831,11 @@ class Show:
         """Send the newest cue again (OBS carried out an older one after it); not in
         trouble (the trouble scene stays on air) nor while the newest is still owed."""
         newest = self._newest_cue
-        if newest is None or self._trouble or self._stopped or newest[0] > self._cue_answered:
+        if newest is None or self._trouble or self._stopped:
             return
-        _, texts, scene = newest
+        if self._cue_number > self._cue_answered:
+            return  # the newest is still owed: its own answer comes after this one
+        texts, scene = newest
         self.warn(
             f"OBS carried out an earlier cue after a later one: {scene!r} sent again",
             problem=False,
@@ -1009,7 +959,7 @@ class Show:
         on_air = self._tt.on_air
         if on_air is None:
             return ""
-        name = self._slot_name(on_air.index)
+        name = self._words.slot_name(on_air.index)
         now = self.time.now()
         if on and not self._tt.held:
             self._tt, _ = self._tt.apply(Hold(), now)
@@ -1175,16 +1125,6 @@ class Show:
             except Exception:
                 # A broken surface must not take the show down with it.
                 log.exception("a state listener failed")
-
-
-def _minutes(seconds: float) -> str:
-    """An extension as the host says it: "+1 min", "-30 s", "+1 min 30 s"."""
-    sign = "+" if seconds >= 0 else "-"
-    m, sec = divmod(round(abs(seconds)), 60)
-    parts = [f"{m} min"] if m else []
-    if sec or not m:
-        parts.append(f"{sec} s")
-    return sign + " ".join(parts)
 
 
 __all__ = [
