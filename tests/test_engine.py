@@ -766,3 +766,27 @@ async def test_a_late_answer_never_holds_the_next_cue_and_a_stale_switch_is_put_
     assert any("carried out an earlier cue after a later one" in w for w in show.report.warnings)
     show.detach()
     await asyncio.wait_for(runner, 5)
+
+
+async def test_a_restart_after_plus_one_minute_and_hold_keeps_them(tmp_path: Path) -> None:
+    # Seen living the night: +1 min twice, kill -9, restart — the talk's end went back to
+    # its planned time on the speaker's timer (a command with no cue left no state line).
+    cfg = _config(tmp_path)
+    _, planned = planned_slots(cfg)
+    show, _obs, clock = _show(cfg, tmp_path)
+    runner = asyncio.create_task(show.run())
+    await clock.sleep_until(_at(cfg, _TALK, 300))
+    assert (await show.submit(Extend(60))).ok
+    assert (await show.submit(Extend(60))).ok
+    ends = {s.index: s.expected_end for s in show.state.slots}[_TALK]
+    runner.cancel()  # kill -9 mid-talk
+    with pytest.raises(asyncio.CancelledError):
+        await runner
+    _OPEN_JOURNALS[-1].close()
+
+    point = last_state(tmp_path / "journal.jsonl", plan_hash(planned))
+    assert point is not None
+    resumed = Timetable.from_state(planned, dict(point.state))
+    show2, _, _ = _show(cfg, tmp_path, timetable=resumed, clock=clock)
+    assert {s.index: s.expected_end for s in show2.state.slots}[_TALK] == ends
+    show2.detach()

@@ -550,7 +550,10 @@ class Show:
                     if isinstance(command, Skip | Unskip):
                         self._say("info", result.message)
                     await self._apply(
-                        new_tt, cues, why="jumped past it" if isinstance(command, Jump) else None
+                        new_tt,
+                        cues,
+                        why="jumped past it" if isinstance(command, Jump) else None,
+                        snapshot=True,
                     )
         except CommandRejected as exc:
             result = CommandResult(False, str(exc))
@@ -565,7 +568,16 @@ class Show:
         if not reply.done():
             reply.set_result(result)
 
-    async def _apply(self, new_tt: Timetable, cues: Sequence[Any], why: str | None = None) -> None:
+    async def _apply(
+        self,
+        new_tt: Timetable,
+        cues: Sequence[Any],
+        why: str | None = None,
+        *,
+        snapshot: bool = False,
+    ) -> None:
+        """Take `new_tt`, carrying out its cues; its state is journaled when a cue, a passed
+        slot or `snapshot` (a host command: +1 min, hold) changed it, so a restart resumes it."""
         old, self._tt = self._tt, new_tt
         passed = [
             p
@@ -583,7 +595,7 @@ class Show:
                     self._overrun(cue)
                 case ShowEnded():
                     await self._end(cue)
-        if cues or passed:
+        if cues or passed or snapshot:
             self._snapshot()
         self._publish()
 
